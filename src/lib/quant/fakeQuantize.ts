@@ -1,0 +1,83 @@
+/**
+ * Fake quantization (quantize, then dequantize) of one KV tensor: what transformers' `QuantizedLayer` does to the
+ * cache between `_quantize` and `_dequantize` (`cache_utils.py`), with the quanto (`minmax`), HQQ (`hqq`) or a
+ * symmetric (`absmax`) quantizer on per-token (`token`) or KIVI per-channel (`channel`) groups.
+ *
+ * `fakeQuantize` allocates its outputs; `fakeQuantizeInto` writes into caller-owned buffers and allocates nothing
+ * after warm-up, for widgets that re-quantize on every slider move.
+ */
+import { absmaxChannel, absmaxToken } from './absmax';
+import { metaRounder } from './fp16';
+import { groupCount, resolveConfig, validateTensor } from './grouping';
+import { hqqChannel, hqqToken } from './hqq';
+import { minmaxChannel, minmaxToken } from './minmax';
+import { optionError } from './errors';
+import type { FakeQuantBuffers, FakeQuantResult, KVTensor, QuantConfig } from './types';
+
+/** Allocates output buffers of the right sizes for `t` and `cfg` (reuse them with `fakeQuantizeInto`). */
+export function allocateFakeQuantOutput(t: KVTensor, cfg: QuantConfig): FakeQuantBuffers {
+  validateTensor(t);
+  resolveConfig(t, cfg);
+  const n = t.heads * t.tokens * t.headDim;
+  const g = groupCount(t, cfg);
+  return {
+    dequantized: new Float32Array(n),
+    codes: new Uint8Array(n),
+    scales: new Float32Array(g),
+    zeros: new Float32Array(g),
+  };
+}
+
+function checkBuffer(name: string, buf: unknown, ctor: { name: string }, need: number): void {
+  if (
+    buf === null ||
+    typeof buf !== 'object' ||
+    (buf as { constructor?: unknown }).constructor !== ctor ||
+    (buf as { length: number }).length < need
+  ) {
+    const got =
+      buf !== null && typeof buf === 'object'
+        ? `${(buf as { constructor?: { name?: string } }).constructor?.name ?? 'object'}(${(buf as { length?: number }).length ?? '?'})`
+        : String(buf);
+    throw optionError(name, got, `a ${ctor.name} of length ≥ ${need}`);
+  }
+}
+
+/**
+ * Quantizes and dequantizes `t` into `out` (first `n` / `groups` entries are written). `out.dequantized` may be
+ * `t.data` itself (in place): every kernel reads an element before writing its output. Returns `out` plus the group
+ * count. Throws RangeError for an impossible config, mis-sized buffers or non-finite data.
+ */
+export function fakeQuantizeInto(t: KVTensor, cfg: QuantConfig, out: FakeQuantBuffers): FakeQuantResult {
+  validateTensor(t);
+  const c = resolveConfig(t, cfg);
+  const { heads, tokens, headDim } = t;
+  const n = heads * tokens * headDim;
+  const groups = groupCount(t, c);
+  if (out === null || typeof out !== 'object') throw optionError('out', out, 'an object { dequantized, codes, scales, zeros }');
+  checkBuffer('out.dequantized', out.dequantized, Float32Array, n);
+  checkBuffer('out.codes', out.codes, Uint8Array, n);
+  checkBuffer('out.scales', out.scales, Float32Array, groups);
+  checkBuffer('out.zeros', out.zeros, Float32Array, groups);
+  const round = metaRounder(c.metaDtype);
+  const { dequantized: deq, codes, scales, zeros } = out;
+  const G = c.groupSize;
+  const data = t.data;
+  if (c.method === 'minmax') {
+    if (c.axis === 'token') minmaxToken(data, n, G, c.bits, round, codes, deq, scales, zeros);
+    else minmaxChannel(data, heads, tokens, headDim, G, c.bits, round, codes, deq, scales, zeros);
+  } else if (c.method === 'absmax') {
+    if (c.axis === 'token') absmaxToken(data, n, G, c.bits, round, codes, deq, scales, zeros);
+    else absmaxChannel(data, heads, tokens, headDim, G, c.bits, round, codes, deq, scales, zeros);
+  } else if (c.axis === 'token') {
+    hqqToken(data, n, G, c.bits, c.hqq, round, codes, deq, scales, zeros);
+  } else {
+    hqqChannel(data, heads, tokens, headDim, G, c.bits, c.hqq, round, codes, deq, scales, zeros);
+  }
+  return { dequantized: deq, codes, scales, zeros, groups };
+}
+
+/** Quantizes then dequantizes `t` with `cfg` into freshly allocated buffers. */
+export function fakeQuantize(t: KVTensor, cfg: QuantConfig): FakeQuantResult {
+  return fakeQuantizeInto(t, cfg, allocateFakeQuantOutput(t, cfg));
+}

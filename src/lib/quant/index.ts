@@ -1,0 +1,16 @@
+/** Public API of the KV-cache quantization engine (re-exports only). */
+export { BITS, MEMORY_BITS, AXES, METHODS, META_DTYPES } from './enums';
+export type { Bits, MemoryBits, Axis, Method, MetaDtype } from './enums';
+export type { KVTensor, QuantConfig, HqqParams, FakeQuantResult, FakeQuantBuffers } from './types';
+export { defaults as quantDefaults, validateTensor, resolveConfig, groupCount, groupIndexOf, tokenGroups } from './grouping';
+export type { ResolvedConfig } from './grouping';
+export { fakeQuantize, fakeQuantizeInto, allocateFakeQuantOutput } from './fakeQuantize';
+export { roundToFp16, roundToFp16Saturating, roundToFp32Saturating, FP16_MAX, FP16_MIN_NORMAL, FP16_MIN_SUBNORMAL } from './fp16';
+export { kvCacheBytes, packedBytes, defaults as memoryDefaults } from './memory';
+export type { KvCacheBytes, KvCacheBytesOptions } from './memory';
+export { residualSplit, kiviResidualSplit, defaults as residualDefaults } from './residual';
+export type { ResidualSplit, ResidualSplitOptions, KiviResidualSplit, KiviSplitOptions, KiviPart } from './residual';
+export { relativeError, mse, snrDb, maxAbsError, meanTokenCosine } from './metrics';
+export { attentionImpact, defaults as attentionDefaults } from './attention';
+export type { AttentionImpact, AttentionImpactOptions } from './attention';
+export { hadamardRotate, inverseHadamardRotate, fwhtInPlace, isPowerOfTwo } from './rotation';

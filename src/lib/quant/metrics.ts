@@ -1,0 +1,105 @@
+/**
+ * Error metrics between a tensor and its reconstruction, accumulated in float64.
+ * (The "relative error" figures in measured.md are ‖x − x̂‖₂ / ‖x‖₂ over the whole tensor.)
+ */
+import { optionError } from './errors';
+import { validateTensor } from './grouping';
+import type { KVTensor } from './types';
+
+type Arr = ArrayLike<number>;
+
+function checkSameLength(x: Arr, xHat: Arr): number {
+  if (x === null || xHat === null || typeof x !== 'object' || typeof xHat !== 'object') {
+    throw optionError('x', x, 'two array-likes of numbers');
+  }
+  if (x.length !== xHat.length) throw optionError('xHat.length', xHat.length, `the length of x (${x.length})`);
+  return x.length;
+}
+
+/** ‖x − x̂‖₂ / ‖x‖₂; 0 when both are zero, Infinity when only x is zero. */
+export function relativeError(x: Arr, xHat: Arr): number {
+  const n = checkSameLength(x, xHat);
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < n; i++) {
+    const a = x[i];
+    const d = a - xHat[i];
+    num += d * d;
+    den += a * a;
+  }
+  if (den === 0) return num === 0 ? 0 : Infinity;
+  return Math.sqrt(num / den);
+}
+
+/** Mean squared error; 0 for empty inputs. */
+export function mse(x: Arr, xHat: Arr): number {
+  const n = checkSameLength(x, xHat);
+  if (n === 0) return 0;
+  let s = 0;
+  for (let i = 0; i < n; i++) {
+    const d = x[i] - xHat[i];
+    s += d * d;
+  }
+  return s / n;
+}
+
+/** Signal-to-noise ratio 10·log10(Σx² / Σ(x − x̂)²) in dB; Infinity for an exact reconstruction. */
+export function snrDb(x: Arr, xHat: Arr): number {
+  const n = checkSameLength(x, xHat);
+  let sig = 0;
+  let noise = 0;
+  for (let i = 0; i < n; i++) {
+    const a = x[i];
+    const d = a - xHat[i];
+    sig += a * a;
+    noise += d * d;
+  }
+  if (noise === 0) return Infinity;
+  if (sig === 0) return -Infinity;
+  return 10 * Math.log10(sig / noise);
+}
+
+/** max |x − x̂|. */
+export function maxAbsError(x: Arr, xHat: Arr): number {
+  const n = checkSameLength(x, xHat);
+  let m = 0;
+  for (let i = 0; i < n; i++) {
+    const d = Math.abs(x[i] - xHat[i]);
+    if (d > m) m = d;
+  }
+  return m;
+}
+
+/**
+ * Mean over heads × tokens of the cosine similarity between each token's head vector (length headDim) in `t` and
+ * in `tHat`. A pair of zero vectors counts as 1, a zero vector against a non-zero one as 0.
+ */
+export function meanTokenCosine(t: KVTensor, tHat: KVTensor | Float32Array): number {
+  validateTensor(t, 't');
+  const hat = tHat instanceof Float32Array ? tHat : tHat.data;
+  if (!(tHat instanceof Float32Array)) {
+    validateTensor(tHat, 'tHat');
+    if (tHat.heads !== t.heads || tHat.tokens !== t.tokens || tHat.headDim !== t.headDim) {
+      throw optionError('tHat shape', [tHat.heads, tHat.tokens, tHat.headDim], `the shape of t [${t.heads}, ${t.tokens}, ${t.headDim}]`);
+    }
+  }
+  checkSameLength(t.data, hat);
+  const D = t.headDim;
+  const rows = t.heads * t.tokens;
+  let sum = 0;
+  for (let r = 0; r < rows; r++) {
+    let dot = 0;
+    let na = 0;
+    let nb = 0;
+    for (let i = r * D, end = i + D; i < end; i++) {
+      const a = t.data[i];
+      const b = hat[i];
+      dot += a * b;
+      na += a * a;
+      nb += b * b;
+    }
+    if (na === 0 && nb === 0) sum += 1;
+    else if (na > 0 && nb > 0) sum += dot / Math.sqrt(na * nb);
+  }
+  return sum / rows;
+}
