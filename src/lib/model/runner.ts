@@ -1,0 +1,195 @@
+/**
+ * The one module that talks to transformers.js: load a tokenizer + causal LM, and run a raw
+ * forward step with an explicit past cache. Environment-agnostic (the same code runs in the
+ * worker and in Node tests); the caller configures `env` paths before `loadRunner`.
+ *
+ * Feeding the past: transformers.js's `decoder_forward` pulls `past_key_values` out of the
+ * inputs and `Object.assign`s its entries into the ONNX feeds (`addPastKeyValues`), so we pass a
+ * `DynamicCache` of `past_key_values.{i}.key/value` Tensors built from our own Float32Arrays, plus
+ * explicit `attention_mask` (ones, past + new) and `position_ids` (past … past + new − 1).
+ */
+import { AutoModelForCausalLM, AutoTokenizer, DynamicCache, Tensor, env } from '@huggingface/transformers';
+import type { PreTrainedModel, PreTrainedTokenizer } from '@huggingface/transformers';
+import { floatToHalf, halfBitsToFloat32, kvFromDims, type KVTensor } from './kv';
+import type { ModelInfo, ProgressMessage } from './protocol';
+import { getModelEntry, type ModelId } from './registry';
+
+export interface ForwardInput {
+  /** Tokens to run, at positions `pastLength … pastLength + n − 1`. */
+  inputIds: readonly number[];
+  /** Per-layer past K/V (`[kvHeads, pastLength, headDim]`), or null for an empty cache. */
+  past: { keys: KVTensor[]; values: KVTensor[] } | null;
+}
+
+export interface ForwardOutput {
+  /** `[n, vocab]` row-major. */
+  logits: Float32Array;
+  n: number;
+  /** Presents per layer: past followed by the new tokens, `[kvHeads, pastLength + n, headDim]`. */
+  keys: KVTensor[];
+  values: KVTensor[];
+  /** Post-RoPE queries of the new tokens per layer, `[heads, n, headDim]`; null if not exported. */
+  queries: KVTensor[] | null;
+}
+
+/** What session logic needs from a model: tokenizer, dimensions, a forward step. */
+export interface ModelRunner {
+  readonly info: ModelInfo;
+  /** Token ids as the model expects them (special tokens such as BOS included). */
+  encode(text: string): number[];
+  decode(ids: readonly number[]): string;
+  /** Each id decoded on its own, for display. */
+  tokenStrings(ids: readonly number[]): string[];
+  /** End-of-sequence ids from the generation config. */
+  readonly eosTokenIds: readonly number[];
+  forward(input: ForwardInput): Promise<ForwardOutput>;
+  dispose(): Promise<void>;
+}
+
+export interface LoadOptions {
+  model: ModelId;
+  /** Allow a Hub model to download; ignored for local models. */
+  allowRemote?: boolean;
+  onProgress?: (p: Omit<ProgressMessage, 'type' | 'id'>) => void;
+}
+
+interface LooseConfig {
+  num_hidden_layers?: number;
+  num_attention_heads?: number;
+  num_key_value_heads?: number;
+  head_dim?: number;
+  hidden_size?: number;
+  vocab_size?: number;
+  max_position_embeddings?: number;
+  eos_token_id?: number | number[];
+}
+
+interface LooseSession {
+  inputNames: string[];
+  outputNames: string[];
+  inputMetadata?: { name: string; type?: string; shape?: unknown[] }[];
+}
+
+function requireDim(value: number | undefined, name: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw new Error(`the model's config.json has no valid "${name}"`);
+  }
+  return value;
+}
+
+/** Load tokenizer and model. `env.allowRemoteModels` is set per call from the registry entry. */
+export async function loadRunner(options: LoadOptions): Promise<ModelRunner> {
+  const entry = getModelEntry(options.model);
+  env.allowLocalModels = true;
+  env.allowRemoteModels = entry.source === 'hub' && options.allowRemote === true;
+  const progress_callback = (p: { status: string; file?: string; loaded?: number; total?: number }) => {
+    if (!options.onProgress) return;
+    if (p.status === 'progress' || p.status === 'download' || p.status === 'initiate') {
+      options.onProgress({ phase: 'download', loaded: p.loaded, total: p.total, detail: p.file });
+    } else if (p.status === 'done' || p.status === 'ready') {
+      options.onProgress({ phase: 'initialize', detail: p.file });
+    }
+  };
+  const tokenizer = await AutoTokenizer.from_pretrained(entry.id, { progress_callback });
+  const model = await AutoModelForCausalLM.from_pretrained(entry.id, {
+    dtype: entry.dtype,
+    progress_callback,
+  });
+  return createRunner(entry.id, tokenizer, model, entry.exportsQueries);
+}
+
+function createRunner(
+  id: ModelId,
+  tokenizer: PreTrainedTokenizer,
+  model: PreTrainedModel,
+  registryQueries: boolean,
+): ModelRunner {
+  const cfg = model.config as unknown as LooseConfig;
+  const layers = requireDim(cfg.num_hidden_layers, 'num_hidden_layers');
+  const heads = requireDim(cfg.num_attention_heads, 'num_attention_heads');
+  const kvHeads = cfg.num_key_value_heads ?? heads;
+  const hidden = cfg.hidden_size ?? 0;
+  const headDim = cfg.head_dim ?? requireDim(hidden / heads, 'hidden_size');
+  const vocab = requireDim(cfg.vocab_size, 'vocab_size');
+  const maxPositions = cfg.max_position_embeddings ?? 2048;
+
+  const session = (model as unknown as { sessions: Record<string, LooseSession> }).sessions.model;
+  if (!session) throw new Error('the model has no decoder session');
+  const exportsQueries = registryQueries && session.outputNames.includes('queries.0');
+  const kvType = session.inputMetadata?.find((m) => m.name === 'past_key_values.0.key')?.type ?? 'float32';
+
+  const genCfg = (model as unknown as { generation_config?: LooseConfig | null }).generation_config;
+  const eosRaw = genCfg?.eos_token_id ?? cfg.eos_token_id;
+  const eosTokenIds = eosRaw === undefined ? [] : Array.isArray(eosRaw) ? eosRaw : [eosRaw];
+
+  const info: ModelInfo = { model: id, layers, heads, kvHeads, headDim, vocab, maxPositions, exportsQueries, dtype: kvType };
+
+  const toTensor = (t: KVTensor): Tensor => {
+    const dims = [1, t.heads, t.tokens, t.headDim];
+    if (kvType === 'float16') {
+      const bits = new Uint16Array(t.data.length);
+      for (let i = 0; i < bits.length; i++) bits[i] = floatToHalf(t.data[i]);
+      return new Tensor('float16', bits, dims);
+    }
+    return new Tensor('float32', t.data, dims);
+  };
+
+  return {
+    info,
+    eosTokenIds,
+    encode: (text) => tokenizer.encode(text),
+    decode: (ids) => tokenizer.decode([...ids], { skip_special_tokens: true }),
+    tokenStrings: (ids) => ids.map((t) => tokenizer.decode([t], { skip_special_tokens: false })),
+    async forward({ inputIds, past }) {
+      const n = inputIds.length;
+      if (n === 0) throw new RangeError('forward needs at least one token');
+      const pastLength = past ? past.keys[0].tokens : 0;
+      const total = pastLength + n;
+      const feeds: Record<string, unknown> = {
+        input_ids: new Tensor('int64', BigInt64Array.from(inputIds, (v) => BigInt(v)), [1, n]),
+        attention_mask: new Tensor('int64', new BigInt64Array(total).fill(1n), [1, total]),
+        position_ids: new Tensor(
+          'int64',
+          BigInt64Array.from({ length: n }, (_, i) => BigInt(pastLength + i)),
+          [1, n],
+        ),
+      };
+      if (past) {
+        const entries: Record<string, Tensor> = {};
+        for (let i = 0; i < layers; i++) {
+          entries[`past_key_values.${i}.key`] = toTensor(past.keys[i]);
+          entries[`past_key_values.${i}.value`] = toTensor(past.values[i]);
+        }
+        feeds.past_key_values = new DynamicCache(entries);
+      }
+      const out = (await (model as unknown as (f: unknown) => Promise<Record<string, Tensor>>)(feeds)) as Record<
+        string,
+        Tensor
+      >;
+      const readKV = (name: string): KVTensor => {
+        const t = out[name];
+        if (!t) throw new Error(`the model did not return "${name}"`);
+        return kvFromDims(t.data as Float32Array, t.dims);
+      };
+      const keys: KVTensor[] = [];
+      const values: KVTensor[] = [];
+      for (let i = 0; i < layers; i++) {
+        keys.push(readKV(`present.${i}.key`));
+        values.push(readKV(`present.${i}.value`));
+      }
+      const queries = exportsQueries ? Array.from({ length: layers }, (_, i) => readKV(`queries.${i}`)) : null;
+      const logitsT = out.logits;
+      const raw = logitsT.data as unknown;
+      const logits =
+        raw instanceof Float32Array
+          ? raw
+          : raw instanceof Uint16Array
+            ? halfBitsToFloat32(raw)
+            : Float32Array.from(raw as ArrayLike<number>);
+      return { logits, n, keys, values, queries };
+    },
+    async dispose() {
+      await model.dispose();
+    },
+  };
+}

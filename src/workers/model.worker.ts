@@ -1,0 +1,53 @@
+/**
+ * Model worker (module worker): the `onmessage` glue around `createModelHandler`. No math here.
+ *
+ * Everything is served from the site's own origin: models from `<base>models/`, and ONNX Runtime's
+ * WASM build from copies Vite emits into the build (imported with `?url`). Remote models are
+ * allowed only for a request that explicitly asks for a Hub model (see `loadRunner`).
+ */
+import { env } from '@huggingface/transformers';
+import ortWasmMjs from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.mjs?url';
+import ortWasm from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
+import { createModelHandler } from '../lib/model/handler';
+import type { ModelResponse } from '../lib/model/protocol';
+import { fakeQuantizeDequantized } from '../lib/model/quantize';
+import { loadRunner } from '../lib/model/runner';
+
+const base = import.meta.env.BASE_URL.endsWith('/') ? import.meta.env.BASE_URL : `${import.meta.env.BASE_URL}/`;
+
+env.allowRemoteModels = false;
+env.allowLocalModels = true;
+env.localModelPath = new URL(`${base}models/`, self.location.origin).href;
+const onnx = env.backends.onnx as { wasm?: Record<string, unknown> };
+if (onnx.wasm) {
+  onnx.wasm.wasmPaths = {
+    mjs: new URL(ortWasmMjs, self.location.href).href,
+    wasm: new URL(ortWasm, self.location.href).href,
+  };
+  // No cross-origin isolation on this site, so no SharedArrayBuffer threads.
+  onnx.wasm.numThreads = 1;
+  onnx.wasm.proxy = false;
+}
+
+const scope = self as unknown as {
+  postMessage(msg: ModelResponse, transfer: Transferable[]): void;
+  onmessage: ((e: MessageEvent) => void) | null;
+  addEventListener(type: 'unhandledrejection', fn: (e: PromiseRejectionEvent) => void): void;
+};
+
+const handler = createModelHandler({
+  post: (msg, transfer) => scope.postMessage(msg, transfer),
+  load: loadRunner,
+  quantize: fakeQuantizeDequantized,
+});
+
+scope.onmessage = (e: MessageEvent) => {
+  handler.handle(e.data).catch((err: unknown) => {
+    // handle() answers every request itself; this only guards against a bug there.
+    console.error('model worker:', err);
+  });
+};
+scope.addEventListener('unhandledrejection', (e) => {
+  console.error('model worker: unhandled rejection', e.reason);
+  e.preventDefault();
+});
