@@ -11,13 +11,11 @@ import ortWasm from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
 import { createModelHandler } from '../lib/model/handler';
 import type { ModelResponse } from '../lib/model/protocol';
 import { fakeQuantizeDequantized } from '../lib/model/quantize';
-import { loadRunner } from '../lib/model/runner';
+import { configureLocalModels, loadRunner } from '../lib/model/runner';
 
 const base = import.meta.env.BASE_URL.endsWith('/') ? import.meta.env.BASE_URL : `${import.meta.env.BASE_URL}/`;
 
-env.allowRemoteModels = false;
-env.allowLocalModels = true;
-env.localModelPath = new URL(`${base}models/`, self.location.origin).href;
+configureLocalModels(new URL(`${base}models/`, self.location.origin).href);
 const onnx = env.backends.onnx as { wasm?: Record<string, unknown> };
 if (onnx.wasm) {
   onnx.wasm.wasmPaths = {

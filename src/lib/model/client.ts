@@ -22,7 +22,7 @@ import type {
 
 export type JobType = Exclude<RequestType, 'cancel'>;
 /** A request without its id (the client assigns ids). */
-export type RequestBody<T extends JobType> = Omit<Extract<ModelRequest, { type: T }>, 'id'>;
+export type RequestBody<T extends JobType> = { [K in JobType]: Omit<Extract<ModelRequest, { type: K }>, 'id'> }[T] & { type: T };
 
 export interface RequestCallbacks {
   onProgress?(p: ProgressMessage): void;

@@ -193,3 +193,14 @@ function createRunner(
     },
   };
 }
+
+/**
+ * Serve models from `localModelPath` only (`<path>/<model id>/…`); remote downloads stay off until
+ * a request asks for a Hub model. Used by the worker (a URL under the site's base) and by Node
+ * scripts and tests (a folder, e.g. `public/models/`).
+ */
+export function configureLocalModels(localModelPath: string): void {
+  env.allowLocalModels = true;
+  env.allowRemoteModels = false;
+  env.localModelPath = localModelPath.endsWith('/') ? localModelPath : `${localModelPath}/`;
+}

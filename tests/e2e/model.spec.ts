@@ -1,0 +1,29 @@
+import { readFileSync } from 'node:fs';
+import { expect, expectClean, LOCAL_ORIGIN, test } from './support';
+
+/** Written by `npx tsx scripts/precompute/export.ts` from the same model in Node. */
+const expected = JSON.parse(readFileSync(new URL('../fixtures/model/model-check.json', import.meta.url), 'utf8')) as {
+  tokens: number;
+  keyShape: [number, number, number];
+  meanAbsK0: number;
+};
+
+test('the bundled model runs in the worker and matches Node', async ({ page, context, log }) => {
+  test.setTimeout(180_000);
+  // Worker requests included: every request must stay on the preview server.
+  const hosts = new Set<string>();
+  context.on('request', (req) => hosts.add(new URL(req.url()).origin));
+
+  await page.goto('/lab/model-check');
+  await page.getByRole('button', { name: 'Run the model' }).click();
+  await expect(page.getByRole('status')).toHaveText('Done.', { timeout: 150_000 });
+
+  const pre = page.locator('#result-text');
+  await expect(pre).toContainText(`tokens: ${expected.tokens}`);
+  await expect(pre).toContainText(`layer 0 K shape: [${expected.keyShape.join(', ')}]`);
+  const meanAbsK0 = Number(await pre.getAttribute('data-mean-abs-k0'));
+  expect(Math.abs(meanAbsK0 - expected.meanAbsK0) / expected.meanAbsK0).toBeLessThan(1e-3);
+
+  expect([...hosts].filter((h) => h !== LOCAL_ORIGIN && h !== 'null')).toEqual([]);
+  expectClean(log);
+});
