@@ -1,0 +1,189 @@
+/**
+ * The base of every `<kv-*>` widget. It owns what all widgets share so each widget
+ * only builds its controls and chart:
+ * - state: parsed from attributes, then from the page URL, never throwing; every
+ *   replaced value becomes a visible note;
+ * - URL sync (attribute `url`): "page" on embed pages (plain parameters),
+ *   "scoped" in chapters (parameters prefixed with the element id, e.g. `q1.bits=2`,
+ *   so several widgets share one URL), "none" elsewhere (default: third-party pages);
+ * - the `controls` and `theme` parameters, a status line, a copy-link button,
+ *   and an error boundary: a failing update shows a message, never a blank widget.
+ *
+ * Lifecycle: connected → build() once → update('all') → update(changed) on every
+ * state change (synchronously, so a slider redraw lands in the same frame).
+ */
+import './widget.css';
+import type { Codec, ParamName, StateOf } from './params';
+import { copyButton, el, noteList, statusLine } from './controls';
+
+export type UrlMode = 'page' | 'scoped' | 'none';
+
+export abstract class KvWidget<N extends ParamName> extends HTMLElement {
+  abstract readonly codec: Codec<N>;
+  /** Title shown above the widget (also its accessible group name). */
+  abstract readonly widgetTitle: string;
+
+  state!: StateOf<N>;
+  notes: string[] = [];
+  readonly status = statusLine();
+  readonly noteView = noteList();
+  readonly controlsEl = el('div', { className: 'widget-controls' });
+  readonly bodyEl = el('div', { className: 'widget-body' });
+  readonly footerEl = el('div', { className: 'widget-footer' });
+  #built = false;
+  #syncingAttributes = false;
+
+  /** Create controls (append to controlsEl, each root with data-control="name") and the chart DOM (bodyEl). */
+  protected abstract build(): void;
+  /** Redraw for the changed parameters ('all' after build or a bulk change). */
+  protected abstract update(changed: ReadonlySet<N> | 'all'): void | Promise<void>;
+
+  get urlMode(): UrlMode {
+    const m = this.getAttribute('url');
+    return m === 'page' || m === 'scoped' ? m : 'none';
+  }
+
+  get urlPrefix(): string {
+    return this.urlMode === 'scoped' && this.id ? `${this.id}.` : '';
+  }
+
+  connectedCallback(): void {
+    if (this.#built) return;
+    this.#built = true;
+    this.readState();
+    const heading = el('p', { className: 'widget-title', textContent: this.widgetTitle });
+    const group = el('div', { className: 'widget' });
+    group.setAttribute('role', 'group');
+    const headingId = `${this.id || this.localName}-title`;
+    heading.id = headingId;
+    group.setAttribute('aria-labelledby', headingId);
+    const copy = copyButton('Copy link to this state', () => this.linkToState());
+    this.footerEl.append(copy.root);
+    group.append(heading, this.noteView.root, this.controlsEl, this.status.root, this.bodyEl, this.footerEl);
+    this.replaceChildren(group);
+    try {
+      this.build();
+      this.applyControlsFilter();
+      this.applyTheme();
+      this.noteView.show(this.notes);
+      this.runUpdate('all');
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  static get observedAttributes(): string[] {
+    return [];
+  }
+
+  attributeChangedCallback(name: string, oldValue: string | null, newValue: string | null): void {
+    if (!this.#built || this.#syncingAttributes || oldValue === newValue) return;
+    if (!(this.codec.names as readonly string[]).includes(name)) return;
+    const { state, notes } = this.codec.parse({ get: (n) => this.getAttribute(n) });
+    const key = name as N;
+    this.notes = notes;
+    this.noteView.show(notes);
+    this.setState({ [key]: state[key] } as unknown as Partial<StateOf<N>>);
+  }
+
+  /** Attributes first (author's configuration), then the URL (the reader's deep link) wins. */
+  protected readState(): void {
+    const fromAttrs = this.codec.parse({ get: (n) => this.getAttribute(n) });
+    let state = fromAttrs.state;
+    const notes = [...fromAttrs.notes];
+    if (this.urlMode !== 'none' && typeof location !== 'undefined') {
+      const params = new URLSearchParams(location.search);
+      const prefix = this.urlPrefix;
+      const present = this.codec.names.filter((n) => params.has(prefix + n));
+      if (present.length) {
+        const fromUrl = this.codec.parse(params, prefix);
+        const merged = { ...state } as Record<string, unknown>;
+        for (const n of present) merged[n] = (fromUrl.state as Record<string, unknown>)[n];
+        state = merged as StateOf<N>;
+        notes.push(...fromUrl.notes);
+      }
+    }
+    this.state = state;
+    this.notes = notes;
+  }
+
+  /** Merge a change, write it to the URL, and redraw what depends on it. */
+  setState(patch: Partial<StateOf<N>>): void {
+    const changed = new Set<N>();
+    for (const [k, v] of Object.entries(patch) as [N, unknown][]) {
+      const cur = (this.state as Record<string, unknown>)[k];
+      if (Array.isArray(v) ? JSON.stringify(v) !== JSON.stringify(cur) : v !== cur) changed.add(k);
+    }
+    if (!changed.size) return;
+    this.state = { ...this.state, ...patch };
+    this.writeUrl();
+    if (changed.has('theme' as N)) this.applyTheme();
+    if (changed.has('controls' as N)) this.applyControlsFilter();
+    this.dispatchEvent(new CustomEvent('kv-state', { detail: { state: this.state }, bubbles: true }));
+    this.runUpdate(changed);
+  }
+
+  protected runUpdate(changed: ReadonlySet<N> | 'all'): void {
+    try {
+      const r = this.update(changed);
+      if (r && typeof (r as Promise<void>).catch === 'function') (r as Promise<void>).catch((e) => this.fail(e));
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  /** Show an error where the chart would be, with what to do next. */
+  fail(err: unknown): void {
+    const message = err instanceof Error ? err.message : String(err);
+    this.status.error(`Something went wrong: ${message} Try other settings or reload the page.`);
+    console.warn(`[${this.localName}]`, err);
+  }
+
+  protected writeUrl(): void {
+    if (this.urlMode === 'none' || typeof history === 'undefined') return;
+    try {
+      const url = new URL(location.href);
+      const prefix = this.urlPrefix;
+      for (const n of this.codec.names) url.searchParams.delete(prefix + n);
+      for (const [k, v] of this.codec.serialize(this.state, prefix)) url.searchParams.set(k, v);
+      history.replaceState(history.state, '', url);
+    } catch {
+      // Sandboxed documents (about:srcdoc, opaque origins) may refuse replaceState: the widget still works.
+    }
+  }
+
+  /** The URL that reopens this widget in its current state. */
+  linkToState(): string {
+    const url = new URL(location.href);
+    const prefix = this.urlPrefix;
+    for (const n of this.codec.names) url.searchParams.delete(prefix + n);
+    for (const [k, v] of this.codec.serialize(this.state, prefix)) url.searchParams.set(k, v);
+    if (this.urlMode === 'scoped' && this.id) url.hash = this.id;
+    return url.toString();
+  }
+
+  protected applyTheme(): void {
+    const theme = (this.state as Record<string, unknown>).theme;
+    if (theme === 'light' || theme === 'dark') this.setAttribute('data-theme', theme);
+    else this.removeAttribute('data-theme');
+  }
+
+  /** `controls=bits,group` shows only those controls; the others keep their values. */
+  protected applyControlsFilter(): void {
+    const visible = ((this.state as Record<string, unknown>).controls as string[] | undefined) ?? [];
+    for (const node of this.controlsEl.querySelectorAll<HTMLElement>('[data-control]')) {
+      if (node.parentElement !== this.controlsEl && !node.classList.contains('ctl')) continue;
+      node.hidden = visible.length > 0 && !visible.includes(node.dataset.control!);
+    }
+  }
+
+  /** Keep attributes in step with state for script-tag users who read them back. */
+  protected reflect(): void {
+    this.#syncingAttributes = true;
+    try {
+      for (const [k, v] of this.codec.serialize(this.state)) this.setAttribute(k, v);
+    } finally {
+      this.#syncingAttributes = false;
+    }
+  }
+}
