@@ -1,7 +1,9 @@
 import { defineConfig } from '@playwright/test';
 import { findChromium } from './scripts/require-chromium.mjs';
 
-const PORT = 4321;
+// E2E_PORT and E2E_DIST let several builds be tested side by side (default: dist/ on 4321).
+const PORT = Number(process.env.E2E_PORT ?? 4321);
+const DIST = process.env.E2E_DIST ?? 'dist';
 export const BASE_URL = `http://127.0.0.1:${PORT}`;
 
 // Flags that keep Chromium from phoning home: this machine has no network, and
@@ -32,7 +34,7 @@ export default defineConfig({
   },
   projects: [{ name: 'chromium', use: { browserName: 'chromium' } }],
   webServer: {
-    command: `npx astro preview --port ${PORT} --host 127.0.0.1`,
+    command: `npx astro preview --port ${PORT} --host 127.0.0.1 --outDir ${DIST}`,
     url: BASE_URL,
     reuseExistingServer: !process.env.CI,
     timeout: 60_000,

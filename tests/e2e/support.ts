@@ -3,7 +3,7 @@ import AxeBuilder from '@axe-core/playwright';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 
-export const LOCAL_ORIGIN = 'http://127.0.0.1:4321';
+export const LOCAL_ORIGIN = `http://127.0.0.1:${process.env.E2E_PORT ?? 4321}`;
 
 /** What a page did that a test may fail on. */
 export interface PageLog {
@@ -50,7 +50,7 @@ export function expectClean(log: PageLog): void {
 }
 
 /** Every HTML page of the production build, as a URL path. */
-export function builtPages(distDir = 'dist'): string[] {
+export function builtPages(distDir = process.env.E2E_DIST ?? 'dist'): string[] {
   const pages: string[] = [];
   const walk = (dir: string) => {
     for (const name of readdirSync(dir)) {
