@@ -41,11 +41,14 @@ export interface RequestHandle<T extends JobType> {
 export class ModelClientError extends Error {
   readonly code: ErrorCode | 'cancelled';
   readonly action: string;
-  constructor(code: ErrorCode | 'cancelled', message: string, action: string) {
+  /** The worker's original exception text, for the console. */
+  readonly detail?: string;
+  constructor(code: ErrorCode | 'cancelled', message: string, action: string, detail?: string) {
     super(message);
     this.name = 'ModelClientError';
     this.code = code;
     this.action = action;
+    this.detail = detail;
   }
 }
 
@@ -111,7 +114,7 @@ export function createModelClient(createWorker: () => WorkerLike): ModelClient {
     pending.delete(msg.id);
     if (latestByType.get(p.type) === msg.id) latestByType.delete(p.type);
     if (msg.type === 'result') p.resolve(msg.result);
-    else if (msg.type === 'error') p.reject(new ModelClientError(msg.code, msg.message, msg.action));
+    else if (msg.type === 'error') p.reject(new ModelClientError(msg.code, msg.message, msg.action, msg.detail));
     else p.reject(new ModelClientError('cancelled', 'The request was cancelled.', 'Start it again when you are ready.'));
   };
 

@@ -8,7 +8,7 @@
  * `DynamicCache` of `past_key_values.{i}.key/value` Tensors built from our own Float32Arrays, plus
  * explicit `attention_mask` (ones, past + new) and `position_ids` (past … past + new − 1).
  */
-import { AutoModelForCausalLM, AutoTokenizer, DynamicCache, Tensor, env } from '@huggingface/transformers';
+import { AutoConfig, AutoModelForCausalLM, AutoTokenizer, DynamicCache, Tensor, env } from '@huggingface/transformers';
 import type { PreTrainedModel, PreTrainedTokenizer } from '@huggingface/transformers';
 import { floatToHalf, halfBitsToFloat32, kvFromDims, type KVTensor } from './kv';
 import type { ModelInfo, ProgressMessage } from './protocol';
@@ -90,11 +90,11 @@ export async function loadRunner(options: LoadOptions): Promise<ModelRunner> {
       options.onProgress({ phase: 'initialize', detail: p.file });
     }
   };
+  // The config first: a missing model then fails with transformers.js's clear "file was not found"
+  // rather than a TypeError from the tokenizer loader.
+  const config = await AutoConfig.from_pretrained(entry.id, { progress_callback });
   const tokenizer = await AutoTokenizer.from_pretrained(entry.id, { progress_callback });
-  const model = await AutoModelForCausalLM.from_pretrained(entry.id, {
-    dtype: entry.dtype,
-    progress_callback,
-  });
+  const model = await AutoModelForCausalLM.from_pretrained(entry.id, { config, dtype: entry.dtype, progress_callback });
   return createRunner(entry.id, tokenizer, model, entry.exportsQueries);
 }
 
