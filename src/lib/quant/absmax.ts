@@ -41,16 +41,28 @@ export function absmaxToken(
     const inv = scale > 0 ? 1 / scale : 0;
     scales[g] = scale;
     zeros[g] = 0;
-    for (let i = base; i < end; i++) {
-      let v = data[i] * inv;
-      v = v < -qmax ? -qmax : v > qmax ? qmax : v;
-      const q = v + M - M;
-      if (q !== q) {
-        const k = findNonFinite(data, base, end);
-        throw nonFiniteError(k, data[k]);
+    let acc = 0;
+    if (am * inv < qmax + 0.5) {
+      // |x|·inv ≤ max|x|·inv: no element needs clamping (branch-free loop).
+      for (let i = base; i < end; i++) {
+        const q = data[i] * inv + M - M;
+        acc += q;
+        codes[i] = q + off;
+        deq[i] = q * scale;
       }
-      codes[i] = q + off;
-      deq[i] = q * scale;
+    } else {
+      for (let i = base; i < end; i++) {
+        let v = data[i] * inv;
+        v = v < -qmax ? -qmax : v > qmax ? qmax : v;
+        const q = v + M - M;
+        acc += q;
+        codes[i] = q + off;
+        deq[i] = q * scale;
+      }
+    }
+    if (acc !== acc) {
+      const k = findNonFinite(data, base, end);
+      throw nonFiniteError(k, data[k]);
     }
   }
 }
@@ -91,6 +103,7 @@ export function absmaxChannel(
           am[d] = a > m ? a : m;
         }
       }
+      let inRange = true;
       for (let d = 0; d < D; d++) {
         if (am[d] * 0 !== 0) {
           const k = findNonFinite(data, rowBase, end);
@@ -100,21 +113,37 @@ export function absmaxChannel(
         scales[gBase + d] = scale;
         zeros[gBase + d] = 0;
         sc[d] = scale;
-        inv[d] = scale > 0 ? 1 / scale : 0;
+        const iv = scale > 0 ? 1 / scale : 0;
+        inv[d] = iv;
+        if (!(am[d] * iv < qmax + 0.5)) inRange = false;
       }
-      for (let r = rowBase; r < end; r += D) {
-        for (let d = 0; d < D; d++) {
-          const i = r + d;
-          let v = data[i] * inv[d];
-          v = v < -qmax ? -qmax : v > qmax ? qmax : v;
-          const q = v + M - M;
-          if (q !== q) {
-            const k = findNonFinite(data, rowBase, end);
-            throw nonFiniteError(k, data[k]);
+      let acc = 0;
+      if (inRange) {
+        for (let r = rowBase; r < end; r += D) {
+          for (let d = 0; d < D; d++) {
+            const i = r + d;
+            const q = data[i] * inv[d] + M - M;
+            acc += q;
+            codes[i] = q + off;
+            deq[i] = q * sc[d];
           }
-          codes[i] = q + off;
-          deq[i] = q * sc[d];
         }
+      } else {
+        for (let r = rowBase; r < end; r += D) {
+          for (let d = 0; d < D; d++) {
+            const i = r + d;
+            let v = data[i] * inv[d];
+            v = v < -qmax ? -qmax : v > qmax ? qmax : v;
+            const q = v + M - M;
+            acc += q;
+            codes[i] = q + off;
+            deq[i] = q * sc[d];
+          }
+        }
+      }
+      if (acc !== acc) {
+        const k = findNonFinite(data, rowBase, end);
+        throw nonFiniteError(k, data[k]);
       }
     }
   }

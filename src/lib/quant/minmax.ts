@@ -62,16 +62,31 @@ export function minmaxToken(
     const inv = scale > 0 ? 1 / scale : 0;
     scales[g] = scale;
     zeros[g] = zero;
-    for (let i = base; i < end; i++) {
-      let v = (data[i] - zero) * inv;
-      v = v < 0 ? 0 : v > qmax ? qmax : v;
-      const q = v + M - M;
-      if (q !== q) {
-        const k = findNonFinite(data, base, end);
-        throw nonFiniteError(k, data[k]);
+    // v is monotone in x, so if the group's extremes map inside (−0.5, qmax + 0.5) no element needs clamping;
+    // the branch-free loop is ~3× faster. NaN elements propagate into `acc` and are reported after the group.
+    const lo = (mn - zero) * inv;
+    const hi = (mx - zero) * inv;
+    let acc = 0;
+    if (lo > -0.5 && hi < qmax + 0.5) {
+      for (let i = base; i < end; i++) {
+        const q = (data[i] - zero) * inv + M - M;
+        acc += q;
+        codes[i] = q;
+        deq[i] = q * scale + zero;
       }
-      codes[i] = q;
-      deq[i] = q * scale + zero;
+    } else {
+      for (let i = base; i < end; i++) {
+        let v = (data[i] - zero) * inv;
+        v = v < 0 ? 0 : v > qmax ? qmax : v;
+        const q = v + M - M;
+        acc += q;
+        codes[i] = q;
+        deq[i] = q * scale + zero;
+      }
+    }
+    if (acc !== acc) {
+      const k = findNonFinite(data, base, end);
+      throw nonFiniteError(k, data[k]);
     }
   }
 }
@@ -120,6 +135,7 @@ export function minmaxChannel(
           mx[d] = x > b ? x : b;
         }
       }
+      let inRange = true;
       for (let d = 0; d < D; d++) {
         if ((mx[d] - mn[d]) * 0 !== 0) {
           const k = findNonFinite(data, rowBase, end);
@@ -127,27 +143,44 @@ export function minmaxChannel(
         }
         const scale = round((mx[d] - mn[d]) / qmax);
         const zero = round(mn[d]);
+        const iv = scale > 0 ? 1 / scale : 0;
+        if (!((mn[d] - zero) * iv > -0.5 && (mx[d] - zero) * iv < qmax + 0.5)) inRange = false;
         scales[gBase + d] = scale;
         zeros[gBase + d] = zero;
         // Reuse the arrays: mn ← stored zero, mx ← stored scale.
         mn[d] = zero;
         mx[d] = scale;
-        inv[d] = scale > 0 ? 1 / scale : 0;
+        inv[d] = iv;
       }
-      for (let r = rowBase; r < end; r += D) {
-        for (let d = 0; d < D; d++) {
-          const i = r + d;
-          const zero = mn[d];
-          let v = (data[i] - zero) * inv[d];
-          v = v < 0 ? 0 : v > qmax ? qmax : v;
-          const q = v + M - M;
-          if (q !== q) {
-            const k = findNonFinite(data, rowBase, end);
-            throw nonFiniteError(k, data[k]);
+      let acc = 0;
+      if (inRange) {
+        for (let r = rowBase; r < end; r += D) {
+          for (let d = 0; d < D; d++) {
+            const i = r + d;
+            const zero = mn[d];
+            const q = (data[i] - zero) * inv[d] + M - M;
+            acc += q;
+            codes[i] = q;
+            deq[i] = q * mx[d] + zero;
           }
-          codes[i] = q;
-          deq[i] = q * mx[d] + zero;
         }
+      } else {
+        for (let r = rowBase; r < end; r += D) {
+          for (let d = 0; d < D; d++) {
+            const i = r + d;
+            const zero = mn[d];
+            let v = (data[i] - zero) * inv[d];
+            v = v < 0 ? 0 : v > qmax ? qmax : v;
+            const q = v + M - M;
+            acc += q;
+            codes[i] = q;
+            deq[i] = q * mx[d] + zero;
+          }
+        }
+      }
+      if (acc !== acc) {
+        const k = findNonFinite(data, rowBase, end);
+        throw nonFiniteError(k, data[k]);
       }
     }
   }

@@ -1,0 +1,106 @@
+/**
+ * Throughput of fakeQuantizeInto on a cache the size of the bundled model's at 1,024 tokens:
+ * 8 layers × {keys, values} = 16 tensors of [2 heads, 1024 tokens, 64] = 131,072 elements each (2,097,152 total),
+ * next to a plain Float32Array copy (.set) of the same data measured in the same run.
+ * Run: npx tsx bench/quant.ts   (writes bench/results/quant.json)
+ * Targets: minmax ≥ 0.2× copy, hqq ≥ 0.02× copy.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { allocateFakeQuantOutput, fakeQuantizeInto } from '../src/lib/quant/index';
+import type { KVTensor, QuantConfig } from '../src/lib/quant/index';
+
+const HEADS = 2;
+const TOKENS = 1024;
+const HEAD_DIM = 64;
+const TENSORS = 16;
+const PER = HEADS * TOKENS * HEAD_DIM;
+const TOTAL = PER * TENSORS;
+const RUNS = Number(process.env.BENCH_RUNS ?? 7);
+
+// Seeded PRNG (mulberry32) + Box–Muller: key-like data with a few ×10 outlier channels.
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+const rnd = mulberry32(1234);
+const gauss = (): number => Math.sqrt(-2 * Math.log(1 - rnd())) * Math.cos(2 * Math.PI * rnd());
+const tensors: KVTensor[] = [];
+for (let k = 0; k < TENSORS; k++) {
+  const data = new Float32Array(PER);
+  const outliers = new Set([3, 17, 42]);
+  for (let i = 0; i < PER; i++) data[i] = gauss() * (k % 2 === 0 && outliers.has(i % HEAD_DIM) ? 10 : 1);
+  tensors.push({ data, heads: HEADS, tokens: TOKENS, headDim: HEAD_DIM });
+}
+const copyDst = new Float32Array(PER);
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+/** Median over RUNS of the time to process all 16 tensors, in ms (after one warm-up run). */
+function time(fn: (t: KVTensor, k: number) => void): number {
+  const samples: number[] = [];
+  for (let r = 0; r <= RUNS; r++) {
+    const t0 = performance.now();
+    for (let k = 0; k < TENSORS; k++) fn(tensors[k], k);
+    const dt = performance.now() - t0;
+    if (r > 0) samples.push(dt);
+  }
+  return median(samples);
+}
+
+const copyOnce = (): number => time((t) => copyDst.set(t.data));
+for (let i = 0; i < 20; i++) copyOnce(); // warm the copy path
+
+type Row = { method: string; bits: number; axis: string; groupSize: number; ms: number; mElemPerS: number; copyMElemPerS: number; ratio: number; target: number; ok: boolean };
+const rows: Row[] = [];
+const methods = ['minmax', 'hqq', 'absmax'] as const;
+for (const method of methods) {
+  for (const bits of [2, 4] as const) {
+    for (const axis of ['token', 'channel'] as const) {
+      for (const groupSize of [32, 64, 128]) {
+        const cfg: QuantConfig = { bits, groupSize, axis, method };
+        const out = allocateFakeQuantOutput(tensors[0], cfg);
+        for (let w = 0; w < 3; w++) for (const t of tensors) fakeQuantizeInto(t, cfg, out);
+        const copyMs = copyOnce();
+        const ms = time((t) => fakeQuantizeInto(t, cfg, out));
+        const copyMs2 = copyOnce();
+        const copyRate = TOTAL / (Math.min(copyMs, copyMs2) * 1e3);
+        const rate = TOTAL / (ms * 1e3);
+        const target = method === 'hqq' ? 0.02 : method === 'minmax' ? 0.2 : 0;
+        const ratio = rate / copyRate;
+        rows.push({ method, bits, axis, groupSize, ms, mElemPerS: rate, copyMElemPerS: copyRate, ratio, target, ok: ratio >= target });
+      }
+    }
+  }
+}
+
+const pad = (s: string | number, n: number): string => String(s).padStart(n);
+console.log(`fakeQuantizeInto over ${TENSORS} tensors × [${HEADS}, ${TOKENS}, ${HEAD_DIM}] = ${TOTAL.toLocaleString('en')} elements; median of ${RUNS} runs; Node ${process.version}`);
+console.log(`${'method'.padEnd(7)} ${pad('bits', 4)} ${'axis'.padEnd(7)} ${pad('G', 4)} ${pad('ms', 8)} ${pad('M el/s', 8)} ${pad('copy M/s', 9)} ${pad('ratio', 7)} ${pad('target', 7)}`);
+for (const r of rows) {
+  const tgt = r.target > 0 ? `${r.target}× ${r.ok ? 'ok' : 'MISSED'}` : '—';
+  console.log(
+    `${r.method.padEnd(7)} ${pad(r.bits, 4)} ${r.axis.padEnd(7)} ${pad(r.groupSize, 4)} ${pad(r.ms.toFixed(2), 8)} ${pad(r.mElemPerS.toFixed(0), 8)} ${pad(r.copyMElemPerS.toFixed(0), 9)} ${pad(r.ratio.toFixed(3), 7)} ${pad(tgt, 7)}`,
+  );
+}
+const missed = rows.filter((r) => !r.ok);
+console.log(missed.length === 0 ? 'All targets met.' : `Targets missed in ${missed.length} of ${rows.length} rows (see MISSED).`);
+
+const here = dirname(fileURLToPath(import.meta.url));
+const outDir = join(here, 'results');
+mkdirSync(outDir, { recursive: true });
+writeFileSync(
+  join(outDir, 'quant.json'),
+  JSON.stringify({ date: new Date().toISOString(), node: process.version, elements: TOTAL, runs: RUNS, rows }, null, 2) + '\n',
+);
+console.log(`Wrote ${join('bench', 'results', 'quant.json')}`);
