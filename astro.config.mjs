@@ -1,6 +1,7 @@
 // @ts-check
 import { defineConfig } from 'astro/config';
 import mdx from '@astrojs/mdx';
+import node from '@astrojs/node';
 import remarkMath from 'remark-math';
 import rehypeKatex from 'rehype-katex';
 import { remarkCitations } from './src/lib/content/remark-citations.mjs';
@@ -11,6 +12,10 @@ import { remarkCitations } from './src/lib/content/remark-citations.mjs';
 export default defineConfig({
   site: 'http://127.0.0.1:4321',
   trailingSlash: 'ignore',
+  // Every page is prerendered; the Node adapter only serves the one on-demand
+  // route, /oembed.json?url=…, whose answer depends on the query string.
+  output: 'static',
+  adapter: node({ mode: 'standalone' }),
   integrations: [mdx()],
   markdown: {
     remarkPlugins: [remarkMath, remarkCitations],

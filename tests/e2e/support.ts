@@ -1,6 +1,6 @@
 import { test as base, expect, type Page } from '@playwright/test';
 import AxeBuilder from '@axe-core/playwright';
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 
 export const LOCAL_ORIGIN = `http://127.0.0.1:${process.env.E2E_PORT ?? 4321}`;
@@ -50,7 +50,9 @@ export function expectClean(log: PageLog): void {
 }
 
 /** Every HTML page of the production build, as a URL path. */
-export function builtPages(distDir = process.env.E2E_DIST ?? 'dist'): string[] {
+export function builtPages(dist = process.env.E2E_DIST ?? 'dist'): string[] {
+  // With the Node adapter, prerendered pages live in <dist>/client.
+  const distDir = existsSync(join(dist, 'client')) ? join(dist, 'client') : dist;
   const pages: string[] = [];
   const walk = (dir: string) => {
     for (const name of readdirSync(dir)) {
