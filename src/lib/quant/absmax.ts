@@ -8,7 +8,7 @@
  * scale 0 and reconstructs to 0.
  */
 import { ROUND_MAGIC } from './fp16';
-import { findNonFinite, nonFiniteError } from './minmax';
+import { BIG, F32_MAX, findNonFinite, nonFiniteError } from './minmax';
 import { scratchF64 } from './scratch';
 
 export function absmaxToken(
@@ -42,7 +42,7 @@ export function absmaxToken(
     scales[g] = scale;
     zeros[g] = 0;
     let acc = 0;
-    if (am * inv < qmax + 0.5) {
+    if (am * inv < qmax + 0.5 && am < BIG) {
       // |x|·inv ≤ max|x|·inv: no element needs clamping (branch-free loop).
       for (let i = base; i < end; i++) {
         const q = data[i] * inv + M - M;
@@ -57,7 +57,8 @@ export function absmaxToken(
         const q = v + M - M;
         acc += q;
         codes[i] = q + off;
-        deq[i] = q * scale;
+        const y = q * scale;
+        deq[i] = y > F32_MAX ? F32_MAX : y < -F32_MAX ? -F32_MAX : y;
       }
     }
     if (acc !== acc) {
@@ -115,7 +116,7 @@ export function absmaxChannel(
         sc[d] = scale;
         const iv = scale > 0 ? 1 / scale : 0;
         inv[d] = iv;
-        if (!(am[d] * iv < qmax + 0.5)) inRange = false;
+        if (!(am[d] * iv < qmax + 0.5 && am[d] < BIG)) inRange = false;
       }
       let acc = 0;
       if (inRange) {
@@ -137,7 +138,8 @@ export function absmaxChannel(
             const q = v + M - M;
             acc += q;
             codes[i] = q + off;
-            deq[i] = q * sc[d];
+            const y = q * sc[d];
+            deq[i] = y > F32_MAX ? F32_MAX : y < -F32_MAX ? -F32_MAX : y;
           }
         }
       }

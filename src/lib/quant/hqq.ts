@@ -25,7 +25,7 @@
  * dtype's maximum instead of overflowing (see fp16.ts).
  */
 import { ROUND_MAGIC } from './fp16';
-import { nonFiniteError, findNonFinite } from './minmax';
+import { F32_MAX, nonFiniteError, findNonFinite } from './minmax';
 import { scratchF32, scratchF64, scratchI32, scratchU8 } from './scratch';
 import type { HqqParams } from './types';
 
@@ -131,7 +131,8 @@ export function hqqGroups(
       v = v < 0 ? 0 : v > qmax ? qmax : v;
       const q = v + M - M;
       codes[i] = q;
-      deq[i] = (q - zero) * scale;
+      const y = (q - zero) * scale;
+      deq[i] = y > F32_MAX ? F32_MAX : y < -F32_MAX ? -F32_MAX : y;
     }
   }
   return it;

@@ -16,6 +16,10 @@
  * Hot loops are fused (one min/max pass + one quantize/dequantize pass per group) and avoid Math.* calls.
  */
 import { ROUND_MAGIC } from './fp16';
+
+/** Largest finite float32. Groups with |values| ≥ BIG take the clamped path, whose outputs are clamped to ±F32_MAX. */
+export const F32_MAX = 3.4028234663852886e38;
+export const BIG = 1e38;
 import { scratchF64 } from './scratch';
 
 export function nonFiniteError(index: number, value: number): RangeError {
@@ -67,7 +71,7 @@ export function minmaxToken(
     const lo = (mn - zero) * inv;
     const hi = (mx - zero) * inv;
     let acc = 0;
-    if (lo > -0.5 && hi < qmax + 0.5) {
+    if (lo > -0.5 && hi < qmax + 0.5 && mn > -BIG && mx < BIG) {
       for (let i = base; i < end; i++) {
         const q = (data[i] - zero) * inv + M - M;
         acc += q;
@@ -81,7 +85,8 @@ export function minmaxToken(
         const q = v + M - M;
         acc += q;
         codes[i] = q;
-        deq[i] = q * scale + zero;
+        const y = q * scale + zero;
+        deq[i] = y > F32_MAX ? F32_MAX : y < -F32_MAX ? -F32_MAX : y;
       }
     }
     if (acc !== acc) {
@@ -144,7 +149,7 @@ export function minmaxChannel(
         const scale = round((mx[d] - mn[d]) / qmax);
         const zero = round(mn[d]);
         const iv = scale > 0 ? 1 / scale : 0;
-        if (!((mn[d] - zero) * iv > -0.5 && (mx[d] - zero) * iv < qmax + 0.5)) inRange = false;
+        if (!((mn[d] - zero) * iv > -0.5 && (mx[d] - zero) * iv < qmax + 0.5 && mn[d] > -BIG && mx[d] < BIG)) inRange = false;
         scales[gBase + d] = scale;
         zeros[gBase + d] = zero;
         // Reuse the arrays: mn ← stored zero, mx ← stored scale.
@@ -174,7 +179,8 @@ export function minmaxChannel(
             const q = v + M - M;
             acc += q;
             codes[i] = q;
-            deq[i] = q * mx[d] + zero;
+            const y = q * mx[d] + zero;
+            deq[i] = y > F32_MAX ? F32_MAX : y < -F32_MAX ? -F32_MAX : y;
           }
         }
       }
