@@ -8,6 +8,8 @@ import { WIDGETS } from './registry';
 
 const LOADERS: Partial<Record<WidgetName, () => Promise<unknown>>> = {
   memory: () => import('./memory/element'),
+  residual: () => import('./residual/element'),
+  tradeoff: () => import('./tradeoff/element'),
 };
 
 export function loadersAvailable(): WidgetName[] {

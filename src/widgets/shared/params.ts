@@ -42,6 +42,10 @@ export const PARAMS = {
   kvheads: intSpec(1, 256, 8, 'Custom model: number of key-value heads (memory calculator, model=custom).'),
   headdim: intSpec(1, 1024, 128, 'Custom model: head dimension (memory calculator, model=custom).'),
   gpu: intSpec(1, 10_000, 80, 'GPU memory in GB (memory calculator: how many tokens fit).'),
+  prefill: intSpec(1, 8192, 512, 'Prompt length in tokens before decoding starts (residual step-through).'),
+  step: intSpec(0, 4096, 200, 'Decode step N: tokens generated after the prefill (residual step-through).'),
+  scheme: enumSpec(['transformers', 'kivi'] as const, 'transformers', 'Residual scheme: transformers (QuantizedCache: residual flushed with a whole-cache re-quantization every R steps) or kivi (keys quantized in blocks of R, values a sliding window of R full-precision tokens).'),
+  metric: enumSpec(['tensor', 'attention'] as const, 'tensor', 'Error shown on the trade-off chart: tensor (relative error of K or V) or attention (relative error of the attention output, needs exported queries).'),
   controls: { kind: 'list', default: [], doc: 'Comma-separated list of the controls to show (empty = all).' } as ListSpec,
   theme: enumSpec(THEMES, 'auto', 'Colour theme: auto (follow the system), light or dark.'),
 } as const;

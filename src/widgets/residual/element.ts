@@ -1,0 +1,224 @@
+import * as Plot from '@observablehq/plot';
+import { KvWidget } from '../shared/base';
+import { el, rangeControl, selectControl, tableToggle } from '../shared/controls';
+import { MEMORY_PRESETS } from '../memory/presets';
+import { residualCodec, RESIDUAL_MODEL_IDS, type ResidualState } from './state';
+import { detailOptions, flushLog, formatBytesShort, memoryCount, overviewOptions, STATE_COLOR, STATE_LABEL, stepModel, stripRuns, summaryText, TOKEN_STATES, type StepModel } from './view';
+
+type Name = (typeof residualCodec.names)[number];
+
+const PREFILL_STEPS = [1, 2, 4, 8, 16, 32, 64, 100, 128, 192, 256, 384, 512, 768, 1024, 2048, 4096, 8192];
+const R_STEPS = [0, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
+const SPEEDS = [1, 4, 16, 64, 256];
+const withValue = (steps: number[], v: number) => (steps.includes(v) ? steps : [...steps, v].sort((a, b) => a - b));
+const range = (n: number) => Array.from({ length: n + 1 }, (_, i) => i);
+
+/**
+ * <kv-residual>: a step-through of a quantized cache during generation. Transformers'
+ * QuantizedLayer (residual of R full-precision tokens, whole-cache re-quantization at
+ * each flush) or KIVI's streaming cache. Counts come from residualSplit /
+ * kiviResidualSplit, bytes from kvCacheBytes (src/lib/quant).
+ */
+export class KvResidual extends KvWidget<Name> {
+  static observedAttributes = [...residualCodec.names];
+  readonly codec = residualCodec;
+  readonly widgetTitle = 'Residual cache step-through';
+  #metrics = el('div', { className: 'metrics' });
+  #summary = el('p', { className: 'chart-summary' });
+  #legend = el('ul', { className: 'residual-legend' });
+  #overview = el('div', { className: 'plot' });
+  #detail = el('div', { className: 'plot' });
+  #log = el('ol', { className: 'flush-log' });
+  #table = tableToggle(() => this.table());
+  #model?: StepModel;
+  #timer: ReturnType<typeof setInterval> | null = null;
+  #play = el('button', { type: 'button', className: 'primary', textContent: 'Play' });
+  #speed = 16;
+  #stepCtl!: ReturnType<typeof rangeControl<number>>;
+  #maxStep = 1024;
+  lastRedrawMs = 0;
+
+  protected build(): void {
+    const s = this.state;
+    const set = (patch: Partial<ResidualState>) => this.setState(patch);
+    const model = selectControl<string>({
+      name: 'model',
+      label: 'Model (memory count)',
+      options: RESIDUAL_MODEL_IDS.map((id) => ({ value: id, label: MEMORY_PRESETS.find((p) => p.id === id)?.label ?? id })),
+      value: s.model,
+      onChange: (v) => set({ model: v }),
+    });
+    const scheme = selectControl<string>({
+      name: 'scheme',
+      label: 'Scheme',
+      options: [
+        { value: 'transformers', label: 'Transformers QuantizedCache' },
+        { value: 'kivi', label: 'KIVI streaming' },
+      ],
+      value: s.scheme,
+      onChange: (v) => set({ scheme: v as ResidualState['scheme'] }),
+    });
+    const prefill = rangeControl({ name: 'prefill', label: 'Prefill length', values: withValue(PREFILL_STEPS, s.prefill), value: s.prefill, describe: (v) => `${v.toLocaleString('en-US')} prompt tokens`, short: (v) => `${v.toLocaleString('en-US')} tokens`, onChange: (v) => set({ prefill: v }) });
+    const residual = rangeControl({ name: 'residual', label: 'Residual length R', values: withValue(R_STEPS, s.residual), value: s.residual, describe: (v) => `R = ${v} full-precision tokens`, short: (v) => `R = ${v}`, onChange: (v) => set({ residual: v }) });
+    this.#maxStep = Math.max(1024, s.step);
+    this.#stepCtl = rangeControl({ name: 'step', label: 'Decode step', values: range(this.#maxStep), value: s.step, describe: (v) => `decode step ${v.toLocaleString('en-US')}`, short: (v) => `step ${v.toLocaleString('en-US')}`, onChange: (v) => set({ step: v }) });
+    const bits = rangeControl({ name: 'bits', label: 'Bits', values: [1, 2, 3, 4, 8], value: s.bits, describe: (v) => `${v} bits, groups of ${this.state.group}`, short: (v) => `${v} bits`, onChange: (v) => set({ bits: v }) });
+    const group = rangeControl({ name: 'group', label: 'Group size', values: [16, 32, 64, 128], value: s.group, describe: (v) => `${this.state.bits} bits, groups of ${v}`, short: (v) => `G${v}`, onChange: (v) => set({ group: v }) });
+
+    const speed = selectControl<number>({
+      name: 'speed',
+      label: 'Playback speed',
+      options: SPEEDS.map((v) => ({ value: v, label: `${v} step${v === 1 ? '' : 's'} a second` })),
+      value: this.#speed,
+      onChange: (v) => {
+        this.#speed = v;
+        if (this.#timer) this.startTimer();
+      },
+    });
+    const stepBtn = el('button', { type: 'button', textContent: 'Step +1' });
+    const backBtn = el('button', { type: 'button', textContent: 'Step −1' });
+    const resetBtn = el('button', { type: 'button', textContent: 'Reset' });
+    this.#play.setAttribute('aria-pressed', 'false');
+    this.#play.addEventListener('click', () => (this.#timer ? this.pause() : this.play()));
+    stepBtn.addEventListener('click', () => this.advance(1));
+    backBtn.addEventListener('click', () => this.advance(-1));
+    resetBtn.addEventListener('click', () => {
+      this.pause();
+      set({ step: 0 });
+    });
+    const transport = el('div', { className: 'ctl residual-transport' }, el('span', { className: 'transport-label', textContent: 'Playback' }), el('div', { className: 'ctl-row' }, this.#play, backBtn, stepBtn, resetBtn));
+    transport.dataset.control = 'playback';
+    transport.setAttribute('role', 'group');
+    transport.setAttribute('aria-label', 'Playback');
+
+    this.controlsEl.append(scheme.root, prefill.root, residual.root, this.#stepCtl.root, transport, speed.root, model.root, bits.root, group.root);
+    this.addEventListener('kv-state', () => {
+      const st = this.state;
+      scheme.set(st.scheme);
+      model.set(st.model);
+      prefill.set(st.prefill);
+      residual.set(st.residual);
+      bits.set(st.bits);
+      group.set(st.group);
+      if (st.step > this.#maxStep) {
+        this.#maxStep = st.step;
+        this.#stepCtl.setValues(range(this.#maxStep), st.step);
+      } else this.#stepCtl.set(st.step);
+    });
+
+    for (const t of TOKEN_STATES) {
+      const sw = el('span', { className: `swatch swatch-${t}` });
+      sw.style.background = STATE_COLOR[t];
+      sw.setAttribute('aria-hidden', 'true');
+      this.#legend.append(el('li', {}, sw, el('span', { textContent: STATE_LABEL[t] })));
+    }
+    this.#legend.append(el('li', {}, el('span', { className: 'swatch swatch-flush', ariaHidden: 'true' }), el('span', { textContent: 'flush (pink tick)' })));
+    this.#log.setAttribute('aria-label', 'Flush log');
+    this.bodyEl.append(
+      this.#metrics,
+      this.#summary,
+      this.#legend,
+      el('p', { className: 'plot-caption', textContent: 'Whole cache' }),
+      this.#overview,
+      el('p', { className: 'plot-caption', textContent: 'Newest tokens, one cell each' }),
+      this.#detail,
+      el('p', { className: 'plot-caption', textContent: 'Flush log' }),
+      this.#log,
+      this.#table.root,
+    );
+  }
+
+  disconnectedCallback(): void {
+    this.pause();
+  }
+
+  /** Step forward or back; at the end of the step range playback stops. */
+  advance(delta: number): void {
+    const next = Math.max(0, Math.min(this.#maxStep, this.state.step + delta));
+    if (next === this.state.step) {
+      this.pause();
+      return;
+    }
+    this.setState({ step: next });
+  }
+
+  play(): void {
+    if (this.state.step >= this.#maxStep) this.setState({ step: 0 });
+    this.#play.textContent = 'Pause';
+    this.#play.setAttribute('aria-pressed', 'true');
+    this.startTimer();
+  }
+
+  pause(): void {
+    if (this.#timer) clearInterval(this.#timer);
+    const wasPlaying = this.#timer !== null;
+    this.#timer = null;
+    this.#play.textContent = 'Play';
+    this.#play.setAttribute('aria-pressed', 'false');
+    if (wasPlaying) this.writeUrl();
+  }
+
+  private startTimer(): void {
+    if (this.#timer) clearInterval(this.#timer);
+    // At most 20 redraws a second; faster speeds advance several steps per tick. Playback never animates
+    // transitions, so it is stepwise under prefers-reduced-motion too (and slower there: one tick a second at most 4 steps).
+    const reduced = typeof matchMedia !== 'undefined' && matchMedia('(prefers-reduced-motion: reduce)').matches;
+    const speed = reduced ? Math.min(this.#speed, 4) : this.#speed;
+    const tickMs = Math.max(50, 1000 / speed);
+    const per = Math.max(1, Math.round((speed * tickMs) / 1000));
+    this.#timer = setInterval(() => this.advance(per), tickMs);
+  }
+
+  /** While playing the URL is written once on pause (browsers throttle history updates). */
+  protected writeUrl(): void {
+    if (this.#timer) return;
+    super.writeUrl();
+  }
+
+  protected update(): void {
+    const t0 = performance.now();
+    const s = this.state;
+    if (s.scheme === 'kivi' && s.residual < 1) {
+      this.noteView.show([...this.notes, 'KIVI needs R ≥ 1; R = 1 is used.']);
+    } else this.noteView.show(this.notes);
+    const m = stepModel(s);
+    this.#model = m;
+    const mem = memoryCount(m, s);
+    const metric = (label: string, value: string, name: string) => {
+      const d = el('div', { className: 'metric' }, el('span', { className: 'label', textContent: label }), el('span', { className: 'value', textContent: value }));
+      d.dataset.metric = name;
+      return d;
+    };
+    const fmt = (n: number) => n.toLocaleString('en-US');
+    const metrics = [metric('Tokens', fmt(m.total), 'total')];
+    if (m.scheme === 'kivi') {
+      metrics.push(metric('Keys quantized / fp', `${fmt(m.strips[0].quantized)} / ${fmt(m.strips[0].residual)}`, 'keys'), metric('Values quantized / fp', `${fmt(m.strips[1].quantized)} / ${fmt(m.strips[1].residual)}`, 'values'));
+    } else {
+      metrics.push(metric('Quantized', fmt(m.strips[0].quantized), 'quantized'), metric('Full precision', fmt(m.strips[0].residual), 'residual'));
+    }
+    metrics.push(metric('Flushes', fmt(m.flushes), 'flushes'), metric('Memory now', formatBytesShort(mem.bytes), 'bytes'), metric('fp16 cache', formatBytesShort(mem.fp16Bytes), 'fp16'));
+    this.#metrics.replaceChildren(...metrics);
+    this.#summary.textContent = summaryText(m, mem);
+    const width = Math.max(300, Math.min(720, this.bodyEl.clientWidth || 640));
+    this.#overview.replaceChildren(Plot.plot(overviewOptions(m, width)));
+    this.#detail.replaceChildren(Plot.plot(detailOptions(m, width)));
+    const lines = flushLog(m);
+    this.#log.replaceChildren(...(lines.length ? lines.map((l) => el('li', { textContent: l })) : [el('li', { textContent: `No flush yet: the first comes at decode step ${fmt(m.flushSteps[0] ?? (m.scheme === 'kivi' ? m.residualLength - (m.prefill % m.residualLength) : m.period))}.` })]));
+    this.#log.classList.toggle('flushed-now', m.flushedLastStep);
+    this.#table.refresh();
+    this.dataset.quantized = String(m.strips.map((c) => c.quantized).join(','));
+    this.dataset.residual = String(m.strips.map((c) => c.residual).join(','));
+    this.dataset.flushes = String(m.flushes);
+    this.dataset.bytes = String(mem.bytes);
+    this.lastRedrawMs = performance.now() - t0;
+    this.status.set(m.flushedLastStep ? `Step ${fmt(m.step)}: flush.` : '');
+  }
+
+  private table() {
+    const m = this.#model ?? stepModel(this.state);
+    const rows = m.strips.flatMap((c) => stripRuns(m, c)).map((r) => [r.strip, r.state, r.start, r.end - 1, r.end - r.start] as Array<string | number>);
+    return { caption: `Token states after ${m.step} decode steps (positions from 0)`, columns: ['Strip', 'State', 'First token', 'Last token', 'Tokens'], rows };
+  }
+}
+
+if (!customElements.get('kv-residual')) customElements.define('kv-residual', KvResidual);

@@ -1,0 +1,252 @@
+/**
+ * The residual step-through, as pure functions (no DOM): which tokens are quantized,
+ * in the full-precision residual or new after N decode steps, the flush log, the
+ * memory count, and the Plot options of the strips. Every count comes from
+ * `residualSplit` / `kiviResidualSplit` and every byte from `kvCacheBytes`.
+ */
+import * as Plot from '@observablehq/plot';
+import { kiviResidualSplit, kvCacheBytes, residualSplit, type Bits } from '../../lib/quant/index';
+import { MEMORY_PRESETS } from '../memory/presets';
+import type { ResidualState } from './state';
+
+export const TOKEN_STATES = ['quantized', 'residual', 'new'] as const;
+export type TokenState = (typeof TOKEN_STATES)[number];
+/** Letters drawn next to each lane so the state never depends on colour alone. */
+export const STATE_LETTER: Record<TokenState, string> = { quantized: 'Q', residual: 'R', new: 'N' };
+export const STATE_LABEL: Record<TokenState, string> = { quantized: 'Q quantized', residual: 'R full-precision residual', new: 'N new token' };
+/** Colour-blind-safe (Okabe–Ito blue, orange, bluish green). */
+export const STATE_COLOR: Record<TokenState, string> = { quantized: '#0072b2', residual: '#e69f00', new: '#009e73' };
+
+export type StripName = 'cache' | 'keys' | 'values';
+
+/** A run of consecutive tokens in the same state: tokens [start, end). */
+export interface Run {
+  strip: StripName;
+  state: TokenState;
+  start: number;
+  end: number;
+}
+
+/** Quantized / full-precision counts of one strip after the split. */
+export interface StripCounts {
+  strip: StripName;
+  quantized: number;
+  residual: number;
+}
+
+export interface StepModel {
+  scheme: 'transformers' | 'kivi';
+  prefill: number;
+  step: number;
+  /** R as used (KIVI needs R ≥ 1). */
+  residualLength: number;
+  total: number;
+  strips: StripCounts[];
+  flushes: number;
+  flushedLastStep: boolean;
+  /** Decode steps at which a flush happened, up to `step` (for marks and the log). */
+  flushSteps: number[];
+  /** Flush period in decode steps. */
+  period: number;
+}
+
+/** Transformers' QuantizedLayer rule, or KIVI's streaming cache, after `step` decode steps. */
+export function stepModel(s: Pick<ResidualState, 'scheme' | 'prefill' | 'step' | 'residual'>): StepModel {
+  if (s.scheme === 'kivi') {
+    const R = Math.max(1, s.residual);
+    const k = kiviResidualSplit({ prefill: s.prefill, decoded: s.step, residualLength: R });
+    const keyStart = s.prefill % R;
+    // Key blocks complete when keyStart + n reaches a multiple of R.
+    const flushSteps: number[] = [];
+    for (let n = R - keyStart; n <= s.step; n += R) if (n >= 1) flushSteps.push(n);
+    return {
+      scheme: 'kivi',
+      prefill: s.prefill,
+      step: s.step,
+      residualLength: R,
+      total: k.total,
+      strips: [
+        { strip: 'keys', quantized: k.keys.quantized, residual: k.keys.residual },
+        { strip: 'values', quantized: k.values.quantized, residual: k.values.residual },
+      ],
+      flushes: k.keys.flushes,
+      flushedLastStep: k.keys.flushedLastStep,
+      flushSteps,
+      period: R,
+    };
+  }
+  const r = residualSplit({ prefill: s.prefill, decoded: s.step, residualLength: s.residual });
+  const flushSteps: number[] = [];
+  for (let n = r.period; n <= s.step; n += r.period) flushSteps.push(n);
+  return {
+    scheme: 'transformers',
+    prefill: s.prefill,
+    step: s.step,
+    residualLength: s.residual,
+    total: r.total,
+    strips: [{ strip: 'cache', quantized: r.quantized, residual: r.residual }],
+    flushes: r.flushes,
+    flushedLastStep: r.flushedLastStep,
+    flushSteps,
+    period: r.period,
+  };
+}
+
+/**
+ * The runs of one strip: [quantized | residual | new]. The newest token (after at least one decode step)
+ * is "new" while it is in full precision; when the step flushed it, it is already quantized.
+ */
+export function stripRuns(m: StepModel, c: StripCounts): Run[] {
+  const runs: Run[] = [];
+  const push = (state: TokenState, start: number, end: number) => {
+    if (end > start) runs.push({ strip: c.strip, state, start, end });
+  };
+  push('quantized', 0, c.quantized);
+  const newInResidual = m.step > 0 && c.residual > 0;
+  push('residual', c.quantized, m.total - (newInResidual ? 1 : 0));
+  if (newInResidual) push('new', m.total - 1, m.total);
+  return runs;
+}
+
+/** Per-token states of one strip (index = token position). */
+export function tokenStates(m: StepModel, c: StripCounts): TokenState[] {
+  const out: TokenState[] = new Array(m.total);
+  for (const r of stripRuns(m, c)) for (let i = r.start; i < r.end; i++) out[i] = r.state;
+  return out;
+}
+
+/** The newest tokens shown one cell each: a window wide enough for one flush period plus context. */
+export function detailWindow(m: StepModel, max = 192): { start: number; end: number } {
+  const want = Math.min(max, Math.max(32, m.period + 32));
+  return { start: Math.max(0, m.total - want), end: m.total };
+}
+
+export interface Cell {
+  strip: StripName;
+  token: number;
+  state: TokenState;
+}
+
+export function detailCells(m: StepModel): Cell[] {
+  const { start, end } = detailWindow(m);
+  const cells: Cell[] = [];
+  for (const c of m.strips) {
+    const states = tokenStates(m, c);
+    for (let i = start; i < end; i++) cells.push({ strip: c.strip, token: i, state: states[i] });
+  }
+  return cells;
+}
+
+const fmt = (n: number) => n.toLocaleString('en-US');
+
+/** Log lines for the flushes up to step N (newest last). */
+export function flushLog(m: StepModel, limit = 6): string[] {
+  const steps = m.flushSteps.slice(-limit);
+  return steps.map((n) => {
+    if (m.scheme === 'kivi') {
+      return `step ${fmt(n)}: a block of ${fmt(m.residualLength)} full-precision keys was quantized per channel and appended; the cache now holds ${fmt(m.prefill + n)} tokens.`;
+    }
+    const residualBefore = m.period - 1;
+    return `step ${fmt(n)}: the residual (${fmt(residualBefore)} token${residualBefore === 1 ? '' : 's'}) and the new token were re-quantized with the whole cache (${fmt(m.prefill + n)} tokens).`;
+  });
+}
+
+export interface MemoryCount {
+  label: string;
+  bytes: number;
+  fp16Bytes: number;
+  ratio: number;
+}
+
+/** Bytes of the cache now (quantized + residual, every layer, keys and values) vs the same cache in fp16. */
+export function memoryCount(m: StepModel, s: Pick<ResidualState, 'model' | 'bits' | 'group'>): MemoryCount {
+  const p = MEMORY_PRESETS.find((x) => x.id === s.model) ?? MEMORY_PRESETS.find((x) => x.id === 'kvlab-16m')!;
+  const base = { layers: p.layers, kvHeads: p.kvHeads, headDim: p.headDim, tokens: m.total, bits: s.bits as Bits, groupSize: s.group };
+  let bytes: number;
+  let fp16Bytes: number;
+  if (m.scheme === 'kivi') {
+    // kvCacheBytes counts keys and values alike; KIVI's differ (per-channel keys, own residuals): half of each.
+    const keys = kvCacheBytes({ ...base, residualTokens: m.strips[0].residual, axis: 'channel' });
+    const values = kvCacheBytes({ ...base, residualTokens: m.strips[1].residual, axis: 'token' });
+    bytes = keys.total / 2 + values.total / 2;
+    fp16Bytes = keys.fp16Total;
+  } else {
+    const r = kvCacheBytes({ ...base, residualTokens: m.strips[0].residual, axis: 'token' });
+    bytes = r.total;
+    fp16Bytes = r.fp16Total;
+  }
+  return { label: p.label, bytes, fp16Bytes, ratio: bytes > 0 ? fp16Bytes / bytes : 1 };
+}
+
+export function formatBytesShort(b: number): string {
+  if (b >= 1e9) return `${(b / 1e9).toFixed(2)} GB`;
+  if (b >= 1e6) return `${(b / 1e6).toFixed(2)} MB`;
+  if (b >= 1e3) return `${(b / 1e3).toFixed(1)} kB`;
+  return `${b} B`;
+}
+
+/** "After 200 decode steps with R = 128: 1,224 tokens quantized, 72 in full precision, 1 flush; memory X vs Y fp16". */
+export function summaryText(m: StepModel, mem: MemoryCount): string {
+  const steps = `After ${fmt(m.step)} decode step${m.step === 1 ? '' : 's'} with R = ${fmt(m.residualLength)}`;
+  const flushes = `${fmt(m.flushes)} flush${m.flushes === 1 ? '' : 'es'}`;
+  const memory = `memory ${formatBytesShort(mem.bytes)} vs ${formatBytesShort(mem.fp16Bytes)} fp16 (${mem.label})`;
+  if (m.scheme === 'kivi') {
+    const [k, v] = m.strips;
+    return `${steps} (KIVI): keys ${fmt(k.quantized)} quantized, ${fmt(k.residual)} in full precision, ${flushes} of a key block; values ${fmt(v.quantized)} quantized, ${fmt(v.residual)} in full precision; ${memory}.`;
+  }
+  const c = m.strips[0];
+  return `${steps}: ${fmt(c.quantized)} tokens quantized, ${fmt(c.residual)} in full precision, ${flushes}; ${memory}.`;
+}
+
+const STRIP_LABEL: Record<StripName, string> = { cache: 'Keys and values', keys: 'Keys', values: 'Values' };
+
+function laneY(d: { strip: StripName; state: TokenState }, kivi: boolean): string {
+  return kivi ? `${d.strip === 'keys' ? 'K' : 'V'} ${STATE_LETTER[d.state]}` : STATE_LABEL[d.state];
+}
+
+function laneDomain(kivi: boolean): string[] {
+  if (!kivi) return TOKEN_STATES.map((t) => STATE_LABEL[t]);
+  return (['keys', 'values'] as const).flatMap((s) => TOKEN_STATES.map((t) => `${s === 'keys' ? 'K' : 'V'} ${STATE_LETTER[t]}`));
+}
+
+/** Whole cache: one lane per state (position, not only colour, tells the state), runs as rectangles, flushes as ticks. */
+export function overviewOptions(m: StepModel, width: number): Plot.PlotOptions {
+  const kivi = m.scheme === 'kivi';
+  const runs = m.strips.flatMap((c) => stripRuns(m, c)).map((r) => ({ ...r, lane: laneY(r, kivi) }));
+  const flushTokens = m.flushSteps.slice(-50).map((n) => m.prefill + n);
+  const marks: Plot.Markish[] = [
+    Plot.rectX(runs, { x1: 'start', x2: (d: Run) => Math.max(d.end, d.start + m.total / Math.max(1, width)), y: 'lane', fill: (d: Run) => STATE_COLOR[d.state], ariaHidden: 'true' } as Plot.RectXOptions),
+    Plot.ruleX([m.prefill], { stroke: 'currentColor', strokeDasharray: '3,3', ariaHidden: 'true' } as Plot.RuleXOptions),
+    Plot.tickX(flushTokens, { x: (d: number) => d, stroke: '#cc79a7', strokeWidth: 2, ariaHidden: 'true' } as Plot.TickXOptions),
+  ];
+  return {
+    width,
+    height: kivi ? 190 : 120,
+    marginLeft: kivi ? 40 : 150,
+    marginRight: 12,
+    ariaLabel: `Strip of all ${fmt(m.total)} cached tokens by state: ${m.strips.map((c) => `${STRIP_LABEL[c.strip].toLowerCase()} ${fmt(c.quantized)} quantized, ${fmt(c.residual)} full precision`).join('; ')}. Dashed line at the end of the ${fmt(m.prefill)}-token prefill; pink ticks mark flushes.`,
+    x: { label: 'Token position (whole cache)', domain: [0, Math.max(1, m.total)], grid: false },
+    y: { label: null, domain: laneDomain(kivi) },
+    marks,
+  };
+}
+
+/** The newest tokens one cell each, in the same lanes. */
+export function detailOptions(m: StepModel, width: number): Plot.PlotOptions {
+  const kivi = m.scheme === 'kivi';
+  const { start, end } = detailWindow(m);
+  const cells = detailCells(m).map((c) => ({ ...c, lane: laneY(c, kivi) }));
+  return {
+    width,
+    height: kivi ? 190 : 120,
+    marginLeft: kivi ? 40 : 150,
+    marginRight: 12,
+    ariaLabel: `The newest ${fmt(end - start)} tokens (positions ${fmt(start)} to ${fmt(end - 1)}), one cell each, in the same lanes.`,
+    x: { label: `Newest tokens (positions ${fmt(start)}–${fmt(end - 1)})`, domain: [start, Math.max(end, start + 1)] },
+    y: { label: null, domain: laneDomain(kivi) },
+    marks: [
+      Plot.rectX(cells, { x1: 'token', x2: (d: Cell) => d.token + 1, y: 'lane', fill: (d: Cell) => STATE_COLOR[d.state], insetLeft: end - start > 96 ? 0 : 0.5, ariaHidden: 'true' } as Plot.RectXOptions),
+      Plot.ruleX([m.prefill].filter((p) => p >= start && p <= end), { stroke: 'currentColor', strokeDasharray: '3,3', ariaHidden: 'true' } as Plot.RuleXOptions),
+    ],
+  };
+}

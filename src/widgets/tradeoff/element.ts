@@ -1,0 +1,206 @@
+import * as Plot from '@observablehq/plot';
+import { KvWidget } from '../shared/base';
+import { el, rangeControl, selectControl, tableToggle } from '../shared/controls';
+import { tensorPicker, type TensorPicker } from '../shared/tensor-picker';
+import type { TensorSet } from '../shared/tensors';
+import { tradeoffCodec, type TradeoffState } from './state';
+import { ATTENTION_QUERIES, sweepConfigs, type SweepInput, type SweepPoint, type TensorKind } from './sweep';
+import type { SweepRequest, SweepResponse } from './sweep.worker';
+import { chartOptions, currentConfig, describeConfig, errorOf, findPoint, panelPoints, pct, bpeText, summaryText, tableRows, type Metric } from './view';
+
+type Name = (typeof tradeoffCodec.names)[number];
+
+/**
+ * <kv-tradeoff>: every combination of bits × group × axis × method on the real cache of the
+ * current prompt (all layers), memory against error, with the Pareto frontier and the current
+ * configuration marked. The sweep runs in a module worker (sweep.worker.ts) and streams points;
+ * moving a configuration control only moves the marker.
+ */
+export class KvTradeoff extends KvWidget<Name> {
+  static observedAttributes = [...tradeoffCodec.names];
+  readonly codec = tradeoffCodec;
+  readonly widgetTitle = 'Error–memory trade-off';
+  #summary = el('p', { className: 'chart-summary' });
+  #chart = el('div', { className: 'plot tradeoff-chart' });
+  #readout = el('p', { className: 'point-readout' });
+  #table = tableToggle(() => this.table());
+  #picker!: TensorPicker;
+  #points: SweepPoint[] = [];
+  #hasQueries = false;
+  #worker: Worker | null = null;
+  #seq = 0;
+  #focus = -1;
+  #metricCtl!: ReturnType<typeof selectControl<string>>;
+  #set?: TensorSet;
+  /** Timings of the last sweep (ms): fast methods (minmax, absmax) and HQQ. */
+  lastSweep: { fastMs: number; hqqMs: number; total: number; tokens: number } | null = null;
+
+  protected build(): void {
+    const s = this.state;
+    const set = (patch: Partial<TradeoffState>) => this.setState(patch);
+    this.#picker = tensorPicker({
+      prompt: s.prompt,
+      model: s.model,
+      status: this.status,
+      onTensors: (t) => this.startSweep(t),
+      onPrompt: (p) => set({ prompt: p }),
+    });
+    const tensor = selectControl<string>({ name: 'tensor', label: 'Tensor', options: [{ value: 'k', label: 'Keys' }, { value: 'v', label: 'Values' }], value: s.tensor, onChange: (v) => set({ tensor: v as TensorKind }) });
+    this.#metricCtl = selectControl<string>({ name: 'metric', label: 'Error', options: [{ value: 'tensor', label: 'Relative error of the tensor' }, { value: 'attention', label: 'Attention-output error' }], value: s.metric, onChange: (v) => set({ metric: v as Metric }) });
+    const bits = rangeControl({ name: 'bits', label: 'Bits', values: [1, 2, 3, 4, 8], value: s.bits, describe: (v) => `${v} bits, groups of ${this.state.group}`, short: (v) => `${v} bits`, onChange: (v) => set({ bits: v }) });
+    const group = rangeControl({ name: 'group', label: 'Group size', values: [16, 32, 64, 128], value: s.group, describe: (v) => `${this.state.bits} bits, groups of ${v}`, short: (v) => `G${v}`, onChange: (v) => set({ group: v }) });
+    const axisOptions = [{ value: 'token', label: 'per token' }, { value: 'channel', label: 'per channel' }];
+    const kaxis = selectControl<string>({ name: 'kaxis', label: 'Key grouping', options: axisOptions, value: s.kaxis, onChange: (v) => set({ kaxis: v as TradeoffState['kaxis'] }) });
+    const vaxis = selectControl<string>({ name: 'vaxis', label: 'Value grouping', options: axisOptions, value: s.vaxis, onChange: (v) => set({ vaxis: v as TradeoffState['vaxis'] }) });
+    const method = selectControl<string>({ name: 'method', label: 'Method', options: [{ value: 'minmax', label: 'min-max (quanto)' }, { value: 'hqq', label: 'HQQ' }, { value: 'absmax', label: 'absmax (symmetric)' }], value: s.method, onChange: (v) => set({ method: v as TradeoffState['method'] }) });
+    this.controlsEl.append(this.#picker.root, tensor.root, this.#metricCtl.root, bits.root, group.root, kaxis.root, vaxis.root, method.root);
+    this.addEventListener('kv-state', () => {
+      const st = this.state;
+      tensor.set(st.tensor);
+      this.#metricCtl.set(st.metric);
+      bits.set(st.bits);
+      group.set(st.group);
+      kaxis.set(st.kaxis);
+      vaxis.set(st.vaxis);
+      method.set(st.method);
+    });
+
+    this.#chart.tabIndex = 0;
+    this.#chart.setAttribute('role', 'group');
+    this.#chart.setAttribute('aria-label', 'Trade-off chart: use the left and right arrow keys to move between points in order of memory');
+    this.#chart.addEventListener('keydown', (e) => this.onChartKey(e));
+    this.#chart.addEventListener('blur', () => {
+      this.#focus = -1;
+      this.draw();
+    });
+    this.#readout.setAttribute('aria-live', 'polite');
+    this.bodyEl.append(this.#summary, this.#chart, this.#readout, this.#table.root);
+  }
+
+  disconnectedCallback(): void {
+    this.#worker?.terminate();
+    this.#worker = null;
+  }
+
+  private metric(): Metric {
+    return this.state.metric === 'attention' && this.#hasQueries ? 'attention' : 'tensor';
+  }
+
+  private panel(): SweepPoint[] {
+    return panelPoints(this.#points, this.state.tensor, this.metric()).sort((a, b) => a.bpe - b.bpe || errorOf(a, this.metric())! - errorOf(b, this.metric())!);
+  }
+
+  private onChartKey(e: KeyboardEvent): void {
+    const pts = this.panel();
+    if (!pts.length) return;
+    let i = this.#focus;
+    if (e.key === 'ArrowRight' || e.key === 'ArrowUp') i = Math.min(pts.length - 1, i + 1);
+    else if (e.key === 'ArrowLeft' || e.key === 'ArrowDown') i = Math.max(0, i < 0 ? 0 : i - 1);
+    else if (e.key === 'Home') i = 0;
+    else if (e.key === 'End') i = pts.length - 1;
+    else return;
+    e.preventDefault();
+    this.#focus = i;
+    this.draw();
+  }
+
+  /** Start (or restart) the sweep for a new tensor set; a running sweep is cancelled. */
+  private startSweep(t: TensorSet): void {
+    this.#set = t;
+    this.#worker?.terminate();
+    this.#points = [];
+    this.#focus = -1;
+    const id = ++this.#seq;
+    const input: SweepInput = { keys: t.keys, values: t.values, queries: t.queries };
+    this.#hasQueries = !!t.queries && t.queries.length === t.keys.length;
+    this.#metricCtl.select.querySelector<HTMLOptionElement>('option[value="attention"]')!.disabled = !this.#hasQueries;
+    const total = sweepConfigs().length;
+    const tokens = t.keys[0]?.tokens ?? 0;
+    this.status.set(`Quantizing the whole cache (${t.keys.length} layers, ${tokens} tokens) in ${total} configurations…`, { done: 0, total });
+    this.draw();
+    let worker: Worker;
+    try {
+      worker = new Worker(new URL('./sweep.worker.ts', import.meta.url), { type: 'module' });
+    } catch (err) {
+      this.status.error(`The sweep could not start (${err instanceof Error ? err.message : String(err)}). Reload the page.`);
+      return;
+    }
+    this.#worker = worker;
+    worker.onmessage = (e: MessageEvent<SweepResponse>) => {
+      const m = e.data;
+      if (m.id !== id) return;
+      if (m.type === 'points') {
+        this.#points.push(...m.points);
+        this.status.set(m.phase === 'hqq' ? `HQQ (slower, iterative): ${m.done} of ${m.total} configurations…` : `Min-max and absmax: ${m.done} of ${m.total} configurations…`, { done: m.done, total: m.total });
+        this.draw();
+      } else if (m.type === 'done') {
+        this.lastSweep = { fastMs: m.fastMs, hqqMs: m.hqqMs, total: m.total, tokens };
+        this.dataset.sweepFastMs = m.fastMs.toFixed(0);
+        this.dataset.sweepHqqMs = m.hqqMs.toFixed(0);
+        this.dataset.sweepDone = 'true';
+        this.status.set(`${this.#points.length} configurations in ${(m.total / 1000).toFixed(1)} s (min-max and absmax ${(m.fastMs / 1000).toFixed(1)} s, HQQ ${(m.hqqMs / 1000).toFixed(1)} s).`);
+        worker.terminate();
+        if (this.#worker === worker) this.#worker = null;
+      } else {
+        this.status.error(`The sweep failed: ${m.message}. Try another prompt or reload the page.`);
+      }
+    };
+    worker.onerror = (e) => {
+      this.status.error(`The sweep stopped: ${e.message || 'worker error'}. Reload the page.`);
+    };
+    delete this.dataset.sweepDone;
+    const req: SweepRequest = { type: 'sweep', id, input, attention: this.#hasQueries };
+    worker.postMessage(req);
+  }
+
+  protected update(changed: ReadonlySet<Name> | 'all'): void {
+    if (changed !== 'all' && changed.has('prompt')) this.#picker.applyPrompt(this.state.prompt);
+    if (changed !== 'all' && (changed.has('tensor') || changed.has('metric'))) this.#focus = -1;
+    this.draw();
+  }
+
+  /** Redraw from the points already computed (never re-runs the sweep). */
+  private draw(): void {
+    const s = this.state;
+    const metric = this.metric();
+    const notes = [...this.notes];
+    if (s.metric === 'attention' && !this.#hasQueries && this.#set) notes.push('This cache has no exported queries, so only the tensor error can be shown.');
+    if (s.method === 'absmax' && s.bits < 2) notes.push('absmax needs at least 2 bits (a sign bit): the current configuration is not marked.');
+    this.noteView.show(notes);
+    const pts = this.panel();
+    const current = findPoint(pts, currentConfig(s, s.tensor));
+    const focused = this.#focus >= 0 ? pts[this.#focus] : undefined;
+    if (!pts.length) {
+      this.#summary.textContent = this.#set ? 'Computing the first points…' : 'Waiting for the keys and values of the example.';
+      this.#chart.replaceChildren();
+      this.#readout.textContent = '';
+      return;
+    }
+    const extra = metric === 'attention' ? ` (last ${ATTENTION_QUERIES} query tokens of every layer, only the ${s.tensor === 'k' ? 'keys' : 'values'} quantized)` : '';
+    this.#summary.textContent = summaryText(pts, s.tensor, metric, current) + extra;
+    const width = Math.max(300, Math.min(720, this.bodyEl.clientWidth || 640));
+    this.#chart.replaceChildren(Plot.plot(chartOptions(pts, metric, s.tensor, current, focused, width)));
+    this.#readout.textContent = focused ? `Point ${this.#focus + 1} of ${pts.length}: ${describeConfig(focused)}, ${bpeText(focused.bpe)}, error ${pct(errorOf(focused, metric)!)}.` : '';
+    if (current) {
+      this.dataset.currentBpe = String(current.bpe);
+      this.dataset.currentErr = String(errorOf(current, metric));
+    } else {
+      delete this.dataset.currentBpe;
+      delete this.dataset.currentErr;
+    }
+    this.dataset.points = String(pts.length);
+    this.#table.refresh();
+  }
+
+  private table() {
+    const metric = this.metric();
+    const pts = this.panel();
+    return {
+      caption: `${pts.length} configurations for the ${this.state.tensor === 'k' ? 'keys' : 'values'}, sorted by memory`,
+      columns: ['Bits', 'Group', 'Axis', 'Method', 'Bits per element', metric === 'attention' ? 'Attention-output error' : 'Relative error', 'Pareto'],
+      rows: tableRows(pts, metric),
+    };
+  }
+}
+
+if (!customElements.get('kv-tradeoff')) customElements.define('kv-tradeoff', KvTradeoff);

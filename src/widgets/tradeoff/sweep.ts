@@ -1,0 +1,124 @@
+/**
+ * The trade-off sweep, without any DOM: every valid combination of bits × group × axis × method,
+ * applied to every layer of the keys or values of one prompt. Used by sweep.worker.ts and by tests.
+ * Each point's numbers come from src/lib/quant: memory from `kvCacheBytes(...).bitsPerElement`
+ * (fp16 scale and zero), tensor error from `relativeError` over all layers at once, attention-output
+ * error from `attentionImpact` (mean over layers of `outputRelError`, with the layer's last queries).
+ */
+import { allocateFakeQuantOutput, attentionImpact, BITS, fakeQuantizeInto, kvCacheBytes, relativeError, type Axis, type Bits, type FakeQuantBuffers, type KVTensor, type Method } from '../../lib/quant/index';
+
+export const SWEEP_GROUPS = [16, 32, 64, 128] as const;
+export const SWEEP_AXES = ['token', 'channel'] as const;
+/** HQQ last: it is much slower (iterative optimizer), so the fast methods stream in first. */
+export const SWEEP_METHODS = ['minmax', 'absmax', 'hqq'] as const;
+/** Query tokens (the last ones of the prompt) used for the attention-output error. */
+export const ATTENTION_QUERIES = 16;
+
+export type TensorKind = 'k' | 'v';
+
+export interface SweepConfig {
+  tensor: TensorKind;
+  bits: Bits;
+  group: number;
+  axis: Axis;
+  method: Method;
+}
+
+export interface SweepPoint extends SweepConfig {
+  /** Bits per quantized element including fp16 scale and zero (kvCacheBytes). */
+  bpe: number;
+  /** Relative error ‖x − x̂‖ / ‖x‖ over every layer of this tensor. */
+  relErr: number;
+  /** Mean over layers of attentionImpact().outputRelError (only this tensor quantized); null without queries. */
+  attnErr: number | null;
+  ms: number;
+}
+
+export interface SweepInput {
+  keys: KVTensor[];
+  values: KVTensor[];
+  queries: KVTensor[] | null;
+}
+
+/** Every valid configuration, fast methods first (absmax needs ≥ 2 bits). */
+export function sweepConfigs(tensors: readonly TensorKind[] = ['k', 'v']): SweepConfig[] {
+  const out: SweepConfig[] = [];
+  for (const method of SWEEP_METHODS)
+    for (const tensor of tensors)
+      for (const bits of BITS)
+        for (const group of SWEEP_GROUPS)
+          for (const axis of SWEEP_AXES) {
+            if (method === 'absmax' && bits < 2) continue;
+            out.push({ tensor, bits, group, axis, method });
+          }
+  return out;
+}
+
+export const configKey = (c: Pick<SweepConfig, 'tensor' | 'bits' | 'group' | 'axis' | 'method'>) => `${c.tensor}|${c.bits}|${c.group}|${c.axis}|${c.method}`;
+
+/** The last `n` query tokens of every head of a `[heads, tokens, headDim]` query tensor. */
+export function lastQueries(q: KVTensor, n = ATTENTION_QUERIES): KVTensor {
+  const m = Math.min(n, q.tokens);
+  const data = new Float32Array(q.heads * m * q.headDim);
+  for (let h = 0; h < q.heads; h++) {
+    const from = (h * q.tokens + q.tokens - m) * q.headDim;
+    data.set(q.data.subarray(from, from + m * q.headDim), h * m * q.headDim);
+  }
+  return { data, heads: q.heads, tokens: m, headDim: q.headDim };
+}
+
+/** Whether `queries` fit `keys` (same layers, tokens and head size, query heads a multiple of KV heads). */
+export function queriesUsable(input: SweepInput): boolean {
+  const q = input.queries;
+  if (!q || q.length !== input.keys.length) return false;
+  return q.every((t, i) => t && t.tokens === input.keys[i].tokens && t.headDim === input.keys[i].headDim && t.heads % input.keys[i].heads === 0);
+}
+
+/** A reusable evaluator: buffers are allocated once per tensor shape. */
+export function makeEvaluator(input: SweepInput) {
+  const layers = input.keys.length;
+  const k0 = input.keys[0];
+  const per = k0.data.length;
+  const ref = { k: concat(input.keys), v: concat(input.values) };
+  const hat = new Float32Array(per * layers);
+  const useQ = queriesUsable(input);
+  const qs = useQ ? input.queries!.map((q) => lastQueries(q)) : null;
+  let buffers: FakeQuantBuffers | null = null;
+  let bufferKey = '';
+
+  return function evaluate(c: SweepConfig): SweepPoint {
+    const t0 = performance.now();
+    const tensors = c.tensor === 'k' ? input.keys : input.values;
+    const cfg = { bits: c.bits, groupSize: c.group, axis: c.axis, method: c.method } as const;
+    const key = `${c.group}|${c.axis}`;
+    if (!buffers || key !== bufferKey) {
+      buffers = allocateFakeQuantOutput(tensors[0], cfg);
+      bufferKey = key;
+    }
+    let attnSum = 0;
+    for (let l = 0; l < layers; l++) {
+      const r = fakeQuantizeInto(tensors[l], cfg, buffers);
+      const dq = r.dequantized.length === per ? r.dequantized : r.dequantized.subarray(0, per);
+      hat.set(dq, l * per);
+      if (qs) {
+        const a = c.tensor === 'k'
+          ? attentionImpact(qs[l], input.keys[l], dq, input.values[l], input.values[l].data)
+          : attentionImpact(qs[l], input.keys[l], input.keys[l].data, input.values[l], dq);
+        attnSum += a.outputRelError;
+      }
+    }
+    const relErr = relativeError(c.tensor === 'k' ? ref.k : ref.v, hat);
+    const bpe = kvCacheBytes({ layers, kvHeads: k0.heads, headDim: k0.headDim, tokens: k0.tokens, bits: c.bits, groupSize: c.group, axis: c.axis }).bitsPerElement;
+    return { ...c, bpe, relErr, attnErr: qs ? attnSum / layers : null, ms: performance.now() - t0 };
+  };
+}
+
+function concat(ts: KVTensor[]): Float32Array {
+  const out = new Float32Array(ts.reduce((n, t) => n + t.data.length, 0));
+  let o = 0;
+  for (const t of ts) {
+    out.set(t.data, o);
+    o += t.data.length;
+  }
+  return out;
+}

@@ -1,0 +1,53 @@
+/**
+ * Module worker for <kv-tradeoff>: runs the sweep off the main thread and streams points
+ * back in batches (fast methods first, HQQ last). Imports only src/lib/quant (via sweep.ts).
+ * Cancellation: the page terminates this worker when the prompt changes.
+ */
+import { makeEvaluator, sweepConfigs, type SweepInput, type SweepPoint } from './sweep';
+
+export type SweepRequest = { type: 'sweep'; id: number; input: SweepInput; attention: boolean };
+export type SweepResponse =
+  | { type: 'points'; id: number; points: SweepPoint[]; done: number; total: number; phase: 'fast' | 'hqq' }
+  | { type: 'done'; id: number; fastMs: number; hqqMs: number; total: number }
+  | { type: 'error'; id: number; message: string };
+
+const post = (m: SweepResponse) => (self as unknown as Worker).postMessage(m);
+
+self.onmessage = (e: MessageEvent<SweepRequest>) => {
+  const req = e.data;
+  if (req?.type !== 'sweep') return;
+  try {
+    const input: SweepInput = req.attention ? req.input : { ...req.input, queries: null };
+    const evaluate = makeEvaluator(input);
+    const configs = sweepConfigs();
+    let batch: SweepPoint[] = [];
+    let lastPost = performance.now();
+    const t0 = performance.now();
+    let fastMs = 0;
+    for (let i = 0; i < configs.length; i++) {
+      const c = configs[i];
+      if (c.method === 'hqq' && fastMs === 0) {
+        fastMs = performance.now() - t0;
+        if (batch.length) post({ type: 'points', id: req.id, points: batch, done: i, total: configs.length, phase: 'fast' });
+        batch = [];
+        lastPost = performance.now();
+      }
+      try {
+        batch.push(evaluate(c));
+      } catch (err) {
+        // A configuration this shape cannot take (e.g. a token-axis group that does not divide the element count): skipped.
+        if (!(err instanceof RangeError)) throw err;
+      }
+      if (performance.now() - lastPost > 100 || i === configs.length - 1) {
+        post({ type: 'points', id: req.id, points: batch, done: i + 1, total: configs.length, phase: c.method === 'hqq' ? 'hqq' : 'fast' });
+        batch = [];
+        lastPost = performance.now();
+      }
+    }
+    const total = performance.now() - t0;
+    if (fastMs === 0) fastMs = total;
+    post({ type: 'done', id: req.id, fastMs, hqqMs: total - fastMs, total });
+  } catch (err) {
+    post({ type: 'error', id: req.id, message: err instanceof Error ? err.message : String(err) });
+  }
+};
