@@ -1,6 +1,21 @@
+/**
+ * oEmbed 1.0 endpoint: GET /oembed.json?url=<embed or chapter URL>&maxwidth=&maxheight=
+ * → a `rich` response with the iframe snippet; 400 without url, 404 for URLs that are
+ * not this site's widgets. On-demand (the answer depends on the query string).
+ */
 import type { APIRoute } from 'astro';
+import { oembedResponse } from '../widgets/embed/oembed';
+import { loadersAvailable } from '../widgets/loader';
 
 export const prerender = false;
 
-// Placeholder answer until the embed work lands: proves the on-demand route works.
-export const GET: APIRoute = ({ url }) => new Response(JSON.stringify({ version: '1.0', type: 'rich', url: url.searchParams.get('url') }), { headers: { 'content-type': 'application/json' } });
+export const GET: APIRoute = ({ url, site }) => {
+  // The snippet points at the origin the consumer reached; the configured `site` also counts as this site.
+  const origin = url.origin;
+  const origins = site ? [url.origin, site.origin] : [url.origin];
+  const { status, body } = oembedResponse({ query: url.searchParams, origins, origin, base: import.meta.env.BASE_URL, available: loadersAvailable() });
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { 'content-type': 'application/json; charset=utf-8', 'access-control-allow-origin': '*', 'cache-control': status === 200 ? 'public, max-age=3600' : 'no-store' },
+  });
+};
