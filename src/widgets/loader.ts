@@ -8,8 +8,13 @@ import { WIDGETS } from './registry';
 
 const LOADERS: Partial<Record<WidgetName, () => Promise<unknown>>> = {
   memory: () => import('./memory/element'),
+  'kv-explorer': () => import('./kv-explorer/element'),
+  quantizer: () => import('./quantizer/element'),
   residual: () => import('./residual/element'),
   tradeoff: () => import('./tradeoff/element'),
+  attention: () => import('./attention/element'),
+  generation: () => import('./generation/element'),
+  perplexity: () => import('./perplexity/element'),
 };
 
 export function loadersAvailable(): WidgetName[] {

@@ -1,0 +1,304 @@
+import * as Plot from '@observablehq/plot';
+import { allocateFakeQuantOutput, fakeQuantizeInto, groupCount, type FakeQuantBuffers, type KVTensor, type QuantConfig } from '../../lib/quant/index';
+import { KvWidget } from '../shared/base';
+import { el, rangeControl, selectControl, tableToggle, type RangeControl, type SelectControl } from '../shared/controls';
+import { drawHeatmap } from '../shared/heatmap';
+import { describeQuant } from '../shared/params';
+import { describeProgress, exampleForPrompt, explainError, liveTensors, loadExample, precomputedIndex, type TensorSet } from '../shared/tensors';
+import { attentionCodec, type AttentionState } from './state';
+import {
+  attentionChartOptions,
+  barData,
+  computeAttention,
+  diffChartOptions,
+  kvHeadOf,
+  num,
+  pct,
+  resolveQuery,
+  showToken,
+  summaryText,
+  topChanges,
+  type AttentionView,
+} from './view';
+
+type Name = (typeof attentionCodec.names)[number];
+const QUANT_KEYS = new Set<Name>(['bits', 'group', 'kaxis', 'vaxis', 'method']);
+
+/** Reusable quantization buffers for one tensor shape and config shape (no allocation while a slider moves). */
+class BufferPool {
+  #pool = new Map<string, FakeQuantBuffers>();
+  get(t: KVTensor, cfg: QuantConfig, slot: string): FakeQuantBuffers {
+    const key = `${slot}|${t.heads}x${t.tokens}x${t.headDim}|${groupCount(t, cfg)}`;
+    let b = this.#pool.get(key);
+    if (!b) {
+      b = allocateFakeQuantOutput(t, cfg);
+      this.#pool.set(key, b);
+    }
+    return b;
+  }
+}
+
+/**
+ * <kv-attention>: one query token's attention over the past with original and quantized
+ * keys/values, their difference, and KL / total variation / output error from attentionImpact.
+ */
+export class KvAttention extends KvWidget<Name> {
+  static observedAttributes = [...attentionCodec.names];
+  readonly codec = attentionCodec;
+  readonly widgetTitle = 'Attention under quantized keys';
+  #set: TensorSet | null = null;
+  #loadSeq = 0;
+  #pool = new BufferPool();
+  #scratch = { k: new Float32Array(0), v: new Float32Array(0), kHat: new Float32Array(0), vHat: new Float32Array(0) };
+  #kHat: Float32Array | null = null;
+  #vHat: Float32Array | null = null;
+  #quantKey = '';
+  #view: AttentionView | null = null;
+  #metrics = el('div', { className: 'metrics' });
+  #summary = el('p', { className: 'chart-summary' });
+  #refChart = el('div', { className: 'plot' });
+  #hatChart = el('div', { className: 'plot' });
+  #diffChart = el('div', { className: 'plot' });
+  #strip = el('canvas', { className: 'heatmap attn-strip' });
+  #changes = el('div', { className: 'attn-changes' });
+  #table = tableToggle(() => this.table());
+  #layer!: RangeControl<number>;
+  #head!: RangeControl<number>;
+  #query!: RangeControl<number>;
+  #example!: SelectControl<string>;
+  #prompt = el('textarea', { rows: 3 });
+  /** Milliseconds of the last synchronous redraw (quantize + attention + charts), for tests and benchmarks. */
+  lastRedrawMs = 0;
+
+  protected build(): void {
+    const s = this.state;
+    const set = (patch: Partial<AttentionState>) => this.setState(patch);
+    this.#example = selectControl<string>({ name: 'example', label: 'Example', options: [{ value: '', label: 'Loading examples…' }], value: '', onChange: (v) => set({ example: v, prompt: '' }) });
+    const promptId = `${this.id || 'attn'}-prompt`;
+    this.#prompt.id = promptId;
+    this.#prompt.value = s.prompt;
+    this.#prompt.maxLength = 4000;
+    const run = el('button', { type: 'button', textContent: 'Use my prompt' });
+    run.addEventListener('click', () => set({ prompt: this.#prompt.value.trim() }));
+    const promptBox = el('div', { className: 'ctl ctl-prompt' }, el('label', { htmlFor: promptId, textContent: 'Your prompt (runs the model in your browser)' }), this.#prompt, run);
+    promptBox.dataset.control = 'prompt';
+    this.#layer = rangeControl({ name: 'layer', label: 'Layer', values: [0, 1, 2, 3, 4, 5, 6, 7], value: s.layer, describe: (v) => `layer ${v}`, onChange: (v) => set({ layer: v }) });
+    this.#head = rangeControl({ name: 'head', label: 'Query head', values: [0, 1, 2, 3, 4, 5], value: s.head, describe: (v) => this.describeHead(v), onChange: (v) => set({ head: v }) });
+    this.#query = rangeControl({ name: 'query', label: 'Query token', values: [0], value: 0, describe: (v) => this.describeQuery(v), onChange: (v) => set({ query: this.#set && v === this.#set.tokens.length - 1 ? -1 : v }) });
+    const bits = rangeControl({ name: 'bits', label: 'Bits', values: [1, 2, 3, 4, 8], value: s.bits, describe: (v) => describeQuant(v, this.state.group, this.state.kaxis), short: (v) => `${v} bits`, onChange: (v) => set({ bits: v }) });
+    const group = rangeControl({ name: 'group', label: 'Group size', values: [16, 32, 64, 128], value: s.group, describe: (v) => describeQuant(this.state.bits, v, this.state.kaxis), short: (v) => `G${v}`, onChange: (v) => set({ group: v }) });
+    const axisOptions = [{ value: 'token' as const, label: 'per token (Transformers)' }, { value: 'channel' as const, label: 'per channel (KIVI)' }];
+    const kaxis = selectControl({ name: 'kaxis', label: 'Key grouping', options: axisOptions, value: s.kaxis, onChange: (v) => set({ kaxis: v }) });
+    const vaxis = selectControl({ name: 'vaxis', label: 'Value grouping', options: axisOptions, value: s.vaxis, onChange: (v) => set({ vaxis: v }) });
+    const method = selectControl({ name: 'method', label: 'Method', options: [{ value: 'minmax' as const, label: 'min-max (quanto)' }, { value: 'hqq' as const, label: 'HQQ' }, { value: 'absmax' as const, label: 'abs-max (symmetric)' }], value: s.method, onChange: (v) => set({ method: v }) });
+    this.controlsEl.append(this.#example.root, promptBox, this.#layer.root, this.#head.root, this.#query.root, bits.root, group.root, kaxis.root, vaxis.root, method.root);
+    this.addEventListener('kv-state', () => {
+      bits.set(this.state.bits);
+      group.set(this.state.group);
+    });
+    const legend = el('p', { className: 'attn-legend', textContent: 'Difference strip: red = gained attention, blue = lost attention (same as the bars above and below zero).' });
+    this.bodyEl.append(this.#metrics, this.#summary, this.#refChart, this.#hatChart, this.#diffChart, this.#strip, legend, this.#changes, this.#table.root);
+    void this.fillExamples();
+  }
+
+  private describeHead(v: number): string {
+    const info = this.#set?.info;
+    return info ? `query head ${v}, reads KV head ${kvHeadOf(v, info.heads, info.kvHeads)}` : `query head ${v}`;
+  }
+
+  private describeQuery(v: number): string {
+    const t = this.#set?.tokens[v];
+    return t === undefined ? `token ${v}` : `token ${v}: ${showToken(t)}${this.#set && v === this.#set.tokens.length - 1 ? ' (last)' : ''}`;
+  }
+
+  private async fillExamples(): Promise<void> {
+    try {
+      const index = await precomputedIndex();
+      const opts = index.items.map((i) => el('option', { value: i.id, textContent: `${i.title} (${i.tokens} tokens)` }));
+      this.#example.select.replaceChildren(...opts);
+      const known = index.items.some((i) => i.id === this.state.example);
+      this.#example.select.value = known ? this.state.example : index.items[0]?.id ?? '';
+      if (this.state.example && !known) {
+        this.notes = [...this.notes, `example="${this.state.example.slice(0, 24)}" is not a known example; showing the first one.`];
+        this.noteView.show(this.notes);
+      }
+    } catch {
+      this.#example.select.replaceChildren(el('option', { value: '', textContent: 'No examples available' }));
+    }
+  }
+
+  protected async update(changed: ReadonlySet<Name> | 'all'): Promise<void> {
+    const needData = changed === 'all' || changed.has('example') || changed.has('prompt');
+    if (needData) {
+      await this.loadData();
+      return;
+    }
+    if (!this.#set) return;
+    if (changed.has('prompt')) this.#prompt.value = this.state.prompt;
+    this.redraw([...changed].some((c) => QUANT_KEYS.has(c) || c === 'layer'));
+  }
+
+  private async loadData(): Promise<void> {
+    const seq = ++this.#loadSeq;
+    const s = this.state;
+    this.#prompt.value = s.prompt;
+    try {
+      let set: TensorSet;
+      if (s.prompt.trim()) {
+        const ex = await exampleForPrompt(s.prompt);
+        if (ex) set = await loadExample(ex);
+        else {
+          this.status.set('Starting the model for your prompt…');
+          set = await liveTensors(s.prompt, {
+            onProgress: (p) => {
+              if (seq !== this.#loadSeq) return;
+              const d = describeProgress(p);
+              this.status.set(d.text, d.done !== undefined && d.total ? { done: d.done, total: d.total } : undefined);
+            },
+          });
+        }
+      } else {
+        this.status.set('Loading the precomputed example…');
+        set = await loadExample(s.example || undefined);
+      }
+      if (seq !== this.#loadSeq) return;
+      this.#set = set;
+      this.#quantKey = '';
+      if (set.truncated) this.noteView.show([...this.notes, set.truncated.message]);
+      const { layers, heads } = set.info;
+      const clampNote: string[] = [];
+      let { layer, head } = s;
+      if (layer >= layers) (clampNote.push(`layer=${layer} is past the model's ${layers} layers; using ${layers - 1}.`), (layer = layers - 1));
+      if (head >= heads) (clampNote.push(`head=${head} is past the model's ${heads} query heads; using ${heads - 1}.`), (head = heads - 1));
+      if (s.query >= set.tokens.length) clampNote.push(`query=${s.query} is past the ${set.tokens.length} tokens; using the last token.`);
+      if (clampNote.length) {
+        this.notes = [...this.notes, ...clampNote];
+        this.noteView.show(this.notes);
+      }
+      this.#layer.setValues(Array.from({ length: layers }, (_, i) => i), layer);
+      this.#head.setValues(Array.from({ length: heads }, (_, i) => i), head);
+      if (layer !== s.layer || head !== s.head || s.query >= set.tokens.length) {
+        this.state = { ...this.state, layer, head, query: s.query >= set.tokens.length ? -1 : s.query };
+        this.writeUrl();
+      }
+      if (set.exampleId && !s.prompt) this.#example.set(set.exampleId);
+      this.redraw(true);
+    } catch (err) {
+      if (seq !== this.#loadSeq) return;
+      this.status.error(explainError(err));
+    }
+  }
+
+  private quantConfigs(): { key: QuantConfig; value: QuantConfig } {
+    const s = this.state;
+    return {
+      key: { bits: s.bits as QuantConfig['bits'], groupSize: s.group, axis: s.kaxis, method: s.method },
+      value: { bits: s.bits as QuantConfig['bits'], groupSize: s.group, axis: s.vaxis, method: s.method },
+    };
+  }
+
+  /** Re-quantize the held layer (only when the config or layer changed), recompute attention, redraw. Synchronous. */
+  private redraw(requantize: boolean): void {
+    const t0 = performance.now();
+    const set = this.#set!;
+    const s = this.state;
+    const { heads, kvHeads } = set.info;
+    if (!set.queries) {
+      this.status.set('');
+      this.#summary.textContent = 'This model does not export its queries, so attention cannot be recomputed here. The logit-level view (KL of the next-token distribution, top-1 agreement) is in the side-by-side generation widget.';
+      for (const c of [this.#refChart, this.#hatChart, this.#diffChart, this.#changes, this.#metrics]) c.replaceChildren();
+      return;
+    }
+    const layer = Math.min(s.layer, set.info.layers - 1);
+    const head = Math.min(s.head, heads - 1);
+    const k = set.keys[layer];
+    const v = set.values[layer];
+    const cfg = this.quantConfigs();
+    const qkey = `${layer}|${JSON.stringify(cfg)}`;
+    if (requantize || qkey !== this.#quantKey || !this.#kHat) {
+      try {
+        this.#kHat = fakeQuantizeInto(k, cfg.key, this.#pool.get(k, cfg.key, 'k')).dequantized;
+        this.#vHat = fakeQuantizeInto(v, cfg.value, this.#pool.get(v, cfg.value, 'v')).dequantized;
+      } catch (err) {
+        this.status.error(`These settings cannot quantize this cache: ${(err as Error).message} Pick another group size or axis.`);
+        return;
+      }
+      this.#quantKey = qkey;
+    }
+    const T = k.tokens;
+    const query = resolveQuery(s.query, T);
+    this.#query.setValues(Array.from({ length: T }, (_, i) => i), query);
+    const need = kvHeads * T * k.headDim;
+    if (this.#scratch.k.length < need) this.#scratch = { k: new Float32Array(need), v: new Float32Array(need), kHat: new Float32Array(need), vHat: new Float32Array(need) };
+    const view = computeAttention({ q: set.queries[layer], k, v, kHat: this.#kHat, vHat: this.#vHat!, query, head, scratch: this.#scratch });
+    this.#view = view;
+    const tokens = set.tokens;
+    const changes = topChanges(view.ref, view.hat, tokens, 5);
+    const kvHead = kvHeadOf(head, heads, kvHeads);
+    const quant = `${s.bits}-bit ${s.method} keys (${s.kaxis === 'channel' ? 'per channel' : 'per token'}) and values (${s.vaxis === 'channel' ? 'per channel' : 'per token'}), groups of ${s.group}`;
+    this.dataset.kl = String(view.head.kl);
+    this.dataset.tv = String(view.head.tv);
+    this.dataset.outErr = String(view.head.outputRelError);
+    this.dataset.layerKl = String(view.layer.kl);
+    this.dataset.layerTv = String(view.layer.tv);
+    this.dataset.layerOutErr = String(view.layer.outputRelError);
+    this.dataset.query = String(query);
+    const metric = (label: string, value: string, name: string) => {
+      const m = el('div', { className: 'metric' }, el('span', { className: 'label', textContent: label }), el('span', { className: 'value', textContent: value }));
+      m.dataset.metric = name;
+      return m;
+    };
+    this.#metrics.replaceChildren(
+      metric('KL (this head)', `${num(view.head.kl)} nats`, 'kl'),
+      metric('Total variation', pct(view.head.tv), 'tv'),
+      metric('Output error', pct(view.head.outputRelError), 'out'),
+      metric('KL (layer mean)', `${num(view.layer.kl)} nats`, 'layer-kl'),
+      metric('TV (layer mean)', pct(view.layer.tv), 'layer-tv'),
+      metric('Output error (layer)', pct(view.layer.outputRelError), 'layer-out'),
+    );
+    this.#summary.textContent = summaryText({ head, kvHead, layer, query, queryToken: tokens[query] ?? '', view, changes, quant });
+    const width = Math.max(300, Math.min(760, this.bodyEl.clientWidth || 720));
+    const refData = barData(view.ref, tokens);
+    const hatData = barData(view.hat, tokens);
+    const diff = new Float64Array(view.ref.length);
+    for (let i = 0; i < diff.length; i++) diff[i] = view.hat[i] - view.ref[i];
+    const diffData = barData(diff, tokens);
+    let yMax = 0;
+    for (let i = 0; i < view.ref.length; i++) yMax = Math.max(yMax, view.ref[i], view.hat[i]);
+    yMax = yMax || 1;
+    this.#refChart.replaceChildren(Plot.plot(attentionChartOptions({ data: refData, yMax, width, title: 'Original', fill: '#4a5060', label: `Attention of token ${query} (query head ${head}) over ${query + 1} past tokens with the original keys and values.` })));
+    this.#hatChart.replaceChildren(Plot.plot(attentionChartOptions({ data: hatData, yMax, width, title: 'Quantized', fill: '#0b57d0', label: `The same attention with ${quant}.` })));
+    this.#diffChart.replaceChildren(Plot.plot(diffChartOptions({ data: diffData, width })));
+    let m = 0;
+    for (const d of diff) m = Math.max(m, Math.abs(d));
+    drawHeatmap(this.#strip, diff, 1, diff.length, { scheme: 'diverging', domain: [-(m || 1e-6), m || 1e-6] });
+    this.#strip.setAttribute('role', 'img');
+    this.#strip.setAttribute('aria-label', 'Colour strip of the attention difference per past token, red gained, blue lost.');
+    this.renderChanges(changes);
+    this.#table.refresh();
+    const src = set.source === 'precomputed' ? `precomputed example “${set.title}”` : 'your prompt';
+    this.status.set(`Showing ${src}: ${T} tokens, layer ${layer}.`);
+    this.lastRedrawMs = performance.now() - t0;
+    this.dataset.redrawMs = this.lastRedrawMs.toFixed(2);
+  }
+
+  private renderChanges(c: ReturnType<typeof topChanges>): void {
+    const list = (title: string, items: typeof c.gained, sign: string) => {
+      const ol = el('ol');
+      for (const it of items) ol.append(el('li', { textContent: `#${it.index} “${showToken(it.token)}”: ${pct(it.ref)} → ${pct(it.hat)} (${sign}${(Math.abs(it.delta) * 100).toFixed(2)} points)` }));
+      if (!items.length) ol.append(el('li', { textContent: 'none' }));
+      return el('div', {}, el('p', { className: 'attn-list-title', textContent: title }), ol);
+    };
+    this.#changes.replaceChildren(list('Gained the most attention', c.gained, '+'), list('Lost the most attention', c.lost, '−'));
+  }
+
+  private table() {
+    const set = this.#set;
+    const v = this.#view;
+    if (!set || !v) return { caption: 'No data yet', columns: [], rows: [] };
+    const rows = Array.from(v.ref, (p, i) => [i, showToken(set.tokens[i] ?? ''), p, v.hat[i], v.hat[i] - p] as Array<string | number>);
+    return { caption: `Attention of token ${resolveQuery(this.state.query, set.tokens.length)}, query head ${this.state.head}, layer ${this.state.layer}`, columns: ['Index', 'Token', 'Original', 'Quantized', 'Difference'], rows };
+  }
+}
+
+if (!customElements.get('kv-attention')) customElements.define('kv-attention', KvAttention);

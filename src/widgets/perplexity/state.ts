@@ -1,0 +1,31 @@
+import { defineCodec, quoteForNote, type Codec, type StateOf } from '../shared/params';
+import { PRESET_IDS } from './presets';
+
+type Names = 'prompt' | 'configs' | 'residual' | 'controls' | 'theme';
+
+const base = defineCodec(['prompt', 'configs', 'residual', 'controls', 'theme'] as const, {
+  controlNames: ['prompt', 'configs', 'residual'],
+});
+
+/**
+ * URL parameters of <kv-perplexity>: the text (empty = the held-out passage), the cache
+ * configurations to score (preset ids) and the residual length R shared by every quantized one.
+ * Unknown config ids are dropped with a note; an empty list falls back to the defaults.
+ */
+export const perplexityCodec: Codec<Names> = {
+  ...base,
+  parse(source, prefix = '') {
+    const r = base.parse(source, prefix);
+    const ids = r.state.configs;
+    const unknown = ids.filter((i) => !(PRESET_IDS as readonly string[]).includes(i));
+    const known = [...new Set(ids.filter((i) => (PRESET_IDS as readonly string[]).includes(i)))];
+    if (unknown.length) r.notes.push(`configs: unknown ${unknown.map(quoteForNote).join(', ')} ignored (allowed: ${PRESET_IDS.join(', ')}).`);
+    if (!known.length) {
+      if (source.get(prefix + 'configs') !== null) r.notes.push('configs: nothing valid was listed; using the defaults.');
+      r.state = { ...r.state, configs: [...base.defaults.configs] };
+    } else r.state = { ...r.state, configs: known };
+    return r;
+  },
+};
+
+export type PerplexityState = StateOf<Names>;

@@ -1,0 +1,159 @@
+/** Pure parts of the perplexity widget: running log-perplexity, memory per config, table rows, Plot options, summary. */
+import * as Plot from '@observablehq/plot';
+import { kvCacheBytes, residualSplit, type KvCacheBytes } from '../../lib/quant/index';
+import { PRESETS, type PresetId } from './presets';
+
+/** Running log-perplexity: the cumulative mean negative log-likelihood after each scored token (nats). */
+export function runningNll(logProbs: ArrayLike<number>): Float64Array {
+  const out = new Float64Array(logProbs.length);
+  let sum = 0;
+  for (let i = 0; i < logProbs.length; i++) {
+    sum -= logProbs[i];
+    out[i] = sum / (i + 1);
+  }
+  return out;
+}
+
+export interface ModelDims {
+  layers: number;
+  kvHeads: number;
+  headDim: number;
+}
+
+/** The bundled model's cache dimensions (config.json of kvlab-16m), used until an example reports its own. */
+export const KVLAB_DIMS: ModelDims = { layers: 8, kvHeads: 2, headDim: 64 };
+
+export interface ConfigMemory {
+  /** Stored bits per element of the quantized part (payload + scales/zeros), keys and values averaged. */
+  bitsPerElement: number;
+  /** Whole cache at the end of the text: quantized part + full-precision residual (fp32, 4 B), keys and values, all layers. */
+  totalBytes: number;
+  /** The same cache unquantized (fp32). */
+  fp32Bytes: number;
+}
+
+/**
+ * Memory of a preset's cache after `tokens` tokens, via kvCacheBytes (src/lib/quant). The model runs in
+ * fp32, so the exact cache and the residual are counted at 4 bytes; scales and zeros at 2 (fp16, as in
+ * Transformers). Keys and values may use different axes (KIVI): each half is computed with its own axis.
+ */
+export function configMemory(id: PresetId, dims: ModelDims, tokens: number, prefillTokens: number, residualLength: number): ConfigMemory {
+  const p = PRESETS[id];
+  const common = { layers: dims.layers, kvHeads: dims.kvHeads, headDim: dims.headDim, tokens, kvBytes: 4, metaBytes: 2 };
+  const fp = kvCacheBytes({ ...common, bits: 16 });
+  if (!p.key || !p.value) return { bitsPerElement: 32, totalBytes: fp.total, fp32Bytes: fp.total };
+  const split = residualSplit({ prefill: Math.min(prefillTokens, tokens), decoded: Math.max(0, tokens - prefillTokens), residualLength });
+  const half = (c: NonNullable<typeof p.key>): KvCacheBytes =>
+    kvCacheBytes({ ...common, bits: c.bits, groupSize: c.groupSize, axis: c.axis, residualTokens: split.residual });
+  const k = half(p.key);
+  const v = half(p.value);
+  return { bitsPerElement: (k.bitsPerElement + v.bitsPerElement) / 2, totalBytes: (k.total + v.total) / 2, fp32Bytes: fp.total };
+}
+
+export interface Row {
+  id: PresetId;
+  label: string;
+  perplexity: number;
+  meanNll: number;
+  /** (ppl / ppl_fp32 − 1), or null without an fp32 row. */
+  deltaVsFp32: number | null;
+  klToExact: number | null;
+  top1: number | null;
+  memory: ConfigMemory;
+}
+
+export function tableRows(results: ReadonlyArray<{ id: PresetId; perplexity: number; meanNll: number; klToExact: number | null; top1AgreementToExact: number | null }>, dims: ModelDims, tokens: number, prefillTokens: number, residual: number): Row[] {
+  const fp = results.find((r) => r.id === 'fp32');
+  return results.map((r) => ({
+    id: r.id,
+    label: PRESETS[r.id].label,
+    perplexity: r.perplexity,
+    meanNll: r.meanNll,
+    deltaVsFp32: fp ? r.perplexity / fp.perplexity - 1 : null,
+    klToExact: r.klToExact,
+    top1: r.top1AgreementToExact,
+    memory: configMemory(r.id, dims, tokens, prefillTokens, residual),
+  }));
+}
+
+/** Colour-blind-safe categorical colours (Observable 10) and a distinct dash per preset, so lines differ without colour. */
+export const STYLE: Readonly<Record<PresetId, { colour: string; dash: string }>> = {
+  fp32: { colour: '#4269d0', dash: '' },
+  'quanto-int8': { colour: '#97bbf5', dash: '1,3' },
+  'quanto-int4': { colour: '#efb118', dash: '6,3' },
+  'quanto-int2': { colour: '#ff725c', dash: '2,2' },
+  'hqq-int4': { colour: '#6cc5b0', dash: '10,3,2,3' },
+  'hqq-int2': { colour: '#3ca951', dash: '4,2,1,2' },
+  'kivi-int4': { colour: '#ff8ab7', dash: '8,2' },
+  'kivi-int2': { colour: '#a463f2', dash: '12,3' },
+};
+
+export interface Series {
+  id: PresetId;
+  /** Token position (index in the text) of each scored token. */
+  x: Float64Array;
+  y: Float64Array;
+}
+
+export function seriesOf(id: PresetId, logProbs: ArrayLike<number>, prefillTokens: number, step = 1): Series {
+  const run = runningNll(logProbs);
+  const n = Math.ceil(run.length / step);
+  const x = new Float64Array(n);
+  const y = new Float64Array(n);
+  for (let j = 0; j < n; j++) {
+    const i = Math.min(run.length - 1, j * step);
+    x[j] = prefillTokens + i;
+    y[j] = run[i];
+  }
+  return { id, x, y };
+}
+
+/** One line per config (own colour and dash), a dashed rule where the residual first flushes. */
+export function chartOptions(series: readonly Series[], o: { width: number; prefillTokens: number; residual: number; tokens: number }): Plot.PlotOptions {
+  const marks: Plot.Markish[] = [];
+  const flushAt = o.prefillTokens + Math.max(2, o.residual);
+  if (flushAt < o.tokens) {
+    marks.push(Plot.ruleX([flushAt], { stroke: 'currentColor', strokeOpacity: 0.5, strokeDasharray: '3,3', ariaHidden: 'true' } as Plot.RuleXOptions));
+    marks.push(Plot.text([flushAt], { x: (d: number) => d, frameAnchor: 'top', text: () => `first flush (R = ${o.residual})`, textAnchor: 'start', dx: 4, dy: 4, ariaHidden: 'true' } as Plot.TextOptions));
+  }
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const s of series) {
+    const start = Math.min(s.y.length - 1, Math.floor(s.y.length * 0.1));
+    for (let i = start; i < s.y.length; i++) {
+      lo = Math.min(lo, s.y[i]);
+      hi = Math.max(hi, s.y[i]);
+    }
+    const st = STYLE[s.id];
+    marks.push(Plot.lineY(Array.from(s.x, (x, i) => ({ x, y: s.y[i] })), { x: 'x', y: 'y', stroke: st.colour, strokeWidth: 2, strokeDasharray: st.dash || undefined, ariaHidden: 'true' } as Plot.LineYOptions));
+  }
+  const pad = Number.isFinite(hi - lo) ? Math.max(0.02, (hi - lo) * 0.1) : 1;
+  return {
+    width: o.width,
+    height: 300,
+    marginLeft: 52,
+    ariaLabel: `Line chart: running log-perplexity (cumulative mean negative log-likelihood, nats) against token position for ${series.length} cache configurations. The table below lists the final values.`,
+    x: { label: 'Token position', grid: true },
+    y: { label: 'Log-perplexity (nats)', grid: true, domain: Number.isFinite(lo) ? [lo - pad, hi + pad] : undefined, clamp: true },
+    marks,
+  };
+}
+
+const pctSigned = (f: number) => `${f >= 0 ? '+' : '−'}${Math.abs(f * 100).toFixed(2)} %`;
+export const formatDelta = (f: number | null) => (f === null ? '—' : pctSigned(f));
+
+export function summaryText(rows: readonly Row[], o: { tokens: number; prefillTokens: number; residual: number }): string {
+  const R = o.residual;
+  const explain =
+    `The text has ${o.tokens} tokens; the first ${o.prefillTokens} ${o.prefillTokens === 1 ? 'is' : 'are'} prefilled (and quantized at once, as Transformers does) and every later token is scored one at a time. ` +
+    (R >= 2
+      ? `With a residual of R = ${R}, each new token stays in full precision until the ${R}th step flushes the residual into the quantized part, and every ${R} steps after that, so the curves can only separate after token ${o.prefillTokens + R}` +
+        (o.prefillTokens + R >= o.tokens ? ' — which this text never reaches: lower R to see quantization bite.' : '.')
+      : `With R = ${R}, the residual flushes every 2 steps, so almost the whole cache is quantized from the start.`);
+  if (!rows.length) return explain;
+  const fp = rows.find((r) => r.id === 'fp32');
+  const parts = rows
+    .filter((r) => r.id !== 'fp32')
+    .map((r) => `${r.label}: ${r.perplexity.toFixed(2)}${r.deltaVsFp32 === null ? '' : ` (${pctSigned(r.deltaVsFp32)})`} at ${r.memory.bitsPerElement.toFixed(2)} bits per element`);
+  return `${fp ? `Perplexity with the exact fp32 cache: ${fp.perplexity.toFixed(2)}. ` : ''}${parts.join('; ')}${parts.length ? '. ' : ''}${explain}`;
+}
