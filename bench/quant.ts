@@ -47,9 +47,9 @@ function median(xs: number[]): number {
 }
 
 /** Median over RUNS of the time to process all 16 tensors, in ms (after one warm-up run). */
-function time(fn: (t: KVTensor, k: number) => void): number {
+function time(fn: (t: KVTensor, k: number) => void, runs = RUNS): number {
   const samples: number[] = [];
-  for (let r = 0; r <= RUNS; r++) {
+  for (let r = 0; r <= runs; r++) {
     const t0 = performance.now();
     for (let k = 0; k < TENSORS; k++) fn(tensors[k], k);
     const dt = performance.now() - t0;
@@ -70,9 +70,11 @@ for (const method of methods) {
       for (const groupSize of [32, 64, 128]) {
         const cfg: QuantConfig = { bits, groupSize, axis, method };
         const out = allocateFakeQuantOutput(tensors[0], cfg);
-        for (let w = 0; w < 3; w++) for (const t of tensors) fakeQuantizeInto(t, cfg, out);
+        const warm = method === 'hqq' ? 1 : 3;
+        for (let w = 0; w < warm; w++) for (const t of tensors) fakeQuantizeInto(t, cfg, out);
         const copyMs = copyOnce();
-        const ms = time((t) => fakeQuantizeInto(t, cfg, out));
+        // HQQ runs up to 20 optimizer passes: fewer samples keep the bench under a few minutes.
+        const ms = time((t) => fakeQuantizeInto(t, cfg, out), method === 'hqq' ? 3 : RUNS);
         const copyMs2 = copyOnce();
         const copyRate = TOTAL / (Math.min(copyMs, copyMs2) * 1e3);
         const rate = TOTAL / (ms * 1e3);
@@ -85,7 +87,7 @@ for (const method of methods) {
 }
 
 const pad = (s: string | number, n: number): string => String(s).padStart(n);
-console.log(`fakeQuantizeInto over ${TENSORS} tensors × [${HEADS}, ${TOKENS}, ${HEAD_DIM}] = ${TOTAL.toLocaleString('en')} elements; median of ${RUNS} runs; Node ${process.version}`);
+console.log(`fakeQuantizeInto over ${TENSORS} tensors × [${HEADS}, ${TOKENS}, ${HEAD_DIM}] = ${TOTAL.toLocaleString('en')} elements; median of ${RUNS} runs (hqq: 3); Node ${process.version}`);
 console.log(`${'method'.padEnd(7)} ${pad('bits', 4)} ${'axis'.padEnd(7)} ${pad('G', 4)} ${pad('ms', 8)} ${pad('M el/s', 8)} ${pad('copy M/s', 9)} ${pad('ratio', 7)} ${pad('target', 7)}`);
 for (const r of rows) {
   const tgt = r.target > 0 ? `${r.target}× ${r.ok ? 'ok' : 'MISSED'}` : '—';
@@ -95,6 +97,13 @@ for (const r of rows) {
 }
 const missed = rows.filter((r) => !r.ok);
 console.log(missed.length === 0 ? 'All targets met.' : `Targets missed in ${missed.length} of ${rows.length} rows (see MISSED).`);
+if (missed.length > 0) {
+  console.log(
+    'Note: the copy baseline is a 512 KB memcpy that stays in cache (~6 G el/s here). Scalar JS min-max needs two passes\n' +
+      '(min/max, then quantize+dequantize) at ~0.4 G el/s each; HQQ runs up to 20 optimizer passes with exp/log per element\n' +
+      'above the shrink threshold, so its targets are out of reach without SIMD/WASM.',
+  );
+}
 
 const here = dirname(fileURLToPath(import.meta.url));
 const outDir = join(here, 'results');
