@@ -3,7 +3,7 @@
  *
  * Runs `kvlab-16m` in Node (transformers.js + onnxruntime-node) on each prompt of `prompts.ts` and
  * writes `public/precomputed/<id>.json` + `<id>.bin` (float16) and `index.json`, plus
- * `tests/fixtures/model/model-check.json` (the stats the model-check page must reproduce).
+ * `tests/unit/lib/model/fixtures/model-check.json` (the stats the model-check page must reproduce).
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -58,7 +58,7 @@ async function main() {
 
   // Expected numbers for the model-check page and its end-to-end test.
   const check = await prefill(runner, MODEL_CHECK_PROMPT);
-  const fixtureDir = path.join(root, 'tests/fixtures/model');
+  const fixtureDir = path.join(root, 'tests/unit/lib/model/fixtures');
   await mkdir(fixtureDir, { recursive: true });
   await writeFile(
     path.join(fixtureDir, 'model-check.json'),

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { expect, expectClean, LOCAL_ORIGIN, test } from './support';
 
 /** Written by `npx tsx scripts/precompute/export.ts` from the same model in Node. */
-const expected = JSON.parse(readFileSync(new URL('../fixtures/model/model-check.json', import.meta.url), 'utf8')) as {
+const expected = JSON.parse(readFileSync(new URL('../unit/lib/model/fixtures/model-check.json', import.meta.url), 'utf8')) as {
   tokens: number;
   keyShape: [number, number, number];
   meanAbsK0: number;

@@ -1,6 +1,6 @@
 /**
  * The fixed prompt and the summary the `/lab/model-check` page prints, shared with the Node export
- * that writes the expected numbers (`tests/fixtures/model/model-check.json`).
+ * that writes the expected numbers (`tests/unit/lib/model/fixtures/model-check.json`).
  */
 import { meanAbs } from './kv';
 import type { PrefillResult } from './protocol';
