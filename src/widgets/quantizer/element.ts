@@ -1,0 +1,412 @@
+import * as Plot from '@observablehq/plot';
+import { KvWidget } from '../shared/base';
+import { el, formatBytes, formatNumber, rangeControl, selectControl, tableToggle, type RangeControl, type SelectControl } from '../shared/controls';
+import { drawHeatmap, extentOf, symmetricDomain, type Scheme } from '../shared/heatmap';
+import { tensorPicker, type TensorPicker } from '../shared/tensor-picker';
+import type { TensorSet } from '../shared/tensors';
+import { describeQuant } from '../shared/params';
+import { AXES, METHODS, type KVTensor, type QuantConfig } from '../../lib/quant/index';
+import { clampToModel } from '../kv-explorer/state';
+import { headByChannel } from '../kv-explorer/view';
+import { cacheMemory, configFor, headMetrics, metricsOf, Requantizer, wholeCacheMetrics, type Metrics } from './model';
+import { PRESETS, presetOf, QUANTIZER_BITS, quantizerCodec, type QuantizerState } from './state';
+import type { SweepRequest, SweepResponse } from './sweep.worker';
+import {
+  describeConfig, errorInto, fmtAbs, fmtCos, fmtDb, fmtPct, histogram, histogramOptions, memoryParts, memorySummary, metricRows, metricsSummary,
+  TENSOR_NAMES, type Bin,
+} from './view';
+
+type Name = (typeof quantizerCodec.names)[number];
+type Whole = Metrics & { errors: string[] };
+
+interface Panel {
+  name: 'original' | 'dequantized' | 'error';
+  canvas: HTMLCanvasElement;
+  caption: HTMLElement;
+}
+
+const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+const withValue = (steps: number[], v: number) => (steps.includes(v) ? steps : [...steps, v].sort((a, b) => a - b));
+const METRIC_COLUMNS = [
+  ['rel', 'Relative error', (m: Metrics) => fmtPct(m.relativeError), (m: Metrics) => m.relativeError],
+  ['snr', 'SNR', (m: Metrics) => fmtDb(m.snrDb), (m: Metrics) => m.snrDb],
+  ['max', 'Max abs error', (m: Metrics) => fmtAbs(m.maxAbsError), (m: Metrics) => m.maxAbsError],
+  ['cos', 'Mean cosine similarity', (m: Metrics) => fmtCos(m.cosine), (m: Metrics) => m.cosine],
+] as const;
+
+/**
+ * <kv-quantizer>: quantize a prompt's real keys and values with any bits, group size,
+ * axis (keys and values separately) and method; original, dequantized and signed
+ * error heatmaps, an error histogram, metrics for the head, the layer and the whole
+ * cache (in a worker), and the memory split into payload, scales/zeros and residual.
+ */
+export class KvQuantizer extends KvWidget<Name> {
+  static observedAttributes = [...quantizerCodec.names];
+  readonly codec = quantizerCodec;
+  readonly widgetTitle = 'Quantizer playground';
+  #picker!: TensorPicker;
+  #ctl: { layer?: RangeControl<number>; head?: RangeControl<number>; bits?: RangeControl<number>; group?: RangeControl<number>; residual?: RangeControl<number>; preset?: SelectControl<string>; tensor?: SelectControl<string>; kaxis?: SelectControl<string>; vaxis?: SelectControl<string>; method?: SelectControl<string> } = {};
+  #set?: TensorSet;
+  #setId = 0;
+  #q = new Requantizer();
+  #panels: Panel[] = [];
+  #legendValues = el('div', { className: 'legend' });
+  #legendError = el('div', { className: 'legend' });
+  #legendKeys = ['', ''];
+  #buf: { orig: Float32Array<ArrayBufferLike>; deq: Float32Array<ArrayBufferLike>; err: Float32Array<ArrayBufferLike> } = { orig: new Float32Array(0), deq: new Float32Array(0), err: new Float32Array(0) };
+  #heatSummary = el('p', { className: 'chart-summary' });
+  #hist = el('div', { className: 'plot' });
+  #bins: Bin[] = [];
+  #histTable = tableToggle(() => ({ caption: 'Error histogram of the head shown', columns: ['From', 'To', 'Elements'], rows: this.#bins.map((b) => [b.x1, b.x2, b.count]) }));
+  #metricsTable = el('table', { className: 'metrics-table' });
+  #metricCells = new Map<string, HTMLTableCellElement>();
+  #metricsSummary = el('p', { className: 'chart-summary' });
+  #memBar = el('div', { className: 'mem-bar' });
+  #memSummary = el('p', { className: 'chart-summary' });
+  #memTable = tableToggle(() => this.memoryTable());
+  #engineNotes: string[] = [];
+  #clampNotes: string[] = [];
+  #renders = 0;
+  // Whole-cache metrics
+  #worker?: Worker | null;
+  #whole: Whole | null = null;
+  #wholeKey = '';
+  #wholeSeq = 0;
+  #busy = false;
+  #pending: SweepRequest | null = null;
+  #sentSet = -1;
+
+  protected build(): void {
+    const s = this.state;
+    const set = (patch: Partial<QuantizerState>) => this.setState(patch);
+    this.#picker = tensorPicker({ prompt: s.prompt, model: s.model, status: this.status, onTensors: (t) => this.setTensors(t), onPrompt: (p) => set({ prompt: p }) });
+    const c = this.#ctl;
+    c.preset = selectControl<string>({
+      name: 'preset',
+      label: 'Preset',
+      options: [...PRESETS.map((p) => ({ value: p.id, label: p.label })), { value: 'custom', label: 'Custom (your settings)' }],
+      value: presetOf(s),
+      onChange: (id) => {
+        const p = PRESETS.find((x) => x.id === id);
+        if (p) set({ ...p.settings });
+      },
+    });
+    c.layer = rangeControl({ name: 'layer', label: 'Layer', values: range(Math.max(8, s.layer + 1)), value: s.layer, describe: (v) => `layer ${v}`, onChange: (v) => set({ layer: v }) });
+    c.head = rangeControl({ name: 'head', label: 'KV head', values: range(Math.max(2, s.head + 1)), value: s.head, describe: (v) => `KV head ${v}`, onChange: (v) => set({ head: v }) });
+    c.tensor = selectControl<string>({ name: 'tensor', label: 'Heatmaps show', options: [{ value: 'k', label: 'Keys' }, { value: 'v', label: 'Values' }], value: s.tensor, onChange: (v) => set({ tensor: v as 'k' | 'v' }) });
+    c.bits = rangeControl({
+      name: 'bits', label: 'Bits', values: QUANTIZER_BITS, value: s.bits,
+      describe: (v) => (v === 16 ? '16 bits, unquantized fp16' : describeQuant(v, this.state.group)),
+      short: (v) => (v === 16 ? 'fp16' : `${v} bit${v === 1 ? '' : 's'}`),
+      onChange: (v) => set({ bits: v }),
+    });
+    c.group = rangeControl({ name: 'group', label: 'Group size', values: [16, 32, 64, 128], value: s.group, describe: (v) => describeQuant(this.state.bits, v), short: (v) => `G${v}`, onChange: (v) => set({ group: v }) });
+    const axisOptions = AXES.map((a) => ({ value: a, label: a === 'token' ? 'per token (quanto, Transformers)' : 'per channel (KIVI)' }));
+    c.kaxis = selectControl<string>({ name: 'kaxis', label: 'Key grouping', options: axisOptions, value: s.kaxis, onChange: (v) => set({ kaxis: v as QuantizerState['kaxis'] }) });
+    c.vaxis = selectControl<string>({ name: 'vaxis', label: 'Value grouping', options: axisOptions, value: s.vaxis, onChange: (v) => set({ vaxis: v as QuantizerState['vaxis'] }) });
+    const methodLabels: Record<string, string> = { minmax: 'min-max (quanto)', hqq: 'HQQ (optimized zero)', absmax: 'abs-max (symmetric)' };
+    c.method = selectControl<string>({ name: 'method', label: 'Method', options: METHODS.map((m) => ({ value: m, label: methodLabels[m] ?? m })), value: s.method, onChange: (v) => set({ method: v as QuantizerState['method'] }) });
+    c.residual = rangeControl({ name: 'residual', label: 'Residual length', values: withValue([0, 32, 64, 128, 256, 512, 1024], s.residual), value: s.residual, describe: (v) => `${v} full-precision tokens`, onChange: (v) => set({ residual: v }) });
+    this.controlsEl.append(this.#picker.root, c.preset.root, c.layer.root, c.head.root, c.tensor.root, c.bits.root, c.group.root, c.kaxis.root, c.vaxis.root, c.method.root, c.residual.root);
+    this.addEventListener('kv-state', () => this.syncControls());
+
+    const heat = el('div', { className: 'kv-heatmaps three' });
+    for (const name of ['original', 'dequantized', 'error'] as const) {
+      const canvas = el('canvas', { className: 'heatmap' });
+      canvas.setAttribute('role', 'img');
+      const caption = el('figcaption');
+      heat.append(el('figure', { className: 'heatmap-figure' }, caption, el('div', { className: 'heatmap-wrap' }, canvas)));
+      this.#panels.push({ name, canvas, caption });
+    }
+    const legends = el('div', { className: 'legends' }, this.#legendValues, this.#legendError);
+
+    const head = el('tr', {}, el('th', { scope: 'col', textContent: 'Scope' }), ...METRIC_COLUMNS.map(([, label]) => el('th', { scope: 'col', textContent: label })));
+    const body = el('tbody');
+    for (const row of metricRows({ layer: 0, head: 0, kHead: null!, kLayer: null!, vHead: null!, vLayer: null!, whole: null })) {
+      const scope = el('th', { scope: 'row' });
+      this.#metricCells.set(`${row.key}:scope`, scope as unknown as HTMLTableCellElement);
+      const tr = el('tr', {}, scope);
+      tr.dataset.row = row.key;
+      for (const [id] of METRIC_COLUMNS) {
+        const td = el('td', { className: 'num' });
+        td.dataset.metric = `${row.key}-${id}`;
+        this.#metricCells.set(`${row.key}-${id}`, td);
+        tr.append(td);
+      }
+      body.append(tr);
+    }
+    this.#metricsTable.append(el('caption', { textContent: 'Quantization error (all numbers from src/lib/quant)' }), el('thead', {}, head), body);
+    this.#memBar.setAttribute('aria-hidden', 'true');
+    const memHeading = el('p', { className: 'chart-heading', textContent: 'Memory of the whole cache (keys and values, all layers), as a share of fp16' });
+    const memKey = el('p', { className: 'mem-key' });
+    memKey.setAttribute('aria-hidden', 'true');
+    for (const [label, colour] of [['payload', '#0b57d0'], ['scales and zeros', '#e8a33d'], ['residual (fp16)', '#6b6b6b']]) {
+      const sw = el('span', { className: 'swatch' });
+      sw.style.background = colour;
+      memKey.append(el('span', {}, sw, label));
+    }
+    this.bodyEl.append(heat, legends, this.#heatSummary, this.#hist, this.#histTable.root, el('div', { className: 'table-scroll' }, this.#metricsTable), this.#metricsSummary, memHeading, memKey, this.#memBar, this.#memSummary, this.#memTable.root);
+  }
+
+  private syncControls(): void {
+    const s = this.state;
+    const c = this.#ctl;
+    c.preset?.set(presetOf(s));
+    c.tensor?.set(s.tensor);
+    c.bits?.set(s.bits);
+    c.group?.set(s.group);
+    c.kaxis?.set(s.kaxis);
+    c.vaxis?.set(s.vaxis);
+    c.method?.set(s.method);
+    if (c.residual && !c.residual.input.max) c.residual.set(s.residual);
+    else c.residual?.set(s.residual);
+  }
+
+  private setTensors(set: TensorSet): void {
+    this.#set = set;
+    this.#setId++;
+    this.#wholeKey = '';
+    this.runUpdate('all');
+  }
+
+  private where(): { layer: number; head: number } {
+    const c = clampToModel(this.state, this.#set!.info);
+    this.#clampNotes = c.notes;
+    return c;
+  }
+
+  private showNotes(): void {
+    this.noteView.show([...this.notes, ...this.#clampNotes, ...this.#engineNotes]);
+  }
+
+  protected update(changed: ReadonlySet<Name> | 'all'): void {
+    if (changed !== 'all' && changed.has('prompt')) this.#picker.applyPrompt(this.state.prompt);
+    const set = this.#set;
+    if (!set) return;
+    const s = this.state;
+    const { layer, head } = this.where();
+    if (changed === 'all') {
+      this.#ctl.layer!.setValues(range(set.info.layers), layer);
+      this.#ctl.head!.setValues(range(set.info.kvHeads), head);
+    }
+    const keys = set.keys[layer];
+    const values = set.values[layer];
+    const kcfg = configFor(s, 'k');
+    const vcfg = configFor(s, 'v');
+    const qk = this.#q.run('k', keys, kcfg);
+    const qv = this.#q.run('v', values, vcfg);
+    const engine = [...new Set([qk.error, qv.error].filter((x): x is string => !!x))];
+    this.#engineNotes = engine.map((m) => `${m}. Showing ${describeConfig(qk.error ? qk.used : qv.used)} instead.`);
+    this.showNotes();
+
+    // Metrics of the head and the layer, both tensors.
+    const kHead = headMetrics(keys, qk.dequantized, head);
+    const vHead = headMetrics(values, qv.dequantized, head);
+    const kLayer = metricsOf(keys, qk.dequantized);
+    const vLayer = metricsOf(values, qv.dequantized);
+
+    // Heatmaps of the chosen tensor.
+    const t = s.tensor === 'k' ? keys : values;
+    const q = s.tensor === 'k' ? qk : qv;
+    const T = t.tokens;
+    const D = t.headDim;
+    const b = this.#buf;
+    b.orig = headByChannel(t, head, b.orig);
+    b.deq = headByChannel({ ...t, data: q.dequantized } as KVTensor, head, b.deq);
+    if (b.err.length !== T * D) b.err = new Float32Array(T * D);
+    errorInto(b.orig, b.deq, b.err);
+    const vDomain = extentOf(b.orig);
+    const eDomain = symmetricDomain(b.err);
+    const exact = q.used === null;
+    const name = TENSOR_NAMES[s.tensor];
+    const config = describeConfig(q.used);
+    for (const p of this.#panels) {
+      const data = p.name === 'original' ? b.orig : p.name === 'dequantized' ? b.deq : b.err;
+      const scheme: Scheme = p.name === 'error' ? 'diverging' : 'cividis';
+      drawHeatmap(p.canvas, data, D, T, { scheme, domain: p.name === 'error' ? eDomain : vDomain });
+      p.caption.textContent = p.name === 'original' ? `Original ${name}` : p.name === 'dequantized' ? (exact ? 'Dequantized (fp16, unchanged)' : `Dequantized (${q.used!.bits}-bit)`) : 'Error (dequantized − original)';
+      p.canvas.setAttribute('aria-label', `Heatmap of the ${p.name === 'error' ? 'signed quantization error' : `${p.name} ${name}`} of layer ${layer}, KV head ${head}: ${D} channels by ${T} tokens.`);
+    }
+    this.legend(0, this.#legendValues, 'cividis', vDomain, `${name[0].toUpperCase()}${name.slice(1)} value`);
+    this.legend(1, this.#legendError, 'diverging', eDomain, 'Error');
+    const hm = s.tensor === 'k' ? kHead : vHead;
+    this.#heatSummary.textContent = exact
+      ? `Layer ${layer}, KV head ${head}, ${T} tokens: no quantization, so the dequantized ${name} equal the original and the error map is blank.`
+      : `Layer ${layer}, KV head ${head}, ${T} tokens, ${config}: errors range over ±${fmtAbs(eDomain[1])}; the largest is ${fmtAbs(hm.maxAbsError)}.`;
+
+    const width = Math.max(280, Math.min(720, this.bodyEl.clientWidth || 640));
+    this.#bins = histogram(b.err, eDomain, 41);
+    this.#hist.replaceChildren(Plot.plot(histogramOptions(this.#bins, { width, tensor: name, exact })));
+    this.#histTable.refresh();
+
+    // Metrics table (whole cache filled in by the worker).
+    this.requestWhole(kcfg, vcfg);
+    this.#metricRows = metricRows({ layer, head, kHead, kLayer, vHead, vLayer, whole: this.#whole });
+    this.fillMetrics();
+
+    // Memory for this model and prompt length.
+    const mem = cacheMemory(set.info, set.tokens.length, s);
+    const parts = memoryParts(mem);
+    const colours: Record<string, string> = { payload: '#0b57d0', 'scales and zeros': '#e8a33d', 'residual (fp16)': '#6b6b6b' };
+    this.#memBar.replaceChildren(
+      ...parts.map((p) => {
+        const seg = el('span', { className: 'mem-seg' });
+        seg.style.width = `${(p.fraction * 100).toFixed(3)}%`;
+        seg.style.background = colours[p.part];
+        seg.title = `${p.part}: ${formatBytes(p.bytes)}`;
+        return seg;
+      }),
+      el('span', { className: 'mem-label', textContent: `${formatBytes(mem.total)} of ${formatBytes(mem.fp16Total)} (fp16)` }),
+    );
+    this.#memBar.dataset.total = String(mem.total);
+    this.#memSummary.textContent = memorySummary(mem, { tokens: set.tokens.length, bits: s.bits, residual: s.residual, fmt: formatBytes });
+    this.#mem = mem;
+    this.#memTable.refresh();
+    this.markRendered();
+  }
+
+  #metricRows: ReturnType<typeof metricRows> = [];
+  #mem?: ReturnType<typeof cacheMemory>;
+
+  private fillMetrics(): void {
+    const s = this.state;
+    const { layer, head } = this.#set ? this.where() : { layer: s.layer, head: s.head };
+    for (const row of this.#metricRows) {
+      this.#metricCells.get(`${row.key}:scope`)!.textContent = row.scope;
+      for (const [id, , fmt, raw] of METRIC_COLUMNS) {
+        const td = this.#metricCells.get(`${row.key}-${id}`)!;
+        if (row.m) {
+          td.textContent = fmt(row.m);
+          td.dataset.value = String(raw(row.m));
+        } else {
+          td.textContent = 'computing…';
+          delete td.dataset.value;
+        }
+      }
+    }
+    const hm = this.#metricRows.find((r) => r.key === (s.tensor === 'k' ? 'k-head' : 'v-head'))?.m;
+    const cfg = configFor(s, s.tensor);
+    if (hm) this.#metricsSummary.textContent = metricsSummary({ tensor: s.tensor, head: hm, layer, headIndex: head, config: describeConfig(cfg), whole: this.#whole });
+  }
+
+  private legend(i: number, holder: HTMLElement, scheme: Scheme, domain: readonly [number, number], label: string): void {
+    const key = `${scheme}:${label}:${domain[0].toPrecision(2)}:${domain[1].toPrecision(2)}`;
+    if (this.#legendKeys[i] === key) return;
+    this.#legendKeys[i] = key;
+    const plotScheme = scheme === 'diverging' ? 'rdbu' : scheme;
+    holder.setAttribute('role', 'img');
+    holder.setAttribute('aria-label', `Colour legend: ${label} from ${domain[0].toPrecision(3)} to ${domain[1].toPrecision(3)}`);
+    holder.replaceChildren(
+      Plot.legend({ color: { type: 'linear', scheme: plotScheme, reverse: scheme === 'diverging', domain: [...domain], label }, width: 240 } as unknown as Parameters<typeof Plot.legend>[0]),
+    );
+  }
+
+  private markRendered(): void {
+    this.dataset.rendered = String(++this.#renders);
+    this.dispatchEvent(new CustomEvent('kv-rendered', { detail: { count: this.#renders } }));
+  }
+
+  // ---------------------------------------------------------------- whole cache (worker)
+
+  private requestWhole(kcfg: QuantConfig | null, vcfg: QuantConfig | null): void {
+    const set = this.#set!;
+    const key = `${this.#setId}:${JSON.stringify([kcfg, vcfg])}`;
+    if (key === this.#wholeKey) return;
+    this.#wholeKey = key;
+    this.#whole = null;
+    this.dataset.whole = 'computing';
+    const seq = ++this.#wholeSeq;
+    const worker = this.workerOrNull();
+    if (!worker) {
+      // No worker (blocked by the page): compute after this frame on the main thread.
+      setTimeout(() => {
+        if (seq !== this.#wholeSeq) return;
+        try {
+          this.wholeDone(seq, wholeCacheMetrics(set.keys, set.values, kcfg, vcfg));
+        } catch (err) {
+          this.fail(err);
+        }
+      }, 0);
+      return;
+    }
+    if (this.#sentSet !== this.#setId) {
+      this.#sentSet = this.#setId;
+      worker.postMessage({ type: 'tensors', id: String(this.#setId), keys: set.keys, values: set.values } satisfies SweepRequest);
+    }
+    const req: SweepRequest = { type: 'run', seq, id: String(this.#setId), kcfg, vcfg };
+    if (this.#busy) this.#pending = req;
+    else {
+      this.#busy = true;
+      worker.postMessage(req);
+    }
+  }
+
+  private workerOrNull(): Worker | null {
+    if (this.#worker !== undefined) return this.#worker;
+    try {
+      const w = new Worker(new URL('./sweep.worker.ts', import.meta.url), { type: 'module' });
+      w.onmessage = (e: MessageEvent<SweepResponse>) => this.onWorker(e.data);
+      w.onerror = (e) => {
+        e.preventDefault();
+        this.#worker = null;
+        this.#busy = false;
+        this.#wholeKey = '';
+        this.status.set('Whole-cache metrics are computed on the page (the worker could not start).');
+        this.runUpdate('all');
+      };
+      this.#worker = w;
+    } catch {
+      this.#worker = null;
+    }
+    return this.#worker;
+  }
+
+  private onWorker(m: SweepResponse): void {
+    if (m.type === 'progress') {
+      if (m.seq === this.#wholeSeq) this.status.set('Computing the whole-cache metrics…', { done: m.done, total: m.total });
+      return;
+    }
+    this.#busy = false;
+    if (this.#pending) {
+      const next = this.#pending;
+      this.#pending = null;
+      this.#busy = true;
+      this.#worker!.postMessage(next);
+    }
+    if (m.seq !== this.#wholeSeq) return;
+    if (m.type === 'error') {
+      this.status.error(`The whole-cache metrics failed: ${m.message} Try other settings.`);
+      return;
+    }
+    this.wholeDone(m.seq, m.metrics);
+  }
+
+  private wholeDone(seq: number, metrics: Whole): void {
+    if (seq !== this.#wholeSeq) return;
+    this.#whole = metrics;
+    this.dataset.whole = 'done';
+    const row = this.#metricRows.find((r) => r.key === 'cache');
+    if (row) row.m = metrics;
+    this.fillMetrics();
+    this.status.set('');
+    this.dispatchEvent(new CustomEvent('kv-whole', { detail: metrics }));
+  }
+
+  private memoryTable() {
+    const m = this.#mem;
+    if (!m) return { caption: 'Memory', columns: ['Part'], rows: [] };
+    return {
+      caption: 'Memory of the whole cache for this prompt (bytes)',
+      columns: ['Part', 'Bytes', 'Share of fp16'],
+      rows: [
+        ...memoryParts(m).map((p) => [p.part, p.bytes, `${(p.fraction * 100).toFixed(1)} %`] as Array<string | number>),
+        ['total', m.total, `${((m.total / m.fp16Total) * 100).toFixed(1)} %`],
+        ['fp16 cache', m.fp16Total, '100 %'],
+      ],
+    };
+  }
+}
+
+void formatNumber;
+
+if (!customElements.get('kv-quantizer')) customElements.define('kv-quantizer', KvQuantizer);

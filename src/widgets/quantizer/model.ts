@@ -1,0 +1,148 @@
+/**
+ * Quantization plumbing of <kv-quantizer> (no DOM, shared by the element and its
+ * worker): configs from the state, re-quantization into reusable buffers, and the
+ * metrics of a head, a layer and the whole cache. Every number comes from src/lib/quant.
+ */
+import {
+  allocateFakeQuantOutput, fakeQuantizeInto, kvCacheBytes, maxAbsError, meanTokenCosine, relativeError, snrDb,
+  type Bits, type FakeQuantBuffers, type KVTensor, type KvCacheBytes, type QuantConfig,
+} from '../../lib/quant/index';
+import type { QuantizerState } from './state';
+
+export type TensorKind = 'k' | 'v';
+
+/** Transformers' default, used when the chosen combination is impossible. */
+export const FALLBACK_CONFIG: QuantConfig = { bits: 4, groupSize: 64, axis: 'token', method: 'minmax' };
+
+/** The engine config for keys or values, or null for bits=16 (no quantization). */
+export function configFor(s: Pick<QuantizerState, 'bits' | 'group' | 'kaxis' | 'vaxis' | 'method'>, kind: TensorKind): QuantConfig | null {
+  if (s.bits === 16) return null;
+  return { bits: s.bits as Bits, groupSize: s.group, axis: kind === 'k' ? s.kaxis : s.vaxis, method: s.method };
+}
+
+export interface QuantOutcome {
+  /** Dequantized tensor data (the original data itself for bits=16). */
+  dequantized: Float32Array;
+  /** The config actually used (null = unquantized). */
+  used: QuantConfig | null;
+  /** The engine's RangeError message when the requested config was impossible. */
+  error?: string;
+}
+
+/**
+ * Re-quantizes tensors into buffers it keeps between calls (one set per slot), so a
+ * slider move allocates nothing after warm-up (fakeQuantizeInto).
+ */
+export class Requantizer {
+  #buffers = new Map<string, FakeQuantBuffers>();
+
+  private buffersFor(slot: string, t: KVTensor, cfg: QuantConfig): FakeQuantBuffers {
+    const n = t.data.length;
+    let b = this.#buffers.get(slot);
+    const groups = cfg.axis === 'channel' ? t.heads * Math.ceil(t.tokens / cfg.groupSize) * t.headDim : Math.floor(n / cfg.groupSize);
+    if (!b || b.dequantized.length < n || b.scales.length < groups) {
+      b = allocateFakeQuantOutput(t, cfg);
+      this.#buffers.set(slot, b);
+    }
+    return b;
+  }
+
+  run(slot: string, t: KVTensor, cfg: QuantConfig | null): QuantOutcome {
+    if (!cfg) return { dequantized: t.data, used: null };
+    try {
+      const out = fakeQuantizeInto(t, cfg, this.buffersFor(slot, t, cfg));
+      return { dequantized: out.dequantized.length === t.data.length ? out.dequantized : out.dequantized.subarray(0, t.data.length), used: cfg };
+    } catch (err) {
+      if (!(err instanceof RangeError)) throw err;
+      const out = fakeQuantizeInto(t, FALLBACK_CONFIG, this.buffersFor(slot, t, FALLBACK_CONFIG));
+      return { dequantized: out.dequantized.subarray(0, t.data.length), used: FALLBACK_CONFIG, error: err.message };
+    }
+  }
+}
+
+export interface Metrics {
+  relativeError: number;
+  snrDb: number;
+  maxAbsError: number;
+  cosine: number;
+}
+
+/** The four metrics of a reconstruction (all from src/lib/quant). */
+export function metricsOf(t: KVTensor, deq: Float32Array): Metrics {
+  return { relativeError: relativeError(t.data, deq), snrDb: snrDb(t.data, deq), maxAbsError: maxAbsError(t.data, deq), cosine: meanTokenCosine(t, deq) };
+}
+
+/** One head of a tensor as its own tensor (a view, no copy: heads are the outer dimension). */
+export function headOf(t: KVTensor, head: number): KVTensor {
+  const n = t.tokens * t.headDim;
+  return { data: t.data.subarray(head * n, (head + 1) * n), heads: 1, tokens: t.tokens, headDim: t.headDim };
+}
+
+export function headMetrics(t: KVTensor, deq: Float32Array, head: number): Metrics {
+  const h = headOf(t, head);
+  const n = t.tokens * t.headDim;
+  return metricsOf(h, deq.subarray(head * n, (head + 1) * n));
+}
+
+/**
+ * Whole-cache metrics: every layer's keys and values quantized with their configs,
+ * concatenated into one tensor of `2 · layers · heads` heads, then measured once.
+ */
+export function wholeCacheMetrics(
+  keys: readonly KVTensor[],
+  values: readonly KVTensor[],
+  kcfg: QuantConfig | null,
+  vcfg: QuantConfig | null,
+  onProgress?: (done: number, total: number) => void,
+): Metrics & { errors: string[] } {
+  const parts = [...keys.map((t) => [t, kcfg] as const), ...values.map((t) => [t, vcfg] as const)];
+  const total = parts.reduce((s, [t]) => s + t.data.length, 0);
+  const orig = new Float32Array(total);
+  const deq = new Float32Array(total);
+  const q = new Requantizer();
+  const errors = new Set<string>();
+  let off = 0;
+  let heads = 0;
+  parts.forEach(([t, cfg], i) => {
+    const r = q.run('x', t, cfg);
+    if (r.error) errors.add(r.error);
+    orig.set(t.data, off);
+    deq.set(r.dequantized, off);
+    off += t.data.length;
+    heads += t.heads;
+    onProgress?.(i + 1, parts.length);
+  });
+  const t0 = keys[0];
+  const m = metricsOf({ data: orig, heads, tokens: t0.tokens, headDim: t0.headDim }, deq);
+  return { ...m, errors: [...errors] };
+}
+
+/**
+ * Memory of the cache for this model and prompt length from kvCacheBytes. Keys and
+ * values may use different axes: kvCacheBytes counts both tensors with one axis, so
+ * each tensor's share is half of the count with its own axis (every term is linear in
+ * the K+V factor 2).
+ */
+export function cacheMemory(info: { layers: number; kvHeads: number; headDim: number }, tokens: number, s: Pick<QuantizerState, 'bits' | 'group' | 'kaxis' | 'vaxis' | 'residual'>): KvCacheBytes {
+  const common = { layers: info.layers, kvHeads: info.kvHeads, headDim: info.headDim, tokens, bits: s.bits as 1 | 2 | 3 | 4 | 8 | 16, groupSize: s.group, residualTokens: s.residual, kvBytes: 2, metaBytes: 2 };
+  const k = kvCacheBytes({ ...common, axis: s.kaxis });
+  if (s.kaxis === s.vaxis) return k;
+  const v = kvCacheBytes({ ...common, axis: s.vaxis });
+  const half = (a: number, b: number) => (a + b) / 2;
+  const payload = half(k.payload, v.payload);
+  const meta = half(k.meta, v.meta);
+  const residual = half(k.residual, v.residual);
+  const total = payload + meta + residual;
+  const quantElems = (2 * info.layers * info.kvHeads * info.headDim * k.quantizedTokens);
+  return {
+    ...k,
+    payload,
+    meta,
+    residual,
+    total,
+    ratio: total > 0 ? k.fp16Total / total : 1,
+    bitsPerElement: quantElems > 0 ? ((payload + meta) * 8) / quantElems : k.bitsPerElement,
+    averageBitsPerElement: (total * 8) / (2 * info.layers * info.kvHeads * info.headDim * tokens),
+    groupsPerTensor: half(k.groupsPerTensor, v.groupsPerTensor),
+  };
+}

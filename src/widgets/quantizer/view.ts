@@ -1,0 +1,104 @@
+/**
+ * Pure data and Plot options for <kv-quantizer> (no DOM): error maps, the error
+ * histogram, metric rows and text, and the memory bar's parts.
+ */
+import * as Plot from '@observablehq/plot';
+import type { KvCacheBytes, QuantConfig } from '../../lib/quant/index';
+import type { Metrics } from './model';
+
+/** `out[i] = deq[i] − orig[i]` (signed error, same layout as the inputs). */
+export function errorInto(orig: ArrayLike<number>, deq: ArrayLike<number>, out: Float32Array): Float32Array {
+  for (let i = 0; i < out.length; i++) out[i] = deq[i] - orig[i];
+  return out;
+}
+
+export type Bin = { x1: number; x2: number; count: number };
+
+/** Counts of `values` in `bins` equal bins over [lo, hi] (values at hi go in the last bin; outside values are clamped in). */
+export function histogram(values: ArrayLike<number>, domain: readonly [number, number], bins = 41): Bin[] {
+  const [lo, hi] = domain;
+  const w = (hi - lo) / bins;
+  const counts = new Array<number>(bins).fill(0);
+  for (let i = 0; i < values.length; i++) {
+    let b = w > 0 ? Math.floor((values[i] - lo) / w) : 0;
+    if (b < 0) b = 0;
+    else if (b >= bins) b = bins - 1;
+    counts[b]++;
+  }
+  return counts.map((count, i) => ({ x1: lo + i * w, x2: lo + (i + 1) * w, count }));
+}
+
+export function histogramOptions(bins: Bin[], o: { width: number; tensor: string; exact: boolean }): Plot.PlotOptions {
+  return {
+    width: o.width,
+    height: 170,
+    marginLeft: 56,
+    ariaLabel: o.exact
+      ? `Histogram of the quantization error of the ${o.tensor}: every error is zero (no quantization).`
+      : `Histogram of the signed quantization error (dequantized minus original) of the ${o.tensor} of this head.`,
+    x: { label: 'Error (dequantized − original)', ticks: 5 },
+    y: { label: 'Elements', grid: true, ticks: 3 },
+    marks: [
+      Plot.rectY(bins, { x1: 'x1', x2: 'x2', y: 'count', fill: 'currentColor', fillOpacity: 0.7, inset: 0.5, ariaHidden: 'true' } as Plot.RectYOptions),
+      Plot.ruleY([0], { ariaHidden: 'true' } as Plot.RuleYOptions),
+      Plot.ruleX([0], { stroke: '#b3261e', ariaHidden: 'true' } as Plot.RuleXOptions),
+    ],
+  };
+}
+
+export const TENSOR_NAMES = { k: 'keys', v: 'values' } as const;
+
+export function describeConfig(c: QuantConfig | null): string {
+  if (!c) return 'fp16 (not quantized)';
+  return `${c.bits}-bit ${c.method}, per-${c.axis} groups of ${c.groupSize} ${c.axis === 'channel' ? 'tokens' : 'elements'}`;
+}
+
+export const fmtPct = (x: number) => (Number.isFinite(x) ? `${(x * 100).toFixed(x < 0.001 && x > 0 ? 3 : 1)} %` : '∞');
+export const fmtDb = (x: number) => (x === Infinity ? '∞ (exact)' : Number.isFinite(x) ? `${x.toFixed(1)} dB` : '−∞');
+export const fmtAbs = (x: number) => (x === 0 ? '0' : x.toPrecision(3));
+export const fmtCos = (x: number) => (x === 1 ? '1' : x.toFixed(5));
+
+export type MetricRow = { scope: string; key: string; m: Metrics | null };
+
+/** Rows of the metrics table (keys and values, head and layer, then the whole cache). */
+export function metricRows(o: { layer: number; head: number; kHead: Metrics; kLayer: Metrics; vHead: Metrics; vLayer: Metrics; whole: Metrics | null }): MetricRow[] {
+  return [
+    { scope: `Keys, layer ${o.layer} head ${o.head}`, key: 'k-head', m: o.kHead },
+    { scope: `Keys, layer ${o.layer} (all heads)`, key: 'k-layer', m: o.kLayer },
+    { scope: `Values, layer ${o.layer} head ${o.head}`, key: 'v-head', m: o.vHead },
+    { scope: `Values, layer ${o.layer} (all heads)`, key: 'v-layer', m: o.vLayer },
+    { scope: 'Whole cache (all layers, keys and values)', key: 'cache', m: o.whole },
+  ];
+}
+
+export function metricsSummary(o: { tensor: 'k' | 'v'; head: Metrics; layer: number; headIndex: number; config: string; whole: Metrics | null }): string {
+  const name = TENSOR_NAMES[o.tensor];
+  const w = o.whole ? ` Whole cache: ${fmtPct(o.whole.relativeError)} relative error, ${fmtDb(o.whole.snrDb)}.` : ' Whole cache: computing…';
+  if (o.head.relativeError === 0) return `With ${o.config} the ${name} of layer ${o.layer}, head ${o.headIndex} are reproduced exactly: zero error.${w}`;
+  return (
+    `With ${o.config}, the ${name} of layer ${o.layer}, head ${o.headIndex} have a relative error of ${fmtPct(o.head.relativeError)} ` +
+    `(SNR ${fmtDb(o.head.snrDb)}, largest error ${fmtAbs(o.head.maxAbsError)}, mean cosine similarity ${fmtCos(o.head.cosine)}).${w}`
+  );
+}
+
+export type MemoryPart = { part: 'payload' | 'scales and zeros' | 'residual (fp16)'; bytes: number; fraction: number };
+
+/** The quantized cache's parts as fractions of the fp16 cache (the bar's full width). */
+export function memoryParts(m: KvCacheBytes): MemoryPart[] {
+  const f = (b: number) => (m.fp16Total > 0 ? b / m.fp16Total : 0);
+  return [
+    { part: 'payload', bytes: m.payload, fraction: f(m.payload) },
+    { part: 'scales and zeros', bytes: m.meta, fraction: f(m.meta) },
+    { part: 'residual (fp16)', bytes: m.residual, fraction: f(m.residual) },
+  ];
+}
+
+export function memorySummary(m: KvCacheBytes, o: { tokens: number; bits: number; residual: number; fmt: (b: number) => string }): string {
+  if (o.bits === 16) return `The fp16 cache of these ${o.tokens} tokens takes ${o.fmt(m.total)}.`;
+  const r = Math.min(o.residual, o.tokens);
+  return (
+    `For these ${o.tokens} tokens the cache takes ${o.fmt(m.total)} instead of ${o.fmt(m.fp16Total)} in fp16 (${m.ratio.toFixed(2)}× smaller): ` +
+    `${o.fmt(m.payload)} of ${o.bits}-bit codes, ${o.fmt(m.meta)} of scales and zeros, and ${o.fmt(m.residual)} for the ${r} newest tokens kept in fp16 (residual; ` +
+    `the heatmaps quantize every token, like Transformers right after prefill).`
+  );
+}
