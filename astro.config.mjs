@@ -5,6 +5,27 @@ import node from '@astrojs/node';
 import remarkMath from 'remark-math';
 import rehypeKatex from 'rehype-katex';
 import { remarkCitations } from './src/lib/content/remark-citations.mjs';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * The script-tag embed (src/widgets/embed-bundle.ts) as an extra entry of the client
+ * build at a stable URL, /kv-cache-lab.js, so third-party pages can use one
+ * <script type="module"> tag that survives rebuilds.
+ * @returns {import('vite').Plugin}
+ */
+function scriptTagBundle() {
+  let ssr = false;
+  return {
+    name: 'kv-cache-lab:script-tag-bundle',
+    apply: 'build',
+    configResolved(config) {
+      ssr = !!config.build.ssr;
+    },
+    buildStart() {
+      if (!ssr) this.emitFile({ type: 'chunk', id: fileURLToPath(new URL('./src/widgets/embed-bundle.ts', import.meta.url)), fileName: 'kv-cache-lab.js' });
+    },
+  };
+}
 
 // Everything the site needs is built and served from its own origin: KaTeX's CSS
 // and fonts are bundled by Vite, Shiki highlights at build time, and the model and
@@ -28,6 +49,10 @@ export default defineConfig({
     },
   },
   vite: {
+    plugins: [scriptTagBundle()],
+    // Browser chunks find each other (and their CSS, workers, WASM) relative to their
+    // own URL, so widgets loaded by /kv-cache-lab.js on another site fetch from this one.
+    experimental: { renderBuiltUrl: (_file, { hostType, ssr }) => (hostType === 'js' && !ssr ? { relative: true } : undefined) },
     worker: { format: 'es' },
     build: { assetsInlineLimit: 0 },
     optimizeDeps: { exclude: ['@huggingface/transformers', 'onnxruntime-web'] },

@@ -34,3 +34,34 @@ export function codecOf(name: WidgetName): AnyCodec | undefined {
 export function paramNamesOf(name: WidgetName): readonly string[] {
   return codecOf(name)?.names ?? (Object.keys(PARAMS) as ParamName[]);
 }
+
+export interface ParamUse {
+  widget: WidgetName;
+  /** Allowed values in words, as the widget's own codec states them in its notes. */
+  allowed: string;
+  /** The widget's default, as it appears in a URL ('' = empty). */
+  default: string;
+}
+
+/**
+ * How a widget's codec treats a parameter, read from the codec itself: the default
+ * from `defaults`, the allowed values from the note `parse` gives for an invalid
+ * value (so widget-specific specs, e.g. the memory calculator's model presets, are
+ * reported exactly, and this can't drift from the codec).
+ */
+export function paramUse(widget: WidgetName, name: string): ParamUse | undefined {
+  const codec = codecOf(widget);
+  if (!codec || !(codec.names as readonly string[]).includes(name)) return undefined;
+  const spec = PARAMS[name as ParamName];
+  const raw = (codec.defaults as Record<string, unknown>)[name];
+  const def = Array.isArray(raw) ? raw.join(',') : String(raw ?? '');
+  let allowed: string;
+  if (spec?.kind === 'text') allowed = `text of at most ${spec.maxLength} characters`;
+  else if (name === 'controls') allowed = `comma-separated names from: ${codec.controlNames.join(', ')}`;
+  else {
+    const { notes } = codec.parse({ get: (n) => (n === name ? '\u2007invalid\u2007' : null) });
+    const m = notes.join(' ').match(/is not valid \((.*)\); using/);
+    allowed = m ? m[1] : spec?.kind === 'list' ? 'a comma-separated list' : 'see the widget';
+  }
+  return { widget, allowed, default: def };
+}

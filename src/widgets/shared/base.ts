@@ -15,6 +15,7 @@
 import './widget.css';
 import type { Codec, ParamName, StateOf } from './params';
 import { copyButton, el, noteList, statusLine } from './controls';
+import { attachEmbedPanel } from '../embed/panel';
 
 export type UrlMode = 'page' | 'scoped' | 'none';
 
@@ -59,6 +60,8 @@ export abstract class KvWidget<N extends ParamName> extends HTMLElement {
     group.setAttribute('aria-labelledby', headingId);
     const copy = copyButton('Copy link to this state', () => this.linkToState());
     this.footerEl.append(copy.root);
+    // Chapters (url="scoped") get an "Embed" button with the iframe snippet for this state.
+    attachEmbedPanel(this as unknown as Parameters<typeof attachEmbedPanel>[0]);
     group.append(heading, this.noteView.root, this.controlsEl, this.status.root, this.bodyEl, this.footerEl);
     this.replaceChildren(group);
     try {

@@ -100,3 +100,16 @@ describe('every registered widget gets a snippet', () => {
     expect(html).toContain(`height="${WIDGETS[name].height}"`);
   });
 });
+
+import { paramUse } from '../../../../src/widgets/embed/codecs';
+describe.each([
+  { widget: 'memory' as const, name: 'bits', allowed: 'one of 1, 2, 3, 4, 8, 16', def: '4' },
+  { widget: 'memory' as const, name: 'tokens', allowed: 'a whole number from 1 to 10000000', def: '10000' },
+  { widget: 'memory' as const, name: 'theme', allowed: 'one of auto, light, dark', def: 'auto' },
+])('paramUse($widget, $name)', ({ widget, name, allowed, def }) => {
+  it('reads allowed values and default from the codec', () => expect(paramUse(widget, name)).toEqual({ widget, allowed, default: def }));
+});
+describe('paramUse edge cases', () => {
+  it('controls lists the control names', () => expect(paramUse('memory', 'controls')?.allowed).toMatch(/^comma-separated names from: model, tokens/));
+  it('undefined for a parameter the widget does not use', () => expect(paramUse('memory', 'prompt')).toBeUndefined());
+});
