@@ -15,7 +15,9 @@ import { configureLocalModels, loadRunner } from '../lib/model/runner';
 
 const base = import.meta.env.BASE_URL.endsWith('/') ? import.meta.env.BASE_URL : `${import.meta.env.BASE_URL}/`;
 
-configureLocalModels(new URL(`${base}models/`, self.location.origin).href);
+// A path, not an absolute URL: transformers.js 4.3 `get_file_metadata` only probes local files whose
+// path is not an http(s) URL, so with a URL here the tokenizer files are reported missing.
+configureLocalModels(new URL(`${base}models/`, self.location.origin).pathname);
 const onnx = env.backends.onnx as { wasm?: Record<string, unknown> };
 if (onnx.wasm) {
   onnx.wasm.wasmPaths = {
