@@ -39,19 +39,19 @@ test('math, code highlighting, figures, footnotes and citations render as elemen
   expectClean(log);
 });
 
-test('the placeholder chart responds to a keyboard-operated control', async ({ page, log }) => {
+test('the memory calculator in chapter 1 responds to a keyboard-operated control', async ({ page, log }) => {
   await page.goto(CHAPTER);
-  const slider = page.getByRole('slider', { name: /bits per element/i });
-  await expect(slider).toHaveAttribute('aria-valuetext', '16 bits per element');
-  const summary = page.locator('kv-growth .chart-summary');
+  const widget = page.locator('kv-memory#mem1');
+  const slider = widget.getByRole('slider', { name: /^bits$/i });
+  await expect(slider).toHaveAttribute('aria-valuetext', '16 bits, unquantized fp16');
+  const summary = widget.locator('.chart-summary');
   await expect(summary).toContainText('5.24 GB');
-  const pathsBefore = await page.locator('kv-growth svg path').count();
   await slider.focus();
-  await page.keyboard.press('ArrowRight');
-  await page.keyboard.press('ArrowRight');
-  await expect(slider).toHaveAttribute('aria-valuetext', '4 bits per element');
-  await expect(summary).toContainText('1.31 GB');
-  expect(await page.locator('kv-growth svg path').count()).toBeGreaterThan(pathsBefore);
+  await page.keyboard.press('ArrowLeft');
+  await page.keyboard.press('ArrowLeft');
+  await expect(slider).toHaveAttribute('aria-valuetext', '4 bits, groups of 64');
+  await expect(summary).toContainText('at 4 bits with groups of 64');
+  await expect(page).toHaveURL(/mem1\.bits=4/);
   expectClean(log);
 });
 
