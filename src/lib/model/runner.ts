@@ -196,8 +196,9 @@ function createRunner(
 
 /**
  * Serve models from `localModelPath` only (`<path>/<model id>/…`); remote downloads stay off until
- * a request asks for a Hub model. Used by the worker (a URL under the site's base) and by Node
- * scripts and tests (a folder, e.g. `public/models/`).
+ * a request asks for a Hub model. Used by the worker (a root-relative path such as `/models/`; a
+ * full `http://` URL would make transformers.js 4.3 skip its local-file check) and by Node scripts
+ * and tests (a folder, e.g. `public/models/`).
  */
 export function configureLocalModels(localModelPath: string): void {
   env.allowLocalModels = true;
