@@ -32,6 +32,8 @@ export class KvTradeoff extends KvWidget<Name> {
   #focus = -1;
   #metricCtl!: ReturnType<typeof selectControl<string>>;
   #set?: TensorSet;
+  /** Whether the running/finished sweep computes the attention-output error (only when that metric is shown: it is slow). */
+  #sweepHasAttention = false;
   /** Timings of the last sweep (ms): fast methods (minmax, absmax) and HQQ. */
   lastSweep: { fastMs: number; hqqMs: number; total: number; tokens: number } | null = null;
 
@@ -149,13 +151,19 @@ export class KvTradeoff extends KvWidget<Name> {
       this.status.error(`The sweep stopped: ${e.message || 'worker error'}. Reload the page.`);
     };
     delete this.dataset.sweepDone;
-    const req: SweepRequest = { type: 'sweep', id, input, attention: this.#hasQueries };
+    this.#sweepHasAttention = this.#hasQueries && this.state.metric === 'attention';
+    const req: SweepRequest = { type: 'sweep', id, input, attention: this.#sweepHasAttention };
     worker.postMessage(req);
   }
 
   protected update(changed: ReadonlySet<Name> | 'all'): void {
     if (changed !== 'all' && changed.has('prompt')) this.#picker.applyPrompt(this.state.prompt);
     if (changed !== 'all' && (changed.has('tensor') || changed.has('metric'))) this.#focus = -1;
+    // The attention-output error is computed only on request (it costs far more than the tensor error).
+    if (changed !== 'all' && changed.has('metric') && this.state.metric === 'attention' && this.#hasQueries && !this.#sweepHasAttention && this.#set) {
+      this.startSweep(this.#set);
+      return;
+    }
     this.draw();
   }
 

@@ -1,0 +1,103 @@
+import { readFileSync } from 'node:fs';
+import { test, expect, expectClean, axeViolations } from '../support';
+import { decodePrecomputed, type PrecomputedManifest } from '../../../src/lib/model/precomputed';
+import { fakeQuantize, kvCacheBytes, relativeError, type Axis, type Bits, type Method } from '../../../src/lib/quant/index';
+
+/** Expected numbers for one configuration, computed in Node from the same precomputed files with src/lib/quant. */
+function expected(id: string, tensor: 'k' | 'v', bits: Bits, group: number, axis: Axis, method: Method) {
+  const manifest = JSON.parse(readFileSync(`public/precomputed/${id}.json`, 'utf8')) as PrecomputedManifest;
+  const bin = readFileSync(`public/precomputed/${manifest.bin}`);
+  const r = decodePrecomputed(manifest, bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength));
+  const ts = tensor === 'k' ? r.keys : r.values;
+  const n = ts[0].data.length;
+  const ref = new Float32Array(n * ts.length);
+  const hat = new Float32Array(n * ts.length);
+  ts.forEach((t, l) => {
+    ref.set(t.data, l * n);
+    hat.set(fakeQuantize(t, { bits, groupSize: group, axis, method }).dequantized, l * n);
+  });
+  const bpe = kvCacheBytes({ layers: ts.length, kvHeads: ts[0].heads, headDim: ts[0].headDim, tokens: ts[0].tokens, bits, groupSize: group, axis }).bitsPerElement;
+  return { err: relativeError(ref, hat), bpe, tokens: ts[0].tokens };
+}
+
+const widget = (page: import('@playwright/test').Page) => page.locator('kv-tradeoff');
+
+test('sweep of the 512-token example: points, timings, current configuration equal src/lib/quant', async ({ page, log }) => {
+  test.setTimeout(180_000);
+  await page.goto('/embed/tradeoff/');
+  await page.getByRole('combobox', { name: 'Example', exact: true }).selectOption('heldout-512');
+  await expect(widget(page)).toHaveAttribute('data-sweep-done', 'true', { timeout: 150_000 });
+  const fast = Number(await widget(page).getAttribute('data-sweep-fast-ms'));
+  const hqq = Number(await widget(page).getAttribute('data-sweep-hqq-ms'));
+  console.log(`tradeoff sweep, kvlab-16m, 512 tokens, 8 layers, K and V: min-max + absmax ${fast} ms (144 configs), HQQ ${hqq} ms (80 configs)`);
+  await expect(widget(page)).toHaveAttribute('data-points', '112');
+  const e = expected('heldout-512', 'k', 4, 64, 'token', 'minmax');
+  expect(Number(await widget(page).getAttribute('data-current-bpe'))).toBeCloseTo(e.bpe, 10);
+  expect(Number(await widget(page).getAttribute('data-current-err'))).toBeCloseTo(e.err, 6);
+  await expect(widget(page).locator('.chart-summary')).toContainText(`Current configuration: 4 bits, G64, per-token, minmax, 4.5 bits per element, error ${(e.err * 100).toFixed(1)} %`);
+  await expect(widget(page).locator('.chart-summary')).toContainText(/^Cheapest configuration under 5 % key error: /);
+  // No exported queries in this example: the attention option is disabled.
+  await expect(page.locator('kv-tradeoff option[value="attention"]')).toBeDisabled();
+  // Table: all points sorted by memory, with a Pareto column.
+  await widget(page).locator('summary', { hasText: 'Show as table' }).click();
+  const rows = widget(page).locator('table tbody tr');
+  await expect(rows).toHaveCount(112);
+  expect(await widget(page).locator('table tbody tr td:last-child', { hasText: 'yes' }).count()).toBeGreaterThan(2);
+  expectClean(log);
+});
+
+test('keyboard: configuration controls move the marker and the URL; arrow keys walk the points', async ({ page, log }) => {
+  test.setTimeout(180_000);
+  await page.goto('/embed/tradeoff/');
+  await page.getByRole('combobox', { name: 'Example', exact: true }).selectOption('heldout-512');
+  await expect(widget(page)).toHaveAttribute('data-points', /\d+/, { timeout: 60_000 });
+  await expect(widget(page)).toHaveAttribute('data-current-err', /\d/, { timeout: 60_000 });
+  const bits = page.getByRole('slider', { name: 'Bits' });
+  await bits.focus();
+  await page.keyboard.press('ArrowLeft'); // 4 → 3
+  await page.keyboard.press('ArrowLeft'); // 3 → 2
+  await expect(page).toHaveURL(/[?&]bits=2(&|$)/);
+  await page.getByLabel('Key grouping').selectOption('channel');
+  await expect(page).toHaveURL(/[?&]kaxis=channel(&|$)/);
+  const e = expected('heldout-512', 'k', 2, 64, 'channel', 'minmax');
+  await expect.poll(async () => Number(await widget(page).getAttribute('data-current-err'))).toBeCloseTo(e.err, 6);
+  expect(Number(await widget(page).getAttribute('data-current-bpe'))).toBeCloseTo(e.bpe, 10);
+  await page.getByLabel('Tensor').selectOption('v');
+  await expect(page).toHaveURL(/[?&]tensor=v(&|$)/);
+  const ev = expected('heldout-512', 'v', 2, 64, 'token', 'minmax');
+  await expect.poll(async () => Number(await widget(page).getAttribute('data-current-err'))).toBeCloseTo(ev.err, 6);
+  // Focus the chart and walk the points with the keyboard.
+  await widget(page).locator('.tradeoff-chart').focus();
+  await page.keyboard.press('Home');
+  await expect(widget(page).locator('.point-readout')).toContainText(/^Point 1 of \d+: 1 bit, G128/);
+  await page.keyboard.press('ArrowRight');
+  await expect(widget(page).locator('.point-readout')).toContainText(/^Point 2 of/);
+  expectClean(log);
+});
+
+test('attention-output error with exported queries (narrative example)', async ({ page, log }) => {
+  test.setTimeout(180_000);
+  await page.goto('/embed/tradeoff/?metric=attention&bits=8');
+  await expect(widget(page)).toHaveAttribute('data-points', /\d+/, { timeout: 60_000 });
+  await expect(page.locator('kv-tradeoff option[value="attention"]')).toBeEnabled();
+  await expect(widget(page).locator('.chart-summary')).toContainText('attention-output error from quantized keys');
+  await expect(widget(page).locator('.param-notes')).toBeHidden();
+  expectClean(log);
+});
+
+test('invalid parameters: notes and a working widget', async ({ page, log }) => {
+  await page.goto('/embed/tradeoff/?bits=5&method=gptq&tensor=q&metric=ppl&group=7');
+  const notes = widget(page).locator('.param-notes');
+  for (const n of ['bits="5"', 'method="gptq"', 'tensor="q"', 'metric="ppl"', 'group="7"']) await expect(notes).toContainText(`${n} is not valid`);
+  await expect(widget(page)).toHaveAttribute('data-current-err', /\d/, { timeout: 60_000 });
+  expectClean(log);
+});
+
+for (const theme of ['light', 'dark'] as const) {
+  test(`axe clean in ${theme} theme`, async ({ page, log }) => {
+    await page.goto(`/embed/tradeoff/?theme=${theme}`);
+    await expect(widget(page)).toHaveAttribute('data-current-err', /\d/, { timeout: 60_000 });
+    expect(await axeViolations(page)).toEqual([]);
+    expectClean(log);
+  });
+}
