@@ -6,7 +6,7 @@
 set -o pipefail
 MODE=${1:-full}
 TRAIN_SECONDS=${TRAIN_SECONDS:-330}
-MAX_PASSES=${MAX_PASSES:-6}
+MAX_PASSES=${MAX_PASSES:-9}
 OUT=${OUT:-/tmp/kvlab-out}
 W=/tmp/kvlab; rm -rf $W; mkdir -p $W/model $OUT
 export PYTHONUNBUFFERED=1

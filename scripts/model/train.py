@@ -151,7 +151,7 @@ def main():
     ap.add_argument("--warmup-frac", type=float, default=0.08)
     ap.add_argument("--wd", type=float, default=0.1)
     ap.add_argument("--train-seconds", type=float, default=330)
-    ap.add_argument("--max-passes", type=float, default=6.0)
+    ap.add_argument("--max-passes", type=float, default=9.0)
     ap.add_argument("--max-docs", type=int, default=0)
     ap.add_argument("--eval-every", type=float, default=45.0, help="seconds")
     ap.add_argument("--compile", type=int, default=1)
