@@ -47,6 +47,8 @@ export class KvExplorer extends KvWidget<Name> {
   #tokensTable = tableToggle(() => this.tokensTable());
   #channelsTable = tableToggle(() => this.channelsTable());
   #clampNotes: string[] = [];
+  /** Legends by scheme and domain: revisiting a layer reuses its legend. */
+  #legendCache = new Map<string, Element>();
   #renders = 0;
 
   protected build(): void {
@@ -108,6 +110,7 @@ export class KvExplorer extends KvWidget<Name> {
       this.#layer.setValues(range(set.info.layers), layer);
       this.#head.setValues(range(set.info.kvHeads), head);
     }
+    const tStart = performance.now();
     const keys = set.keys[layer];
     const values = set.values[layer];
     const T = keys.tokens;
@@ -124,12 +127,18 @@ export class KvExplorer extends KvWidget<Name> {
       const key = `${scheme}:${lo.toPrecision(3)}:${hi.toPrecision(3)}`;
       if (key !== p.legendKey) {
         p.legendKey = key;
-        const legend = Plot.legend({ color: { type: 'linear', scheme, domain: [lo, hi], label: `${name} value` }, width: 240 } as unknown as Parameters<typeof Plot.legend>[0]);
+        let legend = this.#legendCache.get(key);
+        if (!legend) {
+          legend = Plot.legend({ color: { type: 'linear', scheme, domain: [lo, hi], label: `${name} value` }, width: 240 } as unknown as Parameters<typeof Plot.legend>[0]) as Element;
+          if (this.#legendCache.size > 64) this.#legendCache.clear();
+          this.#legendCache.set(key, legend);
+        }
         p.legend.setAttribute('role', 'img');
         p.legend.setAttribute('aria-label', `Colour legend for ${p.kind}: ${lo.toFixed(2)} to ${hi.toFixed(2)}`);
         p.legend.replaceChildren(legend);
       }
     }
+    const tHeat = performance.now();
     const kp = channelMaxAbs(keys, head);
     const vp = channelMaxAbs(values, head);
     const keyRatio = outlierRatio(kp);
@@ -147,12 +156,14 @@ export class KvExplorer extends KvWidget<Name> {
     }
     this.#tokensTable.refresh();
     this.#channelsTable.refresh();
-    this.markRendered();
+    const tEnd = performance.now();
+    this.markRendered({ heatmaps: tHeat - tStart, charts: tEnd - tHeat, total: tEnd - tStart });
   }
 
-  private markRendered(): void {
+  /** Redraw finished: a counter attribute and an event with the phase timings in ms (bench/browser reads them). */
+  private markRendered(phases: Record<string, number>): void {
     this.dataset.rendered = String(++this.#renders);
-    this.dispatchEvent(new CustomEvent('kv-rendered', { detail: { count: this.#renders } }));
+    this.dispatchEvent(new CustomEvent('kv-rendered', { detail: { count: this.#renders, phases } }));
   }
 
   private hover(p: HeatPanel, e: PointerEvent): void {

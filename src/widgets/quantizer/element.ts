@@ -53,6 +53,8 @@ export class KvQuantizer extends KvWidget<Name> {
   #legendValues = el('div', { className: 'legend' });
   #legendError = el('div', { className: 'legend' });
   #legendKeys = ['', ''];
+  /** Legends by scheme and rounded domain: revisiting a setting reuses its legend. */
+  #legendCache = new Map<string, Element>();
   #buf: { orig: Float32Array<ArrayBufferLike>; deq: Float32Array<ArrayBufferLike>; err: Float32Array<ArrayBufferLike> } = { orig: new Float32Array(0), deq: new Float32Array(0), err: new Float32Array(0) };
   #heatSummary = el('p', { className: 'chart-summary' });
   #hist = el('div', { className: 'plot' });
@@ -189,6 +191,7 @@ export class KvQuantizer extends KvWidget<Name> {
       this.#ctl.layer!.setValues(range(set.info.layers), layer);
       this.#ctl.head!.setValues(range(set.info.kvHeads), head);
     }
+    const tStart = performance.now();
     const keys = set.keys[layer];
     const values = set.values[layer];
     const kcfg = configFor(s, 'k');
@@ -199,12 +202,14 @@ export class KvQuantizer extends KvWidget<Name> {
     this.#engineNotes = engine.map((m) => `${m}. Showing ${describeConfig(qk.error ? qk.used : qv.used)} instead.`);
     this.showNotes();
 
+    const tQuant = performance.now();
     // Metrics of the head and the layer, both tensors.
     const kHead = headMetrics(keys, qk.dequantized, head);
     const vHead = headMetrics(values, qv.dequantized, head);
     const kLayer = metricsOf(keys, qk.dequantized);
     const vLayer = metricsOf(values, qv.dequantized);
 
+    const tMetrics = performance.now();
     // Heatmaps of the chosen tensor.
     const t = s.tensor === 'k' ? keys : values;
     const q = s.tensor === 'k' ? qk : qv;
@@ -234,6 +239,7 @@ export class KvQuantizer extends KvWidget<Name> {
       ? `Layer ${layer}, KV head ${head}, ${T} tokens: no quantization, so the dequantized ${name} equal the original and the error map is blank.`
       : `Layer ${layer}, KV head ${head}, ${T} tokens, ${config}: errors range over ±${fmtAbs(eDomain[1])}; the largest is ${fmtAbs(hm.maxAbsError)}.`;
 
+    const tHeat = performance.now();
     const width = Math.max(280, Math.min(720, this.bodyEl.clientWidth || 640));
     this.#bins = histogram(b.err, eDomain, 41);
     this.#hist.replaceChildren(Plot.plot(histogramOptions(this.#bins, { width, tensor: name, exact })));
@@ -262,7 +268,8 @@ export class KvQuantizer extends KvWidget<Name> {
     this.#memSummary.textContent = memorySummary(mem, { tokens: set.tokens.length, bits: s.bits, residual: s.residual, fmt: formatBytes });
     this.#mem = mem;
     this.#memTable.refresh();
-    this.markRendered();
+    const tEnd = performance.now();
+    this.markRendered({ quantize: tQuant - tStart, metrics: tMetrics - tQuant, heatmaps: tHeat - tMetrics, charts: tEnd - tHeat, total: tEnd - tStart });
   }
 
   #metricRows: ReturnType<typeof metricRows> = [];
@@ -296,14 +303,19 @@ export class KvQuantizer extends KvWidget<Name> {
     const plotScheme = scheme === 'diverging' ? 'rdbu' : scheme;
     holder.setAttribute('role', 'img');
     holder.setAttribute('aria-label', `Colour legend: ${label} from ${domain[0].toPrecision(3)} to ${domain[1].toPrecision(3)}`);
-    holder.replaceChildren(
-      Plot.legend({ color: { type: 'linear', scheme: plotScheme, reverse: scheme === 'diverging', domain: [...domain], label }, width: 240 } as unknown as Parameters<typeof Plot.legend>[0]),
-    );
+    let legend = this.#legendCache.get(key);
+    if (!legend) {
+      legend = Plot.legend({ color: { type: 'linear', scheme: plotScheme, reverse: scheme === 'diverging', domain: [...domain], label }, width: 240 } as unknown as Parameters<typeof Plot.legend>[0]) as Element;
+      if (this.#legendCache.size > 64) this.#legendCache.clear();
+      this.#legendCache.set(key, legend);
+    }
+    holder.replaceChildren(legend);
   }
 
-  private markRendered(): void {
+  /** Redraw finished: a counter attribute and an event with the phase timings in ms (bench/browser reads them). */
+  private markRendered(phases: Record<string, number>): void {
     this.dataset.rendered = String(++this.#renders);
-    this.dispatchEvent(new CustomEvent('kv-rendered', { detail: { count: this.#renders } }));
+    this.dispatchEvent(new CustomEvent('kv-rendered', { detail: { count: this.#renders, phases } }));
   }
 
   // ---------------------------------------------------------------- whole cache (worker)
