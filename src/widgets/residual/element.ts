@@ -211,6 +211,8 @@ export class KvResidual extends KvWidget<Name> {
     this.dataset.flushes = String(m.flushes);
     this.dataset.bytes = String(mem.bytes);
     this.lastRedrawMs = performance.now() - t0;
+    this.dataset.rendered = String(m.step);
+    this.dispatchEvent(new CustomEvent('kv-rendered', { detail: { phases: { redraw: this.lastRedrawMs } } }));
     this.status.set(m.flushedLastStep ? `Step ${fmt(m.step)}: flush.` : '');
   }
 
