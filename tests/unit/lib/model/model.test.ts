@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { residualSplit } from '../../../../src/lib/quant/index';
 import { createModelHandler } from '../../../../src/lib/model/handler';
 import { meanAbs } from '../../../../src/lib/model/kv';
+import { MODEL_CHECK_PROMPT } from '../../../../src/lib/model/model-check';
 import { decodePrecomputed, type PrecomputedIndex, type PrecomputedManifest } from '../../../../src/lib/model/precomputed';
 import type { ModelResponse } from '../../../../src/lib/model/protocol';
 import { fakeQuantizeDequantized as quantize } from '../../../../src/lib/model/quantize';
@@ -136,6 +137,13 @@ describe.skipIf(!present)('kvlab-16m in Node', () => {
     } finally {
       configureLocalModels(modelsDir);
     }
+  });
+
+  it('the model-check fixture used by the e2e test is current (else rerun scripts/precompute/export.ts)', async () => {
+    const fixture = JSON.parse(readFileSync(path.join(__dirname, 'fixtures/model-check.json'), 'utf8'));
+    const r = await prefill(runner, MODEL_CHECK_PROMPT);
+    expect(r.tokenIds.length).toBe(fixture.tokens);
+    expect(Math.abs(meanAbs(r.keys[0]) - fixture.meanAbsK0) / fixture.meanAbsK0).toBeLessThan(1e-6);
   });
 
   const precomputedDir = path.join(root, 'public/precomputed');
