@@ -12,6 +12,7 @@ import { groupCount, resolveConfig, validateTensor } from './grouping';
 import { hqqChannel, hqqToken } from './hqq';
 import { minmaxChannel, minmaxToken } from './minmax';
 import { optionError } from './errors';
+import { minmaxWasm } from './wasm/index';
 import type { FakeQuantBuffers, FakeQuantResult, KVTensor, QuantConfig } from './types';
 
 /** Allocates output buffers of the right sizes for `t` and `cfg` (reuse them with `fakeQuantizeInto`). */
@@ -64,7 +65,11 @@ export function fakeQuantizeInto(t: KVTensor, cfg: QuantConfig, out: FakeQuantBu
   const G = c.groupSize;
   const data = t.data;
   if (c.method === 'minmax') {
-    if (c.axis === 'token') minmaxToken(data, n, G, c.bits, round, codes, deq, scales, zeros);
+    // WASM SIMD path (bit-identical, see wasm/index.ts); false when unavailable/disabled or on non-finite data,
+    // in which case the JS kernels below run (and throw the RangeError for non-finite data).
+    if (minmaxWasm(c.axis, data, heads, tokens, headDim, G, c.bits, c.metaDtype, codes, deq, scales, zeros)) {
+      // done
+    } else if (c.axis === 'token') minmaxToken(data, n, G, c.bits, round, codes, deq, scales, zeros);
     else minmaxChannel(data, heads, tokens, headDim, G, c.bits, round, codes, deq, scales, zeros);
   } else if (c.method === 'absmax') {
     if (c.axis === 'token') absmaxToken(data, n, G, c.bits, round, codes, deq, scales, zeros);

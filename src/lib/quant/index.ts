@@ -14,3 +14,4 @@ export { relativeError, mse, snrDb, maxAbsError, meanTokenCosine } from './metri
 export { attentionImpact, defaults as attentionDefaults } from './attention';
 export type { AttentionImpact, AttentionImpactOptions } from './attention';
 export { hadamardRotate, inverseHadamardRotate, fwhtInPlace, isPowerOfTwo } from './rotation';
+export { setWasmEnabled, wasmActive, wasmSimdSupported } from './wasm/index';

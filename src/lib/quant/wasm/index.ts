@@ -1,0 +1,244 @@
+/**
+ * WebAssembly SIMD acceleration of `fakeQuantizeInto` (min-max method, token and channel axes, all bit widths,
+ * fp16 and fp32 metadata). The JS kernels (`../minmax.ts`) stay the reference and the fallback; this path returns
+ * bit-identical `dequantized`, `codes`, `scales` and `zeros` (tests/unit/lib/quant/wasm.test.ts checks it).
+ *
+ * Per call: the tensor is copied into the module's one growable memory; pass 1 (wasm SIMD) computes each group's
+ * min/max and whether any element is NaN/±Infinity; `minmax_meta` (wasm, f64x2) computes scale/zero/inverse per
+ * group with a transcription of the engine's fp16/fp32 metadata rounding (1/G of the elements; doing it in JS cost
+ * as much as both SIMD passes together); pass 2 (wasm SIMD) quantizes and dequantizes in place; codes, x̂, scales and
+ * zeros are copied out.
+ * Why the outputs are identical to the JS path:
+ * - min/max: `f32x4.pmin/pmax` are the JS ternaries `x < mn ? x : mn` / `x > mx ? x : mx`, so the values agree;
+ *   only which of ±0 is kept can depend on the visiting order, and that only shows when the minimum is 0 (the stored
+ *   zero is ±0), so for those groups JS re-scans for the first zero as its own loop would have kept. A zero range is
+ *   taken as +0 (the JS scan subtracts an element from itself).
+ * - scale/zero/inverse: the JS expressions in float64 (`(mx − mn) / qmax`, `1 / scale`); the rounding
+ *   (`$fp16`/`$fp32` in kernel.wat) is the algorithm of fp16.ts step for step and is tested against
+ *   `roundToFp16Saturating`/`roundToFp32Saturating` directly (`roundMetaWasm`).
+ * - quantize/dequantize: see kernel.wat — an f32 fast path used only where it provably equals the float64 result
+ *   (no lane within 2^-10 of a rounding tie; fp16 scales) and an f64x2 transcription of the JS arithmetic otherwise.
+ * - non-finite input: pass 1 reports it and the caller runs the JS path, which throws the usual RangeError (with
+ *   the same partial writes).
+ *
+ * Falls back (returns false) when WebAssembly or its SIMD proposal is unavailable, when disabled with
+ * `setWasmEnabled(false)`, or when the tensor does not fit in 32-bit wasm memory.
+ */
+import { KERNEL_WASM_BASE64 } from './kernel.generated';
+
+type Exports = {
+  memory: WebAssembly.Memory;
+  minmax_token(src: number, n: number, G: number, minp: number, maxp: number): number;
+  minmax_meta(minp: number, maxp: number, groups: number, qmax: number, is32: number, zp: number, sp: number, i32p: number, i64p: number): void;
+  round_meta(src: number, dst: number, count: number, is32: number): void;
+  minmax_channel(src: number, heads: number, tokens: number, D: number, G: number, minp: number, maxp: number): number;
+  quant_token(src: number, codes: number, n: number, G: number, zp: number, sp: number, i32p: number, i64p: number, qmax: number, thr: number): void;
+  quant_channel(
+    src: number, codes: number, heads: number, tokens: number, D: number, G: number,
+    zp: number, sp: number, i32p: number, i64p: number, qmax: number, thr: number,
+  ): void;
+};
+
+/** Fast-path threshold of kernel.wat: lanes with |v − round(v)| ≥ 0.5 − 2^-10 are recomputed exactly. */
+const THR_FAST = 0.5 - 1 / 1024;
+/** Makes every 4-element block take the exact f64x2 path (fp32 metadata: q·scale is not exact in f32). */
+const THR_EXACT = -1;
+
+/** Smallest module using a v128 instruction: `(func (result v128) v128.const i32x4 0 0 0 0)`. */
+const SIMD_PROBE: Uint8Array<ArrayBuffer> = new Uint8Array([
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 22, 1, 20, 0, 253, 12, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 0, 0, 0, 0, 0, 0, 0, 11,
+]);
+
+let enabled = true;
+let kernel: Exports | null | undefined; // undefined: not tried yet; null: unavailable
+
+function decodeBase64(s: string): Uint8Array<ArrayBuffer> {
+  const A = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+  const lut = new Uint8Array(128);
+  for (let i = 0; i < 64; i++) lut[A.charCodeAt(i)] = i;
+  const clean = s.replace(/=+$/, '');
+  const out = new Uint8Array(Math.floor((clean.length * 3) / 4));
+  let o = 0;
+  for (let i = 0; i < clean.length; i += 4) {
+    const a = lut[clean.charCodeAt(i)];
+    const b = lut[clean.charCodeAt(i + 1)];
+    const c = i + 2 < clean.length ? lut[clean.charCodeAt(i + 2)] : 0;
+    const d = i + 3 < clean.length ? lut[clean.charCodeAt(i + 3)] : 0;
+    const v = (a << 18) | (b << 12) | (c << 6) | d;
+    if (o < out.length) out[o++] = (v >> 16) & 255;
+    if (o < out.length) out[o++] = (v >> 8) & 255;
+    if (o < out.length) out[o++] = v & 255;
+  }
+  return out;
+}
+
+/** True when this environment has WebAssembly with fixed-width SIMD. */
+export function wasmSimdSupported(): boolean {
+  try {
+    return typeof WebAssembly === 'object' && typeof WebAssembly.validate === 'function' && WebAssembly.validate(SIMD_PROBE);
+  } catch {
+    return false;
+  }
+}
+
+function load(): Exports | null {
+  if (kernel !== undefined) return kernel;
+  kernel = null;
+  if (!wasmSimdSupported()) return null;
+  try {
+    // Synchronous compile is fine for a module this small (a few KB), also on the main thread.
+    const mod = new WebAssembly.Module(decodeBase64(KERNEL_WASM_BASE64));
+    kernel = new WebAssembly.Instance(mod, {}).exports as unknown as Exports;
+  } catch {
+    kernel = null;
+  }
+  return kernel;
+}
+
+/** Turns the WASM path on (default) or off (every call then runs the JS reference path). */
+export function setWasmEnabled(on: boolean): void {
+  enabled = on;
+}
+
+/** Whether `fakeQuantizeInto` will use WASM for min-max: enabled and available here. */
+export function wasmActive(): boolean {
+  return enabled && load() !== null;
+}
+
+// Layout of the module memory for the current (n, groups); views are rebuilt when either changes or memory grows.
+type Layout = {
+  n: number;
+  groups: number;
+  buffer: ArrayBuffer;
+  x: number; c: number; mn: number; mx: number; z: number; s: number; i32: number; i64: number;
+  X: Float32Array; C: Uint8Array; MN: Float32Array; MX: Float32Array;
+  Z: Float32Array; S: Float32Array; I32: Float32Array; I64: Float64Array;
+};
+let layout: Layout | null = null;
+
+const align16 = (b: number): number => (b + 15) & ~15;
+
+function prepare(k: Exports, n: number, groups: number): Layout | null {
+  const mem = k.memory;
+  if (layout !== null && layout.n === n && layout.groups === groups && layout.buffer === mem.buffer) return layout;
+  const x = 0;
+  const c = align16(x + 4 * n);
+  const mn = align16(c + n);
+  const mx = align16(mn + 4 * groups);
+  const z = align16(mx + 4 * groups);
+  const s = align16(z + 4 * groups);
+  const i32 = align16(s + 4 * groups);
+  const i64 = align16(i32 + 4 * groups);
+  const end = i64 + 8 * groups + 16; // + room for minmax_meta's extra pair entry
+  if (end > 2 ** 31) return null;
+  const have = mem.buffer.byteLength;
+  if (end > have) {
+    try {
+      mem.grow(Math.ceil((end - have) / 65536));
+    } catch {
+      return null;
+    }
+  }
+  const buffer = mem.buffer;
+  layout = {
+    n, groups, buffer, x, c, mn, mx, z, s, i32, i64,
+    X: new Float32Array(buffer, x, n),
+    C: new Uint8Array(buffer, c, n),
+    MN: new Float32Array(buffer, mn, groups),
+    MX: new Float32Array(buffer, mx, groups),
+    Z: new Float32Array(buffer, z, groups),
+    S: new Float32Array(buffer, s, groups),
+    I32: new Float32Array(buffer, i32, groups),
+    I64: new Float64Array(buffer, i64, groups),
+  };
+  return layout;
+}
+
+/**
+ * Min-max fake quantization through WASM. Same arguments and outputs as `minmaxToken` (axis 'token', `heads = 1,
+ * tokens = n / D` irrelevant) / `minmaxChannel`. Returns false — having written nothing — when the WASM path is
+ * off or unavailable or the data holds a non-finite value; the caller then runs the JS kernel.
+ */
+export function minmaxWasm(
+  axis: 'token' | 'channel',
+  data: Float32Array,
+  heads: number,
+  tokens: number,
+  D: number,
+  G: number,
+  bits: number,
+  metaDtype: 'fp16' | 'fp32',
+  codes: Uint8Array,
+  deq: Float32Array,
+  scales: Float32Array,
+  zeros: Float32Array,
+): boolean {
+  if (!enabled) return false;
+  const k = load();
+  if (k === null) return false;
+  const n = heads * tokens * D;
+  const tgs = Math.ceil(tokens / G);
+  const groups = axis === 'token' ? n / G : heads * tgs * D;
+  const L = prepare(k, n, groups);
+  if (L === null) return false;
+  const { X, MN } = L;
+  X.set(data.length === n ? data : data.subarray(0, n));
+  const flags =
+    axis === 'token'
+      ? k.minmax_token(L.x, n, G, L.mn, L.mx)
+      : k.minmax_channel(L.x, heads, tokens, D, G, L.mn, L.mx);
+  if ((flags & 1) !== 0) return false;
+  if ((flags & 2) !== 0) {
+    for (let g = 0; g < groups; g++) if (MN[g] === 0) MN[g] = firstZero(X, axis, g, G, D, tokens, tgs);
+  }
+  const qmax = (1 << bits) - 1;
+  k.minmax_meta(L.mn, L.mx, groups, qmax, metaDtype === 'fp32' ? 1 : 0, L.z, L.s, L.i32, L.i64);
+  const thr = metaDtype === 'fp16' ? THR_FAST : THR_EXACT;
+  if (axis === 'token') k.quant_token(L.x, L.c, n, G, L.z, L.s, L.i32, L.i64, qmax, thr);
+  else k.quant_channel(L.x, L.c, heads, tokens, D, G, L.z, L.s, L.i32, L.i64, qmax, thr);
+  deq.set(X);
+  codes.set(L.C);
+  scales.set(L.S);
+  zeros.set(L.Z);
+  return true;
+}
+
+/**
+ * The ±0 the JS scan keeps as the minimum of group g when that minimum is 0: the first element equal to 0 in the
+ * scan order (token axis: the group's elements in order; channel axis: the group's channel, token by token).
+ */
+function firstZero(X: Float32Array, axis: 'token' | 'channel', g: number, G: number, D: number, tokens: number, tgs: number): number {
+  if (axis === 'token') {
+    for (let i = g * G, end = i + G; i < end; i++) if (X[i] === 0) return X[i];
+    return 0;
+  }
+  const d = g % D;
+  const blk = (g - d) / D; // h · tgs + tg
+  const tg = blk % tgs;
+  const h = (blk - tg) / tgs;
+  const t0 = tg * G;
+  const t1 = Math.min(t0 + G, tokens);
+  for (let t = t0; t < t1; t++) {
+    const x = X[(h * tokens + t) * D + d];
+    if (x === 0) return x;
+  }
+  return 0;
+}
+
+/**
+ * Test hook: the kernel's metadata rounding (`fp16`: roundToFp16Saturating, `fp32`: roundToFp32Saturating) applied
+ * to `values`; null when the WASM path is unavailable.
+ */
+export function roundMetaWasm(values: Float64Array, metaDtype: 'fp16' | 'fp32'): Float64Array | null {
+  const k = load();
+  if (k === null) return null;
+  const bytes = 16 * values.length + 16;
+  if (k.memory.buffer.byteLength < bytes) k.memory.grow(Math.ceil((bytes - k.memory.buffer.byteLength) / 65536));
+  layout = null; // this overwrites the scratch layout
+  const src = new Float64Array(k.memory.buffer, 0, values.length);
+  src.set(values);
+  const dstOff = 8 * values.length + 8;
+  k.round_meta(0, dstOff, values.length, metaDtype === 'fp32' ? 1 : 0);
+  return new Float64Array(k.memory.buffer, dstOff, values.length).slice();
+}

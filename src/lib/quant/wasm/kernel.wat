@@ -1,0 +1,527 @@
+;; WebAssembly SIMD kernels of the quantization engine (hand-written; compiled by scripts/build-wasm.mjs into
+;; kernel.generated.ts). The JS kernels in ../minmax.ts are the reference: every export here reproduces their
+;; outputs bit for bit; see ../wasm/index.ts for the argument why and tests/unit/lib/quant/wasm.test.ts for the checks.
+;;
+;; Split of the work (per call, everything lives in this module's one memory; JS copies the tensor in and the
+;; results out):
+;;   pass 1  minmax_token / minmax_channel   per-group min and max (f32, exact) + a non-finite flag
+;;   (JS)    scale/zero per group with the engine's fp16/fp32 metadata rounding (1/G of the elements)
+;;   pass 2  quant_token / quant_channel     fused quantize + dequantize: codes (u8) and x̂ (f32, written over x)
+;;
+;; Pass 2 exactness. The JS path computes in float64:
+;;   v = (x − zero)·inv;  v = clamp(v, 0, qmax);  q = roundHalfEven(v);  y = q·scale + zero;  x̂ = f32(clamp(y, ±F32_MAX))
+;; Fast path (4 lanes of f32): v32 = (x − zero)·f32(inv) differs from the float64 v by < |v|·3.1·2^-24 ≤ 5e-5 for
+;; |v| ≤ 256, and q only changes at half-integers, so whenever every lane of v32 is farther than THR_EPS = 2^-10 from
+;; a half-integer, f32 rounding gives the float64 q. Otherwise (or always, when the caller passes thr < 0) the 4
+;; elements are redone by $exact4, a literal f64x2 transcription of the JS arithmetic. For y the fast path needs
+;; q·scale exact in f32 (true for fp16 scales: 8 + 11 significant bits) — then f32(q·scale + zero) computed in f32
+;; equals f32(f64(q·scale + zero)) (double rounding 64→32 is innocuous for one addition: 53 ≥ 2·24 + 2) — and no
+;; overflow (fp16 meta: |y| < 2^24). For fp32 metadata the caller passes thr = −1 (always exact).
+;;
+;; Comparisons use pmin/pmax (b < a ? b : a / a < b ? b : a), which are exactly the JS ternaries and compile to
+;; single minps/maxps instructions.
+(module
+  (memory (export "memory") 1)
+
+  ;; High two f32 lanes moved to the low half (for promote_low).
+  ;; (inlined as i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7)
+
+  ;; ---------------------------------------------------------------------------------------------------------
+  ;; Pass 1, token axis: groups of G contiguous f32 at src. Writes min[g], max[g] (f32 at minp, maxp).
+  ;; min/max follow the JS `x < mn ? x : mn` (pmin) so values are identical; which of ±0 ends up in a lane may
+  ;; differ from the JS scan order, which JS fixes up (only when min == 0). Returns bit 0 = some element is NaN/±Inf
+  ;; (bits of x − x are all zero exactly for finite x), bit 1 = some group's min is ±0 (JS must fix its sign).
+  (func (export "minmax_token") (param $src i32) (param $n i32) (param $G i32) (param $minp i32) (param $maxp i32)
+    (result i32)
+    (local $base i32) (local $p i32) (local $vend i32) (local $end i32) (local $g i32)
+    (local $x v128) (local $mn v128) (local $mx v128) (local $bad v128)
+    (local $xs f32) (local $smn f32) (local $smx f32) (local $sbad i32) (local $zmin i32)
+    (block $done
+      (loop $groups
+        (br_if $done (i32.ge_u (local.get $base) (local.get $n)))
+        (local.set $p (i32.add (local.get $src) (i32.shl (local.get $base) (i32.const 2))))
+        (local.set $end (i32.add (local.get $p) (i32.shl (local.get $G) (i32.const 2))))
+        (if (i32.ge_u (local.get $G) (i32.const 4))
+          (then
+            ;; vector part: lanes accumulate independently, then reduce horizontally.
+            (local.set $vend (i32.add (local.get $p) (i32.shl (i32.and (local.get $G) (i32.const -4)) (i32.const 2))))
+            (local.set $x (v128.load (local.get $p)))
+            (local.set $mn (local.get $x))
+            (local.set $mx (local.get $x))
+            (local.set $bad (v128.or (local.get $bad) (f32x4.sub (local.get $x) (local.get $x))))
+            (local.set $p (i32.add (local.get $p) (i32.const 16)))
+            (block $vb
+              (loop $vl
+                (br_if $vb (i32.ge_u (local.get $p) (local.get $vend)))
+                (local.set $x (v128.load (local.get $p)))
+                (local.set $mn (f32x4.pmin (local.get $mn) (local.get $x)))
+                (local.set $mx (f32x4.pmax (local.get $mx) (local.get $x)))
+                (local.set $bad (v128.or (local.get $bad) (f32x4.sub (local.get $x) (local.get $x))))
+                (local.set $p (i32.add (local.get $p) (i32.const 16)))
+                (br $vl)))
+            ;; horizontal: lanes (0,2),(1,3) then (0,1)
+            (local.set $mn (f32x4.pmin (local.get $mn)
+              (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $mn) (local.get $mn))))
+            (local.set $mn (f32x4.pmin (local.get $mn)
+              (i8x16.shuffle 4 5 6 7 0 1 2 3 4 5 6 7 0 1 2 3 (local.get $mn) (local.get $mn))))
+            (local.set $mx (f32x4.pmax (local.get $mx)
+              (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $mx) (local.get $mx))))
+            (local.set $mx (f32x4.pmax (local.get $mx)
+              (i8x16.shuffle 4 5 6 7 0 1 2 3 4 5 6 7 0 1 2 3 (local.get $mx) (local.get $mx))))
+            (local.set $smn (f32x4.extract_lane 0 (local.get $mn)))
+            (local.set $smx (f32x4.extract_lane 0 (local.get $mx))))
+          (else
+            (local.set $smn (f32.load (local.get $p)))
+            (local.set $smx (local.get $smn))))
+        ;; scalar tail (G mod 4 elements, or all of them when G < 4; re-reading the first is harmless)
+        (block $sb
+          (loop $sl
+            (br_if $sb (i32.ge_u (local.get $p) (local.get $end)))
+            (local.set $xs (f32.load (local.get $p)))
+            (local.set $smn (select (local.get $xs) (local.get $smn) (f32.lt (local.get $xs) (local.get $smn))))
+            (local.set $smx (select (local.get $xs) (local.get $smx) (f32.gt (local.get $xs) (local.get $smx))))
+            (local.set $sbad (i32.or (local.get $sbad)
+              (i32.eqz (f32.eq (f32.sub (local.get $xs) (local.get $xs)) (f32.const 0)))))
+            (local.set $p (i32.add (local.get $p) (i32.const 4)))
+            (br $sl)))
+        (f32.store (i32.add (local.get $minp) (i32.shl (local.get $g) (i32.const 2))) (local.get $smn))
+        (f32.store (i32.add (local.get $maxp) (i32.shl (local.get $g) (i32.const 2))) (local.get $smx))
+        (local.set $zmin (i32.or (local.get $zmin) (f32.eq (local.get $smn) (f32.const 0))))
+        (local.set $g (i32.add (local.get $g) (i32.const 1)))
+        (local.set $base (i32.add (local.get $base) (local.get $G)))
+        (br $groups)))
+    (i32.or (i32.or (local.get $sbad) (v128.any_true (local.get $bad))) (i32.shl (local.get $zmin) (i32.const 1))))
+
+  ;; ---------------------------------------------------------------------------------------------------------
+  ;; Pass 1, channel axis (KIVI): for each head h and token block tg (G tokens, the last one possibly shorter),
+  ;; per-channel min/max over the block's rows, written at group index (h·tgs + tg)·D + d. Channels are taken 8
+  ;; (then 4, then 1) at a time and the block's rows walked top to bottom, so each access is sequential within a
+  ;; cache line and the whole block (≤ G·D·4 bytes) stays in L1 across the channel chunks. Returns flags as
+  ;; minmax_token.
+  (func (export "minmax_channel") (param $src i32) (param $heads i32) (param $tokens i32) (param $D i32) (param $G i32)
+    (param $minp i32) (param $maxp i32) (result i32)
+    (local $tgs i32) (local $h i32) (local $tg i32) (local $t0 i32) (local $len i32) (local $row0 i32)
+    (local $rowEnd i32) (local $stride i32) (local $gOff i32) (local $d i32) (local $p i32)
+    (local $x v128) (local $y v128) (local $mn0 v128) (local $mx0 v128) (local $mn1 v128) (local $mx1 v128) (local $bad v128)
+    (local $xs f32) (local $smn f32) (local $smx f32) (local $sbad i32) (local $zmin i32) (local $zv v128)
+    (local.set $tgs (i32.div_u (i32.sub (i32.add (local.get $tokens) (local.get $G)) (i32.const 1)) (local.get $G)))
+    (local.set $stride (i32.shl (local.get $D) (i32.const 2)))
+    (loop $hl
+      (local.set $tg (i32.const 0))
+      (loop $tgl
+        (local.set $t0 (i32.mul (local.get $tg) (local.get $G)))
+        (local.set $len (select (local.get $G) (i32.sub (local.get $tokens) (local.get $t0))
+          (i32.le_u (i32.add (local.get $t0) (local.get $G)) (local.get $tokens))))
+        ;; byte address of the block's first row, and one past its last row
+        (local.set $row0 (i32.add (local.get $src)
+          (i32.shl (i32.mul (i32.add (i32.mul (local.get $h) (local.get $tokens)) (local.get $t0)) (local.get $D)) (i32.const 2))))
+        (local.set $rowEnd (i32.add (local.get $row0) (i32.mul (local.get $len) (local.get $stride))))
+        ;; byte offset of this block's first group in the min/max arrays
+        (local.set $gOff (i32.shl (i32.mul (i32.add (i32.mul (local.get $h) (local.get $tgs)) (local.get $tg)) (local.get $D))
+          (i32.const 2)))
+        (local.set $d (i32.const 0))
+        ;; 8 channels at a time
+        (block $c8b
+          (loop $c8l
+            (br_if $c8b (i32.gt_u (i32.add (local.get $d) (i32.const 8)) (local.get $D)))
+            (local.set $p (i32.add (local.get $row0) (i32.shl (local.get $d) (i32.const 2))))
+            (local.set $x (v128.load (local.get $p)))
+            (local.set $y (v128.load offset=16 (local.get $p)))
+            (local.set $mn0 (local.get $x)) (local.set $mx0 (local.get $x))
+            (local.set $mn1 (local.get $y)) (local.set $mx1 (local.get $y))
+            (local.set $bad (v128.or (local.get $bad)
+              (v128.or (f32x4.sub (local.get $x) (local.get $x)) (f32x4.sub (local.get $y) (local.get $y)))))
+            (local.set $p (i32.add (local.get $p) (local.get $stride)))
+            (block $rb
+              (loop $rl
+                (br_if $rb (i32.ge_u (local.get $p) (local.get $rowEnd)))
+                (local.set $x (v128.load (local.get $p)))
+                (local.set $y (v128.load offset=16 (local.get $p)))
+                (local.set $mn0 (f32x4.pmin (local.get $mn0) (local.get $x)))
+                (local.set $mx0 (f32x4.pmax (local.get $mx0) (local.get $x)))
+                (local.set $mn1 (f32x4.pmin (local.get $mn1) (local.get $y)))
+                (local.set $mx1 (f32x4.pmax (local.get $mx1) (local.get $y)))
+                (local.set $bad (v128.or (local.get $bad)
+                  (v128.or (f32x4.sub (local.get $x) (local.get $x)) (f32x4.sub (local.get $y) (local.get $y)))))
+                (local.set $p (i32.add (local.get $p) (local.get $stride)))
+                (br $rl)))
+            (local.set $p (i32.add (local.get $gOff) (i32.shl (local.get $d) (i32.const 2))))
+            (v128.store (i32.add (local.get $minp) (local.get $p)) (local.get $mn0))
+            (v128.store offset=16 (i32.add (local.get $minp) (local.get $p)) (local.get $mn1))
+            (local.set $zv (v128.or (local.get $zv) (v128.or (f32x4.eq (local.get $mn0) (f32x4.splat (f32.const 0)))
+              (f32x4.eq (local.get $mn1) (f32x4.splat (f32.const 0))))))
+            (v128.store (i32.add (local.get $maxp) (local.get $p)) (local.get $mx0))
+            (v128.store offset=16 (i32.add (local.get $maxp) (local.get $p)) (local.get $mx1))
+            (local.set $d (i32.add (local.get $d) (i32.const 8)))
+            (br $c8l)))
+        ;; 4 channels at a time
+        (block $c4b
+          (loop $c4l
+            (br_if $c4b (i32.gt_u (i32.add (local.get $d) (i32.const 4)) (local.get $D)))
+            (local.set $p (i32.add (local.get $row0) (i32.shl (local.get $d) (i32.const 2))))
+            (local.set $x (v128.load (local.get $p)))
+            (local.set $mn0 (local.get $x)) (local.set $mx0 (local.get $x))
+            (local.set $bad (v128.or (local.get $bad) (f32x4.sub (local.get $x) (local.get $x))))
+            (local.set $p (i32.add (local.get $p) (local.get $stride)))
+            (block $rb4
+              (loop $rl4
+                (br_if $rb4 (i32.ge_u (local.get $p) (local.get $rowEnd)))
+                (local.set $x (v128.load (local.get $p)))
+                (local.set $mn0 (f32x4.pmin (local.get $mn0) (local.get $x)))
+                (local.set $mx0 (f32x4.pmax (local.get $mx0) (local.get $x)))
+                (local.set $bad (v128.or (local.get $bad) (f32x4.sub (local.get $x) (local.get $x))))
+                (local.set $p (i32.add (local.get $p) (local.get $stride)))
+                (br $rl4)))
+            (local.set $p (i32.add (local.get $gOff) (i32.shl (local.get $d) (i32.const 2))))
+            (v128.store (i32.add (local.get $minp) (local.get $p)) (local.get $mn0))
+            (v128.store (i32.add (local.get $maxp) (local.get $p)) (local.get $mx0))
+            (local.set $zv (v128.or (local.get $zv) (f32x4.eq (local.get $mn0) (f32x4.splat (f32.const 0)))))
+            (local.set $d (i32.add (local.get $d) (i32.const 4)))
+            (br $c4l)))
+        ;; remaining channels one at a time
+        (block $c1b
+          (loop $c1l
+            (br_if $c1b (i32.ge_u (local.get $d) (local.get $D)))
+            (local.set $p (i32.add (local.get $row0) (i32.shl (local.get $d) (i32.const 2))))
+            (local.set $smn (f32.load (local.get $p)))
+            (local.set $smx (local.get $smn))
+            (block $rb1
+              (loop $rl1
+                (br_if $rb1 (i32.ge_u (local.get $p) (local.get $rowEnd)))
+                (local.set $xs (f32.load (local.get $p)))
+                (local.set $smn (select (local.get $xs) (local.get $smn) (f32.lt (local.get $xs) (local.get $smn))))
+                (local.set $smx (select (local.get $xs) (local.get $smx) (f32.gt (local.get $xs) (local.get $smx))))
+                (local.set $sbad (i32.or (local.get $sbad)
+                  (i32.eqz (f32.eq (f32.sub (local.get $xs) (local.get $xs)) (f32.const 0)))))
+                (local.set $p (i32.add (local.get $p) (local.get $stride)))
+                (br $rl1)))
+            (local.set $p (i32.add (local.get $gOff) (i32.shl (local.get $d) (i32.const 2))))
+            (f32.store (i32.add (local.get $minp) (local.get $p)) (local.get $smn))
+            (f32.store (i32.add (local.get $maxp) (local.get $p)) (local.get $smx))
+            (local.set $zmin (i32.or (local.get $zmin) (f32.eq (local.get $smn) (f32.const 0))))
+            (local.set $d (i32.add (local.get $d) (i32.const 1)))
+            (br $c1l)))
+        (local.set $tg (i32.add (local.get $tg) (i32.const 1)))
+        (br_if $tgl (i32.lt_u (local.get $tg) (local.get $tgs))))
+      (local.set $h (i32.add (local.get $h) (i32.const 1)))
+      (br_if $hl (i32.lt_u (local.get $h) (local.get $heads))))
+    (i32.or (i32.or (local.get $sbad) (v128.any_true (local.get $bad)))
+      (i32.shl (i32.or (local.get $zmin) (v128.any_true (local.get $zv))) (i32.const 1))))
+
+  ;; ---------------------------------------------------------------------------------------------------------
+  ;; Metadata rounding, two float64 lanes at a time: the exact transcription of ../fp16.ts.
+  ;; $fp16: roundToFp16Saturating. For a = |x|: the spacing of halves around a is q = 2^(max(e, −14) − 10) with
+  ;; e = floor(log2 a) (so 2^-24 in the subnormal range, where JS computes (a·2^24 + M − M)/2^24 — the same
+  ;; numbers, since scaling by a power of two is exact); r = round(a/q)·q with round-half-even (the JS
+  ;; `+ M − M`; a/q < 2^12); |x| ≥ 65520 saturates to 65504; the sign of x (also of ±0) is put back.
+  ;; Inputs are finite (non-finite data never reaches this point).
+  (func $fp16 (param $x v128) (result v128)
+    (local $a v128) (local $e v128) (local $q v128) (local $r v128)
+    (local.set $a (f64x2.abs (local.get $x)))
+    ;; biased exponent, at least 1023 − 14
+    (local.set $e (i64x2.shr_u (local.get $a) (i32.const 52)))
+    (local.set $e (v128.bitselect (local.get $e) (i64x2.splat (i64.const 1009))
+      (i64x2.gt_s (local.get $e) (i64x2.splat (i64.const 1009)))))
+    (local.set $q (i64x2.shl (i64x2.sub (local.get $e) (i64x2.splat (i64.const 10))) (i32.const 52)))
+    ;; a/q computed as a·(1/q): q's biased exponent is E = e − 10 ∈ [999, 2036], 1/q's is 2046 − E = 2056 − e
+    ;; (a normal number), so both are the same exact scaling (and a multiply is much cheaper than a divide)
+    (local.set $r (f64x2.mul (f64x2.sub (f64x2.add (f64x2.mul (local.get $a)
+      (i64x2.shl (i64x2.sub (i64x2.splat (i64.const 2056)) (local.get $e)) (i32.const 52)))
+      (f64x2.splat (f64.const 6755399441055744))) (f64x2.splat (f64.const 6755399441055744))) (local.get $q)))
+    (local.set $r (v128.bitselect (f64x2.splat (f64.const 65504)) (local.get $r)
+      (f64x2.ge (local.get $a) (f64x2.splat (f64.const 65520)))))
+    (v128.or (local.get $r) (v128.and (local.get $x) (v128.const i64x2 0x8000000000000000 0x8000000000000000))))
+
+  ;; roundToFp32Saturating: Math.fround (f32 demote, ties to even), ±Infinity → ±F32_MAX.
+  (func $fp32 (param $x v128) (result v128)
+    (local $r v128)
+    (local.set $r (f64x2.promote_low_f32x4 (f32x4.demote_f64x2_zero (local.get $x))))
+    (v128.bitselect
+      (v128.or (f64x2.splat (f64.const 0x1.fffffep+127))
+        (v128.and (local.get $x) (v128.const i64x2 0x8000000000000000 0x8000000000000000)))
+      (local.get $r)
+      (f64x2.eq (f64x2.abs (local.get $r)) (f64x2.splat (f64.const inf)))))
+
+  ;; Test hook: rounds $count float64 at $src to $dst with $fp16 ($fp32 when $is32).
+  (func (export "round_meta") (param $src i32) (param $dst i32) (param $count i32) (param $is32 i32)
+    (local $i i32)
+    (block $b
+      (loop $l
+        (br_if $b (i32.ge_u (local.get $i) (local.get $count)))
+        (v128.store64_lane 0 (i32.add (local.get $dst) (i32.shl (local.get $i) (i32.const 3)))
+          (if (result v128) (local.get $is32)
+            (then (call $fp32 (v128.load64_zero (i32.add (local.get $src) (i32.shl (local.get $i) (i32.const 3))))))
+            (else (call $fp16 (v128.load64_zero (i32.add (local.get $src) (i32.shl (local.get $i) (i32.const 3))))))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $l))))
+
+  ;; Per-group parameters, the JS expressions of minmax.ts in float64, two groups per iteration:
+  ;;   scale = R((mx − mn) / qmax)  (a zero range as +0),  zero = R(mn),  inv = scale > 0 ? 1/scale : 0
+  ;; with R the metadata rounding ($is32: fp32, else fp16). Reads min/max (f32) at $minp/$maxp; writes scale and
+  ;; zero (f32, exact) at $sp/$zp, f32(inv) at $i32p and inv at $i64p. Processes ceil(groups/2) pairs: the arrays
+  ;; have room for one extra entry.
+  (func (export "minmax_meta") (param $minp i32) (param $maxp i32) (param $groups i32) (param $qmax f64)
+    (param $is32 i32) (param $zp i32) (param $sp i32) (param $i32p i32) (param $i64p i32)
+    (local $o i32) (local $end i32) (local $mn v128) (local $mx v128) (local $r v128) (local $sc v128) (local $zr v128)
+    (local $inv v128)
+    (local.set $end (i32.shl (local.get $groups) (i32.const 2)))
+    (block $b
+      (loop $l
+        (br_if $b (i32.ge_u (local.get $o) (local.get $end)))
+        (local.set $mn (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $minp) (local.get $o)))))
+        (local.set $mx (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $maxp) (local.get $o)))))
+        (local.set $r (v128.andnot (f64x2.sub (local.get $mx) (local.get $mn)) (f64x2.eq (local.get $mx) (local.get $mn))))
+        (local.set $r (f64x2.div (local.get $r) (f64x2.splat (local.get $qmax))))
+        (if (local.get $is32)
+          (then
+            (local.set $sc (call $fp32 (local.get $r)))
+            (local.set $zr (call $fp32 (local.get $mn))))
+          (else
+            (local.set $sc (call $fp16 (local.get $r)))
+            (local.set $zr (call $fp16 (local.get $mn)))))
+        (local.set $inv (v128.and (f64x2.div (f64x2.splat (f64.const 1)) (local.get $sc))
+          (f64x2.gt (local.get $sc) (f64x2.splat (f64.const 0)))))
+        (v128.store64_lane 0 (i32.add (local.get $sp) (local.get $o)) (f32x4.demote_f64x2_zero (local.get $sc)))
+        (v128.store64_lane 0 (i32.add (local.get $zp) (local.get $o)) (f32x4.demote_f64x2_zero (local.get $zr)))
+        (v128.store64_lane 0 (i32.add (local.get $i32p) (local.get $o)) (f32x4.demote_f64x2_zero (local.get $inv)))
+        (v128.store (i32.add (local.get $i64p) (i32.shl (local.get $o) (i32.const 1))) (local.get $inv))
+        (local.set $o (i32.add (local.get $o) (i32.const 8)))
+        (br $l))))
+
+  ;; ---------------------------------------------------------------------------------------------------------
+  ;; Exact float64 quantize + dequantize of the 4 elements at $p (x̂ written over x, codes at $c): the JS formula
+  ;; operation for operation. $z, $s: the 4 lanes' zero and scale (f32 values, exact in f64); $ilo, $ihi: their
+  ;; float64 inverse scales (lanes 0–1, 2–3). Clamps: pmax(0, v) = (0 < v ? v : 0) and pmin(qmax, v) = (v < qmax ?
+  ;; v : qmax) agree with JS `v < 0 ? 0 : v > qmax ? qmax : v` except that −0 becomes +0, which the JS rounding
+  ;; (v + 2^52·1.5 − 2^52·1.5) also does; on [+0, qmax] f64x2.nearest is that same round-half-even.
+  (func $exact4 (param $p i32) (param $c i32) (param $z v128) (param $s v128) (param $ilo v128) (param $ihi v128)
+    (param $qmax f64)
+    (local $x v128) (local $qm v128) (local $vl v128) (local $vh v128) (local $zl v128) (local $zh v128)
+    (local $yl v128) (local $yh v128)
+    (local.set $x (v128.load (local.get $p)))
+    (local.set $qm (f64x2.splat (local.get $qmax)))
+    (local.set $zl (f64x2.promote_low_f32x4 (local.get $z)))
+    (local.set $zh (f64x2.promote_low_f32x4
+      (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $z) (local.get $z))))
+    ;; v = clamp((x − zero) · inv, 0, qmax); q = round(v)
+    (local.set $vl (f64x2.nearest (f64x2.pmin (local.get $qm) (f64x2.pmax (f64x2.splat (f64.const 0))
+      (f64x2.mul (f64x2.sub (f64x2.promote_low_f32x4 (local.get $x)) (local.get $zl)) (local.get $ilo))))))
+    (local.set $vh (f64x2.nearest (f64x2.pmin (local.get $qm) (f64x2.pmax (f64x2.splat (f64.const 0))
+      (f64x2.mul (f64x2.sub (f64x2.promote_low_f32x4
+        (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $x) (local.get $x))) (local.get $zh))
+        (local.get $ihi))))))
+    ;; y = clamp(q · scale + zero, ±F32_MAX), then rounded to f32
+    (local.set $yl (f64x2.pmax (f64x2.splat (f64.const -0x1.fffffep+127)) (f64x2.pmin (f64x2.splat (f64.const 0x1.fffffep+127))
+      (f64x2.add (f64x2.mul (local.get $vl) (f64x2.promote_low_f32x4 (local.get $s))) (local.get $zl)))))
+    (local.set $yh (f64x2.pmax (f64x2.splat (f64.const -0x1.fffffep+127)) (f64x2.pmin (f64x2.splat (f64.const 0x1.fffffep+127))
+      (f64x2.add (f64x2.mul (local.get $vh) (f64x2.promote_low_f32x4
+        (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $s) (local.get $s)))) (local.get $zh)))))
+    (v128.store (local.get $p) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+      (f32x4.demote_f64x2_zero (local.get $yl)) (f32x4.demote_f64x2_zero (local.get $yh))))
+    (local.set $x (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+      (i32x4.trunc_sat_f64x2_u_zero (local.get $vl)) (i32x4.trunc_sat_f64x2_u_zero (local.get $vh))))
+    (local.set $x (i16x8.narrow_i32x4_u (local.get $x) (local.get $x)))
+    (v128.store32_lane 0 (local.get $c) (i8x16.narrow_i16x8_u (local.get $x) (local.get $x))))
+
+  ;; Exact float64 quantize + dequantize of one element (tails): the same arithmetic as $exact4, scalar.
+  (func $exact1 (param $p i32) (param $c i32) (param $z f64) (param $s f64) (param $inv f64) (param $qmax f64)
+    (local $v f64)
+    (local.set $v (f64.mul (f64.sub (f64.promote_f32 (f32.load (local.get $p))) (local.get $z)) (local.get $inv)))
+    (local.set $v (select (local.get $v) (f64.const 0) (f64.gt (local.get $v) (f64.const 0))))
+    (local.set $v (select (local.get $v) (local.get $qmax) (f64.lt (local.get $v) (local.get $qmax))))
+    (local.set $v (f64.nearest (local.get $v)))
+    (i32.store8 (local.get $c) (i32.trunc_f64_u (local.get $v)))
+    (local.set $v (f64.add (f64.mul (local.get $v) (local.get $s)) (local.get $z)))
+    (local.set $v (select (local.get $v) (f64.const 0x1.fffffep+127) (f64.lt (local.get $v) (f64.const 0x1.fffffep+127))))
+    (local.set $v (select (local.get $v) (f64.const -0x1.fffffep+127) (f64.gt (local.get $v) (f64.const -0x1.fffffep+127))))
+    (f32.store (local.get $p) (f32.demote_f64 (local.get $v))))
+
+  ;; ---------------------------------------------------------------------------------------------------------
+  ;; Pass 2, token axis. Per group g (G contiguous elements from $src / codes from $codes): zero, scale and f32(inv)
+  ;; as f32 at $zp, $sp, $i32p; inv as f64 at $i64p. $thr: 0.5 − 2^-10 for the f32 fast path, −1 to force exact.
+  (func (export "quant_token") (param $src i32) (param $codes i32) (param $n i32) (param $G i32) (param $zp i32)
+    (param $sp i32) (param $i32p i32) (param $i64p i32) (param $qmax f32) (param $thr f32)
+    (local $base i32) (local $p i32) (local $c i32) (local $vend i32) (local $end i32) (local $g4 i32)
+    (local $z v128) (local $s v128) (local $iv v128) (local $i64 v128) (local $qm v128) (local $th v128)
+    (local $k v128) (local $tie v128) (local $mg v128) (local $am v128) (local $z4 v128) (local $force v128)
+    (local $v0 v128) (local $v1 v128) (local $v2 v128) (local $v3 v128) (local $t0 v128) (local $t1 v128) (local $t2 v128)
+    (local $t3 v128) (local $q0 v128) (local $q1 v128) (local $q2 v128) (local $q3 v128)
+    (local $zf f32) (local $sf f32) (local $inv f64)
+    (local.set $mg (f32x4.splat (f32.const 0x1p23)))
+    (local.set $qm (f32x4.splat (local.get $qmax)))
+    (local.set $th (f32x4.splat (local.get $thr)))
+    (local.set $am (i32x4.splat (i32.const 0x7fffffff)))
+    (local.set $force (i32x4.splat (i32.sub (i32.const 0) (f32.lt (local.get $thr) (f32.const 0)))))
+    (block $done
+      (loop $groups
+        (br_if $done (i32.ge_u (local.get $base) (local.get $n)))
+        (local.set $p (i32.add (local.get $src) (i32.shl (local.get $base) (i32.const 2))))
+        (local.set $c (i32.add (local.get $codes) (local.get $base)))
+        (local.set $end (i32.add (local.get $p) (i32.shl (local.get $G) (i32.const 2))))
+        (local.set $vend (i32.add (local.get $p) (i32.shl (i32.and (local.get $G) (i32.const -4)) (i32.const 2))))
+        (local.set $zf (f32.load (i32.add (local.get $zp) (local.get $g4))))
+        (local.set $sf (f32.load (i32.add (local.get $sp) (local.get $g4))))
+        (local.set $inv (f64.load (i32.add (local.get $i64p) (i32.shl (local.get $g4) (i32.const 1)))))
+        (local.set $z (f32x4.splat (local.get $zf)))
+        (local.set $s (f32x4.splat (local.get $sf)))
+        (local.set $iv (v128.load32_splat (i32.add (local.get $i32p) (local.get $g4))))
+        (local.set $i64 (f64x2.splat (local.get $inv)))
+        ;; 16 elements per iteration. Rounding: t = v + 2^23 rounds v ∈ [+0, 255] to an integer, ties to even
+        ;; (= f32x4.nearest, never −0), q = t − 2^23 exactly, and the low bits of t are the code.
+        (block $wb
+          (loop $wl
+            (br_if $wb (i32.gt_u (i32.add (local.get $p) (i32.const 64)) (local.get $vend)))
+            (local.set $tie (local.get $force))
+            (local.set $v0 (f32x4.pmin (local.get $qm) (f32x4.pmax (local.get $z4)
+              (f32x4.mul (f32x4.sub (v128.load (local.get $p)) (local.get $z)) (local.get $iv)))))
+            (local.set $t0 (f32x4.add (local.get $v0) (local.get $mg)))
+            (local.set $q0 (f32x4.sub (local.get $t0) (local.get $mg)))
+            (local.set $tie (v128.or (local.get $tie)
+              (f32x4.ge (v128.and (local.get $am) (f32x4.sub (local.get $v0) (local.get $q0))) (local.get $th))))
+            (local.set $v1 (f32x4.pmin (local.get $qm) (f32x4.pmax (local.get $z4)
+              (f32x4.mul (f32x4.sub (v128.load offset=16 (local.get $p)) (local.get $z)) (local.get $iv)))))
+            (local.set $t1 (f32x4.add (local.get $v1) (local.get $mg)))
+            (local.set $q1 (f32x4.sub (local.get $t1) (local.get $mg)))
+            (local.set $tie (v128.or (local.get $tie)
+              (f32x4.ge (v128.and (local.get $am) (f32x4.sub (local.get $v1) (local.get $q1))) (local.get $th))))
+            (local.set $v2 (f32x4.pmin (local.get $qm) (f32x4.pmax (local.get $z4)
+              (f32x4.mul (f32x4.sub (v128.load offset=32 (local.get $p)) (local.get $z)) (local.get $iv)))))
+            (local.set $t2 (f32x4.add (local.get $v2) (local.get $mg)))
+            (local.set $q2 (f32x4.sub (local.get $t2) (local.get $mg)))
+            (local.set $tie (v128.or (local.get $tie)
+              (f32x4.ge (v128.and (local.get $am) (f32x4.sub (local.get $v2) (local.get $q2))) (local.get $th))))
+            (local.set $v3 (f32x4.pmin (local.get $qm) (f32x4.pmax (local.get $z4)
+              (f32x4.mul (f32x4.sub (v128.load offset=48 (local.get $p)) (local.get $z)) (local.get $iv)))))
+            (local.set $t3 (f32x4.add (local.get $v3) (local.get $mg)))
+            (local.set $q3 (f32x4.sub (local.get $t3) (local.get $mg)))
+            (local.set $tie (v128.or (local.get $tie)
+              (f32x4.ge (v128.and (local.get $am) (f32x4.sub (local.get $v3) (local.get $q3))) (local.get $th))))
+            (if (i32.eqz (v128.any_true (local.get $tie)))
+              (then
+                (v128.store (local.get $p) (f32x4.add (f32x4.mul (local.get $q0) (local.get $s)) (local.get $z)))
+                (v128.store offset=16 (local.get $p) (f32x4.add (f32x4.mul (local.get $q1) (local.get $s)) (local.get $z)))
+                (v128.store offset=32 (local.get $p) (f32x4.add (f32x4.mul (local.get $q2) (local.get $s)) (local.get $z)))
+                (v128.store offset=48 (local.get $p) (f32x4.add (f32x4.mul (local.get $q3) (local.get $s)) (local.get $z)))
+                (v128.store (local.get $c) (i8x16.narrow_i16x8_u
+                  (i16x8.narrow_i32x4_u (i32x4.sub (local.get $t0) (local.get $mg)) (i32x4.sub (local.get $t1) (local.get $mg)))
+                  (i16x8.narrow_i32x4_u (i32x4.sub (local.get $t2) (local.get $mg)) (i32x4.sub (local.get $t3) (local.get $mg))))))
+              (else
+                (call $exact4 (local.get $p) (local.get $c) (local.get $z) (local.get $s) (local.get $i64) (local.get $i64)
+                  (f64.promote_f32 (local.get $qmax)))
+                (call $exact4 (i32.add (local.get $p) (i32.const 16)) (i32.add (local.get $c) (i32.const 4))
+                  (local.get $z) (local.get $s) (local.get $i64) (local.get $i64) (f64.promote_f32 (local.get $qmax)))
+                (call $exact4 (i32.add (local.get $p) (i32.const 32)) (i32.add (local.get $c) (i32.const 8))
+                  (local.get $z) (local.get $s) (local.get $i64) (local.get $i64) (f64.promote_f32 (local.get $qmax)))
+                (call $exact4 (i32.add (local.get $p) (i32.const 48)) (i32.add (local.get $c) (i32.const 12))
+                  (local.get $z) (local.get $s) (local.get $i64) (local.get $i64) (f64.promote_f32 (local.get $qmax)))))
+            (local.set $p (i32.add (local.get $p) (i32.const 64)))
+            (local.set $c (i32.add (local.get $c) (i32.const 16)))
+            (br $wl)))
+        ;; then 4 at a time
+        (block $vb
+          (loop $vl
+            (br_if $vb (i32.ge_u (local.get $p) (local.get $vend)))
+            (local.set $tie (local.get $force))
+            (local.set $v0 (f32x4.pmin (local.get $qm) (f32x4.pmax (local.get $z4)
+              (f32x4.mul (f32x4.sub (v128.load (local.get $p)) (local.get $z)) (local.get $iv)))))
+            (local.set $t0 (f32x4.add (local.get $v0) (local.get $mg)))
+            (local.set $q0 (f32x4.sub (local.get $t0) (local.get $mg)))
+            (local.set $tie (v128.or (local.get $tie)
+              (f32x4.ge (v128.and (local.get $am) (f32x4.sub (local.get $v0) (local.get $q0))) (local.get $th))))
+            (if (i32.eqz (v128.any_true (local.get $tie)))
+              (then
+                (v128.store (local.get $p) (f32x4.add (f32x4.mul (local.get $q0) (local.get $s)) (local.get $z)))
+                (local.set $k (i32x4.sub (local.get $t0) (local.get $mg)))
+                (local.set $k (i16x8.narrow_i32x4_u (local.get $k) (local.get $k)))
+                (v128.store32_lane 0 (local.get $c) (i8x16.narrow_i16x8_u (local.get $k) (local.get $k))))
+              (else
+                (call $exact4 (local.get $p) (local.get $c) (local.get $z) (local.get $s) (local.get $i64) (local.get $i64)
+                  (f64.promote_f32 (local.get $qmax)))))
+            (local.set $p (i32.add (local.get $p) (i32.const 16)))
+            (local.set $c (i32.add (local.get $c) (i32.const 4)))
+            (br $vl)))
+        (block $sb
+          (loop $sl
+            (br_if $sb (i32.ge_u (local.get $p) (local.get $end)))
+            (call $exact1 (local.get $p) (local.get $c) (f64.promote_f32 (local.get $zf)) (f64.promote_f32 (local.get $sf))
+              (local.get $inv) (f64.promote_f32 (local.get $qmax)))
+            (local.set $p (i32.add (local.get $p) (i32.const 4)))
+            (local.set $c (i32.add (local.get $c) (i32.const 1)))
+            (br $sl)))
+        (local.set $g4 (i32.add (local.get $g4) (i32.const 4)))
+        (local.set $base (i32.add (local.get $base) (local.get $G)))
+        (br $groups))))
+
+  ;; ---------------------------------------------------------------------------------------------------------
+  ;; Pass 2, channel axis: rows of each (head, token block) walked in memory order; channel d of the block uses the
+  ;; parameters of group (h·tgs + tg)·D + d (same arrays and $thr as quant_token).
+  (func (export "quant_channel") (param $src i32) (param $codes i32) (param $heads i32) (param $tokens i32) (param $D i32)
+    (param $G i32) (param $zp i32) (param $sp i32) (param $i32p i32) (param $i64p i32) (param $qmax f32) (param $thr f32)
+    (local $tgs i32) (local $h i32) (local $tg i32) (local $t0 i32) (local $len i32) (local $e0 i32) (local $eEnd i32)
+    (local $gOff i32) (local $d i32) (local $D4 i32) (local $p i32) (local $c i32) (local $go i32)
+    (local $z v128) (local $s v128) (local $qm v128) (local $th v128)
+    (local $x v128) (local $v v128) (local $q v128) (local $k v128)
+    (local.set $qm (f32x4.splat (local.get $qmax)))
+    (local.set $th (f32x4.splat (local.get $thr)))
+    (local.set $tgs (i32.div_u (i32.sub (i32.add (local.get $tokens) (local.get $G)) (i32.const 1)) (local.get $G)))
+    (local.set $D4 (i32.and (local.get $D) (i32.const -4)))
+    (loop $hl
+      (local.set $tg (i32.const 0))
+      (loop $tgl
+        (local.set $t0 (i32.mul (local.get $tg) (local.get $G)))
+        (local.set $len (select (local.get $G) (i32.sub (local.get $tokens) (local.get $t0))
+          (i32.le_u (i32.add (local.get $t0) (local.get $G)) (local.get $tokens))))
+        ;; element index of the block's first row, one past its last row; first group index of the block
+        (local.set $e0 (i32.mul (i32.add (i32.mul (local.get $h) (local.get $tokens)) (local.get $t0)) (local.get $D)))
+        (local.set $eEnd (i32.add (local.get $e0) (i32.mul (local.get $len) (local.get $D))))
+        (local.set $gOff (i32.mul (i32.add (i32.mul (local.get $h) (local.get $tgs)) (local.get $tg)) (local.get $D)))
+        (block $rowsDone
+          (loop $rows
+            (br_if $rowsDone (i32.ge_u (local.get $e0) (local.get $eEnd)))
+            (local.set $p (i32.add (local.get $src) (i32.shl (local.get $e0) (i32.const 2))))
+            (local.set $c (i32.add (local.get $codes) (local.get $e0)))
+            (local.set $d (i32.const 0))
+            (block $vb
+              (loop $vl
+                (br_if $vb (i32.ge_u (local.get $d) (local.get $D4)))
+                (local.set $go (i32.shl (i32.add (local.get $gOff) (local.get $d)) (i32.const 2)))
+                (local.set $z (v128.load (i32.add (local.get $zp) (local.get $go))))
+                (local.set $s (v128.load (i32.add (local.get $sp) (local.get $go))))
+                (local.set $x (v128.load (local.get $p)))
+                (local.set $v (f32x4.pmin (local.get $qm) (f32x4.pmax (f32x4.splat (f32.const 0))
+                  (f32x4.mul (f32x4.sub (local.get $x) (local.get $z)) (v128.load (i32.add (local.get $i32p) (local.get $go)))))))
+                (local.set $q (f32x4.nearest (local.get $v)))
+                (if (i32x4.all_true (f32x4.lt (f32x4.abs (f32x4.sub (local.get $v) (local.get $q))) (local.get $th)))
+                  (then
+                    (v128.store (local.get $p) (f32x4.add (f32x4.mul (local.get $q) (local.get $s)) (local.get $z)))
+                    (local.set $k (i32x4.trunc_sat_f32x4_u (local.get $q)))
+                    (local.set $k (i16x8.narrow_i32x4_u (local.get $k) (local.get $k)))
+                    (v128.store32_lane 0 (local.get $c) (i8x16.narrow_i16x8_u (local.get $k) (local.get $k))))
+                  (else
+                    (local.set $go (i32.add (local.get $i64p) (i32.shl (local.get $go) (i32.const 1))))
+                    (call $exact4 (local.get $p) (local.get $c) (local.get $z) (local.get $s)
+                      (v128.load (local.get $go)) (v128.load offset=16 (local.get $go)) (f64.promote_f32 (local.get $qmax)))))
+                (local.set $p (i32.add (local.get $p) (i32.const 16)))
+                (local.set $c (i32.add (local.get $c) (i32.const 4)))
+                (local.set $d (i32.add (local.get $d) (i32.const 4)))
+                (br $vl)))
+            (block $sb
+              (loop $sl
+                (br_if $sb (i32.ge_u (local.get $d) (local.get $D)))
+                (local.set $go (i32.shl (i32.add (local.get $gOff) (local.get $d)) (i32.const 2)))
+                (call $exact1 (local.get $p) (local.get $c)
+                  (f64.promote_f32 (f32.load (i32.add (local.get $zp) (local.get $go))))
+                  (f64.promote_f32 (f32.load (i32.add (local.get $sp) (local.get $go))))
+                  (f64.load (i32.add (local.get $i64p) (i32.shl (local.get $go) (i32.const 1))))
+                  (f64.promote_f32 (local.get $qmax)))
+                (local.set $p (i32.add (local.get $p) (i32.const 4)))
+                (local.set $c (i32.add (local.get $c) (i32.const 1)))
+                (local.set $d (i32.add (local.get $d) (i32.const 1)))
+                (br $sl)))
+            (local.set $e0 (i32.add (local.get $e0) (local.get $D)))
+            (br $rows)))
+        (local.set $tg (i32.add (local.get $tg) (i32.const 1)))
+        (br_if $tgl (i32.lt_u (local.get $tg) (local.get $tgs))))
+      (local.set $h (i32.add (local.get $h) (i32.const 1)))
+      (br_if $hl (i32.lt_u (local.get $h) (local.get $heads)))))
+)

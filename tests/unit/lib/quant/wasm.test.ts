@@ -1,0 +1,248 @@
+/**
+ * The WebAssembly SIMD path of fakeQuantizeInto (min-max) against the JS reference path: bit-identical outputs,
+ * same errors, working fallback, and a committed binary that matches kernel.wat.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  allocateFakeQuantOutput,
+  fakeQuantize,
+  fakeQuantizeInto,
+  roundToFp16Saturating,
+  roundToFp32Saturating,
+  setWasmEnabled,
+  wasmActive,
+  wasmSimdSupported,
+} from '../../../../src/lib/quant/index';
+import type { FakeQuantResult, KVTensor, QuantConfig } from '../../../../src/lib/quant/index';
+import { roundMetaWasm } from '../../../../src/lib/quant/wasm/index';
+import { KERNEL_WASM_BASE64 } from '../../../../src/lib/quant/wasm/kernel.generated';
+import { compileKernel } from '../../../../scripts/build-wasm.mjs';
+
+const root = join(__dirname, '../../../..');
+
+afterEach(() => setWasmEnabled(true));
+
+/** Byte view of a typed array (so −0/+0 and NaN payloads count as different). */
+const bytes = (a: ArrayBufferView): Uint8Array => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+
+function run(t: KVTensor, cfg: QuantConfig, wasm: boolean): FakeQuantResult {
+  setWasmEnabled(wasm);
+  try {
+    return fakeQuantize(t, cfg);
+  } finally {
+    setWasmEnabled(true);
+  }
+}
+
+function expectIdentical(t: KVTensor, cfg: QuantConfig): void {
+  const js = run(t, cfg, false);
+  const wa = run(t, cfg, true);
+  expect(wa.groups).toBe(js.groups);
+  for (const k of ['dequantized', 'codes', 'scales', 'zeros'] as const) {
+    const a = bytes(wa[k]);
+    const b = bytes(js[k]);
+    if (a.length !== b.length || a.some((v, i) => v !== b[i])) {
+      const i = a.findIndex((v, j) => v !== b[j]);
+      throw new Error(`${k} differ (byte ${i}) for ${JSON.stringify(cfg)} shape ${t.heads}×${t.tokens}×${t.headDim}`);
+    }
+  }
+}
+
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let x = a;
+    x = Math.imul(x ^ (x >>> 15), x | 1);
+    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
+    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+describe('wasm kernel build', () => {
+  it('kernel.generated.ts is a fresh compile of kernel.wat (run node scripts/build-wasm.mjs if this fails)', async () => {
+    const wat = readFileSync(join(root, 'src/lib/quant/wasm/kernel.wat'), 'utf8');
+    const fresh: string = await compileKernel(wat);
+    expect(readFileSync(join(root, 'src/lib/quant/wasm/kernel.generated.ts'), 'utf8')).toBe(fresh);
+  });
+
+  it('the module validates, and Node has WebAssembly SIMD, so the WASM path is active', () => {
+    expect(WebAssembly.validate(Uint8Array.from(Buffer.from(KERNEL_WASM_BASE64, 'base64')))).toBe(true);
+    expect(wasmSimdSupported()).toBe(true);
+    expect(wasmActive()).toBe(true);
+  });
+});
+
+describe('wasm metadata rounding = fp16.ts', () => {
+  it('matches roundToFp16Saturating / roundToFp32Saturating on edge cases and random doubles', () => {
+    const rnd = mulberry32(7);
+    const edge = [
+      0, -0, 1, -1, 65504, 65519.99, 65520, -65520, 1e6, 2 ** -14, 2 ** -24, 2 ** -25, 1.5 * 2 ** -24, 2 ** -25 * 1.0001,
+      3 * 2 ** -26, 1e-300, 3.4028234663852886e38, 3.5e38, -3.5e38, 1e300, 0.1, 1 / 3, 2049, 2051, 4097,
+    ];
+    const v = new Float64Array(60000);
+    const u = new Uint32Array(v.buffer);
+    for (let i = 0; i < v.length; i++) {
+      if (i < edge.length) v[i] = edge[i];
+      else if (i % 3 === 0) {
+        u[2 * i] = (rnd() * 2 ** 32) >>> 0;
+        u[2 * i + 1] = (rnd() * 2 ** 32) >>> 0;
+        if (!Number.isFinite(v[i])) v[i] = rnd();
+      } else if (i % 3 === 1) v[i] = (rnd() - 0.5) * 2 ** (Math.floor(rnd() * 70) - 45);
+      else v[i] = ((Math.round(rnd() * 2 ** 20) / 64) * (rnd() < 0.5 ? -1 : 1)) / 2 ** Math.floor(rnd() * 30); // ties
+    }
+    for (const [meta, f] of [['fp16', roundToFp16Saturating], ['fp32', roundToFp32Saturating]] as const) {
+      const r = roundMetaWasm(v, meta);
+      expect(r).not.toBeNull();
+      for (let i = 0; i < v.length; i++) {
+        if (!Object.is(r![i], f(v[i]))) throw new Error(`${meta}(${v[i]}): wasm ${r![i]}, js ${f(v[i])}`);
+      }
+    }
+  });
+});
+
+describe('wasm min-max = JS min-max, bit for bit', () => {
+  const BITS = [1, 2, 3, 4, 8] as const;
+  const arbCase = (values: fc.Arbitrary<number>) =>
+    fc
+      .record({
+        heads: fc.integer({ min: 1, max: 3 }),
+        tokens: fc.integer({ min: 1, max: 40 }),
+        headDim: fc.constantFrom(1, 2, 3, 4, 5, 8, 12, 16, 20, 64),
+        bits: fc.constantFrom(...BITS),
+        axis: fc.constantFrom('token' as const, 'channel' as const),
+        metaDtype: fc.constantFrom('fp16' as const, 'fp32' as const),
+        gPick: fc.nat(),
+      })
+      .chain((c) => {
+        const n = c.heads * c.tokens * c.headDim;
+        const divisors = Array.from({ length: n }, (_, i) => i + 1).filter((d) => n % d === 0);
+        const groupSize = c.axis === 'token' ? divisors[c.gPick % divisors.length] : (c.gPick % (c.tokens + 2)) + 1;
+        return fc.array(values, { minLength: n, maxLength: n }).map((arr) => ({
+          t: { data: Float32Array.from(arr), heads: c.heads, tokens: c.tokens, headDim: c.headDim } as KVTensor,
+          cfg: { bits: c.bits, groupSize, axis: c.axis, method: 'minmax', metaDtype: c.metaDtype } as QuantConfig,
+        }));
+      });
+
+  it('any finite float32 (incl. ±0, subnormals, ±3.4e38)', () => {
+    fc.assert(fc.property(arbCase(fc.float({ noNaN: true, noDefaultInfinity: true })), ({ t, cfg }) => expectIdentical(t, cfg)), {
+      numRuns: 400,
+    });
+  });
+
+  it('moderate values on a fine grid (many exact rounding ties → exact fallback lanes)', () => {
+    const grid = fc.integer({ min: -64, max: 64 }).map((i) => i / 4);
+    fc.assert(fc.property(arbCase(grid), ({ t, cfg }) => expectIdentical(t, cfg)), { numRuns: 400 });
+  });
+
+  it('signed zeros and small sets of values (zero minimum, constant groups)', () => {
+    const z = fc.constantFrom(0, -0, 1, -1, 0.5, 2 ** -30, -(2 ** -30));
+    fc.assert(fc.property(arbCase(z), ({ t, cfg }) => expectIdentical(t, cfg)), { numRuns: 400 });
+  });
+
+  it('mixed magnitudes (fp16 underflow/saturation of scale and zero)', () => {
+    const mixed = fc
+      .tuple(fc.double({ min: -1, max: 1, noNaN: true }), fc.integer({ min: -30, max: 40 }))
+      .map(([m, e]) => Math.fround(m * 2 ** e));
+    fc.assert(fc.property(arbCase(mixed), ({ t, cfg }) => expectIdentical(t, cfg)), { numRuns: 400 });
+  });
+
+  it('real-looking keys: [2, 300, 64] with ×10 outlier channels, every bit width, both axes, G 16–128, fp16/fp32', () => {
+    const rnd = mulberry32(99);
+    const gauss = (): number => Math.sqrt(-2 * Math.log(1 - rnd())) * Math.cos(2 * Math.PI * rnd());
+    const heads = 2;
+    const tokens = 300;
+    const D = 64;
+    const data = new Float32Array(heads * tokens * D);
+    const outliers = new Set([3, 17, 42]);
+    for (let i = 0; i < data.length; i++) data[i] = gauss() * (outliers.has(i % D) ? 10 : 1) + (i % D === 9 ? 4 : 0);
+    const t: KVTensor = { data, heads, tokens, headDim: D };
+    for (const bits of BITS) {
+      for (const axis of ['token', 'channel'] as const) {
+        for (const groupSize of [16, 32, 64, 128]) {
+          for (const metaDtype of ['fp16', 'fp32'] as const) expectIdentical(t, { bits, groupSize, axis, method: 'minmax', metaDtype });
+        }
+      }
+    }
+  });
+
+  it('data already on the quantization grid (re-quantizing a dequantized tensor) is reproduced identically', () => {
+    const rnd = mulberry32(5);
+    const data = Float32Array.from({ length: 2 * 64 * 64 }, () => rnd() * 4 - 2);
+    const t: KVTensor = { data, heads: 2, tokens: 64, headDim: 64 };
+    for (const axis of ['token', 'channel'] as const) {
+      const cfg: QuantConfig = { bits: 2, groupSize: 32, axis, method: 'minmax' };
+      const once = fakeQuantize(t, cfg);
+      expectIdentical({ ...t, data: once.dequantized }, cfg);
+    }
+  });
+
+  it('in place (out.dequantized === t.data) gives the same result as out of place', () => {
+    const rnd = mulberry32(11);
+    const src = Float32Array.from({ length: 2 * 50 * 16 }, () => rnd() - 0.5);
+    for (const axis of ['token', 'channel'] as const) {
+      const cfg: QuantConfig = { bits: 3, groupSize: 16, axis, method: 'minmax' };
+      const ref = run({ data: src, heads: 2, tokens: 50, headDim: 16 }, cfg, false);
+      const data = src.slice();
+      const t: KVTensor = { data, heads: 2, tokens: 50, headDim: 16 };
+      const out = allocateFakeQuantOutput(t, cfg);
+      fakeQuantizeInto(t, cfg, { ...out, dequantized: data });
+      expect(bytes(data)).toEqual(bytes(ref.dequantized));
+    }
+  });
+
+  it('longer output buffers: only the first n / groups entries are written', () => {
+    const t: KVTensor = { data: Float32Array.from({ length: 64 }, (_, i) => Math.sin(i)), heads: 1, tokens: 4, headDim: 16 };
+    const cfg: QuantConfig = { bits: 4, groupSize: 16, axis: 'token', method: 'minmax' };
+    const out = { dequantized: new Float32Array(70).fill(7), codes: new Uint8Array(70).fill(7), scales: new Float32Array(6).fill(7), zeros: new Float32Array(6).fill(7) };
+    fakeQuantizeInto(t, cfg, out);
+    const ref = run(t, cfg, false);
+    expect(Array.from(out.dequantized.subarray(0, 64))).toEqual(Array.from(ref.dequantized));
+    expect(Array.from(out.dequantized.subarray(64))).toEqual([7, 7, 7, 7, 7, 7]);
+    expect(Array.from(out.scales.subarray(4))).toEqual([7, 7]);
+  });
+});
+
+describe('non-finite input and fallback', () => {
+  it('NaN / ±Infinity throw the same RangeError with and without WASM', () => {
+    const rnd = mulberry32(3);
+    for (const bad of [NaN, Infinity, -Infinity]) {
+      for (const pos of [0, 5, 77, 255]) {
+        for (const axis of ['token', 'channel'] as const) {
+          const data = Float32Array.from({ length: 256 }, () => rnd());
+          data[pos] = bad;
+          if (pos !== 255) data[255] = NaN; // a later bad group must not be the one reported
+          const t: KVTensor = { data, heads: 2, tokens: 8, headDim: 16 };
+          const cfg: QuantConfig = { bits: 4, groupSize: 4, axis, method: 'minmax' };
+          const msg = (wasm: boolean): string => {
+            try {
+              run(t, cfg, wasm);
+            } catch (e) {
+              expect(e).toBeInstanceOf(RangeError);
+              return (e as Error).message;
+            }
+            return 'no error';
+          };
+          expect(msg(true)).toBe(msg(false));
+          expect(msg(true)).toMatch(/is not allowed/);
+        }
+      }
+    }
+  });
+
+  it('setWasmEnabled(false) forces the JS path, which still gives the same results', () => {
+    setWasmEnabled(false);
+    expect(wasmActive()).toBe(false);
+    const t: KVTensor = { data: Float32Array.from({ length: 128 }, (_, i) => Math.cos(i * 0.37) * 3), heads: 2, tokens: 4, headDim: 16 };
+    const cfg: QuantConfig = { bits: 2, groupSize: 4, axis: 'channel', method: 'minmax' };
+    const js = fakeQuantize(t, cfg);
+    setWasmEnabled(true);
+    expect(wasmActive()).toBe(true);
+    const wa = fakeQuantize(t, cfg);
+    expect(bytes(wa.dequantized)).toEqual(bytes(js.dequantized));
+    expect(bytes(wa.codes)).toEqual(bytes(js.codes));
+  });
+});
