@@ -1,0 +1,158 @@
+import { readFileSync } from 'node:fs';
+import type { Locator, Page } from '@playwright/test';
+import { test, expect, expectClean, axeViolations } from '../support';
+import { decodePrecomputed, type PrecomputedIndex, type PrecomputedManifest } from '../../../src/lib/model/precomputed';
+import { fakeQuantize, kvCacheBytes, maxAbsError, meanTokenCosine, relativeError, snrDb, type KVTensor, type QuantConfig } from '../../../src/lib/quant/index';
+
+function firstExample() {
+  const dir = 'public/precomputed';
+  const index = JSON.parse(readFileSync(`${dir}/index.json`, 'utf8')) as PrecomputedIndex;
+  const manifest = JSON.parse(readFileSync(`${dir}/${index.items[0].manifest}`, 'utf8')) as PrecomputedManifest;
+  const bin = readFileSync(`${dir}/${manifest.bin}`);
+  return decodePrecomputed(manifest, bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength));
+}
+
+/** Expected metrics computed in Node directly with src/lib/quant. */
+function expected(t: KVTensor, cfg: QuantConfig, head?: number) {
+  const deq = fakeQuantize(t, cfg).dequantized;
+  let x = t.data;
+  let y = deq;
+  let tt = t;
+  if (head !== undefined) {
+    const n = t.tokens * t.headDim;
+    x = t.data.subarray(head * n, (head + 1) * n);
+    y = deq.subarray(head * n, (head + 1) * n);
+    tt = { data: x, heads: 1, tokens: t.tokens, headDim: t.headDim };
+  }
+  return { rel: relativeError(x, y), snr: snrDb(x, y), max: maxAbsError(x, y), cos: meanTokenCosine(tt, y) };
+}
+
+const cell = (w: Locator, id: string) => w.locator(`[data-metric="${id}"]`);
+async function expectMetrics(w: Locator, row: string, e: ReturnType<typeof expected>) {
+  for (const [k, v] of Object.entries(e)) {
+    await expect(cell(w, `${row}-${k}`)).toHaveAttribute('data-value', /./);
+    expect(Number(await cell(w, `${row}-${k}`).getAttribute('data-value')), `${row}-${k}`).toBeCloseTo(v, 9);
+  }
+}
+const rendered = async (page: Page) => Number(await page.locator('kv-quantizer').getAttribute('data-rendered'));
+
+test('keyboard on bits and group sliders: metrics equal src/lib/quant on the same tensors, URL follows', async ({ page, log }) => {
+  const ex = firstExample();
+  await page.goto('/embed/quantizer/');
+  const w = page.locator('kv-quantizer');
+  await expect(w).toHaveAttribute('data-rendered', /\d+/);
+  const cfg4: QuantConfig = { bits: 4, groupSize: 64, axis: 'token', method: 'minmax' };
+  await expectMetrics(w, 'k-head', expected(ex.keys[4], cfg4, 0));
+  await expectMetrics(w, 'v-layer', expected(ex.values[4], cfg4));
+
+  const bits = w.getByRole('slider', { name: 'Bits' });
+  await expect(bits).toHaveAttribute('aria-valuetext', '4 bits, groups of 64 elements');
+  await bits.focus();
+  const before = await rendered(page);
+  await page.keyboard.press('ArrowLeft');
+  await expect(page).toHaveURL(/[?&]bits=3(&|$)/);
+  expect(await rendered(page)).toBeGreaterThan(before);
+  const cfg3: QuantConfig = { ...cfg4, bits: 3 };
+  await expectMetrics(w, 'k-head', expected(ex.keys[4], cfg3, 0));
+  await expectMetrics(w, 'k-layer', expected(ex.keys[4], cfg3));
+  await expectMetrics(w, 'v-head', expected(ex.values[4], cfg3, 0));
+  await expect(w.locator('.chart-summary').nth(1)).toContainText(`${(expected(ex.keys[4], cfg3, 0).rel * 100).toFixed(1)} %`);
+
+  // Whole cache (worker): all layers, keys and values, concatenated.
+  await expect(w).toHaveAttribute('data-whole', 'done');
+  const xs: number[] = [];
+  const ys: number[] = [];
+  for (const t of [...ex.keys, ...ex.values]) {
+    xs.push(...t.data);
+    ys.push(...fakeQuantize(t, cfg3).dequantized);
+  }
+  expect(Number(await cell(w, 'cache-rel').getAttribute('data-value'))).toBeCloseTo(relativeError(xs, ys), 9);
+  expect(Number(await cell(w, 'cache-snr').getAttribute('data-value'))).toBeCloseTo(snrDb(xs, ys), 9);
+
+  const group = w.getByRole('slider', { name: 'Group size' });
+  await group.focus();
+  await page.keyboard.press('ArrowLeft');
+  await expect(page).toHaveURL(/[?&]group=32(&|$)/);
+  await expect(group).toHaveAttribute('aria-valuetext', '3 bits, groups of 32 elements');
+  await expectMetrics(w, 'k-head', expected(ex.keys[4], { ...cfg3, groupSize: 32 }, 0));
+
+  // Memory bar = kvCacheBytes for this prompt length.
+  const tokens = ex.tokens.length;
+  const mem = kvCacheBytes({ layers: 8, kvHeads: 2, headDim: 64, tokens, bits: 3, groupSize: 32, residualTokens: 128, kvBytes: 2, metaBytes: 2 });
+  await expect(w.locator('.mem-bar')).toHaveAttribute('data-total', String(mem.total));
+  expectClean(log);
+});
+
+test('presets and per-tensor axes: KIVI-2, then fp16 shows zero error', async ({ page, log }) => {
+  const ex = firstExample();
+  await page.goto('/embed/quantizer/');
+  const w = page.locator('kv-quantizer');
+  await expect(w).toHaveAttribute('data-rendered', /\d+/);
+  const preset = w.getByRole('combobox', { name: 'Preset' });
+  await preset.selectOption('kivi2');
+  await expect(page).toHaveURL(/bits=2/);
+  await expect(page).toHaveURL(/group=32/);
+  await expect(page).toHaveURL(/kaxis=channel/);
+  await expectMetrics(w, 'k-layer', expected(ex.keys[4], { bits: 2, groupSize: 32, axis: 'channel', method: 'minmax' }));
+  await expectMetrics(w, 'v-layer', expected(ex.values[4], { bits: 2, groupSize: 32, axis: 'token', method: 'minmax' }));
+  // Value grouping by keyboard.
+  const vaxis = w.getByRole('combobox', { name: 'Value grouping' });
+  await vaxis.focus();
+  await page.keyboard.press('ArrowDown');
+  await expect(page).toHaveURL(/vaxis=channel/);
+  await expect(preset).toHaveValue('custom');
+  // Heatmaps show values.
+  await w.getByRole('combobox', { name: 'Heatmaps show' }).selectOption('v');
+  await expect(page).toHaveURL(/tensor=v/);
+  await expect(w.locator('figcaption').first()).toHaveText('Original values');
+
+  await preset.selectOption('fp16');
+  await expect(page).toHaveURL(/bits=16/);
+  for (const row of ['k-head', 'k-layer', 'v-head', 'v-layer']) {
+    await expect(cell(w, `${row}-rel`)).toHaveAttribute('data-value', '0');
+    await expect(cell(w, `${row}-max`)).toHaveAttribute('data-value', '0');
+  }
+  await expect(cell(w, 'k-head-snr')).toHaveText('∞ (exact)');
+  await expect(w).toHaveAttribute('data-whole', 'done');
+  await expect(cell(w, 'cache-rel')).toHaveAttribute('data-value', '0');
+  expectClean(log);
+});
+
+test('attributes configure the element; impossible combination → engine message and a safe fallback', async ({ page, log }) => {
+  await page.goto('/embed/quantizer/?method=absmax&bits=1');
+  const w = page.locator('kv-quantizer');
+  await expect(w).toHaveAttribute('data-rendered', /\d+/);
+  await expect(w.locator('.param-notes')).toContainText('bits');
+  await expect(w.locator('.param-notes')).toContainText('Showing 4-bit minmax');
+  await expect(cell(w, 'k-head-rel')).toHaveAttribute('data-value', /^0\.\d+/);
+
+  await page.goto('/embed/quantizer/?bits=5&group=48&kaxis=rows&method=gptq&residual=-4');
+  const notes = w.locator('.param-notes');
+  for (const p of ['bits="5"', 'group="48"', 'kaxis="rows"', 'method="gptq"', 'residual="-4"']) await expect(notes).toContainText(p);
+  await expect(cell(w, 'k-head-rel')).toHaveAttribute('data-value', /./);
+
+  // <kv-quantizer bits="2" group="32"> works outside an embed page too.
+  await page.evaluate(() => {
+    const el = document.createElement('kv-quantizer');
+    el.id = 'attr-test';
+    el.setAttribute('bits', '2');
+    el.setAttribute('group', '32');
+    document.body.append(el);
+  });
+  const a = page.locator('#attr-test');
+  await expect(a).toHaveAttribute('data-rendered', /\d+/);
+  await expect(a.getByRole('slider', { name: 'Bits' })).toHaveAttribute('aria-valuetext', '2 bits, groups of 32 elements');
+  expectClean(log);
+});
+
+for (const theme of ['light', 'dark'] as const) {
+  test(`axe clean in ${theme}`, async ({ page, log }) => {
+    await page.emulateMedia({ colorScheme: theme });
+    await page.goto(`/embed/quantizer/?theme=${theme}`);
+    const w = page.locator('kv-quantizer');
+    await expect(w).toHaveAttribute('data-whole', 'done');
+    for (const d of await w.locator('details.data-table').all()) await d.locator('summary').click();
+    expect(await axeViolations(page)).toEqual([]);
+    expectClean(log);
+  });
+}
