@@ -34,7 +34,9 @@ export default defineConfig({
   },
   projects: [{ name: 'chromium', use: { browserName: 'chromium' } }],
   webServer: {
-    command: `npx astro preview --port ${PORT} --host 127.0.0.1 --outDir ${DIST}`,
+    // scripts/serve.mjs = the Node adapter's handler plus Access-Control-Allow-Origin, which
+    // sandboxed iframes (opaque origin) and the script-tag bundle need for module scripts.
+    command: `node scripts/serve.mjs --port ${PORT} --host 127.0.0.1 --outDir ${DIST}`,
     url: BASE_URL,
     reuseExistingServer: !process.env.CI,
     timeout: 60_000,
