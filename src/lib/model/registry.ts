@@ -48,10 +48,10 @@ export const MODEL_REGISTRY: Readonly<Record<ModelId, ModelEntry>> = Object.free
     label: 'KV Lab 16M (bundled)',
     source: 'local',
     dtype: 'fp32',
-    approxBytes: 63 * MB,
+    approxBytes: 32 * MB,
     exportsQueries: true,
     license: 'MIT',
-    note: 'A 15.7M-parameter Llama trained for this site; loads offline, exports queries.',
+    note: 'A 15.7M-parameter Llama trained for this site (about 32 MB); loads offline, exports queries.',
   }),
   'onnx-community/SmolLM2-135M-Instruct': Object.freeze({
     id: 'onnx-community/SmolLM2-135M-Instruct',

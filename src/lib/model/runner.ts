@@ -94,7 +94,16 @@ export async function loadRunner(options: LoadOptions): Promise<ModelRunner> {
   // rather than a TypeError from the tokenizer loader.
   const config = await AutoConfig.from_pretrained(entry.id, { progress_callback });
   const tokenizer = await AutoTokenizer.from_pretrained(entry.id, { progress_callback });
-  const model = await AutoModelForCausalLM.from_pretrained(entry.id, { config, dtype: entry.dtype, progress_callback });
+  // With a progress callback, transformers.js 4.3 first GETs every model file for its size
+  // (get_file_metadata), which for a local file downloads the whole ONNX graph twice. Local
+  // models therefore load without it and report coarse progress; Hub models use Range requests.
+  if (entry.source === 'local') options.onProgress?.({ phase: 'download', loaded: 0, total: entry.approxBytes, detail: 'onnx' });
+  const model = await AutoModelForCausalLM.from_pretrained(entry.id, {
+    config,
+    dtype: entry.dtype,
+    ...(entry.source === 'hub' ? { progress_callback } : {}),
+  });
+  if (entry.source === 'local') options.onProgress?.({ phase: 'initialize', detail: 'onnx' });
   return createRunner(entry.id, tokenizer, model, entry.exportsQueries);
 }
 
