@@ -1,10 +1,11 @@
 import * as Plot from '@observablehq/plot';
 import { allocateFakeQuantOutput, fakeQuantizeInto, groupCount, type FakeQuantBuffers, type KVTensor, type QuantConfig } from '../../lib/quant/index';
 import { KvWidget } from '../shared/base';
-import { el, rangeControl, selectControl, tableToggle, type RangeControl, type SelectControl } from '../shared/controls';
+import { el, rangeControl, selectControl, tableToggle, type RangeControl } from '../shared/controls';
 import { drawHeatmap } from '../shared/heatmap';
 import { describeQuant } from '../shared/params';
-import { describeProgress, exampleForPrompt, explainError, liveTensors, loadExample, precomputedIndex, type TensorSet } from '../shared/tensors';
+import { tensorPicker, type TensorPicker } from '../shared/tensor-picker';
+import type { TensorSet } from '../shared/tensors';
 import { attentionCodec, type AttentionState } from './state';
 import {
   attentionChartOptions,
@@ -65,23 +66,14 @@ export class KvAttention extends KvWidget<Name> {
   #layer!: RangeControl<number>;
   #head!: RangeControl<number>;
   #query!: RangeControl<number>;
-  #example!: SelectControl<string>;
-  #prompt = el('textarea', { rows: 3 });
+  #picker!: TensorPicker;
   /** Milliseconds of the last synchronous redraw (quantize + attention + charts), for tests and benchmarks. */
   lastRedrawMs = 0;
 
   protected build(): void {
     const s = this.state;
     const set = (patch: Partial<AttentionState>) => this.setState(patch);
-    this.#example = selectControl<string>({ name: 'example', label: 'Example', options: [{ value: '', label: 'Loading examples…' }], value: '', onChange: (v) => set({ example: v, prompt: '' }) });
-    const promptId = `${this.id || 'attn'}-prompt`;
-    this.#prompt.id = promptId;
-    this.#prompt.value = s.prompt;
-    this.#prompt.maxLength = 4000;
-    const run = el('button', { type: 'button', textContent: 'Use my prompt' });
-    run.addEventListener('click', () => set({ prompt: this.#prompt.value.trim() }));
-    const promptBox = el('div', { className: 'ctl ctl-prompt' }, el('label', { htmlFor: promptId, textContent: 'Your prompt (runs the model in your browser)' }), this.#prompt, run);
-    promptBox.dataset.control = 'prompt';
+    this.#picker = tensorPicker({ prompt: s.prompt, model: 'kvlab-16m', status: this.status, onTensors: (t) => this.setTensors(t), onPrompt: (p) => set({ prompt: p }) });
     this.#layer = rangeControl({ name: 'layer', label: 'Layer', values: [0, 1, 2, 3, 4, 5, 6, 7], value: s.layer, describe: (v) => `layer ${v}`, onChange: (v) => set({ layer: v }) });
     this.#head = rangeControl({ name: 'head', label: 'Query head', values: [0, 1, 2, 3, 4, 5], value: s.head, describe: (v) => this.describeHead(v), onChange: (v) => set({ head: v }) });
     this.#query = rangeControl({ name: 'query', label: 'Query token', values: [0], value: 0, describe: (v) => this.describeQuery(v), onChange: (v) => set({ query: this.#set && v === this.#set.tokens.length - 1 ? -1 : v }) });
@@ -91,14 +83,13 @@ export class KvAttention extends KvWidget<Name> {
     const kaxis = selectControl({ name: 'kaxis', label: 'Key grouping', options: axisOptions, value: s.kaxis, onChange: (v) => set({ kaxis: v }) });
     const vaxis = selectControl({ name: 'vaxis', label: 'Value grouping', options: axisOptions, value: s.vaxis, onChange: (v) => set({ vaxis: v }) });
     const method = selectControl({ name: 'method', label: 'Method', options: [{ value: 'minmax' as const, label: 'min-max (quanto)' }, { value: 'hqq' as const, label: 'HQQ' }, { value: 'absmax' as const, label: 'abs-max (symmetric)' }], value: s.method, onChange: (v) => set({ method: v }) });
-    this.controlsEl.append(this.#example.root, promptBox, this.#layer.root, this.#head.root, this.#query.root, bits.root, group.root, kaxis.root, vaxis.root, method.root);
+    this.controlsEl.append(this.#picker.root, this.#layer.root, this.#head.root, this.#query.root, bits.root, group.root, kaxis.root, vaxis.root, method.root);
     this.addEventListener('kv-state', () => {
       bits.set(this.state.bits);
       group.set(this.state.group);
     });
     const legend = el('p', { className: 'attn-legend', textContent: 'Difference strip: red = gained attention, blue = lost attention (same as the bars above and below zero).' });
     this.bodyEl.append(this.#metrics, this.#summary, this.#refChart, this.#hatChart, this.#diffChart, this.#strip, legend, this.#changes, this.#table.root);
-    void this.fillExamples();
   }
 
   private describeHead(v: number): string {
@@ -111,81 +102,37 @@ export class KvAttention extends KvWidget<Name> {
     return t === undefined ? `token ${v}` : `token ${v}: ${showToken(t)}${this.#set && v === this.#set.tokens.length - 1 ? ' (last)' : ''}`;
   }
 
-  private async fillExamples(): Promise<void> {
-    try {
-      const index = await precomputedIndex();
-      const opts = index.items.map((i) => el('option', { value: i.id, textContent: `${i.title} (${i.tokens} tokens)` }));
-      this.#example.select.replaceChildren(...opts);
-      const known = index.items.some((i) => i.id === this.state.example);
-      this.#example.select.value = known ? this.state.example : index.items[0]?.id ?? '';
-      if (this.state.example && !known) {
-        this.notes = [...this.notes, `example="${this.state.example.slice(0, 24)}" is not a known example; showing the first one.`];
-        this.noteView.show(this.notes);
-      }
-    } catch {
-      this.#example.select.replaceChildren(el('option', { value: '', textContent: 'No examples available' }));
-    }
-  }
-
-  protected async update(changed: ReadonlySet<Name> | 'all'): Promise<void> {
-    const needData = changed === 'all' || changed.has('example') || changed.has('prompt');
-    if (needData) {
-      await this.loadData();
-      return;
-    }
+  protected update(changed: ReadonlySet<Name> | 'all'): void {
+    if (changed !== 'all' && changed.has('prompt')) this.#picker.applyPrompt(this.state.prompt);
     if (!this.#set) return;
-    if (changed.has('prompt')) this.#prompt.value = this.state.prompt;
-    this.redraw([...changed].some((c) => QUANT_KEYS.has(c) || c === 'layer'));
+    this.redraw(changed === 'all' || [...changed].some((c) => QUANT_KEYS.has(c) || c === 'layer'));
   }
 
-  private async loadData(): Promise<void> {
-    const seq = ++this.#loadSeq;
+  /** New tensors from the picker (an example, or the reader's prompt run live): clamp layer/head/query, redraw. */
+  private setTensors(set: TensorSet): void {
     const s = this.state;
-    this.#prompt.value = s.prompt;
+    this.#set = set;
+    this.#quantKey = '';
+    const { layers, heads } = set.info;
+    const clampNote: string[] = [];
+    let { layer, head } = s;
+    if (layer >= layers) (clampNote.push(`layer=${layer} is past the model's ${layers} layers; using ${layers - 1}.`), (layer = layers - 1));
+    if (head >= heads) (clampNote.push(`head=${head} is past the model's ${heads} query heads; using ${heads - 1}.`), (head = heads - 1));
+    if (s.query >= set.tokens.length) clampNote.push(`query=${s.query} is past the ${set.tokens.length} tokens; using the last token.`);
+    if (clampNote.length) {
+      this.notes = [...this.notes, ...clampNote];
+      this.noteView.show(this.notes);
+    }
+    this.#layer.setValues(Array.from({ length: layers }, (_, i) => i), layer);
+    this.#head.setValues(Array.from({ length: heads }, (_, i) => i), head);
+    if (layer !== s.layer || head !== s.head || s.query >= set.tokens.length) {
+      this.state = { ...this.state, layer, head, query: s.query >= set.tokens.length ? -1 : s.query };
+      this.writeUrl();
+    }
     try {
-      let set: TensorSet;
-      if (s.prompt.trim()) {
-        const ex = await exampleForPrompt(s.prompt);
-        if (ex) set = await loadExample(ex);
-        else {
-          this.status.set('Starting the model for your prompt…');
-          set = await liveTensors(s.prompt, {
-            onProgress: (p) => {
-              if (seq !== this.#loadSeq) return;
-              const d = describeProgress(p);
-              this.status.set(d.text, d.done !== undefined && d.total ? { done: d.done, total: d.total } : undefined);
-            },
-          });
-        }
-      } else {
-        this.status.set('Loading the precomputed example…');
-        set = await loadExample(s.example || undefined);
-      }
-      if (seq !== this.#loadSeq) return;
-      this.#set = set;
-      this.#quantKey = '';
-      if (set.truncated) this.noteView.show([...this.notes, set.truncated.message]);
-      const { layers, heads } = set.info;
-      const clampNote: string[] = [];
-      let { layer, head } = s;
-      if (layer >= layers) (clampNote.push(`layer=${layer} is past the model's ${layers} layers; using ${layers - 1}.`), (layer = layers - 1));
-      if (head >= heads) (clampNote.push(`head=${head} is past the model's ${heads} query heads; using ${heads - 1}.`), (head = heads - 1));
-      if (s.query >= set.tokens.length) clampNote.push(`query=${s.query} is past the ${set.tokens.length} tokens; using the last token.`);
-      if (clampNote.length) {
-        this.notes = [...this.notes, ...clampNote];
-        this.noteView.show(this.notes);
-      }
-      this.#layer.setValues(Array.from({ length: layers }, (_, i) => i), layer);
-      this.#head.setValues(Array.from({ length: heads }, (_, i) => i), head);
-      if (layer !== s.layer || head !== s.head || s.query >= set.tokens.length) {
-        this.state = { ...this.state, layer, head, query: s.query >= set.tokens.length ? -1 : s.query };
-        this.writeUrl();
-      }
-      if (set.exampleId && !s.prompt) this.#example.set(set.exampleId);
       this.redraw(true);
     } catch (err) {
-      if (seq !== this.#loadSeq) return;
-      this.status.error(explainError(err));
+      this.fail(err);
     }
   }
 
@@ -204,9 +151,14 @@ export class KvAttention extends KvWidget<Name> {
     const s = this.state;
     const { heads, kvHeads } = set.info;
     if (!set.queries) {
-      this.status.set('');
-      this.#summary.textContent = 'This model does not export its queries, so attention cannot be recomputed here. The logit-level view (KL of the next-token distribution, top-1 agreement) is in the side-by-side generation widget.';
+      const why =
+        set.source === 'precomputed'
+          ? `The example “${set.title}” ships without queries (to keep the download small), so its attention cannot be recomputed. Pick another example, or press “Run the model on this text” to compute them.`
+          : 'This model does not export its queries, so attention cannot be recomputed here. Only the logit-level view is available: the side-by-side generation widget shows the KL divergence and top-1 agreement of the next-token distributions.';
+      this.status.set(why);
+      this.#summary.textContent = why;
       for (const c of [this.#refChart, this.#hatChart, this.#diffChart, this.#changes, this.#metrics]) c.replaceChildren();
+      this.#view = null;
       return;
     }
     const layer = Math.min(s.layer, set.info.layers - 1);
@@ -225,6 +177,7 @@ export class KvAttention extends KvWidget<Name> {
       }
       this.#quantKey = qkey;
     }
+    const tQuant = performance.now();
     const T = k.tokens;
     const query = resolveQuery(s.query, T);
     this.#query.setValues(Array.from({ length: T }, (_, i) => i), query);
@@ -232,6 +185,7 @@ export class KvAttention extends KvWidget<Name> {
     if (this.#scratch.k.length < need) this.#scratch = { k: new Float32Array(need), v: new Float32Array(need), kHat: new Float32Array(need), vHat: new Float32Array(need) };
     const view = computeAttention({ q: set.queries[layer], k, v, kHat: this.#kHat, vHat: this.#vHat!, query, head, scratch: this.#scratch });
     this.#view = view;
+    const tAttn = performance.now();
     const tokens = set.tokens;
     const changes = topChanges(view.ref, view.hat, tokens, 5);
     const kvHead = kvHeadOf(head, heads, kvHeads);
@@ -276,10 +230,12 @@ export class KvAttention extends KvWidget<Name> {
     this.#strip.setAttribute('aria-label', 'Colour strip of the attention difference per past token, red gained, blue lost.');
     this.renderChanges(changes);
     this.#table.refresh();
-    const src = set.source === 'precomputed' ? `precomputed example “${set.title}”` : 'your prompt';
-    this.status.set(`Showing ${src}: ${T} tokens, layer ${layer}.`);
-    this.lastRedrawMs = performance.now() - t0;
+    this.dataset.tokens = String(T);
+    this.dataset.source = set.exampleId ?? 'live';
+    const tEnd = performance.now();
+    this.lastRedrawMs = tEnd - t0;
     this.dataset.redrawMs = this.lastRedrawMs.toFixed(2);
+    this.dataset.redrawSplit = `quantize ${(tQuant - t0).toFixed(1)} ms, attention ${(tAttn - tQuant).toFixed(1)} ms, draw ${(tEnd - tAttn).toFixed(1)} ms`;
   }
 
   private renderChanges(c: ReturnType<typeof topChanges>): void {

@@ -1,15 +1,15 @@
 import { defineCodec, type StateOf } from '../shared/params';
 
 /**
- * URL parameters of <kv-attention>: which attention pattern (example or prompt, layer,
+ * URL parameters of <kv-attention>: which attention pattern (prompt: '' = the first precomputed example; layer,
  * query head, query token) and the quantizer for keys and values (same names as the quantizer).
  * Defaults: layer 2 (keys already carry outlier channels there), the last token as the query.
  */
 export const attentionCodec = defineCodec(
-  ['example', 'prompt', 'layer', 'head', 'query', 'bits', 'group', 'kaxis', 'vaxis', 'method', 'controls', 'theme'] as const,
+  ['prompt', 'layer', 'head', 'query', 'bits', 'group', 'kaxis', 'vaxis', 'method', 'controls', 'theme'] as const,
   {
     overrides: { layer: 2, bits: 2, group: 32 },
-    controlNames: ['example', 'prompt', 'layer', 'head', 'query', 'bits', 'group', 'kaxis', 'vaxis', 'method'],
+    controlNames: ['prompt', 'layer', 'head', 'query', 'bits', 'group', 'kaxis', 'vaxis', 'method'],
   },
 );
 

@@ -114,7 +114,10 @@ export function barData(p: ArrayLike<number>, tokens: readonly string[]): BarDat
 
 const margins = { marginLeft: 52, marginRight: 12 };
 
-/** One attention strip (area with steps, one step per past token); both strips share x and y domains so they align. */
+/**
+ * One attention strip: a single stepped area (one path, not one rect per token, so 1,024 tokens redraw in a
+ * few milliseconds); both strips share x and y domains so they align. Hover shows the token (tip), the table lists all.
+ */
 export function attentionChartOptions(o: { data: BarDatum[]; yMax: number; width: number; title: string; fill: string; label: string }): Plot.PlotOptions {
   const n = o.data.length;
   return {
@@ -125,9 +128,9 @@ export function attentionChartOptions(o: { data: BarDatum[]; yMax: number; width
     x: { domain: [-0.5, n - 0.5], label: 'Past token (index)', grid: false },
     y: { domain: [0, o.yMax], label: o.title, grid: true, ticks: 3 },
     marks: [
-      Plot.rectY(o.data, { x1: (d: BarDatum) => d.i - 0.5, x2: (d: BarDatum) => d.i + 0.5, y: 'p', fill: o.fill, ariaHidden: 'true' } as Plot.RectYOptions),
+      Plot.areaY(o.data, { x: 'i', y: 'p', curve: 'step', fill: o.fill, ariaHidden: 'true' } as Plot.AreaYOptions),
       Plot.ruleY([0], { ariaHidden: 'true' } as Plot.RuleYOptions),
-      Plot.tip(o.data, Plot.pointerX({ x: 'i', y: 'p', title: (d: BarDatum) => `#${d.i} “${d.token}”: ${(d.p * 100).toFixed(2)} %` }) as Plot.TipOptions),
+      Plot.tip(o.data, Plot.pointerX({ x: 'i', y: 'p', title: (d: BarDatum) => `#${d.i} “${d.token}”: ${(d.p * 100).toFixed(2)} %`, ariaHidden: 'true' }) as Plot.TipOptions),
     ],
   };
 }
@@ -135,7 +138,7 @@ export function attentionChartOptions(o: { data: BarDatum[]; yMax: number; width
 export const GAIN_COLOUR = '#b2182b';
 export const LOSS_COLOUR = '#2166ac';
 
-/** Difference quantized − original: red above zero (gained), blue below (lost), like the diverging strip. */
+/** Difference quantized − original as two stepped areas: red above zero (gained), blue below (lost), like the diverging strip. */
 export function diffChartOptions(o: { data: BarDatum[]; width: number }): Plot.PlotOptions {
   const n = o.data.length;
   let m = 0;
@@ -145,15 +148,15 @@ export function diffChartOptions(o: { data: BarDatum[]; width: number }): Plot.P
     width: o.width,
     height: 130,
     ...margins,
-    ariaLabel: 'Difference of attention, quantized minus original, per past token: red bars above zero gained attention, blue bars below lost it.',
+    ariaLabel: 'Difference of attention, quantized minus original, per past token: red areas above zero gained attention, blue areas below lost it.',
     x: { domain: [-0.5, n - 0.5], label: 'Past token (index)' },
     y: { domain: [-m, m], label: 'Δ attention', grid: true, ticks: 3, tickFormat: (v: number) => `${(v * 100).toFixed(Math.abs(m) < 0.01 ? 2 : 1)}%` },
     marks: [
-      Plot.rectY(o.data, { x1: (d: BarDatum) => d.i - 0.5, x2: (d: BarDatum) => d.i + 0.5, y: 'p', fill: (d: BarDatum) => (d.p >= 0 ? 'gain' : 'loss'), ariaHidden: 'true' } as Plot.RectYOptions),
+      Plot.areaY(o.data, { x: 'i', y: (d: BarDatum) => Math.max(0, d.p), curve: 'step', fill: GAIN_COLOUR, ariaHidden: 'true' } as Plot.AreaYOptions),
+      Plot.areaY(o.data, { x: 'i', y: (d: BarDatum) => Math.min(0, d.p), curve: 'step', fill: LOSS_COLOUR, ariaHidden: 'true' } as Plot.AreaYOptions),
       Plot.ruleY([0], { ariaHidden: 'true' } as Plot.RuleYOptions),
-      Plot.tip(o.data, Plot.pointerX({ x: 'i', y: 'p', title: (d: BarDatum) => `#${d.i} “${d.token}”: ${d.p >= 0 ? '+' : ''}${(d.p * 100).toFixed(3)} points` }) as Plot.TipOptions),
+      Plot.tip(o.data, Plot.pointerX({ x: 'i', y: 'p', title: (d: BarDatum) => `#${d.i} “${d.token}”: ${d.p >= 0 ? '+' : ''}${(d.p * 100).toFixed(3)} points`, ariaHidden: 'true' }) as Plot.TipOptions),
     ],
-    color: { domain: ['gain', 'loss'], range: [GAIN_COLOUR, LOSS_COLOUR] },
   };
 }
 

@@ -43,7 +43,6 @@ export const PARAMS = {
   headdim: intSpec(1, 1024, 128, 'Custom model: head dimension (memory calculator, model=custom).'),
   gpu: intSpec(1, 10_000, 80, 'GPU memory in GB (memory calculator: how many tokens fit).'),
   query: intSpec(-1, 100_000, -1, 'Attention widget: index of the query token, counted from 0; -1 = the last token (clamped to the prompt).'),
-  example: { kind: 'text', maxLength: 64, default: '', doc: 'Precomputed example id (empty = the first listed); ignored when prompt is set.' } as TextSpec,
   strategy: enumSpec(['greedy', 'sample'] as const, 'greedy', 'Generation widget: decoding strategy, greedy or seeded top-k sampling.'),
   penalty: enumSpec<number>([1, 1.1, 1.2, 1.3, 1.5, 2], 1.3, 'Generation widget: repetition penalty (1 = off; Transformers repetition_penalty).'),
   temperature: enumSpec<number>([0.2, 0.5, 0.7, 0.8, 1, 1.2, 1.5], 0.8, 'Generation widget: sampling temperature (strategy=sample).'),

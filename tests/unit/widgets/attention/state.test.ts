@@ -6,7 +6,7 @@ const q = (s: string) => new URLSearchParams(s);
 describe.each([
   ['layer=5&head=3&query=10', { layer: 5, head: 3, query: 10 }],
   ['bits=4&group=64&kaxis=channel&vaxis=token&method=hqq', { bits: 4, group: 64, kaxis: 'channel', vaxis: 'token', method: 'hqq' }],
-  ['example=ex-2&prompt=Hello%20there', { example: 'ex-2', prompt: 'Hello there' }],
+  ['prompt=Hello%20there', { prompt: 'Hello there' }],
   ['query=-1&controls=bits,group&theme=dark', { query: -1, controls: ['bits', 'group'], theme: 'dark' }],
   ['', { layer: 2, head: 0, query: -1, bits: 2, group: 32, kaxis: 'token', vaxis: 'token', method: 'minmax' }],
 ])('attention codec round trip: %s', (query, expected) => {
