@@ -6,6 +6,7 @@
  */
 import { test, expect } from '@playwright/test';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { measureRedraw, pickExample, type RedrawStats } from './measure';
 
 interface Case {
@@ -57,7 +58,8 @@ test.afterAll(() => {
   if (!rows.length) return;
   const pad = (s: string | number, n: number) => String(s).padEnd(n);
   const f = (x: number) => x.toFixed(1);
-  console.log(`\nRedraw from keyboard step to kv-rendered (ms), ${STEPS} steps each; target median ≤ 16, p95 ≤ 33`);
+  console.log(`\n${cpus().length} CPUs, load average ${loadavg()[0].toFixed(1)} (other work on the machine inflates p95)`);
+  console.log(`Redraw from keyboard step to kv-rendered (ms), ${STEPS} steps each; target median ≤ 16, p95 ≤ 33`);
   console.log(`${pad('widget', 28)}${pad('slider', 12)}${pad('tokens', 16)}${pad('median', 9)}${pad('p95', 9)}${pad('max', 9)}${pad('ok', 5)}phase medians (ms)`);
   for (const r of rows) {
     const size = r.exactSize ? String(r.tokens) : `${r.tokens} (no ${r.targetTokens})`;
@@ -68,6 +70,6 @@ test.afterAll(() => {
   mkdirSync('bench/results', { recursive: true });
   writeFileSync(
     'bench/results/widgets-browser.json',
-    JSON.stringify({ date: new Date().toISOString(), userAgent: 'chromium (headless)', steps: STEPS, target: { medianMs: 16, p95Ms: 33 }, note: 'An example of the target size missing from public/precomputed is replaced by the longest one (exactSize: false).', rows }, null, 2),
+    JSON.stringify({ date: new Date().toISOString(), userAgent: 'chromium (headless)', dist: process.env.BENCH_DIST ?? 'dist', cpus: cpus().length, loadAverage1m: loadavg()[0], steps: STEPS, target: { medianMs: 16, p95Ms: 33 }, note: 'An example of the target size missing from public/precomputed is replaced by the longest one (exactSize: false).', rows }, null, 2),
   );
 });

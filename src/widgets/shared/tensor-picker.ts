@@ -180,7 +180,7 @@ export function tensorPicker(o: TensorPickerOptions): TensorPicker {
         return { id: item.id, title: item.title, prompt: '', tokens: item.tokens };
       }));
       examples = loaded;
-      select.replaceChildren(...index.items.map((item) => el('option', { value: item.id, textContent: `${item.title} (${item.tokens} tokens)` })));
+      select.replaceChildren(...index.items.map((item) => el('option', { value: item.id, textContent: /tokens/.test(item.title) ? item.title : `${item.title} (${item.tokens} tokens)` })));
       select.disabled = false;
       if (o.model !== index.model) o.status.set(`The examples come from ${index.model}; press "Run the model on this text" to compute them with ${o.model} (downloads it).`);
       await applyPrompt(o.prompt);
