@@ -104,7 +104,7 @@ export class KvRotation extends KvWidget<Name> {
     this.dataset.errorPlain = String(v.errorPlain);
     this.dataset.errorRotated = String(v.errorRotated);
     this.#summary.textContent = (note ? `${note} ` : '') + summaryText(v, s as RotationState, this.#label);
-    const width = Math.max(300, Math.min(700, this.bodyEl.clientWidth || 640));
+    const width = Math.max(280, Math.min(700, this.bodyEl.clientWidth || this.clientWidth || 640));
     this.#chart.replaceChildren(Plot.plot(profileChartOptions(v, width, this.#label)));
     this.#table.refresh();
     this.lastRedrawMs = performance.now() - t0;

@@ -123,7 +123,7 @@ export class KvVector extends KvWidget<Name> {
     this.dataset.relativeError = String(v.relativeError);
     this.dataset.maxAbsError = String(v.maxAbsError);
     this.#summary.textContent = (note ? `${note} ` : '') + summaryText(v, s as VectorState, label);
-    const width = Math.max(300, Math.min(700, this.bodyEl.clientWidth || 640));
+    const width = Math.max(280, Math.min(700, this.bodyEl.clientWidth || this.clientWidth || 640));
     this.#chart.replaceChildren(Plot.plot(vectorChartOptions(v, s as VectorState, width, label)));
     this.#table.refresh();
     this.lastRedrawMs = performance.now() - t0;
