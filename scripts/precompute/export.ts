@@ -11,8 +11,9 @@ import { fileURLToPath } from 'node:url';
 import { meanAbs } from '../../src/lib/model/kv';
 import { encodePrecomputed, type PrecomputedIndex } from '../../src/lib/model/precomputed';
 import { configureLocalModels, loadRunner, type ModelRunner } from '../../src/lib/model/runner';
-import { prefill } from '../../src/lib/model/session';
-import { MODEL_CHECK_PROMPT } from '../../src/lib/model/model-check';
+import { generate, prefill, score } from '../../src/lib/model/session';
+import { MODEL_CHECK_NEW_TOKENS, MODEL_CHECK_PROMPT, MODEL_CHECK_QUANT, MODEL_CHECK_RESIDUAL } from '../../src/lib/model/model-check';
+import { fakeQuantizeDequantized as quantize } from '../../src/lib/model/quantize';
 import { PROMPTS } from './prompts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -58,6 +59,16 @@ async function main() {
 
   // Expected numbers for the model-check page and its end-to-end test.
   const check = await prefill(runner, MODEL_CHECK_PROMPT);
+  const gen = await generate(
+    runner,
+    { prompt: MODEL_CHECK_PROMPT, key: MODEL_CHECK_QUANT, value: MODEL_CHECK_QUANT, residualLength: MODEL_CHECK_RESIDUAL, maxNewTokens: MODEL_CHECK_NEW_TOKENS },
+    { quantize },
+  );
+  const sc = await score(
+    runner,
+    { text: MODEL_CHECK_PROMPT, configs: [{ kind: 'exact' }, { kind: 'quantized', key: MODEL_CHECK_QUANT, value: MODEL_CHECK_QUANT, residualLength: MODEL_CHECK_RESIDUAL }] },
+    { quantize },
+  );
   const fixtureDir = path.join(root, 'tests/unit/lib/model/fixtures');
   await mkdir(fixtureDir, { recursive: true });
   await writeFile(
@@ -68,6 +79,9 @@ async function main() {
         tokens: check.tokenIds.length,
         keyShape: [check.keys[0].heads, check.keys[0].tokens, check.keys[0].headDim],
         meanAbsK0: meanAbs(check.keys[0]),
+        exactContinuation: gen.exact.tokenIds,
+        quantizedContinuation: gen.quantized.tokenIds,
+        perplexity: sc.results.map((r) => r.perplexity),
         generator: 'scripts/precompute/export.ts',
       },
       null,

@@ -6,6 +6,9 @@ const expected = JSON.parse(readFileSync(new URL('../unit/lib/model/fixtures/mod
   tokens: number;
   keyShape: [number, number, number];
   meanAbsK0: number;
+  exactContinuation: number[];
+  quantizedContinuation: number[];
+  perplexity: number[];
 };
 
 test('the bundled model runs in the worker and matches Node', async ({ page, context, log }) => {
@@ -26,5 +29,20 @@ test('the bundled model runs in the worker and matches Node', async ({ page, con
   expect(Math.abs(meanAbsK0 - expected.meanAbsK0) / expected.meanAbsK0).toBeLessThan(1e-3);
 
   expect([...hosts].filter((h) => h !== LOCAL_ORIGIN && h !== 'null')).toEqual([]);
+  expectClean(log);
+});
+
+test('generate and score run in the worker and match Node', async ({ page, log }) => {
+  test.setTimeout(180_000);
+  await page.goto('/lab/model-check');
+  await page.getByRole('button', { name: 'Compare caches' }).click();
+  await expect(page.locator('#status')).toHaveText(/^(Done\.|Error)/, { timeout: 150_000 });
+  await expect(page.locator('#status')).toHaveText('Done.');
+  const pre = page.locator('#result-text');
+  await expect(pre).toContainText(`token events: ${expected.exactContinuation.length}`);
+  expect(await pre.getAttribute('data-exact-ids')).toBe(expected.exactContinuation.join(','));
+  expect(await pre.getAttribute('data-quantized-ids')).toBe(expected.quantizedContinuation.join(','));
+  const ppl = (await pre.getAttribute('data-perplexity'))!.split(',').map(Number);
+  ppl.forEach((p, i) => expect(Math.abs(p - expected.perplexity[i]) / expected.perplexity[i]).toBeLessThan(1e-3));
   expectClean(log);
 });

@@ -26,3 +26,8 @@ export function summarizePrefill(r: PrefillResult): ModelCheckSummary {
     totalMs: r.timings.totalMs,
   };
 }
+
+/** The cache compared with the exact one by the page's second button. */
+export const MODEL_CHECK_QUANT = { bits: 2, groupSize: 64, axis: 'token', method: 'minmax' } as const;
+export const MODEL_CHECK_RESIDUAL = 4;
+export const MODEL_CHECK_NEW_TOKENS = 12;
