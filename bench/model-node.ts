@@ -10,7 +10,8 @@ import { fileURLToPath } from 'node:url';
 import type { CacheConfig } from '../src/lib/model/protocol';
 import { fakeQuantizeDequantized as quantize } from '../src/lib/model/quantize';
 import { configureLocalModels, loadRunner } from '../src/lib/model/runner';
-import { generate, score } from '../src/lib/model/session';
+import { score } from '../src/lib/model/score';
+import { generate } from '../src/lib/model/session';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];

@@ -12,7 +12,8 @@ import { REQUEST_TYPES, transferablesOf, type ModelRequest, type ModelResponse }
 import type { FakeQuantizeFn } from './quantized-cache';
 import { DEFAULT_MODEL_ID, getModelEntry, isModelId, type ModelId } from './registry';
 import type { LoadOptions, ModelRunner } from './runner';
-import { generate, prefill, score, type OpContext } from './session';
+import { score } from './score';
+import { generate, prefill, type OpContext } from './session';
 
 export interface HandlerDeps {
   /** Send a response; `transfer` lists buffers to move rather than copy. */

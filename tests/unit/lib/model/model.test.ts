@@ -13,7 +13,8 @@ import { decodePrecomputed, type PrecomputedIndex, type PrecomputedManifest } fr
 import type { ModelResponse } from '../../../../src/lib/model/protocol';
 import { fakeQuantizeDequantized as quantize } from '../../../../src/lib/model/quantize';
 import { configureLocalModels, loadRunner, type ModelRunner } from '../../../../src/lib/model/runner';
-import { generate, prefill, score } from '../../../../src/lib/model/session';
+import { score } from '../../../../src/lib/model/score';
+import { generate, prefill } from '../../../../src/lib/model/session';
 
 const root = path.resolve(__dirname, '../../../..');
 const modelsDir = path.join(root, 'public/models');
