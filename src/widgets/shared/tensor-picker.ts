@@ -192,7 +192,7 @@ export function tensorPicker(o: TensorPickerOptions): TensorPicker {
         } catch {
           /* matching just falls back to the live model */
         }
-      }));
+      })).then(() => (root.dataset.loaded = 'all'));
     } catch (err) {
       o.status.error(explainError(err));
       resolveReady();

@@ -65,6 +65,7 @@ test('choosing another example redraws; a foreign prompt waits for the reader', 
   await page.keyboard.press('ArrowDown');
   await expect.poll(() => rendered(page)).toBeGreaterThan(before);
   await expect(page).toHaveURL(/[?&]prompt=/);
+  await expect(widget.locator('.ctl-prompt')).toHaveAttribute('data-loaded', 'all'); // no fetch left to abort
 
   await page.goto('/embed/kv-explorer/?prompt=' + encodeURIComponent('A prompt nobody precomputed'));
   await expect(widget).toHaveAttribute('data-rendered', /\d+/);

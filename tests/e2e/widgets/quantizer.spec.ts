@@ -125,11 +125,15 @@ test('attributes configure the element; impossible combination → engine messag
   await expect(w.locator('.param-notes')).toContainText('bits');
   await expect(w.locator('.param-notes')).toContainText('Showing 4-bit minmax');
   await expect(cell(w, 'k-head-rel')).toHaveAttribute('data-value', /^0\.\d+/);
+  // Leave only after every fetch has finished (an aborted fetch would count as a failed request).
+  await expect(w).toHaveAttribute('data-whole', 'done');
+  await expect(w.locator('.ctl-prompt')).toHaveAttribute('data-loaded', 'all');
 
   await page.goto('/embed/quantizer/?bits=5&group=48&kaxis=rows&method=gptq&residual=-4');
   const notes = w.locator('.param-notes');
   for (const p of ['bits="5"', 'group="48"', 'kaxis="rows"', 'method="gptq"', 'residual="-4"']) await expect(notes).toContainText(p);
   await expect(cell(w, 'k-head-rel')).toHaveAttribute('data-value', /./);
+  await expect(w.locator('.ctl-prompt')).toHaveAttribute('data-loaded', 'all');
 
   // <kv-quantizer bits="2" group="32"> works outside an embed page too.
   await page.evaluate(() => {
