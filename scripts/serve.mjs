@@ -38,6 +38,9 @@ const server = http.createServer((req, res) => {
     res.end();
     return;
   }
+  // /404 itself is a prerendered page the adapter cannot render on demand (it answers 500):
+  // send it through the not-found path, which serves the same page with status 404.
+  if (/^\/404(\.html)?\/?(\?|$)/.test(req.url ?? '')) req.url = '/__kv-cache-lab-not-found__/';
   handler(req, res);
 });
 server.listen(port, host, () => console.log(`KV Cache Lab: serving ${outDir} at http://${host}:${port}/ (CORS: *)`));

@@ -11,6 +11,7 @@ import { THEMES } from '../shared/params';
 import { checkboxControl, copyButton, el, nextId, selectControl } from '../shared/controls';
 import { WIDGETS, WIDGET_NAMES, type WidgetName } from '../registry';
 import { buildEmbedUrl, buildIframeSnippet, SANDBOX, type SandboxLevel } from './snippet';
+import { RESIZE_MESSAGE } from './resize';
 
 /** What the panel needs from a KvWidget (kept structural so base.ts's API does not change). */
 export interface EmbeddableWidget extends HTMLElement {
@@ -62,7 +63,7 @@ export function attachEmbedPanel(widget: EmbeddableWidget): void {
   details.append(body);
 
   const snippetId = nextId('embed-code');
-  const code = el('textarea', { id: snippetId, readOnly: true, rows: 4, className: 'embed-code', spellcheck: false });
+  const code = el('textarea', { id: snippetId, readOnly: true, rows: 5, className: 'embed-code', spellcheck: false });
   const preview = el('iframe', { className: 'embed-preview', title: `Preview: ${info.title} as embedded`, loading: 'lazy' });
   preview.setAttribute('sandbox', SANDBOX.recommended);
   preview.height = String(Math.min(info.height, 640));
@@ -121,8 +122,8 @@ export function attachEmbedPanel(widget: EmbeddableWidget): void {
     name: 'embed-sandbox',
     label: 'Sandbox',
     options: [
-      { value: 'recommended', label: 'Recommended (live model, links open tabs)' },
-      { value: 'strict', label: 'Strict: allow-scripts only (precomputed tensors)' },
+      { value: 'recommended', label: 'Recommended (live model works)' },
+      { value: 'strict', label: 'Strict: allow-scripts only' },
     ],
     value: 'recommended',
     onChange: (v) => {
@@ -159,6 +160,12 @@ export function attachEmbedPanel(widget: EmbeddableWidget): void {
       details.open = false;
       summary.focus();
     }
+  });
+  // The preview follows its content height, like a host page with embed-host.js.
+  window.addEventListener('message', (e) => {
+    if (e.source !== preview.contentWindow || !e.data || e.data.type !== RESIZE_MESSAGE) return;
+    const h = Number(e.data.height);
+    if (Number.isFinite(h) && h > 0) preview.height = String(Math.min(Math.round(h), 4000));
   });
   widget.addEventListener('kv-state', () => {
     if (details.open) refresh(true);

@@ -28,7 +28,7 @@ describe.each([
   { name: 'foreign params dropped', params: { prompt: 'x', tokens: '1', evil: 'y' }, url: `${origin}/embed/memory/?tokens=1` },
   { name: 'empty values dropped', params: { tokens: '' }, url: `${origin}/embed/memory/` },
   { name: 'special characters encoded', params: { controls: 'bits,group', model: '"><script>' }, url: `${origin}/embed/memory/?model=%22%3E%3Cscript%3E&controls=bits%2Cgroup` },
-])('buildEmbedUrl: $name', ({ params, url }) => {
+] as Array<{ name: string; params: Record<string, string>; url: string }>)('buildEmbedUrl: $name', ({ params, url }) => {
   it('builds the URL', () => expect(buildEmbedUrl({ origin, widget: 'memory', params })).toBe(url));
   it('round-trips through parseWidgetUrl', () => {
     const parsed = parseWidgetUrl(url, { origins: [origin], available: ['memory'] });
