@@ -247,6 +247,8 @@ export class KvAttention extends KvWidget<Name> {
     this.lastRedrawMs = tEnd - t0;
     this.dataset.redrawMs = this.lastRedrawMs.toFixed(2);
     this.dataset.redrawSplit = `quantize ${(tQuant - t0).toFixed(1)} ms, attention ${(tAttn - tQuant).toFixed(1)} ms, draw ${(tEnd - tAttn).toFixed(1)} ms`;
+    this.dataset.rendered = String(Number(this.dataset.rendered ?? 0) + 1);
+    this.dispatchEvent(new CustomEvent('kv-rendered', { detail: { phases: { quantize: tQuant - t0, attention: tAttn - tQuant, draw: tEnd - tAttn } } }));
   }
 
   private renderChanges(c: ReturnType<typeof topChanges>): void {

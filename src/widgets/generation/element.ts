@@ -131,9 +131,8 @@ export class KvGeneration extends KvWidget<Name> {
       },
       onToken: (t) => {
         applyToken(this.#streams, t);
-        this.renderTexts();
-        this.renderChart();
         this.status.set(`Generating: ${t.step + 1} of ${s.maxnew} tokens`, { done: t.step + 1, total: s.maxnew });
+        this.scheduleRender();
       },
     });
     this.#job = job;
@@ -157,6 +156,8 @@ export class KvGeneration extends KvWidget<Name> {
         this.dataset.done = 'error';
       }
     } finally {
+      if (this.#frame) cancelAnimationFrame(this.#frame);
+      this.#frame = 0;
       this.#running = false;
       this.#job = null;
       this.#go.disabled = false;
@@ -165,6 +166,19 @@ export class KvGeneration extends KvWidget<Name> {
       this.renderChart();
       this.#table.refresh();
     }
+  }
+
+  #frame = 0;
+
+  /** Tokens can arrive faster than frames: draw texts and chart at most once per animation frame. */
+  private scheduleRender(): void {
+    if (this.#frame) return;
+    const draw = () => {
+      this.#frame = 0;
+      this.renderTexts();
+      this.renderChart();
+    };
+    this.#frame = typeof requestAnimationFrame === 'function' ? requestAnimationFrame(draw) : (setTimeout(draw, 16) as unknown as number);
   }
 
   private renderTexts(): void {
