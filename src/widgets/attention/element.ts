@@ -48,7 +48,6 @@ export class KvAttention extends KvWidget<Name> {
   readonly codec = attentionCodec;
   readonly widgetTitle = 'Attention under quantized keys';
   #set: TensorSet | null = null;
-  #loadSeq = 0;
   #pool = new BufferPool();
   #scratch = { k: new Float32Array(0), v: new Float32Array(0), kHat: new Float32Array(0), vHat: new Float32Array(0) };
   #kHat: Float32Array | null = null;

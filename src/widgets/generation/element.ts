@@ -97,7 +97,7 @@ export class KvGeneration extends KvWidget<Name> {
     if (changed === 'all') {
       this.renderTexts();
       this.#summary.textContent = summaryText({ steps: [], firstDivergence: null, cache: describeCache(s), finished: true });
-      this.status.set('Ready. Press Generate to load the model (about 60 MB, once) and continue the prompt.');
+      this.status.set('Ready. Press Generate to load the model (once) and continue the prompt.');
     } else if (!this.#running && this.#streams.steps.length) {
       this.status.set('Settings changed: press Generate to run again with them.');
     }

@@ -72,7 +72,7 @@ export function klChartOptions(steps: readonly Step[], firstDivergence: number |
   ];
   if (firstDivergence !== null) {
     marks.push(Plot.ruleX([firstDivergence + 1], { stroke: '#b3261e', strokeDasharray: '4,3', ariaHidden: 'true' } as Plot.RuleXOptions));
-    marks.push(Plot.text([firstDivergence + 1], { x: (d: number) => d, frameAnchor: 'top', dy: -2, text: () => 'first difference', textAnchor: 'start', dx: 3, ariaHidden: 'true' } as Plot.TextOptions));
+    marks.push(Plot.text([firstDivergence + 1], { x: (d: number) => d, frameAnchor: 'bottom', dy: -4, text: () => 'first difference', textAnchor: 'start', dx: 3, ariaHidden: 'true' } as Plot.TextOptions));
   }
   marks.push(Plot.tip(data, Plot.pointerX({ x: 'step', y: 'kl', title: (d: (typeof data)[number]) => `step ${d.step}: KL ${d.kl.toExponential(2)} nats, ${d.top1}`, ariaHidden: 'true' }) as Plot.TipOptions));
   return {

@@ -91,7 +91,7 @@ export class KvPerplexity extends KvWidget<Name> {
       this.render(have);
       if (this.#job) return;
       if (have.length === s.configs.length) this.status.set(`Showing the cached results for these ${have.length} configurations.`);
-      else this.status.set(`Press Run to score ${s.configs.length - have.length} configuration${s.configs.length - have.length === 1 ? '' : 's'} (the model loads once, about 60 MB).`);
+      else this.status.set(`Press Run to score ${s.configs.length - have.length} configuration${s.configs.length - have.length === 1 ? '' : 's'}, token by token (the model loads once).`);
     });
   }
 
@@ -189,7 +189,7 @@ export class KvPerplexity extends KvWidget<Name> {
       prefillTokens,
       s.residual,
     );
-    this.#summary.textContent = summaryText(rows, { tokens: tokens || NaN, prefillTokens, residual: s.residual }).replace('The text has NaN tokens; ', '');
+    this.#summary.textContent = summaryText(rows, { tokens, prefillTokens, residual: s.residual });
     if (!have.length) {
       this.#chart.replaceChildren();
       this.#legend.replaceChildren();

@@ -57,6 +57,7 @@ describe('table rows, presets and chart', () => {
     expect(rows[1].deltaVsFp32).toBeCloseTo(0.15, 12);
     expect(summaryText(rows, { tokens: 300, prefillTokens: 1, residual: 128 })).toContain('after token 129');
     expect(summaryText(rows, { tokens: 100, prefillTokens: 1, residual: 128 })).toContain('never reaches');
+    expect(summaryText([], { tokens: 0, prefillTokens: 1, residual: 128 })).toMatch(/^The first token is prefilled/);
   });
   it('every preset has its own colour and dash, and maps to a worker cache config', () => {
     expect(new Set(PRESET_IDS.map((i) => STYLE[i].colour)).size).toBe(PRESET_IDS.length);
