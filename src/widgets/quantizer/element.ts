@@ -12,7 +12,7 @@ import { cacheMemory, configFor, headMetrics, metricsOf, Requantizer, wholeCache
 import { PRESETS, presetOf, QUANTIZER_BITS, quantizerCodec, type QuantizerState } from './state';
 import type { SweepRequest, SweepResponse } from './sweep.worker';
 import {
-  describeConfig, errorInto, fmtAbs, fmtCos, fmtDb, fmtPct, histogram, histogramOptions, memoryParts, memorySummary, metricRows, metricsSummary,
+  describeConfig, errorInto, niceSymmetric, fmtAbs, fmtCos, fmtDb, fmtPct, histogram, histogramOptions, memoryParts, memorySummary, metricRows, metricsSummary,
   TENSOR_NAMES, type Bin,
 } from './view';
 
@@ -221,7 +221,8 @@ export class KvQuantizer extends KvWidget<Name> {
     if (b.err.length !== T * D) b.err = new Float32Array(T * D);
     errorInto(b.orig, b.deq, b.err);
     const vDomain = extentOf(b.orig);
-    const eDomain = symmetricDomain(b.err);
+    const eMax = symmetricDomain(b.err)[1];
+    const eDomain = niceSymmetric(eMax);
     const exact = q.used === null;
     const name = TENSOR_NAMES[s.tensor];
     const config = describeConfig(q.used);
@@ -237,7 +238,7 @@ export class KvQuantizer extends KvWidget<Name> {
     const hm = s.tensor === 'k' ? kHead : vHead;
     this.#heatSummary.textContent = exact
       ? `Layer ${layer}, KV head ${head}, ${T} tokens: no quantization, so the dequantized ${name} equal the original and the error map is blank.`
-      : `Layer ${layer}, KV head ${head}, ${T} tokens, ${config}: errors range over ±${fmtAbs(eDomain[1])}; the largest is ${fmtAbs(hm.maxAbsError)}.`;
+      : `Layer ${layer}, KV head ${head}, ${T} tokens, ${config}: the largest error is ${fmtAbs(hm.maxAbsError)} (colour scale ±${fmtAbs(eDomain[1])}).`;
 
     const tHeat = performance.now();
     const width = Math.max(280, Math.min(720, this.bodyEl.clientWidth || 640));

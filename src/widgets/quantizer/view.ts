@@ -12,6 +12,17 @@ export function errorInto(orig: ArrayLike<number>, deq: ArrayLike<number>, out: 
   return out;
 }
 
+/**
+ * A symmetric domain [−n, n] with n the smallest "nice" number (1, 2, 2.5 or 5 × 10^k) ≥ m:
+ * readable legend ticks, and neighbouring settings share one legend and histogram axis.
+ */
+export function niceSymmetric(m: number): [number, number] {
+  if (!(m > 0) || !Number.isFinite(m)) return [-1, 1];
+  const step = 10 ** Math.floor(Math.log10(m));
+  const n = [1, 2, 2.5, 5, 10].map((f) => f * step).find((v) => v >= m * (1 - 1e-12)) ?? 10 * step;
+  return [-n, n];
+}
+
 export type Bin = { x1: number; x2: number; count: number };
 
 /** Counts of `values` in `bins` equal bins over [lo, hi] (values at hi go in the last bin; outside values are clamped in). */

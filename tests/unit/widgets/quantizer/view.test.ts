@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { fakeQuantize, type KVTensor } from '../../../../src/lib/quant/index';
 import { cacheMemory, configFor, FALLBACK_CONFIG, headMetrics, headOf, metricsOf, Requantizer, wholeCacheMetrics } from '../../../../src/widgets/quantizer/model';
-import { describeConfig, errorInto, fmtDb, fmtPct, histogram, histogramOptions, memoryParts, metricRows, metricsSummary } from '../../../../src/widgets/quantizer/view';
+import { describeConfig, errorInto, niceSymmetric, fmtDb, fmtPct, histogram, histogramOptions, memoryParts, metricRows, metricsSummary } from '../../../../src/widgets/quantizer/view';
 
 let seed = 7;
 const rnd = () => ((seed = (seed * 16807) % 2147483647) / 2147483647) * 2 - 1;
@@ -133,6 +133,23 @@ describe('cacheMemory (hand-computed)', () => {
   it('fp16', () => {
     const m = cacheMemory(info, 10, { bits: 16, group: 64, kaxis: 'token', vaxis: 'token', residual: 128 });
     expect([m.total, m.meta, m.residual]).toEqual([2 * 8 * 2 * 64 * 10 * 2, 0, 0]);
+  });
+});
+
+describe.each([
+  [0.644, 1],
+  [1, 1],
+  [1.92, 2],
+  [2.2, 2.5],
+  [0.031, 0.05],
+  [7, 10],
+  [0, 1],
+  [NaN, 1],
+])('niceSymmetric(%d)', (m, n) => {
+  it(`is ±${n}`, () => {
+    const [lo, hi] = niceSymmetric(m);
+    expect(hi).toBeCloseTo(n, 12);
+    expect(lo).toBe(-hi);
   });
 });
 
