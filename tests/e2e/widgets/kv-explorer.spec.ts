@@ -74,6 +74,22 @@ test('choosing another example redraws; a foreign prompt waits for the reader', 
   expectClean(log);
 });
 
+test('pointer over a heatmap reads out token, channel and value', async ({ page, log }) => {
+  const ex = firstExample();
+  await page.goto('/embed/kv-explorer/');
+  const widget = page.locator('kv-explorer');
+  await expect(widget).toHaveAttribute('data-rendered', /\d+/);
+  const canvas = widget.locator('canvas.heatmap').first();
+  const box = (await canvas.boundingBox())!;
+  const T = ex.keys[4].tokens;
+  const D = ex.keys[4].headDim;
+  // Centre of the cell (token 0, channel 0).
+  await page.mouse.move(box.x + box.width / T / 2, box.y + box.height / D / 2);
+  const v = ex.keys[4].data[0];
+  await expect(widget.locator('.hover-readout')).toHaveText(`Key of token 0 ${JSON.stringify(ex.tokens[0])}, channel 0: ${v.toFixed(3)}`);
+  expectClean(log);
+});
+
 test('invalid parameters: a note and a working widget', async ({ page, log }) => {
   await page.goto('/embed/kv-explorer/?layer=99&head=x&theme=purple&prompt=%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E');
   const widget = page.locator('kv-explorer');
