@@ -13,13 +13,13 @@ export function errorInto(orig: ArrayLike<number>, deq: ArrayLike<number>, out: 
 }
 
 /**
- * A symmetric domain [−n, n] with n the smallest "nice" number (1, 2, 2.5 or 5 × 10^k) ≥ m:
+ * A symmetric domain [−n, n] with n the smallest "nice" number (1, 1.5, 2, 3, 4, 5, 6 or 8 × 10^k) ≥ m:
  * readable legend ticks, and neighbouring settings share one legend and histogram axis.
  */
 export function niceSymmetric(m: number): [number, number] {
   if (!(m > 0) || !Number.isFinite(m)) return [-1, 1];
   const step = 10 ** Math.floor(Math.log10(m));
-  const n = [1, 2, 2.5, 5, 10].map((f) => f * step).find((v) => v >= m * (1 - 1e-12)) ?? 10 * step;
+  const n = [1, 1.5, 2, 3, 4, 5, 6, 8, 10].map((f) => f * step).find((v) => v >= m * (1 - 1e-12)) ?? 10 * step;
   return [-n, n];
 }
 
