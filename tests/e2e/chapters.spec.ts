@@ -55,7 +55,11 @@ for (const { slug, widgets } of CHAPTERS) {
     expect(cites.length).toBeGreaterThan(0);
     for (const href of cites) await expect(page.locator(`.references ${href}`)).toBeAttached();
     expect(await axeViolations(page)).toEqual([]);
+    // Reload in the dark scheme, as a reader arriving with a dark system theme would.
     await page.emulateMedia({ colorScheme: 'dark', reducedMotion: 'reduce' });
+    await page.reload();
+    for (const tag of widgets) await expect(page.locator(tag).first().locator('.widget')).toBeAttached();
+    expect(await page.evaluate(() => getComputedStyle(document.body).backgroundColor)).toBe('rgb(18, 20, 24)');
     expect(await axeViolations(page)).toEqual([]);
     expectClean(log);
   });

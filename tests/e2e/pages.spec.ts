@@ -17,6 +17,7 @@ for (const path of pages) {
         // The not-found page is served with its proper status; that one response is not a failure.
         expect(response?.status()).toBe(404);
         log.failedRequests = log.failedRequests.filter((r) => !r.includes('(HTTP 404)') || !new URL(r.split(' ')[0]).pathname.startsWith('/404'));
+        log.consoleErrors = log.consoleErrors.filter((e) => !e.includes('status of 404'));
       } else {
         expect(response?.status()).toBe(200);
       }
