@@ -40,7 +40,7 @@ export default defineConfig({
   },
   projects: [{ name: 'chromium', use: { browserName: 'chromium' } }],
   webServer: {
-    command: `npx astro preview --port ${PORT} --host 127.0.0.1 --outDir ${DIST}`,
+    command: `node scripts/serve.mjs --port ${PORT} --host 127.0.0.1 --outDir ${DIST}`,
     // Run from the repository root (Playwright would use this folder), so dist/ and astro.config resolve.
     cwd: ROOT,
     url: BASE_URL,

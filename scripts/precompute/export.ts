@@ -42,7 +42,9 @@ async function main() {
   const index: PrecomputedIndex = { version: 1, model: 'kvlab-16m', items: [] };
   let total = 0;
   for (const p of PROMPTS) {
-    const source = p.text === '@heldout' ? await readFile(path.join(modelsDir, 'kvlab-16m/heldout-sample.txt'), 'utf8') : p.text;
+    const source = p.text.startsWith('@heldout')
+      ? (await readFile(path.join(modelsDir, 'kvlab-16m/heldout-sample.txt'), 'utf8')).trim() + p.text.slice('@heldout'.length)
+      : p.text;
     const text = p.maxTokens ? cutToTokens(runner, source.trim(), p.maxTokens) : source;
     const r = await prefill(runner, text);
     const { manifest, bin } = encodePrecomputed(
@@ -51,7 +53,7 @@ async function main() {
     );
     await writeFile(path.join(outDir, `${p.id}.json`), JSON.stringify(manifest));
     await writeFile(path.join(outDir, `${p.id}.bin`), bin);
-    index.items.push({ id: p.id, title: p.title, tokens: r.tokenIds.length, manifest: `${p.id}.json`, bytes: bin.byteLength });
+    index.items.push({ id: p.id, title: p.title, tokens: r.tokenIds.length, manifest: `${p.id}.json`, bytes: bin.byteLength, prompt: text });
     total += bin.byteLength;
     console.log(`${p.id}: ${r.tokenIds.length} tokens, ${(bin.byteLength / 1e6).toFixed(2)} MB`);
   }

@@ -51,4 +51,7 @@ export const PROMPTS: PrecomputePrompt[] = [
     text: 'The Moon is the only natural satellite of the Earth. It is about a quarter of the size of the Earth, and it takes about twenty-seven days to travel once around it. The same side of the Moon always faces the Earth.',
     queries: true,
   },
+  // The model's full context: the held-out sample followed by the narrative passage, cut at
+  // 1,024 tokens. Used by the widgets' browser benchmark at 1,024 tokens; no queries (size).
+  { id: 'long-1024', title: 'A long passage (about 1,024 tokens)', text: `@heldout\n\n${prideAndPrejudice}`, maxTokens: 1024, queries: false },
 ];

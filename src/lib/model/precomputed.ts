@@ -45,7 +45,8 @@ export interface PrecomputedManifest {
 export interface PrecomputedIndex {
   version: 1;
   model: ModelId;
-  items: { id: string; title: string; tokens: number; manifest: string; bytes: number }[];
+  /** `prompt` lets pages match a typed prompt to an example without downloading its tensors. */
+  items: { id: string; title: string; tokens: number; manifest: string; bytes: number; prompt: string }[];
 }
 
 export type PrecomputedPrefill = PrefillResult & { id: string; title: string; prompt: string };

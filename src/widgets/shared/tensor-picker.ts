@@ -171,28 +171,14 @@ export function tensorPicker(o: TensorPickerOptions): TensorPicker {
     try {
       o.status.set('Loading the examples…');
       index = await precomputedIndex();
-      // Each example's prompt is in its manifest; load them lazily only when needed for matching.
-      const loaded = await Promise.all(index.items.map(async (item, i) => {
-        if (i === 0 || o.prompt) {
-          const set = await loadExample(item.id);
-          return { id: item.id, title: item.title, prompt: set.prompt, tokens: item.tokens };
-        }
-        return { id: item.id, title: item.title, prompt: '', tokens: item.tokens };
-      }));
-      examples = loaded;
+      // index.json carries every example's prompt, so matching a typed prompt downloads no tensors;
+      // only the example shown is loaded (phones and sandboxed embeds fetch one file, not all).
+      examples = index.items.map((item) => ({ id: item.id, title: item.title, prompt: item.prompt ?? '', tokens: item.tokens }));
       select.replaceChildren(...index.items.map((item) => el('option', { value: item.id, textContent: /tokens/.test(item.title) ? item.title : `${item.title} (${item.tokens} tokens)` })));
       select.disabled = false;
       if (o.model !== index.model) o.status.set(`The examples come from ${index.model}; press "Run the model on this text" to compute them with ${o.model} (downloads it).`);
       await applyPrompt(o.prompt);
-      // Fill in the other prompts in the background (for matching typed text to an example).
-      void Promise.all(index.items.map(async (item, i) => {
-        if (examples[i].prompt) return;
-        try {
-          examples[i].prompt = (await loadExample(item.id)).prompt;
-        } catch {
-          /* matching just falls back to the live model */
-        }
-      })).then(() => (root.dataset.loaded = 'all'));
+      root.dataset.loaded = 'all';
     } catch (err) {
       o.status.error(explainError(err));
       resolveReady();

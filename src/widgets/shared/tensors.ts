@@ -57,10 +57,8 @@ export async function exampleForPrompt(prompt: string): Promise<string | undefin
   if (!prompt.trim()) return undefined;
   try {
     const index = await precomputedIndex();
-    for (const item of index.items) {
-      const set = await loadExample(item.id);
-      if (set.prompt === prompt) return item.id;
-    }
+    const item = index.items.find((i) => i.prompt === prompt);
+    if (item) return item.id;
   } catch {
     // No examples: the caller runs the live model.
   }

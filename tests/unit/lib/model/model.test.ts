@@ -152,7 +152,8 @@ describe.skipIf(!present)('kvlab-16m in Node', () => {
     const index = JSON.parse(readFileSync(path.join(precomputedDir, 'index.json'), 'utf8')) as PrecomputedIndex;
     let bytes = 0;
     for (const name of readdirSync(precomputedDir)) bytes += readFileSync(path.join(precomputedDir, name)).byteLength;
-    expect(bytes).toBeLessThan(6.5e6);
+    // Five examples incl. a 1,024-token one for the browser benchmark; a page loads only the example it shows.
+    expect(bytes).toBeLessThan(10.5e6);
     for (const item of index.items) {
       const manifest = JSON.parse(readFileSync(path.join(precomputedDir, item.manifest), 'utf8')) as PrecomputedManifest;
       const bin = readFileSync(path.join(precomputedDir, manifest.bin));
