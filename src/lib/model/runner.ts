@@ -43,6 +43,12 @@ export interface ModelRunner {
   /** End-of-sequence ids from the generation config. */
   readonly eosTokenIds: readonly number[];
   forward(input: ForwardInput): Promise<ForwardOutput>;
+  /**
+   * Several sequences in one batched forward (same token count and past length each): one pass
+   * over the weights instead of one per sequence, so the side-by-side generation's two streams
+   * cost little more than one. Optional: callers fall back to `forward` per sequence.
+   */
+  forwardBatch?(inputs: readonly ForwardInput[]): Promise<ForwardOutput[]>;
   dispose(): Promise<void>;
 }
 
@@ -133,8 +139,9 @@ function createRunner(
 
   const info: ModelInfo = { model: id, layers, heads, kvHeads, headDim, vocab, maxPositions, exportsQueries, dtype: kvType };
 
-  const toTensor = (t: KVTensor): Tensor => {
-    const dims = [1, t.heads, t.tokens, t.headDim];
+  /** A `[batch, heads/batch, tokens, headDim]` feed; `t.heads` counts all rows when batch > 1. */
+  const toTensor = (t: KVTensor, batch = 1): Tensor => {
+    const dims = [batch, t.heads / batch, t.tokens, t.headDim];
     if (kvType === 'float16') {
       const bits = new Uint16Array(t.data.length);
       for (let i = 0; i < bits.length; i++) bits[i] = floatToHalf(t.data[i]);
@@ -143,60 +150,74 @@ function createRunner(
     return new Tensor('float32', t.data, dims);
   };
 
+  /** One ONNX run over `rows` sequences stacked on the batch axis; outputs split back per row. */
+  const forwardRows = async (rows: readonly ForwardInput[]): Promise<ForwardOutput[]> => {
+    const B = rows.length;
+    const n = rows[0]?.inputIds.length ?? 0;
+    if (n === 0) throw new RangeError('forward needs at least one token');
+    const pastLength = rows[0].past ? rows[0].past.keys[0].tokens : 0;
+    for (const r of rows) {
+      if (r.inputIds.length !== n || (r.past ? r.past.keys[0].tokens : 0) !== pastLength) {
+        throw new RangeError('batched sequences need the same token count and past length');
+      }
+    }
+    const total = pastLength + n;
+    const ids = new BigInt64Array(B * n);
+    const positions = new BigInt64Array(B * n);
+    rows.forEach((r, b) => r.inputIds.forEach((v, i) => ((ids[b * n + i] = BigInt(v)), (positions[b * n + i] = BigInt(pastLength + i)))));
+    const feeds: Record<string, unknown> = {
+      input_ids: new Tensor('int64', ids, [B, n]),
+      attention_mask: new Tensor('int64', new BigInt64Array(B * total).fill(1n), [B, total]),
+      position_ids: new Tensor('int64', positions, [B, n]),
+    };
+    if (pastLength > 0) {
+      const entries: Record<string, Tensor> = {};
+      const stack = (pick: (r: ForwardInput) => KVTensor): Tensor => {
+        const first = pick(rows[0]);
+        if (B === 1) return toTensor(first);
+        const data = new Float32Array(B * first.data.length);
+        rows.forEach((r, b) => data.set(pick(r).data, b * first.data.length));
+        return toTensor({ data, heads: first.heads * B, tokens: first.tokens, headDim: first.headDim }, B);
+      };
+      for (let i = 0; i < layers; i++) {
+        entries[`past_key_values.${i}.key`] = stack((r) => r.past!.keys[i]);
+        entries[`past_key_values.${i}.value`] = stack((r) => r.past!.values[i]);
+      }
+      feeds.past_key_values = new DynamicCache(entries);
+    }
+    const out = (await (model as unknown as (f: unknown) => Promise<Record<string, Tensor>>)(feeds)) as Record<string, Tensor>;
+    /** Row `b` of a `[B, heads, tokens, headDim]` output as a KVTensor. */
+    const readKV = (name: string, b: number): KVTensor => {
+      const t = out[name];
+      if (!t) throw new Error(`the model did not return "${name}"`);
+      const [, heads, tokens, headDim] = t.dims;
+      const per = heads * tokens * headDim;
+      const data = t.data as Float32Array | Uint16Array;
+      return kvFromDims(B === 1 ? data : data.subarray(b * per, (b + 1) * per), [1, heads, tokens, headDim]);
+    };
+    const raw = out.logits.data as unknown;
+    const allLogits =
+      raw instanceof Float32Array ? raw : raw instanceof Uint16Array ? halfBitsToFloat32(raw) : Float32Array.from(raw as ArrayLike<number>);
+    const perLogits = allLogits.length / B;
+    return rows.map((_, b) => ({
+      logits: B === 1 ? allLogits : allLogits.subarray(b * perLogits, (b + 1) * perLogits),
+      n,
+      keys: Array.from({ length: layers }, (_, i) => readKV(`present.${i}.key`, b)),
+      values: Array.from({ length: layers }, (_, i) => readKV(`present.${i}.value`, b)),
+      queries: exportsQueries ? Array.from({ length: layers }, (_, i) => readKV(`queries.${i}`, b)) : null,
+    }));
+  };
+
   return {
     info,
     eosTokenIds,
     encode: (text) => tokenizer.encode(text),
     decode: (ids) => tokenizer.decode([...ids], { skip_special_tokens: true }),
     tokenStrings: (ids) => ids.map((t) => tokenizer.decode([t], { skip_special_tokens: false })),
-    async forward({ inputIds, past }) {
-      const n = inputIds.length;
-      if (n === 0) throw new RangeError('forward needs at least one token');
-      const pastLength = past ? past.keys[0].tokens : 0;
-      const total = pastLength + n;
-      const feeds: Record<string, unknown> = {
-        input_ids: new Tensor('int64', BigInt64Array.from(inputIds, (v) => BigInt(v)), [1, n]),
-        attention_mask: new Tensor('int64', new BigInt64Array(total).fill(1n), [1, total]),
-        position_ids: new Tensor(
-          'int64',
-          BigInt64Array.from({ length: n }, (_, i) => BigInt(pastLength + i)),
-          [1, n],
-        ),
-      };
-      if (past) {
-        const entries: Record<string, Tensor> = {};
-        for (let i = 0; i < layers; i++) {
-          entries[`past_key_values.${i}.key`] = toTensor(past.keys[i]);
-          entries[`past_key_values.${i}.value`] = toTensor(past.values[i]);
-        }
-        feeds.past_key_values = new DynamicCache(entries);
-      }
-      const out = (await (model as unknown as (f: unknown) => Promise<Record<string, Tensor>>)(feeds)) as Record<
-        string,
-        Tensor
-      >;
-      const readKV = (name: string): KVTensor => {
-        const t = out[name];
-        if (!t) throw new Error(`the model did not return "${name}"`);
-        return kvFromDims(t.data as Float32Array, t.dims);
-      };
-      const keys: KVTensor[] = [];
-      const values: KVTensor[] = [];
-      for (let i = 0; i < layers; i++) {
-        keys.push(readKV(`present.${i}.key`));
-        values.push(readKV(`present.${i}.value`));
-      }
-      const queries = exportsQueries ? Array.from({ length: layers }, (_, i) => readKV(`queries.${i}`)) : null;
-      const logitsT = out.logits;
-      const raw = logitsT.data as unknown;
-      const logits =
-        raw instanceof Float32Array
-          ? raw
-          : raw instanceof Uint16Array
-            ? halfBitsToFloat32(raw)
-            : Float32Array.from(raw as ArrayLike<number>);
-      return { logits, n, keys, values, queries };
+    async forward(input) {
+      return (await forwardRows([input]))[0];
     },
+    forwardBatch: (inputs) => forwardRows(inputs),
     async dispose() {
       await model.dispose();
     },

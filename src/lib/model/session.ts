@@ -5,7 +5,10 @@
  * Cancellation is checked between forward steps (`ctx.signal.aborted`), and each step yields to
  * the event loop first so a `cancel` message can arrive.
  */
-import { sliceTokens } from './kv';
+import { sliceTokens, type KVTensor } from './kv';
+
+/** An own copy of a tensor (batched outputs are views into one shared buffer). */
+const copyKV = (t: KVTensor): KVTensor => ({ ...t, data: t.data.slice() });
 import { CancelledError, ModelError } from './errors';
 import type {
   DecodingOptions,
@@ -200,12 +203,17 @@ export async function generate(
     ctx.onProgress?.({ phase: 'generate', loaded: step + 1, total: req.maxNewTokens });
     if (step === req.maxNewTokens - 1 || eos.has(tokE) || eos.has(tokQ)) break;
 
-    const e = await runner.forward({ inputIds: [tokE], past: exactPast });
-    exactPast = { keys: e.keys, values: e.values };
+    // Both streams in one batched forward where the runner supports it (their pasts always have
+    // the same length: prompt + steps), else one forward each.
+    const past = sim.past();
+    const exactInput = { inputIds: [tokE], past: exactPast };
+    const quantInput = { inputIds: [tokQ], past };
+    const [e, q] = runner.forwardBatch
+      ? await runner.forwardBatch([exactInput, quantInput])
+      : [await runner.forward(exactInput), await runner.forward(quantInput)];
+    exactPast = { keys: e.keys.map(copyKV), values: e.values.map(copyKV) };
     logitsE = lastRow(e, vocab).slice();
 
-    const past = sim.past();
-    const q = await runner.forward({ inputIds: [tokQ], past });
     const pastLen = past.keys[0].tokens;
     sim.update(
       q.keys.map((k) => sliceTokens(k, pastLen)),
