@@ -18,7 +18,8 @@ for (const file of readdirSync('bench').filter((f) => f.endsWith('.ts')).sort())
   run('npx', ['tsx', `bench/${file}`]);
 }
 if (existsSync('bench/browser') && (!only || only === 'browser')) {
-  if (!existsSync('dist/index.html')) run('npx', ['astro', 'build']);
+  // With the Node adapter the prerendered pages are in dist/client.
+  if (!existsSync('dist/client/index.html')) run('npx', ['astro', 'build']);
   run('node', ['scripts/require-chromium.mjs']);
   run('npx', ['playwright', 'test', '--config', 'bench/browser/playwright.config.ts']);
 }
