@@ -1,23 +1,10 @@
 import { defineConfig } from '@playwright/test';
-import { findChromium } from './scripts/require-chromium.mjs';
+import { CHROMIUM_ARGS, findChromium } from './scripts/require-chromium.mjs';
 
 // E2E_PORT and E2E_DIST let several builds be tested side by side (default: dist/ on 4321).
 const PORT = Number(process.env.E2E_PORT ?? 4321);
 const DIST = process.env.E2E_DIST ?? 'dist';
 export const BASE_URL = `http://127.0.0.1:${PORT}`;
-
-// Flags that keep Chromium from phoning home: this machine has no network, and
-// tests must fail on any request to a host other than the local preview server.
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 export default defineConfig({
   testDir: 'tests/e2e',

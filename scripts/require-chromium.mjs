@@ -2,6 +2,19 @@
 // end-to-end tests (Playwright cannot download its own browser on these machines).
 import { existsSync } from 'node:fs';
 
+// Flags that keep Chromium from phoning home: this machine has no network, and the
+// tests fail on any request to a host other than the local server.
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
 export function findChromium() {
   const candidates = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'].filter(Boolean);
   return candidates.find((p) => existsSync(p));

@@ -1,6 +1,6 @@
 import { defineConfig } from '@playwright/test';
 import { fileURLToPath } from 'node:url';
-import { findChromium } from '../../scripts/require-chromium.mjs';
+import { CHROMIUM_ARGS, findChromium } from '../../scripts/require-chromium.mjs';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -9,18 +9,6 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const PORT = Number(process.env.BENCH_PORT ?? 4499);
 const DIST = process.env.BENCH_DIST ?? 'dist';
 export const BASE_URL = `http://127.0.0.1:${PORT}`;
-
-// The same flags as the root playwright.config.ts: no request leaves the machine.
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 export default defineConfig({
   testDir: '.',
