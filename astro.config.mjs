@@ -27,6 +27,24 @@ function scriptTagBundle() {
   };
 }
 
+/**
+ * transformers.js fills in a CDN default for ONNX Runtime's WASM files when it is imported
+ * (before our worker sets env.backends.onnx.wasm.wasmPaths to the site's own copies). The
+ * default is never fetched, but the build should not name a CDN at all: point it at a
+ * same-origin path instead.
+ * @returns {import('vite').Plugin}
+ */
+function noCdnDefaults() {
+  return {
+    name: 'kv-cache-lab:no-cdn-defaults',
+    enforce: 'pre',
+    transform(code, id) {
+      if (!id.includes('@huggingface/transformers') || !code.includes('cdn.jsdelivr.net')) return null;
+      return { code: code.replaceAll('https://cdn.jsdelivr.net/npm/', '/_cdn-disabled/'), map: null };
+    },
+  };
+}
+
 // Everything the site needs is built and served from its own origin: KaTeX's CSS
 // and fonts are bundled by Vite, Shiki highlights at build time, and the model and
 // ONNX Runtime's WASM are served from public/ and the build output.
@@ -49,11 +67,11 @@ export default defineConfig({
     },
   },
   vite: {
-    plugins: [scriptTagBundle()],
+    plugins: [noCdnDefaults(), scriptTagBundle()],
     // Browser chunks find each other (and their CSS, workers, WASM) relative to their
     // own URL, so widgets loaded by /kv-cache-lab.js on another site fetch from this one.
     experimental: { renderBuiltUrl: (_file, { hostType, ssr }) => (hostType === 'js' && !ssr ? { relative: true } : undefined) },
-    worker: { format: 'es' },
+    worker: { format: 'es', plugins: () => [noCdnDefaults()] },
     build: { assetsInlineLimit: 0 },
     optimizeDeps: { exclude: ['@huggingface/transformers', 'onnxruntime-web'] },
   },

@@ -27,3 +27,24 @@ for (const path of pages) {
     });
   }
 }
+
+test('the build names no CDN or font host', async () => {
+  const { readdirSync, readFileSync, statSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const root = process.env.E2E_DIST ?? 'dist';
+  const hits: string[] = [];
+  const walk = (dir: string) => {
+    for (const name of readdirSync(dir)) {
+      const p = join(dir, name);
+      if (statSync(p).isDirectory()) walk(p);
+      else if (/\.(html|js|mjs|css|json)$/.test(name)) {
+        const text = readFileSync(p, 'utf8');
+        for (const host of ['cdn.jsdelivr.net', 'unpkg.com', 'cdnjs.cloudflare.com', 'fonts.googleapis.com', 'fonts.gstatic.com', 'esm.sh', 'cdn.skypack.dev']) {
+          if (text.includes(host)) hits.push(`${p}: ${host}`);
+        }
+      }
+    }
+  };
+  walk(root);
+  expect(hits).toEqual([]);
+});
