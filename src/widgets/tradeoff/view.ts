@@ -102,7 +102,11 @@ export function chartOptions(points: readonly SweepPoint[], metric: Metric, tens
   if (current) {
     marks.push(
       Plot.dot([current], { x: 'bpe', y, r: 9, stroke: 'currentColor', strokeWidth: 2.5, ariaHidden: 'true' } as Plot.DotOptions),
-      Plot.text([current], { x: 'bpe', y, text: () => `current: ${describeConfig(current)}`, dy: -16, fontWeight: 600, stroke: 'var(--w-bg, white)', strokeWidth: 4, fill: 'currentColor', paintOrder: 'stroke', textAnchor: current.bpe > 8 ? 'end' : 'start', ariaHidden: 'true' } as Plot.TextOptions),
+      // On narrow charts (phones) a label beside the ring would run off the edge: pin it to the
+      // frame's top-right corner, where high-bit, low-error points never are.
+      width < 520
+        ? Plot.text([current], { frameAnchor: 'top-right', text: () => `current: ${describeConfig(current)}`, dy: 4, dx: -4, fontWeight: 600, stroke: 'var(--w-bg, white)', strokeWidth: 4, fill: 'currentColor', paintOrder: 'stroke', textAnchor: 'end', ariaHidden: 'true' } as Plot.TextOptions)
+        : Plot.text([current], { x: 'bpe', y, text: () => `current: ${describeConfig(current)}`, dy: -16, fontWeight: 600, stroke: 'var(--w-bg, white)', strokeWidth: 4, fill: 'currentColor', paintOrder: 'stroke', textAnchor: current.bpe > 8 ? 'end' : 'start', ariaHidden: 'true' } as Plot.TextOptions),
     );
   }
   if (focused) {
