@@ -12,6 +12,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { allocateFakeQuantOutput, fakeQuantizeInto, setWasmEnabled, wasmActive } from '../src/lib/quant/index';
 import type { KVTensor, QuantConfig } from '../src/lib/quant/index';
+import { createRng } from '../src/lib/model/sampling';
 
 const HEADS = 2;
 const TOKENS = 1024;
@@ -21,18 +22,8 @@ const PER = HEADS * TOKENS * HEAD_DIM;
 const TOTAL = PER * TENSORS;
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);
 
-// Seeded PRNG (mulberry32) + Box–Muller: key-like data with a few ×10 outlier channels.
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const rnd = mulberry32(1234);
+// Seeded PRNG (mulberry32, shared with the model code) + Box–Muller: key-like data with a few ×10 outlier channels.
+const rnd = createRng(1234);
 const gauss = (): number => Math.sqrt(-2 * Math.log(1 - rnd())) * Math.cos(2 * Math.PI * rnd());
 const tensors: KVTensor[] = [];
 for (let k = 0; k < TENSORS; k++) {

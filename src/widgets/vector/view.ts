@@ -5,6 +5,7 @@
 import * as Plot from '@observablehq/plot';
 import { fakeQuantize, maxAbsError, relativeError, type FakeQuantResult, type KVTensor, type QuantConfig } from '../../lib/quant/index';
 import type { VectorState } from './state';
+import { createRng } from '../../lib/model/sampling';
 
 export interface VectorPoint {
   channel: number;
@@ -120,14 +121,7 @@ export function vectorChartOptions(v: VectorView, s: VectorState, width: number,
 
 /** A seeded, reproducible stand-in vector (used only while the precomputed tensors are missing): Gaussian with two outlier channels. */
 export function syntheticVector(seed: number, length = 64): Float32Array {
-  let a = seed >>> 0 || 1;
-  const rand = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rand = createRng(seed >>> 0 || 1);
   const out = new Float32Array(length);
   for (let i = 0; i < length; i++) {
     const u = Math.max(rand(), 1e-12);

@@ -189,17 +189,9 @@ export function refHqq(
   return { ...out, itersRun };
 }
 
-/** Seeded PRNG (mulberry32) and a key-like tensor: Gaussian with a few channels ×10. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded PRNG for test data (mulberry32; one implementation, in the model's sampling code). */
+import { createRng as mulberry32 } from '../../../../src/lib/model/sampling';
+export { mulberry32 };
 
 export function keyLikeTensor(seed: number, heads: number, tokens: number, headDim: number, outlierChannels = [1, 5]) {
   const r = mulberry32(seed);

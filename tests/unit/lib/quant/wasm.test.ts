@@ -20,6 +20,7 @@ import type { FakeQuantResult, KVTensor, QuantConfig } from '../../../../src/lib
 import { roundMetaWasm } from '../../../../src/lib/quant/wasm/index';
 import { KERNEL_WASM_BASE64 } from '../../../../src/lib/quant/wasm/kernel.generated';
 import { compileKernel } from '../../../../scripts/build-wasm.mjs';
+import { mulberry32 } from './reference';
 
 const root = join(__dirname, '../../../..');
 
@@ -51,16 +52,6 @@ function expectIdentical(t: KVTensor, cfg: QuantConfig): void {
   }
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('wasm kernel build', () => {
   it('kernel.generated.ts is a fresh compile of kernel.wat (run node scripts/build-wasm.mjs if this fails)', async () => {

@@ -1,16 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { fakeQuantize, type KVTensor } from '../../../../src/lib/quant/index';
 import { computeAttention, kvHeadOf, prefixTokens, queryAt, resolveQuery, summaryText, topChanges, attentionChartOptions, diffChartOptions, barData } from '../../../../src/widgets/attention/view';
+import { createRng } from '../../../../src/lib/model/sampling';
 
 /** Deterministic pseudo-random tensor. */
 function tensor(heads: number, tokens: number, headDim: number, seed: number, outlier = 0): KVTensor {
-  let a = seed >>> 0;
-  const rnd = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296 - 0.5;
-  };
+  const uniform = createRng(seed);
+  const rnd = () => uniform() - 0.5;
   const data = new Float32Array(heads * tokens * headDim);
   for (let i = 0; i < data.length; i++) data[i] = rnd() * 2 + (outlier && i % headDim === 3 ? outlier : 0);
   return { data, heads, tokens, headDim };
