@@ -28,19 +28,21 @@ function scriptTagBundle() {
 }
 
 /**
- * transformers.js fills in a CDN default for ONNX Runtime's WASM files when it is imported
+ * transformers.js fills in a remote default for ONNX Runtime's WASM files when it is imported
  * (before our worker sets env.backends.onnx.wasm.wasmPaths to the site's own copies). The
- * default is never fetched, but the build should not name a CDN at all: point it at a
- * same-origin path instead.
+ * default is never fetched, but the build should name no remote host at all: any absolute
+ * `https://…/npm/onnxruntime-web@` prefix becomes a same-origin path.
  * @returns {import('vite').Plugin}
  */
-function noCdnDefaults() {
+function noRemoteRuntimeDefaults() {
+  const remoteRuntime = /https:\/\/[a-z0-9.-]+\/npm\/(?=onnxruntime-web@)/g;
   return {
-    name: 'kv-cache-lab:no-cdn-defaults',
+    name: 'kv-cache-lab:no-remote-runtime-defaults',
     enforce: 'pre',
     transform(code, id) {
-      if (!id.includes('@huggingface/transformers') || !code.includes('cdn.jsdelivr.net')) return null;
-      return { code: code.replaceAll('https://cdn.jsdelivr.net/npm/', '/_cdn-disabled/'), map: null };
+      if (!id.includes('@huggingface/transformers') || !remoteRuntime.test(code)) return null;
+      remoteRuntime.lastIndex = 0;
+      return { code: code.replace(remoteRuntime, '/_remote-disabled/'), map: null };
     },
   };
 }
@@ -67,11 +69,11 @@ export default defineConfig({
     },
   },
   vite: {
-    plugins: [noCdnDefaults(), scriptTagBundle()],
+    plugins: [noRemoteRuntimeDefaults(), scriptTagBundle()],
     // Browser chunks find each other (and their CSS, workers, WASM) relative to their
     // own URL, so widgets loaded by /kv-cache-lab.js on another site fetch from this one.
     experimental: { renderBuiltUrl: (_file, { hostType, ssr }) => (hostType === 'js' && !ssr ? { relative: true } : undefined) },
-    worker: { format: 'es', plugins: () => [noCdnDefaults()] },
+    worker: { format: 'es', plugins: () => [noRemoteRuntimeDefaults()] },
     build: { assetsInlineLimit: 0 },
     optimizeDeps: { exclude: ['@huggingface/transformers', 'onnxruntime-web'] },
   },
