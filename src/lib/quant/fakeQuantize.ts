@@ -12,15 +12,24 @@ import { groupCount, resolveConfig, validateTensor } from './grouping';
 import { hqqChannel, hqqToken } from './hqq';
 import { minmaxChannel, minmaxToken } from './minmax';
 import { optionError } from './errors';
-import { minmaxWasm } from './wasm/index';
+import { allocateWasmBuffers, minmaxWasm } from './wasm/index';
 import type { FakeQuantBuffers, FakeQuantResult, KVTensor, QuantConfig } from './types';
 
-/** Allocates output buffers of the right sizes for `t` and `cfg` (reuse them with `fakeQuantizeInto`). */
+/**
+ * Allocates output buffers of the right sizes for `t` and `cfg` (reuse them with `fakeQuantizeInto`). With the WASM
+ * path on they live in WebAssembly memory (see wasm/index.ts: the kernel then writes them directly instead of
+ * copying its results out); they are ordinary typed arrays to read, but cannot be transferred (only copied) to
+ * another thread.
+ */
 export function allocateFakeQuantOutput(t: KVTensor, cfg: QuantConfig): FakeQuantBuffers {
   validateTensor(t);
   resolveConfig(t, cfg);
   const n = t.heads * t.tokens * t.headDim;
   const g = groupCount(t, cfg);
+  return allocateWasmBuffers(n, g) ?? allocatePlain(n, g);
+}
+
+function allocatePlain(n: number, g: number): FakeQuantBuffers {
   return {
     dequantized: new Float32Array(n),
     codes: new Uint8Array(n),
@@ -82,7 +91,12 @@ export function fakeQuantizeInto(t: KVTensor, cfg: QuantConfig, out: FakeQuantBu
   return { dequantized: deq, codes, scales, zeros, groups };
 }
 
-/** Quantizes then dequantizes `t` with `cfg` into freshly allocated buffers. */
+/**
+ * Quantizes then dequantizes `t` with `cfg` into freshly allocated plain arrays (one-shot use: a WASM-backed
+ * allocation would cost an instance per call).
+ */
 export function fakeQuantize(t: KVTensor, cfg: QuantConfig): FakeQuantResult {
-  return fakeQuantizeInto(t, cfg, allocateFakeQuantOutput(t, cfg));
+  validateTensor(t);
+  resolveConfig(t, cfg);
+  return fakeQuantizeInto(t, cfg, allocatePlain(t.heads * t.tokens * t.headDim, groupCount(t, cfg)));
 }

@@ -3,11 +3,14 @@
  * fp16 and fp32 metadata). The JS kernels (`../minmax.ts`) stay the reference and the fallback; this path returns
  * bit-identical `dequantized`, `codes`, `scales` and `zeros` (tests/unit/lib/quant/wasm.test.ts checks it).
  *
- * Per call: the tensor is copied into the module's one growable memory; pass 1 (wasm SIMD) computes each group's
+ * Per call: the tensor is copied into a kernel instance's memory; pass 1 (wasm SIMD) computes each group's
  * min/max and whether any element is NaN/±Infinity; `minmax_meta` (wasm, f64x2) computes scale/zero/inverse per
  * group with a transcription of the engine's fp16/fp32 metadata rounding (1/G of the elements; doing it in JS cost
- * as much as both SIMD passes together); pass 2 (wasm SIMD) quantizes and dequantizes in place; codes, x̂, scales and
- * zeros are copied out.
+ * as much as both SIMD passes together); pass 2 (wasm SIMD) quantizes and dequantizes into a separate region.
+ * Output buffers from `allocateWasmBuffers` (what `allocateFakeQuantOutput` returns when WASM is on) ARE those
+ * regions of their own instance's memory, so nothing is copied out; plain buffers get x̂, codes, scales and zeros
+ * copied from the shared instance. (Copies in and out were ~40 % of a call: a copy of the tensor runs at ~6 G
+ * elements/s here, the whole fake quantization at ~1 G.)
  * Why the outputs are identical to the JS path:
  * - min/max: `f32x4.pmin/pmax` are the JS ternaries `x < mn ? x : mn` / `x > mx ? x : mx`, so the values agree;
  *   only which of ±0 is kept can depend on the visiting order, and that only shows when the minimum is 0 (the stored
@@ -27,21 +30,31 @@
 import { KERNEL_WASM_BASE64 } from './kernel.generated';
 
 type Exports = {
-  memory: WebAssembly.Memory;
   minmax_token(src: number, n: number, G: number, minp: number, maxp: number): number;
-  minmax_meta(minp: number, maxp: number, groups: number, qmax: number, is32: number, zp: number, sp: number, i32p: number, i64p: number): void;
+  minmax_meta(
+    minp: number, maxp: number, groups: number, qmax: number, is32: number, zp: number, sp: number, i32p: number, i64p: number,
+    flp: number,
+  ): void;
   round_meta(src: number, dst: number, count: number, is32: number): void;
   minmax_channel(src: number, heads: number, tokens: number, D: number, G: number, minp: number, maxp: number): number;
-  quant_token(src: number, codes: number, n: number, G: number, zp: number, sp: number, i32p: number, i64p: number, qmax: number, thr: number): void;
-  quant_channel(
-    src: number, codes: number, heads: number, tokens: number, D: number, G: number,
+  quant_token(
+    src: number, dst: number, codes: number, n: number, G: number, flp: number,
     zp: number, sp: number, i32p: number, i64p: number, qmax: number, thr: number,
   ): void;
+  quant_channel(
+    src: number, dst: number, codes: number, heads: number, tokens: number, D: number, G: number, flp: number,
+    zp: number, sp: number, i32p: number, i64p: number, accp: number, qmax: number, thr: number,
+  ): void;
 };
+/** One instance of the kernel module and the memory it was given. */
+type Kernel = { exports: Exports; memory: WebAssembly.Memory };
 
-/** Fast-path threshold of kernel.wat: lanes with |v − round(v)| ≥ 0.5 − 2^-10 are recomputed exactly. */
-const THR_FAST = 0.5 - 1 / 1024;
-/** Makes every 4-element block take the exact f64x2 path (fp32 metadata: q·scale is not exact in f32). */
+/**
+ * Fast-path threshold of kernel.wat for codes 0..qmax: a group with some |v − round(v)| ≥ 0.5 − (qmax + 1)·2^-22
+ * is recomputed exactly (the f32 error of v is below (qmax + 0.5)·3.01·2^-24; see kernel.wat).
+ */
+const thrFast = (qmax: number): number => 0.5 - (qmax + 1) * 2 ** -22;
+/** Makes every group take the exact f64x2 path (fp32 metadata: q·scale is not exact in f32). */
 const THR_EXACT = -1;
 
 /** Smallest module using a v128 instruction: `(func (result v128) v128.const i32x4 0 0 0 0)`. */
@@ -51,7 +64,8 @@ const SIMD_PROBE: Uint8Array<ArrayBuffer> = new Uint8Array([
 ]);
 
 let enabled = true;
-let kernel: Exports | null | undefined; // undefined: not tried yet; null: unavailable
+let module: WebAssembly.Module | null | undefined; // undefined: not tried yet; null: unavailable
+let shared: Kernel | null = null; // the instance for plain (non-wasm) buffers; its memory grows on demand
 
 function decodeBase64(s: string): Uint8Array<ArrayBuffer> {
   const A = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
@@ -82,18 +96,36 @@ export function wasmSimdSupported(): boolean {
   }
 }
 
-function load(): Exports | null {
-  if (kernel !== undefined) return kernel;
-  kernel = null;
+function compile(): WebAssembly.Module | null {
+  if (module !== undefined) return module;
+  module = null;
   if (!wasmSimdSupported()) return null;
   try {
     // Synchronous compile is fine for a module this small (a few KB), also on the main thread.
-    const mod = new WebAssembly.Module(decodeBase64(KERNEL_WASM_BASE64));
-    kernel = new WebAssembly.Instance(mod, {}).exports as unknown as Exports;
+    module = new WebAssembly.Module(decodeBase64(KERNEL_WASM_BASE64));
   } catch {
-    kernel = null;
+    module = null;
   }
-  return kernel;
+  return module;
+}
+
+/** A fresh instance of the kernel working in `memory`. */
+function instantiate(mod: WebAssembly.Module, memory: WebAssembly.Memory): Kernel {
+  const exports = new WebAssembly.Instance(mod, { env: { memory } }).exports as unknown as Exports;
+  return { exports, memory };
+}
+
+function load(): Kernel | null {
+  if (shared !== null) return shared;
+  const mod = compile();
+  if (mod === null) return null;
+  try {
+    shared = instantiate(mod, new WebAssembly.Memory({ initial: 1 }));
+  } catch {
+    module = null;
+    return null;
+  }
+  return shared;
 }
 
 /** Turns the WASM path on (default) or off (every call then runs the JS reference path). */
@@ -106,31 +138,62 @@ export function wasmActive(): boolean {
   return enabled && load() !== null;
 }
 
-// Layout of the module memory for the current (n, groups); views are rebuilt when either changes or memory grows.
+// Regions of a kernel memory for n elements and `groups` groups: x (the input), y (x̂), c (codes), per-group
+// min/max, zero, scale, f32 and f64 inverse scale, clamp-free flag, and quant_channel's per-column scratch (one
+// f32 per channel, up to MAX_D). Views are rebuilt when (n, groups) change or memory grows.
 type Layout = {
   n: number;
   groups: number;
   buffer: ArrayBuffer;
-  x: number; c: number; mn: number; mx: number; z: number; s: number; i32: number; i64: number;
-  X: Float32Array; C: Uint8Array; MN: Float32Array; MX: Float32Array;
+  x: number; y: number; c: number; mn: number; mx: number; z: number; s: number; i32: number; i64: number;
+  fl: number; acc: number; end: number;
+  X: Float32Array; Y: Float32Array; C: Uint8Array; MN: Float32Array; MX: Float32Array;
   Z: Float32Array; S: Float32Array; I32: Float32Array; I64: Float64Array;
 };
-let layout: Layout | null = null;
 
 const align16 = (b: number): number => (b + 15) & ~15;
+/** Largest head dimension the channel-axis kernel takes (its per-column scratch); larger ones use the JS path. */
+const MAX_D = 4096;
 
-function prepare(k: Exports, n: number, groups: number): Layout | null {
+/** Byte offsets of the regions (groups rounded up to even: minmax_meta works on pairs). */
+function offsets(n: number, groups: number) {
+  const g = groups + 4;
+  const x = 0;
+  const y = align16(x + 4 * n);
+  const c = align16(y + 4 * n);
+  const mn = align16(c + n);
+  const mx = align16(mn + 4 * g);
+  const z = align16(mx + 4 * g);
+  const s = align16(z + 4 * g);
+  const i32 = align16(s + 4 * g);
+  const i64 = align16(i32 + 4 * g);
+  const fl = align16(i64 + 8 * g);
+  const acc = align16(fl + 4 * g);
+  return { x, y, c, mn, mx, z, s, i32, i64, fl, acc, end: acc + 4 * MAX_D };
+}
+
+function views(n: number, groups: number, buffer: ArrayBuffer): Layout {
+  const o = offsets(n, groups);
+  return {
+    n, groups, buffer, ...o,
+    X: new Float32Array(buffer, o.x, n),
+    Y: new Float32Array(buffer, o.y, n),
+    C: new Uint8Array(buffer, o.c, n),
+    MN: new Float32Array(buffer, o.mn, groups),
+    MX: new Float32Array(buffer, o.mx, groups),
+    Z: new Float32Array(buffer, o.z, groups),
+    S: new Float32Array(buffer, o.s, groups),
+    I32: new Float32Array(buffer, o.i32, groups),
+    I64: new Float64Array(buffer, o.i64, groups),
+  };
+}
+
+let layout: Layout | null = null; // of the shared instance
+
+function prepareShared(k: Kernel, n: number, groups: number): Layout | null {
   const mem = k.memory;
   if (layout !== null && layout.n === n && layout.groups === groups && layout.buffer === mem.buffer) return layout;
-  const x = 0;
-  const c = align16(x + 4 * n);
-  const mn = align16(c + n);
-  const mx = align16(mn + 4 * groups);
-  const z = align16(mx + 4 * groups);
-  const s = align16(z + 4 * groups);
-  const i32 = align16(s + 4 * groups);
-  const i64 = align16(i32 + 4 * groups);
-  const end = i64 + 8 * groups + 16; // + room for minmax_meta's extra pair entry
+  const { end } = offsets(n, groups);
   if (end > 2 ** 31) return null;
   const have = mem.buffer.byteLength;
   if (end > have) {
@@ -140,19 +203,46 @@ function prepare(k: Exports, n: number, groups: number): Layout | null {
       return null;
     }
   }
-  const buffer = mem.buffer;
-  layout = {
-    n, groups, buffer, x, c, mn, mx, z, s, i32, i64,
-    X: new Float32Array(buffer, x, n),
-    C: new Uint8Array(buffer, c, n),
-    MN: new Float32Array(buffer, mn, groups),
-    MX: new Float32Array(buffer, mx, groups),
-    Z: new Float32Array(buffer, z, groups),
-    S: new Float32Array(buffer, s, groups),
-    I32: new Float32Array(buffer, i32, groups),
-    I64: new Float64Array(buffer, i64, groups),
-  };
+  layout = views(n, groups, mem.buffer);
   return layout;
+}
+
+/**
+ * Buffers that live in a kernel instance's own memory (allocated at its final size, never grown, so the views
+ * never detach): `fakeQuantizeInto` then writes x̂, codes, scales and zeros in place instead of copying them out.
+ * Keyed by the `dequantized` array; the other three must be the same views.
+ */
+type Owned = { k: Kernel; L: Layout };
+const owned = new WeakMap<Float32Array, Owned>();
+
+/**
+ * Output buffers for `n` elements and `groups` groups backed by a dedicated WebAssembly memory (ordinary typed
+ * arrays to every reader; they cannot be transferred to another thread, only copied). Null when WASM is
+ * unavailable or disabled, or the size does not fit; the caller then allocates plain arrays.
+ */
+export function allocateWasmBuffers(n: number, groups: number): {
+  dequantized: Float32Array; codes: Uint8Array; scales: Float32Array; zeros: Float32Array;
+} | null {
+  if (!enabled) return null;
+  const mod = compile();
+  if (mod === null) return null;
+  const { end } = offsets(n, groups);
+  if (end > 2 ** 31) return null;
+  let k: Kernel;
+  try {
+    const pages = Math.max(1, Math.ceil(end / 65536));
+    k = instantiate(mod, new WebAssembly.Memory({ initial: pages, maximum: pages }));
+  } catch {
+    return null;
+  }
+  const L = views(n, groups, k.memory.buffer);
+  owned.set(L.Y, { k, L });
+  return { dequantized: L.Y, codes: L.C, scales: L.S, zeros: L.Z };
+}
+
+/** True when `deq` came from `allocateWasmBuffers` (test hook). */
+export function isWasmBacked(deq: Float32Array): boolean {
+  return owned.has(deq);
 }
 
 /**
@@ -174,33 +264,51 @@ export function minmaxWasm(
   scales: Float32Array,
   zeros: Float32Array,
 ): boolean {
-  if (!enabled) return false;
-  const k = load();
-  if (k === null) return false;
+  if (!enabled || (axis === 'channel' && D > MAX_D)) return false;
   const n = heads * tokens * D;
   const tgs = Math.ceil(tokens / G);
   const groups = axis === 'token' ? n / G : heads * tgs * D;
-  const L = prepare(k, n, groups);
-  if (L === null) return false;
+  // Buffers from allocateWasmBuffers: compute where they live (no copy out). Otherwise the shared instance.
+  const own = owned.get(deq);
+  const direct =
+    own !== undefined && own.L.C === codes && own.L.S === scales && own.L.Z === zeros && n <= own.L.n && groups <= own.L.groups
+      ? own
+      : null;
+  let k: Kernel;
+  let L: Layout;
+  if (direct !== null) {
+    k = direct.k;
+    L = direct.L;
+  } else {
+    const sk = load();
+    if (sk === null) return false;
+    const sl = prepareShared(sk, n, groups);
+    if (sl === null) return false;
+    k = sk;
+    L = sl;
+  }
+  const e = k.exports;
   const { X, MN } = L;
   X.set(data.length === n ? data : data.subarray(0, n));
   const flags =
     axis === 'token'
-      ? k.minmax_token(L.x, n, G, L.mn, L.mx)
-      : k.minmax_channel(L.x, heads, tokens, D, G, L.mn, L.mx);
+      ? e.minmax_token(L.x, n, G, L.mn, L.mx)
+      : e.minmax_channel(L.x, heads, tokens, D, G, L.mn, L.mx);
   if ((flags & 1) !== 0) return false;
   if ((flags & 2) !== 0) {
     for (let g = 0; g < groups; g++) if (MN[g] === 0) MN[g] = firstZero(X, axis, g, G, D, tokens, tgs);
   }
   const qmax = (1 << bits) - 1;
-  k.minmax_meta(L.mn, L.mx, groups, qmax, metaDtype === 'fp32' ? 1 : 0, L.z, L.s, L.i32, L.i64);
-  const thr = metaDtype === 'fp16' ? THR_FAST : THR_EXACT;
-  if (axis === 'token') k.quant_token(L.x, L.c, n, G, L.z, L.s, L.i32, L.i64, qmax, thr);
-  else k.quant_channel(L.x, L.c, heads, tokens, D, G, L.z, L.s, L.i32, L.i64, qmax, thr);
-  deq.set(X);
-  codes.set(L.C);
-  scales.set(L.S);
-  zeros.set(L.Z);
+  e.minmax_meta(L.mn, L.mx, groups, qmax, metaDtype === 'fp32' ? 1 : 0, L.z, L.s, L.i32, L.i64, L.fl);
+  const thr = metaDtype === 'fp16' ? thrFast(qmax) : THR_EXACT;
+  if (axis === 'token') e.quant_token(L.x, L.y, L.c, n, G, L.fl, L.z, L.s, L.i32, L.i64, qmax, thr);
+  else e.quant_channel(L.x, L.y, L.c, heads, tokens, D, G, L.fl, L.z, L.s, L.i32, L.i64, L.acc, qmax, thr);
+  if (direct === null) {
+    deq.set(n === L.n ? L.Y : L.Y.subarray(0, n));
+    codes.set(n === L.n ? L.C : L.C.subarray(0, n));
+    scales.set(groups === L.groups ? L.S : L.S.subarray(0, groups));
+    zeros.set(groups === L.groups ? L.Z : L.Z.subarray(0, groups));
+  }
   return true;
 }
 
@@ -239,6 +347,6 @@ export function roundMetaWasm(values: Float64Array, metaDtype: 'fp16' | 'fp32'):
   const src = new Float64Array(k.memory.buffer, 0, values.length);
   src.set(values);
   const dstOff = 8 * values.length + 8;
-  k.round_meta(0, dstOff, values.length, metaDtype === 'fp32' ? 1 : 0);
+  k.exports.round_meta(0, dstOff, values.length, metaDtype === 'fp32' ? 1 : 0);
   return new Float64Array(k.memory.buffer, dstOff, values.length).slice();
 }

@@ -2,26 +2,29 @@
 ;; kernel.generated.ts). The JS kernels in ../minmax.ts are the reference: every export here reproduces their
 ;; outputs bit for bit; see ../wasm/index.ts for the argument why and tests/unit/lib/quant/wasm.test.ts for the checks.
 ;;
-;; Split of the work (per call, everything lives in this module's one memory; JS copies the tensor in and the
-;; results out):
+;; Split of the work (per call, in the module's memory: the tensor x is copied in unless it already lives there;
+;; x̂, codes, scales and zeros are written where the caller's buffers live — for buffers from
+;; allocateFakeQuantOutput that is this same memory, so nothing is copied out):
 ;;   pass 1  minmax_token / minmax_channel   per-group min and max (f32, exact) + a non-finite flag
-;;   (JS)    scale/zero per group with the engine's fp16/fp32 metadata rounding (1/G of the elements)
-;;   pass 2  quant_token / quant_channel     fused quantize + dequantize: codes (u8) and x̂ (f32, written over x)
+;;   meta    minmax_meta                     scale/zero per group with the engine's fp16/fp32 metadata rounding
+;;   pass 2  quant_token / quant_channel     fused quantize + dequantize: codes (u8) and x̂ (f32, in its own region)
 ;;
 ;; Pass 2 exactness. The JS path computes in float64:
 ;;   v = (x − zero)·inv;  v = clamp(v, 0, qmax);  q = roundHalfEven(v);  y = q·scale + zero;  x̂ = f32(clamp(y, ±F32_MAX))
-;; Fast path (4 lanes of f32): v32 = (x − zero)·f32(inv) differs from the float64 v by < |v|·3.1·2^-24 ≤ 5e-5 for
-;; |v| ≤ 256, and q only changes at half-integers, so whenever every lane of v32 is farther than THR_EPS = 2^-10 from
-;; a half-integer, f32 rounding gives the float64 q. Otherwise (or always, when the caller passes thr < 0) the 4
-;; elements are redone by $exact4, a literal f64x2 transcription of the JS arithmetic. For y the fast path needs
-;; q·scale exact in f32 (true for fp16 scales: 8 + 11 significant bits) — then f32(q·scale + zero) computed in f32
-;; equals f32(f64(q·scale + zero)) (double rounding 64→32 is innocuous for one addition: 53 ≥ 2·24 + 2) — and no
-;; overflow (fp16 meta: |y| < 2^24). For fp32 metadata the caller passes thr = −1 (always exact).
+;; Fast path (4 lanes of f32): v32 = (x − zero)·f32(inv) carries three f32 roundings (f32(inv), the subtraction,
+;; the product), so |v32 − v| ≤ |v|·3.01·2^-24, and only |v| ≤ qmax + 0.5 matters (q changes only at half-integers
+;; inside [0, qmax]; the clamp points are integers). The caller passes thr = 0.5 − (qmax + 1)·2^-22: when every
+;; lane of a group has |v32 − round(v32)| < thr, no float64 v can sit on the other side of a half-integer, so f32
+;; rounding gives the float64 q. Otherwise (or always, when thr < 0) the group is redone from the intact x by
+;; $exact4/$exact1, a literal f64x2 transcription of the JS arithmetic. For y the fast path needs q·scale exact in
+;; f32 (true for fp16 scales: 8 + 11 significant bits) — then f32(q·scale + zero) computed in f32 equals
+;; f32(f64(q·scale + zero)) (double rounding 64→32 is innocuous for one addition: 53 ≥ 2·24 + 2) — and no overflow
+;; (fp16 meta: |y| < 2^24). For fp32 metadata the caller passes thr = −1 (always exact).
 ;;
 ;; Comparisons use pmin/pmax (b < a ? b : a / a < b ? b : a), which are exactly the JS ternaries and compile to
 ;; single minps/maxps instructions.
 (module
-  (memory (export "memory") 1)
+  (import "env" "memory" (memory 1))
 
   ;; High two f32 lanes moved to the low half (for promote_low).
   ;; (inlined as i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7)
@@ -255,15 +258,16 @@
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $l))))
 
-  ;; Per-group parameters, the JS expressions of minmax.ts in float64, two groups per iteration:
+  ;; Per-group parameters, the JS expressions of minmax.ts in float64, two groups per iteration (plus pass 2's
+  ;; clamp-free flag per group at $flp):
   ;;   scale = R((mx − mn) / qmax)  (a zero range as +0),  zero = R(mn),  inv = scale > 0 ? 1/scale : 0
   ;; with R the metadata rounding ($is32: fp32, else fp16). Reads min/max (f32) at $minp/$maxp; writes scale and
   ;; zero (f32, exact) at $sp/$zp, f32(inv) at $i32p and inv at $i64p. Processes ceil(groups/2) pairs: the arrays
   ;; have room for one extra entry.
   (func (export "minmax_meta") (param $minp i32) (param $maxp i32) (param $groups i32) (param $qmax f64)
-    (param $is32 i32) (param $zp i32) (param $sp i32) (param $i32p i32) (param $i64p i32)
+    (param $is32 i32) (param $zp i32) (param $sp i32) (param $i32p i32) (param $i64p i32) (param $flp i32)
     (local $o i32) (local $end i32) (local $mn v128) (local $mx v128) (local $r v128) (local $sc v128) (local $zr v128)
-    (local $inv v128)
+    (local $inv v128) (local $lo v128) (local $hi v128)
     (local.set $end (i32.shl (local.get $groups) (i32.const 2)))
     (block $b
       (loop $l
@@ -285,16 +289,24 @@
         (v128.store64_lane 0 (i32.add (local.get $zp) (local.get $o)) (f32x4.demote_f64x2_zero (local.get $zr)))
         (v128.store64_lane 0 (i32.add (local.get $i32p) (local.get $o)) (f32x4.demote_f64x2_zero (local.get $inv)))
         (v128.store (i32.add (local.get $i64p) (i32.shl (local.get $o) (i32.const 1))) (local.get $inv))
+        ;; clamp-free flag (i32 −1/0) for pass 2: v(min) = (min − zero)·inv ≥ −0.2 and v(max) ≤ qmax + 0.4, in
+        ;; float64 as JS computes v; then no element of the group needs the clamp (see quant_token)
+        (local.set $lo (f64x2.ge (f64x2.mul (f64x2.sub (local.get $mn) (local.get $zr)) (local.get $inv))
+          (f64x2.splat (f64.const -0.2))))
+        (local.set $hi (f64x2.le (f64x2.mul (f64x2.sub (local.get $mx) (local.get $zr)) (local.get $inv))
+          (f64x2.splat (f64.add (local.get $qmax) (f64.const 0.4)))))
+        (v128.store64_lane 0 (i32.add (local.get $flp) (local.get $o))
+          (i8x16.shuffle 0 1 2 3 8 9 10 11 0 1 2 3 8 9 10 11 (v128.and (local.get $lo) (local.get $hi)) (local.get $lo)))
         (local.set $o (i32.add (local.get $o) (i32.const 8)))
         (br $l))))
 
   ;; ---------------------------------------------------------------------------------------------------------
-  ;; Exact float64 quantize + dequantize of the 4 elements at $p (x̂ written over x, codes at $c): the JS formula
+  ;; Exact float64 quantize + dequantize of the 4 elements at $p (x̂ written at $o, which may be $p; codes at $c): the JS formula
   ;; operation for operation. $z, $s: the 4 lanes' zero and scale (f32 values, exact in f64); $ilo, $ihi: their
   ;; float64 inverse scales (lanes 0–1, 2–3). Clamps: pmax(0, v) = (0 < v ? v : 0) and pmin(qmax, v) = (v < qmax ?
   ;; v : qmax) agree with JS `v < 0 ? 0 : v > qmax ? qmax : v` except that −0 becomes +0, which the JS rounding
   ;; (v + 2^52·1.5 − 2^52·1.5) also does; on [+0, qmax] f64x2.nearest is that same round-half-even.
-  (func $exact4 (param $p i32) (param $c i32) (param $z v128) (param $s v128) (param $ilo v128) (param $ihi v128)
+  (func $exact4 (param $p i32) (param $o i32) (param $c i32) (param $z v128) (param $s v128) (param $ilo v128) (param $ihi v128)
     (param $qmax f64)
     (local $x v128) (local $qm v128) (local $vl v128) (local $vh v128) (local $zl v128) (local $zh v128)
     (local $yl v128) (local $yh v128)
@@ -316,7 +328,7 @@
     (local.set $yh (f64x2.pmax (f64x2.splat (f64.const -0x1.fffffep+127)) (f64x2.pmin (f64x2.splat (f64.const 0x1.fffffep+127))
       (f64x2.add (f64x2.mul (local.get $vh) (f64x2.promote_low_f32x4
         (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $s) (local.get $s)))) (local.get $zh)))))
-    (v128.store (local.get $p) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+    (v128.store (local.get $o) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
       (f32x4.demote_f64x2_zero (local.get $yl)) (f32x4.demote_f64x2_zero (local.get $yh))))
     (local.set $x (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
       (i32x4.trunc_sat_f64x2_u_zero (local.get $vl)) (i32x4.trunc_sat_f64x2_u_zero (local.get $vh))))
@@ -324,7 +336,7 @@
     (v128.store32_lane 0 (local.get $c) (i8x16.narrow_i16x8_u (local.get $x) (local.get $x))))
 
   ;; Exact float64 quantize + dequantize of one element (tails): the same arithmetic as $exact4, scalar.
-  (func $exact1 (param $p i32) (param $c i32) (param $z f64) (param $s f64) (param $inv f64) (param $qmax f64)
+  (func $exact1 (param $p i32) (param $o i32) (param $c i32) (param $z f64) (param $s f64) (param $inv f64) (param $qmax f64)
     (local $v f64)
     (local.set $v (f64.mul (f64.sub (f64.promote_f32 (f32.load (local.get $p))) (local.get $z)) (local.get $inv)))
     (local.set $v (select (local.get $v) (f64.const 0) (f64.gt (local.get $v) (f64.const 0))))
@@ -334,192 +346,305 @@
     (local.set $v (f64.add (f64.mul (local.get $v) (local.get $s)) (local.get $z)))
     (local.set $v (select (local.get $v) (f64.const 0x1.fffffep+127) (f64.lt (local.get $v) (f64.const 0x1.fffffep+127))))
     (local.set $v (select (local.get $v) (f64.const -0x1.fffffep+127) (f64.gt (local.get $v) (f64.const -0x1.fffffep+127))))
-    (f32.store (local.get $p) (f32.demote_f64 (local.get $v))))
+    (f32.store (local.get $o) (f32.demote_f64 (local.get $v))))
 
   ;; ---------------------------------------------------------------------------------------------------------
-  ;; Pass 2, token axis. Per group g (G contiguous elements from $src / codes from $codes): zero, scale and f32(inv)
-  ;; as f32 at $zp, $sp, $i32p; inv as f64 at $i64p. $thr: 0.5 − 2^-10 for the f32 fast path, −1 to force exact.
-  (func (export "quant_token") (param $src i32) (param $codes i32) (param $n i32) (param $G i32) (param $zp i32)
-    (param $sp i32) (param $i32p i32) (param $i64p i32) (param $qmax f32) (param $thr f32)
-    (local $base i32) (local $p i32) (local $c i32) (local $vend i32) (local $end i32) (local $g4 i32)
-    (local $z v128) (local $s v128) (local $iv v128) (local $i64 v128) (local $qm v128) (local $th v128)
-    (local $k v128) (local $tie v128) (local $mg v128) (local $am v128) (local $z4 v128) (local $force v128)
-    (local $v0 v128) (local $v1 v128) (local $v2 v128) (local $v3 v128) (local $t0 v128) (local $t1 v128) (local $t2 v128)
-    (local $t3 v128) (local $q0 v128) (local $q1 v128) (local $q2 v128) (local $q3 v128)
-    (local $zf f32) (local $sf f32) (local $inv f64)
+  ;; Pass 2, token axis. Per group g (G contiguous elements): reads x at $src, writes x̂ at $dst (a separate
+  ;; region: a group whose fast result is in doubt is redone from the intact x) and codes at $codes. Zero, scale,
+  ;; f32(inv) as f32 at $zp, $sp, $i32p; inv as f64 at $i64p; minmax_meta's clamp-free flags (i32) at $flp.
+  ;; $thr: the fast path's tie threshold (caller: 0.5 − (qmax + 1)·2^-22), or −1 to make every group exact.
+  ;; Per group, the fast loop tracks the largest |v − q| (as max and min of v − q over the lanes) and the group is
+  ;; redone with $exact4/$exact1 when it reaches $thr: no branch in the inner loop.
+  ;; "Safe" groups (flag from minmax_meta) skip the clamp: v = (x − zero)·inv is monotone in x, so v(min) ≥ −0.2
+  ;; and v(max) ≤ qmax + 0.4 (float64, as JS computes v) bound every v of the group; there round(v) = round(clamp(v, 0, qmax)) (for v in
+  ;; (−0.5, 0) both give +0), and the magic-number rounding is exact (v + 2^23 with v ≥ −0.25 rounds to an integer:
+  ;; below 2^23 the f32 spacing is 1/2, so v ≥ −0.25 is needed, hence −0.2).
+  (func (export "quant_token") (param $src i32) (param $dst i32) (param $codes i32) (param $n i32) (param $G i32)
+    (param $flp i32) (param $zp i32) (param $sp i32) (param $i32p i32) (param $i64p i32)
+    (param $qmax f32) (param $thr f32)
+    (local $base i32) (local $p i32) (local $o i32) (local $c i32) (local $vend i32) (local $end i32) (local $g4 i32)
+    (local $p0 i32) (local $o0 i32) (local $c0 i32) (local $safe i32) (local $exact i32)
+    (local $z v128) (local $s v128) (local $iv v128) (local $i64 v128) (local $qm v128) (local $th v128) (local $nth v128)
+    (local $mg v128) (local $z4 v128) (local $dmax v128) (local $dmin v128)
+    (local $v0 v128) (local $v1 v128) (local $t0 v128) (local $t1 v128) (local $q0 v128) (local $q1 v128)
+    (local $zf f32) (local $sf f32) (local $inv f64) (local $zd f64) (local $qm64 f64)
     (local.set $mg (f32x4.splat (f32.const 0x1p23)))
     (local.set $qm (f32x4.splat (local.get $qmax)))
     (local.set $th (f32x4.splat (local.get $thr)))
-    (local.set $am (i32x4.splat (i32.const 0x7fffffff)))
-    (local.set $force (i32x4.splat (i32.sub (i32.const 0) (f32.lt (local.get $thr) (f32.const 0)))))
+    (local.set $nth (f32x4.neg (local.get $th)))
+    (local.set $qm64 (f64.promote_f32 (local.get $qmax)))
+    (local.set $exact (f32.lt (local.get $thr) (f32.const 0)))
     (block $done
       (loop $groups
         (br_if $done (i32.ge_u (local.get $base) (local.get $n)))
-        (local.set $p (i32.add (local.get $src) (i32.shl (local.get $base) (i32.const 2))))
-        (local.set $c (i32.add (local.get $codes) (local.get $base)))
-        (local.set $end (i32.add (local.get $p) (i32.shl (local.get $G) (i32.const 2))))
-        (local.set $vend (i32.add (local.get $p) (i32.shl (i32.and (local.get $G) (i32.const -4)) (i32.const 2))))
+        (local.set $p0 (i32.add (local.get $src) (i32.shl (local.get $base) (i32.const 2))))
+        (local.set $o0 (i32.add (local.get $dst) (i32.shl (local.get $base) (i32.const 2))))
+        (local.set $c0 (i32.add (local.get $codes) (local.get $base)))
+        (local.set $end (i32.add (local.get $p0) (i32.shl (local.get $G) (i32.const 2))))
+        (local.set $vend (i32.add (local.get $p0) (i32.shl (i32.and (local.get $G) (i32.const -4)) (i32.const 2))))
         (local.set $zf (f32.load (i32.add (local.get $zp) (local.get $g4))))
         (local.set $sf (f32.load (i32.add (local.get $sp) (local.get $g4))))
         (local.set $inv (f64.load (i32.add (local.get $i64p) (i32.shl (local.get $g4) (i32.const 1)))))
+        (local.set $zd (f64.promote_f32 (local.get $zf)))
         (local.set $z (f32x4.splat (local.get $zf)))
         (local.set $s (f32x4.splat (local.get $sf)))
         (local.set $iv (v128.load32_splat (i32.add (local.get $i32p) (local.get $g4))))
         (local.set $i64 (f64x2.splat (local.get $inv)))
-        ;; 16 elements per iteration. Rounding: t = v + 2^23 rounds v ∈ [+0, 255] to an integer, ties to even
-        ;; (= f32x4.nearest, never −0), q = t − 2^23 exactly, and the low bits of t are the code.
-        (block $wb
-          (loop $wl
-            (br_if $wb (i32.gt_u (i32.add (local.get $p) (i32.const 64)) (local.get $vend)))
-            (local.set $tie (local.get $force))
-            (local.set $v0 (f32x4.pmin (local.get $qm) (f32x4.pmax (local.get $z4)
-              (f32x4.mul (f32x4.sub (v128.load (local.get $p)) (local.get $z)) (local.get $iv)))))
-            (local.set $t0 (f32x4.add (local.get $v0) (local.get $mg)))
-            (local.set $q0 (f32x4.sub (local.get $t0) (local.get $mg)))
-            (local.set $tie (v128.or (local.get $tie)
-              (f32x4.ge (v128.and (local.get $am) (f32x4.sub (local.get $v0) (local.get $q0))) (local.get $th))))
-            (local.set $v1 (f32x4.pmin (local.get $qm) (f32x4.pmax (local.get $z4)
-              (f32x4.mul (f32x4.sub (v128.load offset=16 (local.get $p)) (local.get $z)) (local.get $iv)))))
-            (local.set $t1 (f32x4.add (local.get $v1) (local.get $mg)))
-            (local.set $q1 (f32x4.sub (local.get $t1) (local.get $mg)))
-            (local.set $tie (v128.or (local.get $tie)
-              (f32x4.ge (v128.and (local.get $am) (f32x4.sub (local.get $v1) (local.get $q1))) (local.get $th))))
-            (local.set $v2 (f32x4.pmin (local.get $qm) (f32x4.pmax (local.get $z4)
-              (f32x4.mul (f32x4.sub (v128.load offset=32 (local.get $p)) (local.get $z)) (local.get $iv)))))
-            (local.set $t2 (f32x4.add (local.get $v2) (local.get $mg)))
-            (local.set $q2 (f32x4.sub (local.get $t2) (local.get $mg)))
-            (local.set $tie (v128.or (local.get $tie)
-              (f32x4.ge (v128.and (local.get $am) (f32x4.sub (local.get $v2) (local.get $q2))) (local.get $th))))
-            (local.set $v3 (f32x4.pmin (local.get $qm) (f32x4.pmax (local.get $z4)
-              (f32x4.mul (f32x4.sub (v128.load offset=48 (local.get $p)) (local.get $z)) (local.get $iv)))))
-            (local.set $t3 (f32x4.add (local.get $v3) (local.get $mg)))
-            (local.set $q3 (f32x4.sub (local.get $t3) (local.get $mg)))
-            (local.set $tie (v128.or (local.get $tie)
-              (f32x4.ge (v128.and (local.get $am) (f32x4.sub (local.get $v3) (local.get $q3))) (local.get $th))))
-            (if (i32.eqz (v128.any_true (local.get $tie)))
+        (local.set $dmax (local.get $z4))
+        (local.set $dmin (local.get $z4))
+        (local.set $p (local.get $p0))
+        (local.set $o (local.get $o0))
+        (local.set $c (local.get $c0))
+        (local.set $safe (i32.load (i32.add (local.get $flp) (local.get $g4))))
+        (if (i32.eqz (local.get $exact))
+          (then
+            (if (local.get $safe)
               (then
-                (v128.store (local.get $p) (f32x4.add (f32x4.mul (local.get $q0) (local.get $s)) (local.get $z)))
-                (v128.store offset=16 (local.get $p) (f32x4.add (f32x4.mul (local.get $q1) (local.get $s)) (local.get $z)))
-                (v128.store offset=32 (local.get $p) (f32x4.add (f32x4.mul (local.get $q2) (local.get $s)) (local.get $z)))
-                (v128.store offset=48 (local.get $p) (f32x4.add (f32x4.mul (local.get $q3) (local.get $s)) (local.get $z)))
-                (v128.store (local.get $c) (i8x16.narrow_i16x8_u
-                  (i16x8.narrow_i32x4_u (i32x4.sub (local.get $t0) (local.get $mg)) (i32x4.sub (local.get $t1) (local.get $mg)))
-                  (i16x8.narrow_i32x4_u (i32x4.sub (local.get $t2) (local.get $mg)) (i32x4.sub (local.get $t3) (local.get $mg))))))
+                ;; 8 elements per iteration, no clamp
+                (block $wb
+                  (loop $wl
+                    (br_if $wb (i32.gt_u (i32.add (local.get $p) (i32.const 32)) (local.get $vend)))
+                    (local.set $v0 (f32x4.mul (f32x4.sub (v128.load (local.get $p)) (local.get $z)) (local.get $iv)))
+                    (local.set $v1 (f32x4.mul (f32x4.sub (v128.load offset=16 (local.get $p)) (local.get $z)) (local.get $iv)))
+                    (local.set $t0 (f32x4.add (local.get $v0) (local.get $mg)))
+                    (local.set $t1 (f32x4.add (local.get $v1) (local.get $mg)))
+                    (local.set $q0 (f32x4.sub (local.get $t0) (local.get $mg)))
+                    (local.set $q1 (f32x4.sub (local.get $t1) (local.get $mg)))
+                    (local.set $v0 (f32x4.sub (local.get $v0) (local.get $q0)))
+                    (local.set $v1 (f32x4.sub (local.get $v1) (local.get $q1)))
+                    (local.set $dmax (f32x4.pmax (local.get $dmax) (f32x4.pmax (local.get $v0) (local.get $v1))))
+                    (local.set $dmin (f32x4.pmin (local.get $dmin) (f32x4.pmin (local.get $v0) (local.get $v1))))
+                    (v128.store (local.get $o) (f32x4.add (f32x4.mul (local.get $q0) (local.get $s)) (local.get $z)))
+                    (v128.store offset=16 (local.get $o) (f32x4.add (f32x4.mul (local.get $q1) (local.get $s)) (local.get $z)))
+                    (local.set $t0 (i16x8.narrow_i32x4_u (i32x4.sub (local.get $t0) (local.get $mg)) (i32x4.sub (local.get $t1) (local.get $mg))))
+                    (v128.store64_lane 0 (local.get $c) (i8x16.narrow_i16x8_u (local.get $t0) (local.get $t0)))
+                    (local.set $p (i32.add (local.get $p) (i32.const 32)))
+                    (local.set $o (i32.add (local.get $o) (i32.const 32)))
+                    (local.set $c (i32.add (local.get $c) (i32.const 8)))
+                    (br $wl))))
               (else
-                (call $exact4 (local.get $p) (local.get $c) (local.get $z) (local.get $s) (local.get $i64) (local.get $i64)
-                  (f64.promote_f32 (local.get $qmax)))
-                (call $exact4 (i32.add (local.get $p) (i32.const 16)) (i32.add (local.get $c) (i32.const 4))
-                  (local.get $z) (local.get $s) (local.get $i64) (local.get $i64) (f64.promote_f32 (local.get $qmax)))
-                (call $exact4 (i32.add (local.get $p) (i32.const 32)) (i32.add (local.get $c) (i32.const 8))
-                  (local.get $z) (local.get $s) (local.get $i64) (local.get $i64) (f64.promote_f32 (local.get $qmax)))
-                (call $exact4 (i32.add (local.get $p) (i32.const 48)) (i32.add (local.get $c) (i32.const 12))
-                  (local.get $z) (local.get $s) (local.get $i64) (local.get $i64) (f64.promote_f32 (local.get $qmax)))))
-            (local.set $p (i32.add (local.get $p) (i32.const 64)))
-            (local.set $c (i32.add (local.get $c) (i32.const 16)))
-            (br $wl)))
-        ;; then 4 at a time
-        (block $vb
-          (loop $vl
-            (br_if $vb (i32.ge_u (local.get $p) (local.get $vend)))
-            (local.set $tie (local.get $force))
-            (local.set $v0 (f32x4.pmin (local.get $qm) (f32x4.pmax (local.get $z4)
-              (f32x4.mul (f32x4.sub (v128.load (local.get $p)) (local.get $z)) (local.get $iv)))))
-            (local.set $t0 (f32x4.add (local.get $v0) (local.get $mg)))
-            (local.set $q0 (f32x4.sub (local.get $t0) (local.get $mg)))
-            (local.set $tie (v128.or (local.get $tie)
-              (f32x4.ge (v128.and (local.get $am) (f32x4.sub (local.get $v0) (local.get $q0))) (local.get $th))))
-            (if (i32.eqz (v128.any_true (local.get $tie)))
+                ;; 8 elements per iteration, v clamped to [0, qmax]
+                (block $cb
+                  (loop $cl
+                    (br_if $cb (i32.gt_u (i32.add (local.get $p) (i32.const 32)) (local.get $vend)))
+                    (local.set $v0 (f32x4.pmin (local.get $qm) (f32x4.pmax (local.get $z4)
+                      (f32x4.mul (f32x4.sub (v128.load (local.get $p)) (local.get $z)) (local.get $iv)))))
+                    (local.set $v1 (f32x4.pmin (local.get $qm) (f32x4.pmax (local.get $z4)
+                      (f32x4.mul (f32x4.sub (v128.load offset=16 (local.get $p)) (local.get $z)) (local.get $iv)))))
+                    (local.set $t0 (f32x4.add (local.get $v0) (local.get $mg)))
+                    (local.set $t1 (f32x4.add (local.get $v1) (local.get $mg)))
+                    (local.set $q0 (f32x4.sub (local.get $t0) (local.get $mg)))
+                    (local.set $q1 (f32x4.sub (local.get $t1) (local.get $mg)))
+                    (local.set $v0 (f32x4.sub (local.get $v0) (local.get $q0)))
+                    (local.set $v1 (f32x4.sub (local.get $v1) (local.get $q1)))
+                    (local.set $dmax (f32x4.pmax (local.get $dmax) (f32x4.pmax (local.get $v0) (local.get $v1))))
+                    (local.set $dmin (f32x4.pmin (local.get $dmin) (f32x4.pmin (local.get $v0) (local.get $v1))))
+                    (v128.store (local.get $o) (f32x4.add (f32x4.mul (local.get $q0) (local.get $s)) (local.get $z)))
+                    (v128.store offset=16 (local.get $o) (f32x4.add (f32x4.mul (local.get $q1) (local.get $s)) (local.get $z)))
+                    (local.set $t0 (i16x8.narrow_i32x4_u (i32x4.sub (local.get $t0) (local.get $mg)) (i32x4.sub (local.get $t1) (local.get $mg))))
+                    (v128.store64_lane 0 (local.get $c) (i8x16.narrow_i16x8_u (local.get $t0) (local.get $t0)))
+                    (local.set $p (i32.add (local.get $p) (i32.const 32)))
+                    (local.set $o (i32.add (local.get $o) (i32.const 32)))
+                    (local.set $c (i32.add (local.get $c) (i32.const 8)))
+                    (br $cl)))))
+            ;; the remaining whole vector (G mod 8 ≥ 4), always clamped (also fine for safe groups)
+            (if (i32.le_u (i32.add (local.get $p) (i32.const 16)) (local.get $vend))
               (then
-                (v128.store (local.get $p) (f32x4.add (f32x4.mul (local.get $q0) (local.get $s)) (local.get $z)))
-                (local.set $k (i32x4.sub (local.get $t0) (local.get $mg)))
-                (local.set $k (i16x8.narrow_i32x4_u (local.get $k) (local.get $k)))
-                (v128.store32_lane 0 (local.get $c) (i8x16.narrow_i16x8_u (local.get $k) (local.get $k))))
-              (else
-                (call $exact4 (local.get $p) (local.get $c) (local.get $z) (local.get $s) (local.get $i64) (local.get $i64)
-                  (f64.promote_f32 (local.get $qmax)))))
-            (local.set $p (i32.add (local.get $p) (i32.const 16)))
-            (local.set $c (i32.add (local.get $c) (i32.const 4)))
-            (br $vl)))
+                (local.set $v0 (f32x4.pmin (local.get $qm) (f32x4.pmax (local.get $z4)
+                  (f32x4.mul (f32x4.sub (v128.load (local.get $p)) (local.get $z)) (local.get $iv)))))
+                (local.set $t0 (f32x4.add (local.get $v0) (local.get $mg)))
+                (local.set $q0 (f32x4.sub (local.get $t0) (local.get $mg)))
+                (local.set $v0 (f32x4.sub (local.get $v0) (local.get $q0)))
+                (local.set $dmax (f32x4.pmax (local.get $dmax) (local.get $v0)))
+                (local.set $dmin (f32x4.pmin (local.get $dmin) (local.get $v0)))
+                (v128.store (local.get $o) (f32x4.add (f32x4.mul (local.get $q0) (local.get $s)) (local.get $z)))
+                (local.set $t0 (i32x4.sub (local.get $t0) (local.get $mg)))
+                (local.set $t0 (i16x8.narrow_i32x4_u (local.get $t0) (local.get $t0)))
+                (v128.store32_lane 0 (local.get $c) (i8x16.narrow_i16x8_u (local.get $t0) (local.get $t0)))))))
+        ;; exact redo of the group's whole vectors when forced or when some lane came within $thr of a tie
+        (if (i32.or (local.get $exact) (v128.any_true (v128.or (f32x4.ge (local.get $dmax) (local.get $th))
+              (f32x4.le (local.get $dmin) (local.get $nth)))))
+          (then
+            (local.set $p (local.get $p0))
+            (local.set $o (local.get $o0))
+            (local.set $c (local.get $c0))
+            (block $xb
+              (loop $xl
+                (br_if $xb (i32.ge_u (local.get $p) (local.get $vend)))
+                (call $exact4 (local.get $p) (local.get $o) (local.get $c) (local.get $z) (local.get $s) (local.get $i64)
+                  (local.get $i64) (local.get $qm64))
+                (local.set $p (i32.add (local.get $p) (i32.const 16)))
+                (local.set $o (i32.add (local.get $o) (i32.const 16)))
+                (local.set $c (i32.add (local.get $c) (i32.const 4)))
+                (br $xl))))
+          (else
+            (local.set $p (local.get $vend))
+            (local.set $o (i32.add (local.get $o0) (i32.sub (local.get $vend) (local.get $p0))))
+            (local.set $c (i32.add (local.get $c0) (i32.shr_u (i32.sub (local.get $vend) (local.get $p0)) (i32.const 2))))))
+        ;; scalar tail (G mod 4), always exact
         (block $sb
           (loop $sl
             (br_if $sb (i32.ge_u (local.get $p) (local.get $end)))
-            (call $exact1 (local.get $p) (local.get $c) (f64.promote_f32 (local.get $zf)) (f64.promote_f32 (local.get $sf))
-              (local.get $inv) (f64.promote_f32 (local.get $qmax)))
+            (call $exact1 (local.get $p) (local.get $o) (local.get $c) (local.get $zd) (f64.promote_f32 (local.get $sf))
+              (local.get $inv) (local.get $qm64))
             (local.set $p (i32.add (local.get $p) (i32.const 4)))
+            (local.set $o (i32.add (local.get $o) (i32.const 4)))
             (local.set $c (i32.add (local.get $c) (i32.const 1)))
             (br $sl)))
         (local.set $g4 (i32.add (local.get $g4) (i32.const 4)))
         (local.set $base (i32.add (local.get $base) (local.get $G)))
         (br $groups))))
 
-  ;; ---------------------------------------------------------------------------------------------------------
-  ;; Pass 2, channel axis: rows of each (head, token block) walked in memory order; channel d of the block uses the
-  ;; parameters of group (h·tgs + tg)·D + d (same arrays and $thr as quant_token).
-  (func (export "quant_channel") (param $src i32) (param $codes i32) (param $heads i32) (param $tokens i32) (param $D i32)
-    (param $G i32) (param $zp i32) (param $sp i32) (param $i32p i32) (param $i64p i32) (param $qmax f32) (param $thr f32)
-    (local $tgs i32) (local $h i32) (local $tg i32) (local $t0 i32) (local $len i32) (local $e0 i32) (local $eEnd i32)
-    (local $gOff i32) (local $d i32) (local $D4 i32) (local $p i32) (local $c i32) (local $go i32)
-    (local $z v128) (local $s v128) (local $qm v128) (local $th v128)
-    (local $x v128) (local $v v128) (local $q v128) (local $k v128)
+      ;; ---------------------------------------------------------------------------------------------------------
+  ;; Pass 2, channel axis. For each head h and token block tg (G rows, the last possibly fewer), in tiles of 16
+  ;; rows (a tile's x, x̂ and codes stay in L1; a whole block of 128 rows would not), 4 channels at a time: the 4
+  ;; groups' parameters (group (h·tgs + tg)·D + d) sit in registers while the tile's rows are walked (8 channels at
+  ;; a time measured slower: too many live vectors for 16 registers). Each 4-channel column keeps the largest
+  ;; |v − q| of the block in a scratch vector at $accp (D/4 vectors, carried across tiles); after the block, a column
+  ;; that reached $thr is redone exactly from the intact x (as quant_token). Columns whose 4 groups are all flagged
+  ;; clamp-free by minmax_meta skip the clamp. Channels beyond the last multiple of 4 go through $exact1. x at $src,
+  ;; x̂ at $dst (separate region), codes at $codes; other arrays and $thr as quant_token.
+  (func (export "quant_channel") (param $src i32) (param $dst i32) (param $codes i32) (param $heads i32)
+    (param $tokens i32) (param $D i32) (param $G i32) (param $flp i32) (param $zp i32) (param $sp i32) (param $i32p i32)
+    (param $i64p i32) (param $accp i32) (param $qmax f32) (param $thr f32)
+    (local $tgs i32) (local $h i32) (local $tg i32) (local $tb0 i32) (local $len i32) (local $e0 i32) (local $r0 i32)
+    (local $rows i32) (local $gOff i32) (local $d i32) (local $D4 i32) (local $stride i32) (local $r i32) (local $go i32)
+    (local $p i32) (local $o i32) (local $c i32) (local $exact i32) (local $e i32)
+    (local $z0 v128) (local $s0 v128) (local $iv0 v128) (local $a0 v128) (local $qm v128) (local $th v128) (local $mg v128)
+    (local $z4 v128) (local $v0 v128) (local $t0 v128) (local $q0 v128)
+    (local $qm64 f64)
+    (local.set $mg (f32x4.splat (f32.const 0x1p23)))
     (local.set $qm (f32x4.splat (local.get $qmax)))
     (local.set $th (f32x4.splat (local.get $thr)))
+    (local.set $qm64 (f64.promote_f32 (local.get $qmax)))
+    (local.set $exact (f32.lt (local.get $thr) (f32.const 0)))
     (local.set $tgs (i32.div_u (i32.sub (i32.add (local.get $tokens) (local.get $G)) (i32.const 1)) (local.get $G)))
     (local.set $D4 (i32.and (local.get $D) (i32.const -4)))
+    (local.set $stride (i32.shl (local.get $D) (i32.const 2)))
     (loop $hl
       (local.set $tg (i32.const 0))
       (loop $tgl
-        (local.set $t0 (i32.mul (local.get $tg) (local.get $G)))
-        (local.set $len (select (local.get $G) (i32.sub (local.get $tokens) (local.get $t0))
-          (i32.le_u (i32.add (local.get $t0) (local.get $G)) (local.get $tokens))))
-        ;; element index of the block's first row, one past its last row; first group index of the block
-        (local.set $e0 (i32.mul (i32.add (i32.mul (local.get $h) (local.get $tokens)) (local.get $t0)) (local.get $D)))
-        (local.set $eEnd (i32.add (local.get $e0) (i32.mul (local.get $len) (local.get $D))))
+        (local.set $tb0 (i32.mul (local.get $tg) (local.get $G)))
+        (local.set $len (select (local.get $G) (i32.sub (local.get $tokens) (local.get $tb0))
+          (i32.le_u (i32.add (local.get $tb0) (local.get $G)) (local.get $tokens))))
+        ;; element index of the block's first row; first group index of the block
+        (local.set $e0 (i32.mul (i32.add (i32.mul (local.get $h) (local.get $tokens)) (local.get $tb0)) (local.get $D)))
         (local.set $gOff (i32.mul (i32.add (i32.mul (local.get $h) (local.get $tgs)) (local.get $tg)) (local.get $D)))
-        (block $rowsDone
-          (loop $rows
-            (br_if $rowsDone (i32.ge_u (local.get $e0) (local.get $eEnd)))
-            (local.set $p (i32.add (local.get $src) (i32.shl (local.get $e0) (i32.const 2))))
-            (local.set $c (i32.add (local.get $codes) (local.get $e0)))
-            (local.set $d (i32.const 0))
-            (block $vb
-              (loop $vl
-                (br_if $vb (i32.ge_u (local.get $d) (local.get $D4)))
+        ;; clear the column accumulators
+        (local.set $d (i32.const 0))
+        (block $zb
+          (loop $zl
+            (br_if $zb (i32.ge_u (local.get $d) (local.get $D4)))
+            (v128.store (i32.add (local.get $accp) (i32.shl (local.get $d) (i32.const 2))) (local.get $z4))
+            (local.set $d (i32.add (local.get $d) (i32.const 4)))
+            (br $zl)))
+        (if (i32.eqz (local.get $exact))
+          (then
+            (local.set $r0 (i32.const 0))
+            (block $tb
+              (loop $tl
+                (br_if $tb (i32.ge_u (local.get $r0) (local.get $len)))
+                (local.set $rows (select (i32.const 16) (i32.sub (local.get $len) (local.get $r0))
+                  (i32.le_u (i32.add (local.get $r0) (i32.const 16)) (local.get $len))))
+                ;; element index of the tile's first row
+                (local.set $e (i32.add (local.get $e0) (i32.mul (local.get $r0) (local.get $D))))
+                (local.set $d (i32.const 0))
+                (block $cb
+                  (loop $cl
+                    (br_if $cb (i32.ge_u (local.get $d) (local.get $D4)))
+                    (local.set $go (i32.shl (i32.add (local.get $gOff) (local.get $d)) (i32.const 2)))
+                    (local.set $z0 (v128.load (i32.add (local.get $zp) (local.get $go))))
+                    (local.set $s0 (v128.load (i32.add (local.get $sp) (local.get $go))))
+                    (local.set $iv0 (v128.load (i32.add (local.get $i32p) (local.get $go))))
+                    (local.set $a0 (v128.load (i32.add (local.get $accp) (i32.shl (local.get $d) (i32.const 2)))))
+                    (local.set $p (i32.add (local.get $src) (i32.shl (i32.add (local.get $e) (local.get $d)) (i32.const 2))))
+                    (local.set $o (i32.add (local.get $dst) (i32.shl (i32.add (local.get $e) (local.get $d)) (i32.const 2))))
+                    (local.set $c (i32.add (local.get $codes) (i32.add (local.get $e) (local.get $d))))
+                    (local.set $r (local.get $rows))
+                    (if (i32x4.all_true (v128.load (i32.add (local.get $flp) (local.get $go))))
+                      (then
+                        (loop $rs
+                          (local.set $v0 (f32x4.mul (f32x4.sub (v128.load (local.get $p)) (local.get $z0)) (local.get $iv0)))
+                          (local.set $t0 (f32x4.add (local.get $v0) (local.get $mg)))
+                          (local.set $q0 (f32x4.sub (local.get $t0) (local.get $mg)))
+                          (local.set $a0 (f32x4.pmax (local.get $a0) (f32x4.abs (f32x4.sub (local.get $v0) (local.get $q0)))))
+                          (v128.store (local.get $o) (f32x4.add (f32x4.mul (local.get $q0) (local.get $s0)) (local.get $z0)))
+                          (local.set $t0 (i32x4.sub (local.get $t0) (local.get $mg)))
+                          (local.set $t0 (i16x8.narrow_i32x4_u (local.get $t0) (local.get $t0)))
+                          (v128.store32_lane 0 (local.get $c) (i8x16.narrow_i16x8_u (local.get $t0) (local.get $t0)))
+                          (local.set $p (i32.add (local.get $p) (local.get $stride)))
+                          (local.set $o (i32.add (local.get $o) (local.get $stride)))
+                          (local.set $c (i32.add (local.get $c) (local.get $D)))
+                          (local.set $r (i32.sub (local.get $r) (i32.const 1)))
+                          (br_if $rs (local.get $r))))
+                      (else
+                        (loop $rc
+                          (local.set $v0 (f32x4.pmin (local.get $qm) (f32x4.pmax (local.get $z4) (f32x4.mul (f32x4.sub (v128.load (local.get $p)) (local.get $z0)) (local.get $iv0)))))
+                          (local.set $t0 (f32x4.add (local.get $v0) (local.get $mg)))
+                          (local.set $q0 (f32x4.sub (local.get $t0) (local.get $mg)))
+                          (local.set $a0 (f32x4.pmax (local.get $a0) (f32x4.abs (f32x4.sub (local.get $v0) (local.get $q0)))))
+                          (v128.store (local.get $o) (f32x4.add (f32x4.mul (local.get $q0) (local.get $s0)) (local.get $z0)))
+                          (local.set $t0 (i32x4.sub (local.get $t0) (local.get $mg)))
+                          (local.set $t0 (i16x8.narrow_i32x4_u (local.get $t0) (local.get $t0)))
+                          (v128.store32_lane 0 (local.get $c) (i8x16.narrow_i16x8_u (local.get $t0) (local.get $t0)))
+                          (local.set $p (i32.add (local.get $p) (local.get $stride)))
+                          (local.set $o (i32.add (local.get $o) (local.get $stride)))
+                          (local.set $c (i32.add (local.get $c) (local.get $D)))
+                          (local.set $r (i32.sub (local.get $r) (i32.const 1)))
+                          (br_if $rc (local.get $r)))))
+                    (v128.store (i32.add (local.get $accp) (i32.shl (local.get $d) (i32.const 2))) (local.get $a0))
+                    (local.set $d (i32.add (local.get $d) (i32.const 4)))
+                    (br $cl)))
+                (local.set $r0 (i32.add (local.get $r0) (i32.const 16)))
+                (br $tl)))))
+        ;; exact redo of the 4-channel columns in doubt (all of them when forced)
+        (local.set $d (i32.const 0))
+        (block $xb
+          (loop $xl
+            (br_if $xb (i32.ge_u (local.get $d) (local.get $D4)))
+            (if (i32.or (local.get $exact) (v128.any_true (f32x4.ge
+                  (v128.load (i32.add (local.get $accp) (i32.shl (local.get $d) (i32.const 2)))) (local.get $th))))
+              (then
                 (local.set $go (i32.shl (i32.add (local.get $gOff) (local.get $d)) (i32.const 2)))
-                (local.set $z (v128.load (i32.add (local.get $zp) (local.get $go))))
-                (local.set $s (v128.load (i32.add (local.get $sp) (local.get $go))))
-                (local.set $x (v128.load (local.get $p)))
-                (local.set $v (f32x4.pmin (local.get $qm) (f32x4.pmax (f32x4.splat (f32.const 0))
-                  (f32x4.mul (f32x4.sub (local.get $x) (local.get $z)) (v128.load (i32.add (local.get $i32p) (local.get $go)))))))
-                (local.set $q (f32x4.nearest (local.get $v)))
-                (if (i32x4.all_true (f32x4.lt (f32x4.abs (f32x4.sub (local.get $v) (local.get $q))) (local.get $th)))
-                  (then
-                    (v128.store (local.get $p) (f32x4.add (f32x4.mul (local.get $q) (local.get $s)) (local.get $z)))
-                    (local.set $k (i32x4.trunc_sat_f32x4_u (local.get $q)))
-                    (local.set $k (i16x8.narrow_i32x4_u (local.get $k) (local.get $k)))
-                    (v128.store32_lane 0 (local.get $c) (i8x16.narrow_i16x8_u (local.get $k) (local.get $k))))
-                  (else
-                    (local.set $go (i32.add (local.get $i64p) (i32.shl (local.get $go) (i32.const 1))))
-                    (call $exact4 (local.get $p) (local.get $c) (local.get $z) (local.get $s)
-                      (v128.load (local.get $go)) (v128.load offset=16 (local.get $go)) (f64.promote_f32 (local.get $qmax)))))
-                (local.set $p (i32.add (local.get $p) (i32.const 16)))
-                (local.set $c (i32.add (local.get $c) (i32.const 4)))
-                (local.set $d (i32.add (local.get $d) (i32.const 4)))
-                (br $vl)))
-            (block $sb
-              (loop $sl
-                (br_if $sb (i32.ge_u (local.get $d) (local.get $D)))
-                (local.set $go (i32.shl (i32.add (local.get $gOff) (local.get $d)) (i32.const 2)))
-                (call $exact1 (local.get $p) (local.get $c)
-                  (f64.promote_f32 (f32.load (i32.add (local.get $zp) (local.get $go))))
-                  (f64.promote_f32 (f32.load (i32.add (local.get $sp) (local.get $go))))
-                  (f64.load (i32.add (local.get $i64p) (i32.shl (local.get $go) (i32.const 1))))
-                  (f64.promote_f32 (local.get $qmax)))
-                (local.set $p (i32.add (local.get $p) (i32.const 4)))
-                (local.set $c (i32.add (local.get $c) (i32.const 1)))
-                (local.set $d (i32.add (local.get $d) (i32.const 1)))
-                (br $sl)))
-            (local.set $e0 (i32.add (local.get $e0) (local.get $D)))
-            (br $rows)))
+                (local.set $z0 (v128.load (i32.add (local.get $zp) (local.get $go))))
+                (local.set $s0 (v128.load (i32.add (local.get $sp) (local.get $go))))
+                (local.set $p (i32.add (local.get $src) (i32.shl (i32.add (local.get $e0) (local.get $d)) (i32.const 2))))
+                (local.set $o (i32.add (local.get $dst) (i32.shl (i32.add (local.get $e0) (local.get $d)) (i32.const 2))))
+                (local.set $c (i32.add (local.get $codes) (i32.add (local.get $e0) (local.get $d))))
+                (local.set $r (local.get $len))
+                (local.set $go (i32.add (local.get $i64p) (i32.shl (local.get $go) (i32.const 1))))
+                (loop $xr
+                  (call $exact4 (local.get $p) (local.get $o) (local.get $c) (local.get $z0) (local.get $s0)
+                    (v128.load (local.get $go)) (v128.load offset=16 (local.get $go)) (local.get $qm64))
+                  (local.set $p (i32.add (local.get $p) (local.get $stride)))
+                  (local.set $o (i32.add (local.get $o) (local.get $stride)))
+                  (local.set $c (i32.add (local.get $c) (local.get $D)))
+                  (local.set $r (i32.sub (local.get $r) (i32.const 1)))
+                  (br_if $xr (local.get $r)))))
+            (local.set $d (i32.add (local.get $d) (i32.const 4)))
+            (br $xl)))
+        ;; remaining channels (D mod 4), exact, one column at a time
+        (block $sb
+          (loop $sl
+            (br_if $sb (i32.ge_u (local.get $d) (local.get $D)))
+            (local.set $go (i32.shl (i32.add (local.get $gOff) (local.get $d)) (i32.const 2)))
+            (local.set $p (i32.add (local.get $src) (i32.shl (i32.add (local.get $e0) (local.get $d)) (i32.const 2))))
+            (local.set $o (i32.add (local.get $dst) (i32.shl (i32.add (local.get $e0) (local.get $d)) (i32.const 2))))
+            (local.set $c (i32.add (local.get $codes) (i32.add (local.get $e0) (local.get $d))))
+            (local.set $r (local.get $len))
+            (loop $s1l
+              (call $exact1 (local.get $p) (local.get $o) (local.get $c)
+                (f64.promote_f32 (f32.load (i32.add (local.get $zp) (local.get $go))))
+                (f64.promote_f32 (f32.load (i32.add (local.get $sp) (local.get $go))))
+                (f64.load (i32.add (local.get $i64p) (i32.shl (local.get $go) (i32.const 1))))
+                (local.get $qm64))
+              (local.set $p (i32.add (local.get $p) (local.get $stride)))
+              (local.set $o (i32.add (local.get $o) (local.get $stride)))
+              (local.set $c (i32.add (local.get $c) (local.get $D)))
+              (local.set $r (i32.sub (local.get $r) (i32.const 1)))
+              (br_if $s1l (local.get $r)))
+            (local.set $d (i32.add (local.get $d) (i32.const 1)))
+            (br $sl)))
         (local.set $tg (i32.add (local.get $tg) (i32.const 1)))
         (br_if $tgl (i32.lt_u (local.get $tg) (local.get $tgs))))
       (local.set $h (i32.add (local.get $h) (i32.const 1)))

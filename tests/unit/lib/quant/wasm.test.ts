@@ -17,7 +17,7 @@ import {
   wasmSimdSupported,
 } from '../../../../src/lib/quant/index';
 import type { FakeQuantResult, KVTensor, QuantConfig } from '../../../../src/lib/quant/index';
-import { roundMetaWasm } from '../../../../src/lib/quant/wasm/index';
+import { isWasmBacked, roundMetaWasm } from '../../../../src/lib/quant/wasm/index';
 import { KERNEL_WASM_BASE64 } from '../../../../src/lib/quant/wasm/kernel.generated';
 import { compileKernel } from '../../../../scripts/build-wasm.mjs';
 import { mulberry32 } from './reference';
@@ -38,18 +38,31 @@ function run(t: KVTensor, cfg: QuantConfig, wasm: boolean): FakeQuantResult {
   }
 }
 
-function expectIdentical(t: KVTensor, cfg: QuantConfig): void {
-  const js = run(t, cfg, false);
-  const wa = run(t, cfg, true);
+/** The WASM path writing into buffers that live in its own memory (what allocateFakeQuantOutput gives). */
+function runWasmBacked(t: KVTensor, cfg: QuantConfig): FakeQuantResult {
+  const out = allocateFakeQuantOutput(t, cfg);
+  expect(isWasmBacked(out.dequantized)).toBe(true);
+  return fakeQuantizeInto(t, cfg, out);
+}
+
+function expectSame(wa: FakeQuantResult, js: FakeQuantResult, what: string): void {
   expect(wa.groups).toBe(js.groups);
   for (const k of ['dequantized', 'codes', 'scales', 'zeros'] as const) {
     const a = bytes(wa[k]);
     const b = bytes(js[k]);
     if (a.length !== b.length || a.some((v, i) => v !== b[i])) {
       const i = a.findIndex((v, j) => v !== b[j]);
-      throw new Error(`${k} differ (byte ${i}) for ${JSON.stringify(cfg)} shape ${t.heads}×${t.tokens}×${t.headDim}`);
+      throw new Error(`${k} differ (byte ${i}) for ${what}`);
     }
   }
+}
+
+/** JS reference vs WASM into plain arrays vs WASM into its own memory: identical bytes. */
+function expectIdentical(t: KVTensor, cfg: QuantConfig): void {
+  const js = run(t, cfg, false);
+  const what = `${JSON.stringify(cfg)} shape ${t.heads}×${t.tokens}×${t.headDim}`;
+  expectSame(run(t, cfg, true), js, what);
+  expectSame(runWasmBacked(t, cfg), js, `${what} (wasm-backed buffers)`);
 }
 
 
@@ -194,6 +207,58 @@ describe('wasm min-max = JS min-max, bit for bit', () => {
     expect(Array.from(out.dequantized.subarray(0, 64))).toEqual(Array.from(ref.dequantized));
     expect(Array.from(out.dequantized.subarray(64))).toEqual([7, 7, 7, 7, 7, 7]);
     expect(Array.from(out.scales.subarray(4))).toEqual([7, 7]);
+  });
+});
+
+describe('wasm-backed output buffers', () => {
+  it('groups that need the clamp (zero far from the group: |min| ≫ range) and groups that do not', () => {
+    const rnd = mulberry32(21);
+    // Every third token row and channel hold 1000.3 + [0, 0.5): the stored zero fp16(≈1000.3) = 1000.5 lies inside
+    // the group, so v = (x − zero)/scale goes below 0 (down to −0.4·qmax) and only the clamp gives code 0; other
+    // groups (and token groups spanning both kinds of rows) take the clamp-free loop.
+    const data = Float32Array.from({ length: 3 * 40 * 12 }, (_, i) =>
+      Math.floor(i / 12) % 3 === 0 || (i % 12) % 3 === 0 ? 1000.3 + rnd() * 0.5 : rnd() * 2 - 1,
+    );
+    const t: KVTensor = { data, heads: 3, tokens: 40, headDim: 12 };
+    for (const bits of [2, 4, 8] as const) {
+      for (const [axis, groupSize] of [['token', 4], ['token', 12], ['token', 24], ['channel', 8], ['channel', 16], ['channel', 40]] as const) {
+        expectIdentical(t, { bits, groupSize, axis, method: 'minmax' });
+      }
+    }
+  });
+
+  it('one allocation serves a later config with fewer groups, and in-place use of its own x̂', () => {
+    const rnd = mulberry32(8);
+    const src = Float32Array.from({ length: 2 * 64 * 32 }, () => rnd() * 3 - 1);
+    const t: KVTensor = { data: src, heads: 2, tokens: 64, headDim: 32 };
+    const small: QuantConfig = { bits: 4, groupSize: 16, axis: 'channel', method: 'minmax' };
+    const out = allocateFakeQuantOutput(t, small);
+    expect(isWasmBacked(out.dequantized)).toBe(true);
+    for (const cfg of [small, { ...small, groupSize: 64 }, { ...small, axis: 'token' as const, groupSize: 32 }, { ...small, bits: 2 as const }]) {
+      const r = fakeQuantizeInto(t, cfg, out);
+      const ref = run(t, cfg, false);
+      expect(bytes(r.dequantized)).toEqual(bytes(ref.dequantized));
+      expect(bytes(r.codes)).toEqual(bytes(ref.codes));
+      expect(bytes(r.scales.subarray(0, ref.groups))).toEqual(bytes(ref.scales));
+      expect(bytes(r.zeros.subarray(0, ref.groups))).toEqual(bytes(ref.zeros));
+    }
+    // in place: the input is the buffer's own x̂ (copied into the kernel's input region first)
+    out.dequantized.set(src);
+    const again = fakeQuantizeInto({ ...t, data: out.dequantized }, small, out);
+    expect(bytes(again.dequantized)).toEqual(bytes(run(t, small, false).dequantized));
+  });
+
+  it('plain buffers when the WASM path is off; a wasm-backed buffer then takes the JS path unchanged', () => {
+    const t: KVTensor = { data: Float32Array.from({ length: 4 * 8 }, (_, i) => Math.cos(i)), heads: 1, tokens: 4, headDim: 8 };
+    const cfg: QuantConfig = { bits: 3, groupSize: 8, axis: 'token', method: 'minmax' };
+    setWasmEnabled(false);
+    expect(isWasmBacked(allocateFakeQuantOutput(t, cfg).dequantized)).toBe(false);
+    setWasmEnabled(true);
+    const out = allocateFakeQuantOutput(t, cfg);
+    setWasmEnabled(false);
+    const r = fakeQuantizeInto(t, cfg, out);
+    setWasmEnabled(true);
+    expect(bytes(r.dequantized)).toEqual(bytes(run(t, cfg, false).dequantized));
   });
 });
 
