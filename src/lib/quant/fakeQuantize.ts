@@ -13,6 +13,7 @@ import { hqqChannel, hqqToken } from './hqq';
 import { minmaxChannel, minmaxToken } from './minmax';
 import { optionError } from './errors';
 import { allocateWasmBuffers, minmaxWasm } from './wasm/index';
+import { hqqWasm } from './wasm/hqq';
 import type { FakeQuantBuffers, FakeQuantResult, KVTensor, QuantConfig } from './types';
 
 /**
@@ -83,6 +84,9 @@ export function fakeQuantizeInto(t: KVTensor, cfg: QuantConfig, out: FakeQuantBu
   } else if (c.method === 'absmax') {
     if (c.axis === 'token') absmaxToken(data, n, G, c.bits, round, codes, deq, scales, zeros);
     else absmaxChannel(data, heads, tokens, headDim, G, c.bits, round, codes, deq, scales, zeros);
+  } else if (hqqWasm(c.axis, data, heads, tokens, headDim, G, c.bits, c.hqq, c.metaDtype, codes, deq, scales, zeros) !== false) {
+    // done: WASM SIMD HQQ in f32 as HQQ computes on CPU (wasm/hqq.ts; agrees with the float64 JS path to f32
+    // precision: hqq-wasm.test.ts); false → the JS path below (which throws the RangeError for non-finite data)
   } else if (c.axis === 'token') {
     hqqToken(data, n, G, c.bits, c.hqq, round, codes, deq, scales, zeros);
   } else {

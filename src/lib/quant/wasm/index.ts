@@ -31,19 +31,16 @@ import { KERNEL_WASM_BASE64 } from './kernel.generated';
 
 type Exports = {
   minmax_token(src: number, n: number, G: number, minp: number, maxp: number): number;
-  minmax_meta(
-    minp: number, maxp: number, groups: number, qmax: number, is32: number, zp: number, sp: number, i32p: number, i64p: number,
-    flp: number,
-  ): void;
+  minmax_meta(minp: number, maxp: number, groups: number, qmax: number, is32: number, zp: number, sp: number, i32p: number, flp: number): void;
   round_meta(src: number, dst: number, count: number, is32: number): void;
   minmax_channel(src: number, heads: number, tokens: number, D: number, G: number, minp: number, maxp: number): number;
   quant_token(
     src: number, dst: number, codes: number, n: number, G: number, flp: number,
-    zp: number, sp: number, i32p: number, i64p: number, qmax: number, thr: number,
+    zp: number, sp: number, i32p: number, qmax: number, thr: number,
   ): void;
   quant_channel(
     src: number, dst: number, codes: number, heads: number, tokens: number, D: number, G: number, flp: number,
-    zp: number, sp: number, i32p: number, i64p: number, accp: number, qmax: number, thr: number,
+    zp: number, sp: number, i32p: number, accp: number, qmax: number, thr: number,
   ): void;
 };
 /** One instance of the kernel module and the memory it was given. */
@@ -139,23 +136,23 @@ export function wasmActive(): boolean {
 }
 
 // Regions of a kernel memory for n elements and `groups` groups: x (the input), y (x̂), c (codes), per-group
-// min/max, zero, scale, f32 and f64 inverse scale, clamp-free flag, and quant_channel's per-column scratch (one
-// f32 per channel, up to MAX_D). Views are rebuilt when (n, groups) change or memory grows.
+// min/max, zero, scale, f32 inverse scale, clamp-free flag, and quant_channel's per-column scratch (one f32 per
+// channel, up to MAX_D). Views are rebuilt when (n, groups) change or memory grows.
 type Layout = {
   n: number;
   groups: number;
   buffer: ArrayBuffer;
-  x: number; y: number; c: number; mn: number; mx: number; z: number; s: number; i32: number; i64: number;
+  x: number; y: number; c: number; mn: number; mx: number; z: number; s: number; i32: number;
   fl: number; acc: number; end: number;
   X: Float32Array; Y: Float32Array; C: Uint8Array; MN: Float32Array; MX: Float32Array;
-  Z: Float32Array; S: Float32Array; I32: Float32Array; I64: Float64Array;
+  Z: Float32Array; S: Float32Array;
 };
 
 const align16 = (b: number): number => (b + 15) & ~15;
 /** Largest head dimension the channel-axis kernel takes (its per-column scratch); larger ones use the JS path. */
 const MAX_D = 4096;
 
-/** Byte offsets of the regions (groups rounded up to even: minmax_meta works on pairs). */
+/** Byte offsets of the regions (per-group ones with room for 4 more entries: minmax_meta works on quads). */
 function offsets(n: number, groups: number) {
   const g = groups + 4;
   const x = 0;
@@ -166,10 +163,9 @@ function offsets(n: number, groups: number) {
   const z = align16(mx + 4 * g);
   const s = align16(z + 4 * g);
   const i32 = align16(s + 4 * g);
-  const i64 = align16(i32 + 4 * g);
-  const fl = align16(i64 + 8 * g);
+  const fl = align16(i32 + 4 * g);
   const acc = align16(fl + 4 * g);
-  return { x, y, c, mn, mx, z, s, i32, i64, fl, acc, end: acc + 4 * MAX_D };
+  return { x, y, c, mn, mx, z, s, i32, fl, acc, end: acc + 4 * MAX_D };
 }
 
 function views(n: number, groups: number, buffer: ArrayBuffer): Layout {
@@ -183,12 +179,11 @@ function views(n: number, groups: number, buffer: ArrayBuffer): Layout {
     MX: new Float32Array(buffer, o.mx, groups),
     Z: new Float32Array(buffer, o.z, groups),
     S: new Float32Array(buffer, o.s, groups),
-    I32: new Float32Array(buffer, o.i32, groups),
-    I64: new Float64Array(buffer, o.i64, groups),
   };
 }
 
 let layout: Layout | null = null; // of the shared instance
+const kept = new Float32Array(6); // scales/zeros entries minmax_meta's last quad overwrites past `groups`
 
 function prepareShared(k: Kernel, n: number, groups: number): Layout | null {
   const mem = k.memory;
@@ -299,10 +294,21 @@ export function minmaxWasm(
     for (let g = 0; g < groups; g++) if (MN[g] === 0) MN[g] = firstZero(X, axis, g, G, D, tokens, tgs);
   }
   const qmax = (1 << bits) - 1;
-  e.minmax_meta(L.mn, L.mx, groups, qmax, metaDtype === 'fp32' ? 1 : 0, L.z, L.s, L.i32, L.i64, L.fl);
+  // minmax_meta writes whole quads of groups: entries past `groups` of a caller's longer wasm-backed buffer are
+  // saved and restored (the contract writes only the first `groups`).
+  const spill = direct !== null && groups < L.groups ? Math.min(3, L.groups - groups) : 0;
+  for (let i = 0; i < spill; i++) {
+    kept[i] = L.S[groups + i];
+    kept[3 + i] = L.Z[groups + i];
+  }
+  e.minmax_meta(L.mn, L.mx, groups, qmax, metaDtype === 'fp32' ? 1 : 0, L.z, L.s, L.i32, L.fl);
+  for (let i = 0; i < spill; i++) {
+    L.S[groups + i] = kept[i];
+    L.Z[groups + i] = kept[3 + i];
+  }
   const thr = metaDtype === 'fp16' ? thrFast(qmax) : THR_EXACT;
-  if (axis === 'token') e.quant_token(L.x, L.y, L.c, n, G, L.fl, L.z, L.s, L.i32, L.i64, qmax, thr);
-  else e.quant_channel(L.x, L.y, L.c, heads, tokens, D, G, L.fl, L.z, L.s, L.i32, L.i64, L.acc, qmax, thr);
+  if (axis === 'token') e.quant_token(L.x, L.y, L.c, n, G, L.fl, L.z, L.s, L.i32, qmax, thr);
+  else e.quant_channel(L.x, L.y, L.c, heads, tokens, D, G, L.fl, L.z, L.s, L.i32, L.acc, qmax, thr);
   if (direct === null) {
     deq.set(n === L.n ? L.Y : L.Y.subarray(0, n));
     codes.set(n === L.n ? L.C : L.C.subarray(0, n));

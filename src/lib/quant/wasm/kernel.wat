@@ -36,9 +36,89 @@
   ;; (bits of x − x are all zero exactly for finite x), bit 1 = some group's min is ±0 (JS must fix its sign).
   (func (export "minmax_token") (param $src i32) (param $n i32) (param $G i32) (param $minp i32) (param $maxp i32)
     (result i32)
-    (local $base i32) (local $p i32) (local $vend i32) (local $end i32) (local $g i32)
-    (local $x v128) (local $mn v128) (local $mx v128) (local $bad v128)
+    (local $base i32) (local $p i32) (local $vend i32) (local $end i32) (local $g i32) (local $gs i32) (local $quadEnd i32)
+    (local $x v128) (local $mn v128) (local $mx v128) (local $bad v128) (local $zv v128)
+    (local $n0 v128) (local $n1 v128) (local $n2 v128) (local $n3 v128) (local $m0 v128) (local $m1 v128) (local $m2 v128)
+    (local $m3 v128)
     (local $xs f32) (local $smn f32) (local $smx f32) (local $sbad i32) (local $zmin i32)
+    ;; When G is a multiple of 4: four groups at a time, one accumulator pair per group, then a 4×4 transpose-reduce
+    ;; gives the four minima (maxima) in one vector: far fewer horizontal steps than one group at a time.
+    (if (i32.and (i32.eqz (i32.and (local.get $G) (i32.const 3))) (i32.ge_u (local.get $G) (i32.const 4)))
+      (then
+        (local.set $gs (i32.shl (local.get $G) (i32.const 2)))
+        (local.set $quadEnd (i32.mul (i32.and (i32.div_u (local.get $n) (local.get $G)) (i32.const -4)) (local.get $G)))
+        (block $qd
+          (loop $ql
+            (br_if $qd (i32.ge_u (local.get $base) (local.get $quadEnd)))
+            (local.set $p (i32.add (local.get $src) (i32.shl (local.get $base) (i32.const 2))))
+            (local.set $vend (i32.add (local.get $p) (local.get $gs)))
+            (local.set $x (v128.load (local.get $p)))
+            (local.set $n0 (local.get $x))
+            (local.set $m0 (local.get $x))
+            (local.set $bad (v128.or (local.get $bad) (f32x4.sub (local.get $x) (local.get $x))))
+            (local.set $x (v128.load (i32.add (local.get $p) (i32.mul (local.get $gs) (i32.const 1)))))
+            (local.set $n1 (local.get $x))
+            (local.set $m1 (local.get $x))
+            (local.set $bad (v128.or (local.get $bad) (f32x4.sub (local.get $x) (local.get $x))))
+            (local.set $x (v128.load (i32.add (local.get $p) (i32.mul (local.get $gs) (i32.const 2)))))
+            (local.set $n2 (local.get $x))
+            (local.set $m2 (local.get $x))
+            (local.set $bad (v128.or (local.get $bad) (f32x4.sub (local.get $x) (local.get $x))))
+            (local.set $x (v128.load (i32.add (local.get $p) (i32.mul (local.get $gs) (i32.const 3)))))
+            (local.set $n3 (local.get $x))
+            (local.set $m3 (local.get $x))
+            (local.set $bad (v128.or (local.get $bad) (f32x4.sub (local.get $x) (local.get $x))))
+            (local.set $p (i32.add (local.get $p) (i32.const 16)))
+            (block $vb
+              (loop $vl
+                (br_if $vb (i32.ge_u (local.get $p) (local.get $vend)))
+                (local.set $x (v128.load (local.get $p)))
+                (local.set $n0 (f32x4.pmin (local.get $n0) (local.get $x)))
+                (local.set $m0 (f32x4.pmax (local.get $m0) (local.get $x)))
+                (local.set $bad (v128.or (local.get $bad) (f32x4.sub (local.get $x) (local.get $x))))
+                (local.set $x (v128.load (i32.add (local.get $p) (i32.mul (local.get $gs) (i32.const 1)))))
+                (local.set $n1 (f32x4.pmin (local.get $n1) (local.get $x)))
+                (local.set $m1 (f32x4.pmax (local.get $m1) (local.get $x)))
+                (local.set $bad (v128.or (local.get $bad) (f32x4.sub (local.get $x) (local.get $x))))
+                (local.set $x (v128.load (i32.add (local.get $p) (i32.mul (local.get $gs) (i32.const 2)))))
+                (local.set $n2 (f32x4.pmin (local.get $n2) (local.get $x)))
+                (local.set $m2 (f32x4.pmax (local.get $m2) (local.get $x)))
+                (local.set $bad (v128.or (local.get $bad) (f32x4.sub (local.get $x) (local.get $x))))
+                (local.set $x (v128.load (i32.add (local.get $p) (i32.mul (local.get $gs) (i32.const 3)))))
+                (local.set $n3 (f32x4.pmin (local.get $n3) (local.get $x)))
+                (local.set $m3 (f32x4.pmax (local.get $m3) (local.get $x)))
+                (local.set $bad (v128.or (local.get $bad) (f32x4.sub (local.get $x) (local.get $x))))
+                (local.set $p (i32.add (local.get $p) (i32.const 16)))
+                (br $vl)))
+            (local.set $mn (f32x4.pmin
+              (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+                (f32x4.pmin (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $n0) (local.get $n1))
+                  (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $n0) (local.get $n1)))
+                (f32x4.pmin (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $n2) (local.get $n3))
+                  (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $n2) (local.get $n3))))
+              (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31
+                (f32x4.pmin (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $n0) (local.get $n1))
+                  (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $n0) (local.get $n1)))
+                (f32x4.pmin (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $n2) (local.get $n3))
+                  (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $n2) (local.get $n3))))))
+            (local.set $mx (f32x4.pmax
+              (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+                (f32x4.pmax (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $m0) (local.get $m1))
+                  (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $m0) (local.get $m1)))
+                (f32x4.pmax (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $m2) (local.get $m3))
+                  (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $m2) (local.get $m3))))
+              (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31
+                (f32x4.pmax (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $m0) (local.get $m1))
+                  (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $m0) (local.get $m1)))
+                (f32x4.pmax (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $m2) (local.get $m3))
+                  (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $m2) (local.get $m3))))))
+            (v128.store (i32.add (local.get $minp) (i32.shl (local.get $g) (i32.const 2))) (local.get $mn))
+            (v128.store (i32.add (local.get $maxp) (i32.shl (local.get $g) (i32.const 2))) (local.get $mx))
+            (local.set $zv (v128.or (local.get $zv) (f32x4.eq (local.get $mn) (f32x4.splat (f32.const 0)))))
+            (local.set $g (i32.add (local.get $g) (i32.const 4)))
+            (local.set $base (i32.add (local.get $base) (i32.shl (local.get $G) (i32.const 2))))
+            (br $ql)))))
+    ;; the remaining groups (all of them when G is not a multiple of 4), one at a time
     (block $done
       (loop $groups
         (br_if $done (i32.ge_u (local.get $base) (local.get $n)))
@@ -93,7 +173,8 @@
         (local.set $g (i32.add (local.get $g) (i32.const 1)))
         (local.set $base (i32.add (local.get $base) (local.get $G)))
         (br $groups)))
-    (i32.or (i32.or (local.get $sbad) (v128.any_true (local.get $bad))) (i32.shl (local.get $zmin) (i32.const 1))))
+    (i32.or (i32.or (local.get $sbad) (v128.any_true (local.get $bad)))
+      (i32.shl (i32.or (local.get $zmin) (v128.any_true (local.get $zv))) (i32.const 1))))
 
   ;; ---------------------------------------------------------------------------------------------------------
   ;; Pass 1, channel axis (KIVI): for each head h and token block tg (G tokens, the last one possibly shorter),
@@ -258,47 +339,82 @@
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $l))))
 
-  ;; Per-group parameters, the JS expressions of minmax.ts in float64, two groups per iteration (plus pass 2's
+  ;; Per-group parameters, the JS expressions of minmax.ts in float64, four groups per iteration (plus pass 2's
   ;; clamp-free flag per group at $flp):
-  ;;   scale = R((mx − mn) / qmax)  (a zero range as +0),  zero = R(mn),  inv = scale > 0 ? 1/scale : 0
+  ;;   scale = R((mx − mn) / qmax)  (a zero range as +0),  zero = R(mn),  f32(inv) with inv = scale > 0 ? 1/scale : 0
   ;; with R the metadata rounding ($is32: fp32, else fp16). Reads min/max (f32) at $minp/$maxp; writes scale and
-  ;; zero (f32, exact) at $sp/$zp, f32(inv) at $i32p and inv at $i64p. Processes ceil(groups/2) pairs: the arrays
-  ;; have room for one extra entry.
+  ;; zero (f32, exact) at $sp/$zp and f32(inv) at $i32p. f32(inv) is computed as an f32 division of the f32 scale:
+  ;; for fp16 scales (m·2^j, m odd < 2^11) this equals rounding the float64 1/scale to f32, because the binary
+  ;; expansion of 1/m has no run of 28 equal bits (a run of L zeros after remainder r needs r·2^L < m), so the float64
+  ;; quotient never sits on an f32 rounding midpoint. (fp32 scales only reach the exact path, which divides in
+  ;; float64 itself.) The float64 inverse is computed by the exact paths when they need it ($invOf / $inv2).
+  ;; Processes ceil(groups/4) quads: the arrays have room for three extra entries (the caller restores any of the
+  ;; caller's entries they overlap).
   (func (export "minmax_meta") (param $minp i32) (param $maxp i32) (param $groups i32) (param $qmax f64)
-    (param $is32 i32) (param $zp i32) (param $sp i32) (param $i32p i32) (param $i64p i32) (param $flp i32)
-    (local $o i32) (local $end i32) (local $mn v128) (local $mx v128) (local $r v128) (local $sc v128) (local $zr v128)
-    (local $inv v128) (local $lo v128) (local $hi v128)
+    (param $is32 i32) (param $zp i32) (param $sp i32) (param $i32p i32) (param $flp i32)
+    (local $o i32) (local $end i32) (local $mn4 v128) (local $mx4 v128) (local $mnl v128) (local $mnh v128)
+    (local $mxl v128) (local $mxh v128) (local $scl v128) (local $sch v128) (local $zl v128) (local $zh v128)
+    (local $s4 v128) (local $z4 v128) (local $iv v128) (local $ivl v128) (local $ivh v128) (local $qq v128)
+    (local $lo v128) (local $hi v128) (local $fl v128) (local $fh v128)
     (local.set $end (i32.shl (local.get $groups) (i32.const 2)))
+    (local.set $qq (f64x2.splat (local.get $qmax)))
     (block $b
       (loop $l
         (br_if $b (i32.ge_u (local.get $o) (local.get $end)))
-        (local.set $mn (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $minp) (local.get $o)))))
-        (local.set $mx (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $maxp) (local.get $o)))))
-        (local.set $r (v128.andnot (f64x2.sub (local.get $mx) (local.get $mn)) (f64x2.eq (local.get $mx) (local.get $mn))))
-        (local.set $r (f64x2.div (local.get $r) (f64x2.splat (local.get $qmax))))
+        (local.set $mn4 (v128.load (i32.add (local.get $minp) (local.get $o))))
+        (local.set $mx4 (v128.load (i32.add (local.get $maxp) (local.get $o))))
+        (local.set $mnl (f64x2.promote_low_f32x4 (local.get $mn4)))
+        (local.set $mnh (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $mn4) (local.get $mn4))))
+        (local.set $mxl (f64x2.promote_low_f32x4 (local.get $mx4)))
+        (local.set $mxh (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $mx4) (local.get $mx4))))
+        (local.set $scl (f64x2.div (v128.andnot (f64x2.sub (local.get $mxl) (local.get $mnl)) (f64x2.eq (local.get $mxl) (local.get $mnl)))
+          (local.get $qq)))
+        (local.set $sch (f64x2.div (v128.andnot (f64x2.sub (local.get $mxh) (local.get $mnh)) (f64x2.eq (local.get $mxh) (local.get $mnh)))
+          (local.get $qq)))
         (if (local.get $is32)
           (then
-            (local.set $sc (call $fp32 (local.get $r)))
-            (local.set $zr (call $fp32 (local.get $mn))))
+            (local.set $scl (call $fp32 (local.get $scl)))
+            (local.set $sch (call $fp32 (local.get $sch)))
+            (local.set $zl (call $fp32 (local.get $mnl)))
+            (local.set $zh (call $fp32 (local.get $mnh))))
           (else
-            (local.set $sc (call $fp16 (local.get $r)))
-            (local.set $zr (call $fp16 (local.get $mn)))))
-        (local.set $inv (v128.and (f64x2.div (f64x2.splat (f64.const 1)) (local.get $sc))
-          (f64x2.gt (local.get $sc) (f64x2.splat (f64.const 0)))))
-        (v128.store64_lane 0 (i32.add (local.get $sp) (local.get $o)) (f32x4.demote_f64x2_zero (local.get $sc)))
-        (v128.store64_lane 0 (i32.add (local.get $zp) (local.get $o)) (f32x4.demote_f64x2_zero (local.get $zr)))
-        (v128.store64_lane 0 (i32.add (local.get $i32p) (local.get $o)) (f32x4.demote_f64x2_zero (local.get $inv)))
-        (v128.store (i32.add (local.get $i64p) (i32.shl (local.get $o) (i32.const 1))) (local.get $inv))
-        ;; clamp-free flag (i32 −1/0) for pass 2: v(min) = (min − zero)·inv ≥ −0.2 and v(max) ≤ qmax + 0.4, in
-        ;; float64 as JS computes v; then no element of the group needs the clamp (see quant_token)
-        (local.set $lo (f64x2.ge (f64x2.mul (f64x2.sub (local.get $mn) (local.get $zr)) (local.get $inv))
-          (f64x2.splat (f64.const -0.2))))
-        (local.set $hi (f64x2.le (f64x2.mul (f64x2.sub (local.get $mx) (local.get $zr)) (local.get $inv))
-          (f64x2.splat (f64.add (local.get $qmax) (f64.const 0.4)))))
-        (v128.store64_lane 0 (i32.add (local.get $flp) (local.get $o))
-          (i8x16.shuffle 0 1 2 3 8 9 10 11 0 1 2 3 8 9 10 11 (v128.and (local.get $lo) (local.get $hi)) (local.get $lo)))
-        (local.set $o (i32.add (local.get $o) (i32.const 8)))
+            (local.set $scl (call $fp16 (local.get $scl)))
+            (local.set $sch (call $fp16 (local.get $sch)))
+            (local.set $zl (call $fp16 (local.get $mnl)))
+            (local.set $zh (call $fp16 (local.get $mnh)))))
+        (local.set $s4 (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+          (f32x4.demote_f64x2_zero (local.get $scl)) (f32x4.demote_f64x2_zero (local.get $sch))))
+        (local.set $z4 (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+          (f32x4.demote_f64x2_zero (local.get $zl)) (f32x4.demote_f64x2_zero (local.get $zh))))
+        (local.set $iv (v128.and (f32x4.div (f32x4.splat (f32.const 1)) (local.get $s4))
+          (f32x4.gt (local.get $s4) (f32x4.splat (f32.const 0)))))
+        (v128.store (i32.add (local.get $sp) (local.get $o)) (local.get $s4))
+        (v128.store (i32.add (local.get $zp) (local.get $o)) (local.get $z4))
+        (v128.store (i32.add (local.get $i32p) (local.get $o)) (local.get $iv))
+        ;; clamp-free flag (i32 −1/0) for pass 2: v(min) = (min − zero)·inv ≥ −0.2 and v(max) ≤ qmax + 0.4 (see
+        ;; quant_token). Computed with f32(inv), whose relative error 2^-24 moves v by < 2^-14 where |v| < 300: far
+        ;; inside the margins (round(v) stays right for v ≥ −0.25 and v < qmax + 0.5).
+        (local.set $ivl (f64x2.promote_low_f32x4 (local.get $iv)))
+        (local.set $ivh (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $iv) (local.get $iv))))
+        (local.set $lo (f64x2.ge (f64x2.mul (f64x2.sub (local.get $mnl) (local.get $zl)) (local.get $ivl)) (f64x2.splat (f64.const -0.2))))
+        (local.set $hi (f64x2.le (f64x2.mul (f64x2.sub (local.get $mxl) (local.get $zl)) (local.get $ivl))
+          (f64x2.add (local.get $qq) (f64x2.splat (f64.const 0.4)))))
+        (local.set $fl (v128.and (local.get $lo) (local.get $hi)))
+        (local.set $lo (f64x2.ge (f64x2.mul (f64x2.sub (local.get $mnh) (local.get $zh)) (local.get $ivh)) (f64x2.splat (f64.const -0.2))))
+        (local.set $hi (f64x2.le (f64x2.mul (f64x2.sub (local.get $mxh) (local.get $zh)) (local.get $ivh))
+          (f64x2.add (local.get $qq) (f64x2.splat (f64.const 0.4)))))
+        (local.set $fh (v128.and (local.get $lo) (local.get $hi)))
+        (v128.store (i32.add (local.get $flp) (local.get $o))
+          (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (local.get $fl) (local.get $fh)))
+        (local.set $o (i32.add (local.get $o) (i32.const 16)))
         (br $l))))
+
+  ;; inv = scale > 0 ? 1/scale : 0 in float64 (the JS expression), for the exact paths.
+  (func $invOf (param $s f32) (result f64)
+    (select (f64.div (f64.const 1) (f64.promote_f32 (local.get $s))) (f64.const 0) (f32.gt (local.get $s) (f32.const 0))))
+  ;; The same for two scales (f64 lanes).
+  (func $inv2 (param $s v128) (result v128)
+    (v128.and (f64x2.div (f64x2.splat (f64.const 1)) (local.get $s)) (f64x2.gt (local.get $s) (f64x2.splat (f64.const 0)))))
 
   ;; ---------------------------------------------------------------------------------------------------------
   ;; Exact float64 quantize + dequantize of the 4 elements at $p (x̂ written at $o, which may be $p; codes at $c): the JS formula
@@ -351,7 +467,8 @@
   ;; ---------------------------------------------------------------------------------------------------------
   ;; Pass 2, token axis. Per group g (G contiguous elements): reads x at $src, writes x̂ at $dst (a separate
   ;; region: a group whose fast result is in doubt is redone from the intact x) and codes at $codes. Zero, scale,
-  ;; f32(inv) as f32 at $zp, $sp, $i32p; inv as f64 at $i64p; minmax_meta's clamp-free flags (i32) at $flp.
+  ;; f32(inv) as f32 at $zp, $sp, $i32p (the float64 inverse, for exact redos, from $invOf); minmax_meta's
+  ;; clamp-free flags (i32) at $flp.
   ;; $thr: the fast path's tie threshold (caller: 0.5 − (qmax + 1)·2^-22), or −1 to make every group exact.
   ;; Per group, the fast loop tracks the largest |v − q| (as max and min of v − q over the lanes) and the group is
   ;; redone with $exact4/$exact1 when it reaches $thr: no branch in the inner loop.
@@ -360,14 +477,14 @@
   ;; (−0.5, 0) both give +0), and the magic-number rounding is exact (v + 2^23 with v ≥ −0.25 rounds to an integer:
   ;; below 2^23 the f32 spacing is 1/2, so v ≥ −0.25 is needed, hence −0.2).
   (func (export "quant_token") (param $src i32) (param $dst i32) (param $codes i32) (param $n i32) (param $G i32)
-    (param $flp i32) (param $zp i32) (param $sp i32) (param $i32p i32) (param $i64p i32)
+    (param $flp i32) (param $zp i32) (param $sp i32) (param $i32p i32)
     (param $qmax f32) (param $thr f32)
     (local $base i32) (local $p i32) (local $o i32) (local $c i32) (local $vend i32) (local $end i32) (local $g4 i32)
     (local $p0 i32) (local $o0 i32) (local $c0 i32) (local $safe i32) (local $exact i32)
     (local $z v128) (local $s v128) (local $iv v128) (local $i64 v128) (local $qm v128) (local $th v128) (local $nth v128)
     (local $mg v128) (local $z4 v128) (local $dmax v128) (local $dmin v128)
     (local $v0 v128) (local $v1 v128) (local $t0 v128) (local $t1 v128) (local $q0 v128) (local $q1 v128)
-    (local $zf f32) (local $sf f32) (local $inv f64) (local $zd f64) (local $qm64 f64)
+    (local $zf f32) (local $sf f32) (local $zd f64) (local $qm64 f64)
     (local.set $mg (f32x4.splat (f32.const 0x1p23)))
     (local.set $qm (f32x4.splat (local.get $qmax)))
     (local.set $th (f32x4.splat (local.get $thr)))
@@ -384,12 +501,10 @@
         (local.set $vend (i32.add (local.get $p0) (i32.shl (i32.and (local.get $G) (i32.const -4)) (i32.const 2))))
         (local.set $zf (f32.load (i32.add (local.get $zp) (local.get $g4))))
         (local.set $sf (f32.load (i32.add (local.get $sp) (local.get $g4))))
-        (local.set $inv (f64.load (i32.add (local.get $i64p) (i32.shl (local.get $g4) (i32.const 1)))))
         (local.set $zd (f64.promote_f32 (local.get $zf)))
         (local.set $z (f32x4.splat (local.get $zf)))
         (local.set $s (f32x4.splat (local.get $sf)))
         (local.set $iv (v128.load32_splat (i32.add (local.get $i32p) (local.get $g4))))
-        (local.set $i64 (f64x2.splat (local.get $inv)))
         (local.set $dmax (local.get $z4))
         (local.set $dmin (local.get $z4))
         (local.set $p (local.get $p0))
@@ -468,6 +583,7 @@
             (local.set $p (local.get $p0))
             (local.set $o (local.get $o0))
             (local.set $c (local.get $c0))
+            (local.set $i64 (f64x2.splat (call $invOf (local.get $sf))))
             (block $xb
               (loop $xl
                 (br_if $xb (i32.ge_u (local.get $p) (local.get $vend)))
@@ -486,7 +602,7 @@
           (loop $sl
             (br_if $sb (i32.ge_u (local.get $p) (local.get $end)))
             (call $exact1 (local.get $p) (local.get $o) (local.get $c) (local.get $zd) (f64.promote_f32 (local.get $sf))
-              (local.get $inv) (local.get $qm64))
+              (call $invOf (local.get $sf)) (local.get $qm64))
             (local.set $p (i32.add (local.get $p) (i32.const 4)))
             (local.set $o (i32.add (local.get $o) (i32.const 4)))
             (local.set $c (i32.add (local.get $c) (i32.const 1)))
@@ -506,12 +622,12 @@
   ;; x̂ at $dst (separate region), codes at $codes; other arrays and $thr as quant_token.
   (func (export "quant_channel") (param $src i32) (param $dst i32) (param $codes i32) (param $heads i32)
     (param $tokens i32) (param $D i32) (param $G i32) (param $flp i32) (param $zp i32) (param $sp i32) (param $i32p i32)
-    (param $i64p i32) (param $accp i32) (param $qmax f32) (param $thr f32)
+    (param $accp i32) (param $qmax f32) (param $thr f32)
     (local $tgs i32) (local $h i32) (local $tg i32) (local $tb0 i32) (local $len i32) (local $e0 i32) (local $r0 i32)
     (local $rows i32) (local $gOff i32) (local $d i32) (local $D4 i32) (local $stride i32) (local $r i32) (local $go i32)
     (local $p i32) (local $o i32) (local $c i32) (local $exact i32) (local $e i32)
     (local $z0 v128) (local $s0 v128) (local $iv0 v128) (local $a0 v128) (local $qm v128) (local $th v128) (local $mg v128)
-    (local $z4 v128) (local $v0 v128) (local $t0 v128) (local $q0 v128)
+    (local $z4 v128) (local $v0 v128) (local $v1 v128) (local $t0 v128) (local $q0 v128)
     (local $qm64 f64)
     (local.set $mg (f32x4.splat (f32.const 0x1p23)))
     (local.set $qm (f32x4.splat (local.get $qmax)))
@@ -612,10 +728,12 @@
                 (local.set $o (i32.add (local.get $dst) (i32.shl (i32.add (local.get $e0) (local.get $d)) (i32.const 2))))
                 (local.set $c (i32.add (local.get $codes) (i32.add (local.get $e0) (local.get $d))))
                 (local.set $r (local.get $len))
-                (local.set $go (i32.add (local.get $i64p) (i32.shl (local.get $go) (i32.const 1))))
+                (local.set $v0 (call $inv2 (f64x2.promote_low_f32x4 (local.get $s0))))
+                (local.set $v1 (call $inv2 (f64x2.promote_low_f32x4
+                  (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $s0) (local.get $s0)))))
                 (loop $xr
                   (call $exact4 (local.get $p) (local.get $o) (local.get $c) (local.get $z0) (local.get $s0)
-                    (v128.load (local.get $go)) (v128.load offset=16 (local.get $go)) (local.get $qm64))
+                    (local.get $v0) (local.get $v1) (local.get $qm64))
                   (local.set $p (i32.add (local.get $p) (local.get $stride)))
                   (local.set $o (i32.add (local.get $o) (local.get $stride)))
                   (local.set $c (i32.add (local.get $c) (local.get $D)))
@@ -636,7 +754,7 @@
               (call $exact1 (local.get $p) (local.get $o) (local.get $c)
                 (f64.promote_f32 (f32.load (i32.add (local.get $zp) (local.get $go))))
                 (f64.promote_f32 (f32.load (i32.add (local.get $sp) (local.get $go))))
-                (f64.load (i32.add (local.get $i64p) (i32.shl (local.get $go) (i32.const 1))))
+                (call $invOf (f32.load (i32.add (local.get $sp) (local.get $go))))
                 (local.get $qm64))
               (local.set $p (i32.add (local.get $p) (local.get $stride)))
               (local.set $o (i32.add (local.get $o) (local.get $stride)))

@@ -235,8 +235,13 @@ describe('wasm-backed output buffers', () => {
     const out = allocateFakeQuantOutput(t, small);
     expect(isWasmBacked(out.dequantized)).toBe(true);
     for (const cfg of [small, { ...small, groupSize: 64 }, { ...small, axis: 'token' as const, groupSize: 32 }, { ...small, bits: 2 as const }]) {
+      out.scales.fill(7);
+      out.zeros.fill(7);
       const r = fakeQuantizeInto(t, cfg, out);
       const ref = run(t, cfg, false);
+      // entries past this config's groups are left alone
+      expect([...r.scales.subarray(ref.groups)].every((v) => v === 7)).toBe(true);
+      expect([...r.zeros.subarray(ref.groups)].every((v) => v === 7)).toBe(true);
       expect(bytes(r.dequantized)).toEqual(bytes(ref.dequantized));
       expect(bytes(r.codes)).toEqual(bytes(ref.codes));
       expect(bytes(r.scales.subarray(0, ref.groups))).toEqual(bytes(ref.scales));
