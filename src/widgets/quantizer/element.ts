@@ -8,7 +8,7 @@ import { describeQuant } from '../shared/params';
 import { AXES, METHODS, type KVTensor, type QuantConfig } from '../../lib/quant/index';
 import { clampToModel } from '../kv-explorer/state';
 import { headByChannel } from '../kv-explorer/view';
-import { cacheMemory, configFor, headMetrics, metricsOf, Requantizer, wholeCacheMetrics, type Metrics } from './model';
+import { cacheMemory, configFor, headAndLayerMetrics, Requantizer, wholeCacheMetrics, type Metrics } from './model';
 import { PRESETS, presetOf, QUANTIZER_BITS, quantizerCodec, type QuantizerState } from './state';
 import type { SweepRequest, SweepResponse } from './sweep.worker';
 import {
@@ -204,10 +204,8 @@ export class KvQuantizer extends KvWidget<Name> {
 
     const tQuant = performance.now();
     // Metrics of the head and the layer, both tensors.
-    const kHead = headMetrics(keys, qk.dequantized, head);
-    const vHead = headMetrics(values, qv.dequantized, head);
-    const kLayer = metricsOf(keys, qk.dequantized);
-    const vLayer = metricsOf(values, qv.dequantized);
+    const { head: kHead, layer: kLayer } = headAndLayerMetrics(keys, qk.dequantized, head);
+    const { head: vHead, layer: vLayer } = headAndLayerMetrics(values, qv.dequantized, head);
 
     const tMetrics = performance.now();
     // Heatmaps of the chosen tensor.

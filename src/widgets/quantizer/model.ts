@@ -4,8 +4,8 @@
  * metrics of a head, a layer and the whole cache. Every number comes from src/lib/quant.
  */
 import {
-  allocateFakeQuantOutput, fakeQuantizeInto, kvCacheBytes, maxAbsError, meanTokenCosine, relativeError, snrDb,
-  type Bits, type FakeQuantBuffers, type KVTensor, type KvCacheBytes, type QuantConfig,
+  allocateFakeQuantOutput, fakeQuantizeInto, kvCacheBytes, reconstructionMetrics,
+  type Bits, type FakeQuantBuffers, type KVTensor, type KvCacheBytes, type QuantConfig, type ReconstructionMetrics,
 } from '../../lib/quant/index';
 import type { QuantizerState } from './state';
 
@@ -60,16 +60,18 @@ export class Requantizer {
   }
 }
 
-export interface Metrics {
-  relativeError: number;
-  snrDb: number;
-  maxAbsError: number;
-  cosine: number;
+/** Relative error, SNR, max |error| and mean token cosine of a reconstruction. */
+export type Metrics = ReconstructionMetrics;
+
+/** The four metrics of a reconstruction (src/lib/quant's one-pass reconstructionMetrics). */
+export function metricsOf(t: KVTensor, deq: Float32Array): Metrics {
+  return reconstructionMetrics(t, deq).all;
 }
 
-/** The four metrics of a reconstruction (all from src/lib/quant). */
-export function metricsOf(t: KVTensor, deq: Float32Array): Metrics {
-  return { relativeError: relativeError(t.data, deq), snrDb: snrDb(t.data, deq), maxAbsError: maxAbsError(t.data, deq), cosine: meanTokenCosine(t, deq) };
+/** One head's and the whole tensor's metrics in a single pass over the data (what a redraw needs). */
+export function headAndLayerMetrics(t: KVTensor, deq: Float32Array, head: number): { head: Metrics; layer: Metrics } {
+  const r = reconstructionMetrics(t, deq);
+  return { head: r.heads[head], layer: r.all };
 }
 
 /** One head of a tensor as its own tensor (a view, no copy: heads are the outer dimension). */

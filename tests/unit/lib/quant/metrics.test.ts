@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { maxAbsError, meanTokenCosine, mse, relativeError, snrDb } from '../../../../src/lib/quant/index';
+import { maxAbsError, meanTokenCosine, mse, reconstructionMetrics, relativeError, snrDb } from '../../../../src/lib/quant/index';
+import type { KVTensor } from '../../../../src/lib/quant/index';
+import { mulberry32 } from './reference';
 
 const f = (a: number[]) => Float32Array.from(a);
 
@@ -37,5 +39,36 @@ describe('metrics', () => {
     expect(() => relativeError(f([1]), f([1, 2]))).toThrow(/xHat.length = 2 .*length of x \(1\)/);
     const t = { data: f([1, 2, 3, 4]), heads: 1, tokens: 2, headDim: 2 };
     expect(() => meanTokenCosine(t, { data: f([1, 2, 3, 4]), heads: 2, tokens: 1, headDim: 2 })).toThrow(/tHat shape/);
+  });
+
+  it('reconstructionMetrics: one pass equals the separate metrics per head and for the whole tensor', () => {
+    const rnd = mulberry32(3);
+    const close = (a: number, b: number) =>
+      expect(Number.isFinite(b) ? Math.abs(a - b) <= 1e-12 * Math.max(1, Math.abs(b)) : Object.is(a, b), `${a} vs ${b}`).toBe(true);
+    const cases: Array<[number, number, number, (i: number) => number, (x: number, i: number) => number]> = [
+      [2, 37, 16, (i) => (rnd() - 0.5) * (i % 16 === 3 ? 10 : 1), (x) => Math.fround(x + (rnd() - 0.5) * 0.05)],
+      [3, 5, 4, (i) => (i % 7 === 0 ? 0 : rnd()), (x, i) => (i % 5 === 0 ? 0 : x)], // zero token vectors on either side
+      [1, 4, 2, () => 0, () => 0], // all zero: exact
+      [2, 3, 3, (i) => i, (x) => x], // exact reconstruction: SNR = Infinity, error 0
+    ];
+    for (const [heads, tokens, headDim, gen, hat] of cases) {
+      const data = Float32Array.from({ length: heads * tokens * headDim }, (_, i) => gen(i));
+      const t: KVTensor = { data, heads, tokens, headDim };
+      const xHat = Float32Array.from(data, (x, i) => hat(x, i));
+      const r = reconstructionMetrics(t, xHat);
+      const want = (tt: KVTensor, y: Float32Array) => ({
+        relativeError: relativeError(tt.data, y), snrDb: snrDb(tt.data, y), maxAbsError: maxAbsError(tt.data, y), cosine: meanTokenCosine(tt, y),
+      });
+      const all = want(t, xHat);
+      for (const k of ['relativeError', 'snrDb', 'maxAbsError', 'cosine'] as const) close(r.all[k], all[k]);
+      expect(r.heads).toHaveLength(heads);
+      const n = tokens * headDim;
+      for (let h = 0; h < heads; h++) {
+        const th: KVTensor = { data: data.subarray(h * n, (h + 1) * n), heads: 1, tokens, headDim };
+        const w = want(th, xHat.subarray(h * n, (h + 1) * n));
+        for (const k of ['relativeError', 'snrDb', 'maxAbsError', 'cosine'] as const) close(r.heads[h][k], w[k]);
+      }
+    }
+    expect(() => reconstructionMetrics({ data: f([1, 2]), heads: 1, tokens: 1, headDim: 2 }, f([1]))).toThrow(/xHat.length/);
   });
 });
