@@ -1,4 +1,3 @@
-import * as Plot from '@observablehq/plot';
 import { allocateFakeQuantOutput, fakeQuantizeInto, groupCount, type FakeQuantBuffers, type KVTensor, type QuantConfig } from '../../lib/quant/index';
 import { KvWidget } from '../shared/base';
 import { el, rangeControl, selectControl, tableToggle, type RangeControl } from '../shared/controls';
@@ -6,12 +5,12 @@ import { drawHeatmap } from '../shared/heatmap';
 import { describeQuant } from '../shared/params';
 import { tensorPicker, type TensorPicker } from '../shared/tensor-picker';
 import type { TensorSet } from '../shared/tensors';
+import { LazyTipChart } from './chart';
 import { attentionCodec, type AttentionState } from './state';
 import {
-  attentionChartOptions,
-  barData,
+  attentionChart,
   computeAttention,
-  diffChartOptions,
+  diffChart,
   kvHeadOf,
   num,
   pct,
@@ -24,6 +23,28 @@ import {
 
 type Name = (typeof attentionCodec.names)[number];
 const QUANT_KEYS = new Set<Name>(['bits', 'group', 'kaxis', 'vaxis', 'method']);
+
+/** Chart width for a widget body `clientWidth` wide (0 when not laid out yet: 720). */
+const chartWidth = (bodyWidth: number) => Math.max(300, Math.min(760, bodyWidth || 720));
+
+/** What the three charts show, kept so a width change can redraw them alone. */
+interface ChartInputs {
+  view: AttentionView;
+  diff: Float64Array;
+  tokens: readonly string[];
+  query: number;
+  head: number;
+  quant: string;
+}
+
+const METRICS = [
+  ['kl', 'KL (this head)'],
+  ['tv', 'Total variation'],
+  ['out', 'Output error'],
+  ['layer-kl', 'KL (layer mean)'],
+  ['layer-tv', 'TV (layer mean)'],
+  ['layer-out', 'Output error (layer)'],
+] as const;
 
 /** Reusable quantization buffers for one tensor shape and config shape (no allocation while a slider moves). */
 class BufferPool {
@@ -55,10 +76,18 @@ export class KvAttention extends KvWidget<Name> {
   #quantKey = '';
   #view: AttentionView | null = null;
   #metrics = el('div', { className: 'metrics' });
+  /** The metric value elements, by data-metric name (built once, their text updated on every redraw). */
+  #metricValues = new Map<string, HTMLElement>();
+  #metricEls: HTMLElement[] = [];
   #summary = el('p', { className: 'chart-summary' });
-  #refChart = el('div', { className: 'plot' });
-  #hatChart = el('div', { className: 'plot' });
-  #diffChart = el('div', { className: 'plot' });
+  #refChart = new LazyTipChart();
+  #hatChart = new LazyTipChart();
+  #diffChart = new LazyTipChart();
+  #charts: ChartInputs | null = null;
+  /** The widget body's clientWidth, kept by a ResizeObserver (reading it in a redraw forced a layout: ~1 ms). */
+  #bodyWidth = -1;
+  #drawnWidth = 0;
+  #queryValues: number[] = [];
   #strip = el('canvas', { className: 'heatmap attn-strip' });
   #changes = el('div', { className: 'attn-changes' });
   #table = tableToggle(() => this.table());
@@ -99,7 +128,26 @@ export class KvAttention extends KvWidget<Name> {
       group.set(this.state.group);
     });
     const legend = el('p', { className: 'attn-legend', textContent: 'Difference strip: red = gained attention, blue = lost attention (same as the bars above and below zero).' });
-    this.bodyEl.append(this.#metrics, this.#summary, this.#refChart, this.#hatChart, this.#diffChart, this.#strip, legend, this.#changes, this.#table.root);
+    for (const [name, label] of METRICS) {
+      const value = el('span', { className: 'value' });
+      const m = el('div', { className: 'metric' }, el('span', { className: 'label', textContent: label }), value);
+      m.dataset.metric = name;
+      this.#metricValues.set(name, value);
+      this.#metricEls.push(m);
+    }
+    this.bodyEl.append(this.#metrics, this.#summary, this.#refChart.root, this.#hatChart.root, this.#diffChart.root, this.#strip, legend, this.#changes, this.#table.root);
+    if (typeof ResizeObserver !== 'undefined') {
+      // Called after layout, so reading clientWidth here costs nothing; the charts follow a new width at once.
+      new ResizeObserver(() => {
+        this.#bodyWidth = this.bodyEl.clientWidth;
+        if (!this.#charts || chartWidth(this.#bodyWidth) === this.#drawnWidth) return;
+        try {
+          this.drawCharts(this.#charts);
+        } catch (err) {
+          this.fail(err);
+        }
+      }).observe(this.bodyEl);
+    }
   }
 
   private describeHead(v: number): string {
@@ -167,8 +215,10 @@ export class KvAttention extends KvWidget<Name> {
           : 'This model does not export its queries, so attention cannot be recomputed here. Only the logit-level view is available: the side-by-side generation widget shows the KL divergence and top-1 agreement of the next-token distributions.';
       this.status.set(why);
       this.#summary.textContent = why;
-      for (const c of [this.#refChart, this.#hatChart, this.#diffChart, this.#changes, this.#metrics]) c.replaceChildren();
+      for (const c of [this.#refChart, this.#hatChart, this.#diffChart]) c.clear();
+      for (const c of [this.#changes, this.#metrics]) c.replaceChildren();
       this.#view = null;
+      this.#charts = null;
       return;
     }
     const layer = Math.min(s.layer, set.info.layers - 1);
@@ -190,7 +240,8 @@ export class KvAttention extends KvWidget<Name> {
     const tQuant = performance.now();
     const T = k.tokens;
     const query = resolveQuery(s.query, T);
-    this.#query.setValues(Array.from({ length: T }, (_, i) => i), query);
+    if (this.#queryValues.length !== T) this.#queryValues = Array.from({ length: T }, (_, i) => i);
+    this.#query.setValues(this.#queryValues, query);
     const need = kvHeads * T * k.headDim;
     if (this.#scratch.k.length < need) this.#scratch = { k: new Float32Array(need), v: new Float32Array(need), kHat: new Float32Array(need), vHat: new Float32Array(need) };
     const view = computeAttention({ q: set.queries[layer], k, v, kHat: this.#kHat, vHat: this.#vHat!, query, head, scratch: this.#scratch });
@@ -207,32 +258,18 @@ export class KvAttention extends KvWidget<Name> {
     this.dataset.layerTv = String(view.layer.tv);
     this.dataset.layerOutErr = String(view.layer.outputRelError);
     this.dataset.query = String(query);
-    const metric = (label: string, value: string, name: string) => {
-      const m = el('div', { className: 'metric' }, el('span', { className: 'label', textContent: label }), el('span', { className: 'value', textContent: value }));
-      m.dataset.metric = name;
-      return m;
-    };
-    this.#metrics.replaceChildren(
-      metric('KL (this head)', `${num(view.head.kl)} nats`, 'kl'),
-      metric('Total variation', pct(view.head.tv), 'tv'),
-      metric('Output error', pct(view.head.outputRelError), 'out'),
-      metric('KL (layer mean)', `${num(view.layer.kl)} nats`, 'layer-kl'),
-      metric('TV (layer mean)', pct(view.layer.tv), 'layer-tv'),
-      metric('Output error (layer)', pct(view.layer.outputRelError), 'layer-out'),
-    );
+    const setMetric = (name: string, value: string) => (this.#metricValues.get(name)!.textContent = value);
+    setMetric('kl', `${num(view.head.kl)} nats`);
+    setMetric('tv', pct(view.head.tv));
+    setMetric('out', pct(view.head.outputRelError));
+    setMetric('layer-kl', `${num(view.layer.kl)} nats`);
+    setMetric('layer-tv', pct(view.layer.tv));
+    setMetric('layer-out', pct(view.layer.outputRelError));
+    if (this.#metrics.childElementCount !== this.#metricEls.length) this.#metrics.replaceChildren(...this.#metricEls);
     this.#summary.textContent = summaryText({ head, kvHead, layer, query, queryToken: tokens[query] ?? '', view, changes, quant });
-    const width = Math.max(300, Math.min(760, this.bodyEl.clientWidth || 720));
-    const refData = barData(view.ref, tokens);
-    const hatData = barData(view.hat, tokens);
     const diff = new Float64Array(view.ref.length);
     for (let i = 0; i < diff.length; i++) diff[i] = view.hat[i] - view.ref[i];
-    const diffData = barData(diff, tokens);
-    let yMax = 0;
-    for (let i = 0; i < view.ref.length; i++) yMax = Math.max(yMax, view.ref[i], view.hat[i]);
-    yMax = yMax || 1;
-    this.#refChart.replaceChildren(Plot.plot(attentionChartOptions({ data: refData, yMax, width, title: 'Original', fill: '#4a5060', label: `Attention of token ${query} (query head ${head}) over ${query + 1} past tokens with the original keys and values.` })));
-    this.#hatChart.replaceChildren(Plot.plot(attentionChartOptions({ data: hatData, yMax, width, title: 'Quantized', fill: '#0b57d0', label: `The same attention with ${quant}.` })));
-    this.#diffChart.replaceChildren(Plot.plot(diffChartOptions({ data: diffData, width })));
+    this.drawCharts({ view, diff, tokens, query, head, quant });
     let m = 0;
     for (const d of diff) m = Math.max(m, Math.abs(d));
     drawHeatmap(this.#strip, diff, 1, diff.length, { scheme: 'diverging', domain: [-(m || 1e-6), m || 1e-6] });
@@ -248,6 +285,21 @@ export class KvAttention extends KvWidget<Name> {
     this.dataset.redrawSplit = `quantize ${(tQuant - t0).toFixed(1)} ms, attention ${(tAttn - tQuant).toFixed(1)} ms, draw ${(tEnd - tAttn).toFixed(1)} ms`;
     this.dataset.rendered = String(Number(this.dataset.rendered ?? 0) + 1);
     this.dispatchEvent(new CustomEvent('kv-rendered', { detail: { phases: { quantize: tQuant - t0, attention: tAttn - tQuant, draw: tEnd - tAttn } } }));
+  }
+
+  /** The three Plot charts (original, quantized on a shared y scale; difference). */
+  private drawCharts(c: ChartInputs): void {
+    this.#charts = c;
+    if (this.#bodyWidth < 0) this.#bodyWidth = this.bodyEl.clientWidth; // first draw, before the ResizeObserver reports
+    const width = chartWidth(this.#bodyWidth);
+    this.#drawnWidth = width;
+    const { view, diff, tokens, query, head, quant } = c;
+    let yMax = 0;
+    for (let i = 0; i < view.ref.length; i++) yMax = Math.max(yMax, view.ref[i], view.hat[i]);
+    yMax = yMax || 1;
+    this.#refChart.render(attentionChart({ values: view.ref, tokens, yMax, width, title: 'Original', fill: '#4a5060', label: `Attention of token ${query} (query head ${head}) over ${query + 1} past tokens with the original keys and values.` }));
+    this.#hatChart.render(attentionChart({ values: view.hat, tokens, yMax, width, title: 'Quantized', fill: '#0b57d0', label: `The same attention with ${quant}.` }));
+    this.#diffChart.render(diffChart({ values: diff, tokens, width }));
   }
 
   private renderChanges(c: ReturnType<typeof topChanges>): void {

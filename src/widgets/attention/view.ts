@@ -114,12 +114,97 @@ export function barData(p: ArrayLike<number>, tokens: readonly string[]): BarDat
 
 const margins = { marginLeft: 52, marginRight: 12 };
 
+/** One stepped area of a chart: a value per past token, its colour, and an optional clamp before scaling. */
+export interface AreaSeries {
+  values: ArrayLike<number>;
+  fill: string;
+  /** Maps a value before scaling (the difference chart's positive and negative halves). */
+  clamp?: (v: number) => number;
+}
+
+/** d3-path's default rounding (3 decimals), so the path text matches d3's to the byte. */
+const round3 = (v: number) => Math.round(v * 1000) / 1000;
+
+/**
+ * The path of a stepped area over every token: exactly the `d` that d3's `area().curve(curveStep)` writes for
+ * x = x(i), y0 = y(0), y1 = y(value), which is what `Plot.areaY(data, {x: 'i', y: 'p', curve: 'step'})` draws
+ * (stacked from zero); the unit tests compare the two on random data. Written out here because d3's generator
+ * took ~0.3 ms an area at 1,024 tokens (point, lineTo, rounding through tagged templates); this reuses each
+ * step's x text for the top and the baseline.
+ */
+export function stepAreaPath(s: AreaSeries, x: (v: number) => number, y: (v: number) => number): string {
+  const { values, clamp } = s;
+  const n = values.length;
+  if (n === 0) return '';
+  const y0 = `,${round3(y(0))}`;
+  const yText = (i: number) => `,${round3(y(clamp ? clamp(values[i]) : values[i]))}`;
+  // Top edge, left to right: M x0,y0' then, per step, L mid,prev L mid,next; then the last point.
+  const mids = new Array<string>(n);
+  let prevX = x(0);
+  let prevY = yText(0);
+  let d = `M${round3(prevX)}${prevY}`;
+  for (let i = 1; i < n; i++) {
+    const xi = x(i);
+    const mid = `L${round3(prevX * 0.5 + xi * 0.5)}`;
+    mids[i] = mid;
+    const yi = yText(i);
+    d += mid + prevY + mid + yi;
+    prevX = xi;
+    prevY = yi;
+  }
+  const lastX = `L${round3(prevX)}`;
+  if (n > 1) d += lastX + prevY;
+  // Baseline, right to left, through the same midpoints (curveStep keeps t = 0.5 on the way back), then close.
+  d += lastX + y0;
+  for (let i = n - 1; i > 0; i--) d += mids[i] + y0 + mids[i] + y0;
+  if (n > 1) d += `L${round3(x(0))}${y0}`;
+  return d + 'Z';
+}
+
+/**
+ * A stepped area over every token as ONE path: the same geometry and markup (`<g aria-label="area"
+ * aria-hidden="true" fill=…><path d=…>`) as Plot.areaY with curve "step", without Plot's per-datum channel, stack
+ * and grouping work (about 1 ms a chart at 1,024 tokens, measured). Dense data outside Plot's generic marks,
+ * Plot for axes, as the heatmaps do.
+ */
+export function stepArea(s: AreaSeries): Plot.RenderFunction {
+  return (_index, scales, _values, _dimensions, context) => {
+    const x = scales.x as (v: number) => number;
+    const y = scales.y as (v: number) => number;
+    const doc = context.document;
+    const g = doc.createElementNS('http://www.w3.org/2000/svg', 'g');
+    g.setAttribute('aria-label', 'area');
+    g.setAttribute('aria-hidden', 'true');
+    g.setAttribute('fill', s.fill);
+    const path = doc.createElementNS('http://www.w3.org/2000/svg', 'path');
+    path.setAttribute('d', stepAreaPath(s, x, y));
+    g.append(path);
+    return g;
+  };
+}
+
+const positive = (v: number) => Math.max(0, v);
+const negative = (v: number) => Math.min(0, v);
+
+export interface SeriesInput {
+  /** One value per past token (attention probability, or its change). */
+  values: ArrayLike<number>;
+  tokens: readonly string[];
+  width: number;
+  /**
+   * Include the hover tip (Plot.tip with pointerX over every token). The widget renders charts without it on
+   * every slider move and adds it when a pointer first comes over the chart (the tip's per-token data and titles
+   * cost about 0.5 ms a chart at 1,024 tokens, measured; see chart.ts).
+   */
+  tip?: boolean;
+}
+
 /**
  * One attention strip: a single stepped area (one path, not one rect per token, so 1,024 tokens redraw in a
  * few milliseconds); both strips share x and y domains so they align. Hover shows the token (tip), the table lists all.
  */
-export function attentionChartOptions(o: { data: BarDatum[]; yMax: number; width: number; title: string; fill: string; label: string }): Plot.PlotOptions {
-  const n = o.data.length;
+export function attentionChartOptions(o: AttentionChartInput): Plot.PlotOptions {
+  const n = o.values.length;
   return {
     width: o.width,
     height: 130,
@@ -128,22 +213,34 @@ export function attentionChartOptions(o: { data: BarDatum[]; yMax: number; width
     x: { domain: [-0.5, n - 0.5], label: 'Past token (index)', grid: false },
     y: { domain: [0, o.yMax], label: o.title, grid: true, ticks: 3 },
     marks: [
-      Plot.areaY(o.data, { x: 'i', y: 'p', curve: 'step', fill: o.fill, ariaHidden: 'true' } as Plot.AreaYOptions),
+      stepArea({ values: o.values, fill: o.fill }),
       Plot.ruleY([0], { ariaHidden: 'true' } as Plot.RuleYOptions),
-      Plot.tip(o.data, Plot.pointerX({ x: 'i', y: 'p', title: (d: BarDatum) => `#${d.i} “${d.token}”: ${(d.p * 100).toFixed(2)} %`, ariaHidden: 'true' }) as Plot.TipOptions),
+      o.tip ? Plot.tip(barData(o.values, o.tokens), Plot.pointerX({ x: 'i', y: 'p', title: (d: BarDatum) => `#${d.i} “${d.token}”: ${(d.p * 100).toFixed(2)} %`, ariaHidden: 'true' }) as Plot.TipOptions) : null,
     ],
   };
 }
 
+type AttentionChartInput = SeriesInput & { yMax: number; title: string; fill: string; label: string };
+
 export const GAIN_COLOUR = '#b2182b';
 export const LOSS_COLOUR = '#2166ac';
 
-/** Difference quantized − original as two stepped areas: red above zero (gained), blue below (lost), like the diverging strip. */
-export function diffChartOptions(o: { data: BarDatum[]; width: number }): Plot.PlotOptions {
-  const n = o.data.length;
+const diffAreas = (values: ArrayLike<number>): AreaSeries[] => [
+  { values, fill: GAIN_COLOUR, clamp: positive },
+  { values, fill: LOSS_COLOUR, clamp: negative },
+];
+
+/** The difference chart's y extent m (domain [−m, m]): the largest |Δ|, or 1e-6 when nothing changed. */
+function diffExtent(values: ArrayLike<number>): number {
   let m = 0;
-  for (const d of o.data) m = Math.max(m, Math.abs(d.p));
-  m = m || 1e-6;
+  for (let i = 0; i < values.length; i++) m = Math.max(m, Math.abs(values[i]));
+  return m || 1e-6;
+}
+
+/** Difference quantized − original as two stepped areas: red above zero (gained), blue below (lost), like the diverging strip. */
+export function diffChartOptions(o: SeriesInput): Plot.PlotOptions {
+  const n = o.values.length;
+  const m = diffExtent(o.values);
   return {
     width: o.width,
     height: 130,
@@ -152,11 +249,45 @@ export function diffChartOptions(o: { data: BarDatum[]; width: number }): Plot.P
     x: { domain: [-0.5, n - 0.5], label: 'Past token (index)' },
     y: { domain: [-m, m], label: 'Δ attention', grid: true, ticks: 3, tickFormat: (v: number) => `${(v * 100).toFixed(Math.abs(m) < 0.01 ? 2 : 1)}%` },
     marks: [
-      Plot.areaY(o.data, { x: 'i', y: (d: BarDatum) => Math.max(0, d.p), curve: 'step', fill: GAIN_COLOUR, ariaHidden: 'true' } as Plot.AreaYOptions),
-      Plot.areaY(o.data, { x: 'i', y: (d: BarDatum) => Math.min(0, d.p), curve: 'step', fill: LOSS_COLOUR, ariaHidden: 'true' } as Plot.AreaYOptions),
+      ...diffAreas(o.values).map(stepArea),
       Plot.ruleY([0], { ariaHidden: 'true' } as Plot.RuleYOptions),
-      Plot.tip(o.data, Plot.pointerX({ x: 'i', y: 'p', title: (d: BarDatum) => `#${d.i} “${d.token}”: ${d.p >= 0 ? '+' : ''}${(d.p * 100).toFixed(3)} points`, ariaHidden: 'true' }) as Plot.TipOptions),
+      o.tip ? Plot.tip(barData(o.values, o.tokens), Plot.pointerX({ x: 'i', y: 'p', title: (d: BarDatum) => `#${d.i} “${d.token}”: ${d.p >= 0 ? '+' : ''}${(d.p * 100).toFixed(3)} points`, ariaHidden: 'true' }) as Plot.TipOptions) : null,
     ],
+  };
+}
+
+/**
+ * A chart as the widget redraws it: `options(tip)` for Plot; `axes`, a key of everything but the areas' values
+ * and the SVG's aria-label (domains, width, titles, colours), so that a redraw that changes only the values can
+ * replace the area paths of the chart already drawn (same scales, so the same markup a new plot would have).
+ */
+export interface ChartSpec {
+  axes: string;
+  /** The tokens named in the tip. */
+  tokens: readonly string[];
+  areas: AreaSeries[];
+  ariaLabel: string;
+  options: (tip: boolean) => Plot.PlotOptions;
+}
+
+export function attentionChart(o: Omit<AttentionChartInput, 'tip'>): ChartSpec {
+  return {
+    axes: JSON.stringify(['attention', o.values.length, o.yMax, o.width, o.title, o.fill]),
+    tokens: o.tokens,
+    areas: [{ values: o.values, fill: o.fill }],
+    ariaLabel: o.label,
+    options: (tip) => attentionChartOptions({ ...o, tip }),
+  };
+}
+
+export function diffChart(o: Omit<SeriesInput, 'tip'>): ChartSpec {
+  const options = (tip: boolean) => diffChartOptions({ ...o, tip });
+  return {
+    axes: JSON.stringify(['diff', o.values.length, diffExtent(o.values), o.width]),
+    tokens: o.tokens,
+    areas: diffAreas(o.values),
+    ariaLabel: options(false).ariaLabel!,
+    options,
   };
 }
 

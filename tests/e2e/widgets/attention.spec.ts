@@ -103,6 +103,36 @@ test('invalid parameters show a note and a working widget (no markup injected)',
   expectClean(log);
 });
 
+test('charts: one stepped area per series, the token tip on hover (also after a redraw), redrawn at a new width', async ({ page, log }) => {
+  await page.goto('/embed/attention/');
+  await expect(widget(page)).toHaveAttribute('data-tokens', '256');
+  const charts = widget(page).locator('.plot');
+  await expect(charts.locator('svg')).toHaveCount(3);
+  // Original, quantized, and the difference as a red (gained) and a blue (lost) area: 256 tokens, 2 vertices a step.
+  const areas = charts.locator('svg > g[aria-label="area"][aria-hidden="true"] > path');
+  await expect(areas).toHaveCount(4);
+  for (const d of await areas.evaluateAll((ps) => ps.map((p) => p.getAttribute('d') ?? ''))) expect(d.split('L').length).toBeGreaterThan(2 * 255);
+  const first = charts.first();
+  const tip = first.locator('g[aria-label="tip"]');
+  await first.hover({ position: { x: 300, y: 60 } });
+  await expect(tip).toContainText(/#\d+ “.*”: \d+\.\d\d %$/);
+  // A slider move redraws the charts; the next hover shows the tip of the new data.
+  await page.mouse.move(5, 5);
+  const bits = page.getByRole('slider', { name: 'Bits' });
+  await bits.focus();
+  await page.keyboard.press('ArrowRight');
+  await expect(bits).toHaveAttribute('aria-valuetext', /^3 bits/);
+  const quantized = charts.nth(1);
+  await quantized.hover({ position: { x: 320, y: 60 } });
+  await expect(quantized.locator('g[aria-label="tip"]')).toContainText(/#\d+ “.*”: \d+\.\d\d %$/);
+  // The charts follow the widget's width (a ResizeObserver, not a layout read in every redraw).
+  await page.setViewportSize({ width: 520, height: 900 });
+  const expectedWidth = () => widget(page).evaluate((w) => String(Math.max(300, Math.min(760, w.querySelector<HTMLElement>('.widget-body')!.clientWidth || 720))));
+  await expect.poll(async () => (await first.locator('svg').getAttribute('width')) === (await expectedWidth())).toBe(true);
+  expect(Number(await first.locator('svg').getAttribute('width'))).toBeLessThan(520);
+  expectClean(log);
+});
+
 /** Time from a dispatched input event to the end of the synchronous redraw (quantize + attention + charts). */
 async function redrawTimes(page: import('@playwright/test').Page, n = 30) {
   const times = await page.evaluate((n) => {

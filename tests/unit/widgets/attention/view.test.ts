@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { fakeQuantize, type KVTensor } from '../../../../src/lib/quant/index';
-import { computeAttention, kvHeadOf, prefixTokens, queryAt, resolveQuery, summaryText, topChanges, attentionChartOptions, diffChartOptions, barData } from '../../../../src/widgets/attention/view';
+import * as Plot from '@observablehq/plot';
+import { area, curveStep } from 'd3';
+import { computeAttention, kvHeadOf, prefixTokens, queryAt, resolveQuery, summaryText, topChanges, attentionChartOptions, diffChartOptions, barData, stepArea, stepAreaPath, GAIN_COLOUR, LOSS_COLOUR, type BarDatum } from '../../../../src/widgets/attention/view';
 import { createRng } from '../../../../src/lib/model/sampling';
 
 /** Deterministic pseudo-random tensor. */
@@ -122,8 +124,66 @@ describe.each([
     const text = summaryText({ head: 3, kvHead: 1, layer: 2, query, queryToken: ' t', view, changes, quant: 'x' });
     expect(text).toContain(`total variation ${(view.head.tv * 100).toFixed(2)} %`);
     expect(text).toContain(`attention-output error ${(view.head.outputRelError * 100).toFixed(2)} %`);
-    const opts = attentionChartOptions({ data: barData(view.ref, []), yMax: 1, width: 600, title: 'Original', fill: '#000', label: 'L' });
+    const opts = attentionChartOptions({ values: view.ref, tokens: [], yMax: 1, width: 600, title: 'Original', fill: '#000', label: 'L' });
     expect(opts.ariaLabel).toBe('L');
-    expect(diffChartOptions({ data: barData(view.hat, []), width: 600 }).ariaLabel).toMatch(/Difference/);
+    expect(opts.x).toMatchObject({ domain: [-0.5, query + 0.5] });
+    expect(diffChartOptions({ values: view.hat, tokens: [], width: 600 }).ariaLabel).toMatch(/Difference/);
+  });
+});
+
+/** Just enough of a document for stepArea's render function (Plot passes its own in the browser). */
+function fakeDocument() {
+  const make = (tag: string) => {
+    const node = { tag, attrs: {} as Record<string, string>, children: [] as unknown[], setAttribute: (k: string, v: string) => void (node.attrs[k] = v), append: (c: unknown) => void node.children.push(c) };
+    return node;
+  };
+  return { createElementNS: (_ns: string, tag: string) => make(tag) };
+}
+
+describe('chart marks', () => {
+  type Node = { tag: string; attrs: Record<string, string>; children: Node[] };
+  const render = (mark: Plot.RenderFunction) => {
+    const scales = { x: (i: number) => 10 * i + 5, y: (v: number) => 100 - 100 * v } as unknown as Plot.ScaleFunctions;
+    return mark.call(null as never, [], scales, {} as Plot.ChannelValues, {} as Plot.Dimensions, { document: fakeDocument() } as unknown as Plot.Context) as unknown as Node;
+  };
+
+  it('stepArea draws every token as one stepped path from the zero line (what Plot.areaY with curve "step" draws)', () => {
+    const g = render(stepArea({ values: [0.5, -0.2, 0.3], fill: '#123456' }));
+    expect(g.tag).toBe('g');
+    expect(g.attrs).toEqual({ 'aria-label': 'area', 'aria-hidden': 'true', fill: '#123456' });
+    expect(g.children).toHaveLength(1);
+    // Steps at the midpoints between token centres x = 5, 15, 25; baseline y(0) = 100.
+    expect(g.children[0].attrs.d).toBe('M5,50L10,50L10,120L20,120L20,70L25,70L25,100L20,100L20,100L10,100L10,100L5,100Z');
+  });
+
+  it.each([1, 2, 3, 50, 1024])('stepAreaPath writes exactly what d3.area().curve(curveStep) writes (%i tokens, as Plot.areaY)', (n) => {
+    const rnd = createRng(n);
+    const values = Array.from({ length: n }, () => (rnd() - 0.3) * 0.7);
+    // Plot-like linear scales with awkward fractions, so rounding to d3's 3 decimals is exercised.
+    const width = 696 - 64;
+    const x = (i: number) => 52 + ((i + 0.5) / n) * width;
+    const y = (v: number) => 110 - ((v + 0.31) / 0.93) * 93.7;
+    for (const clamp of [undefined, (v: number) => Math.max(0, v), (v: number) => Math.min(0, v)]) {
+      const expected = area<number>().curve(curveStep).x((i) => x(i)).y0(y(0)).y1((i) => y(clamp ? clamp(values[i]) : values[i]))(values.map((_, i) => i));
+      expect(stepAreaPath({ values, fill: '#000', clamp }, x, y)).toBe(expected);
+    }
+  });
+
+  it('the difference chart draws gains and losses as separate areas, each clamped at zero', () => {
+    const [gain, loss] = (diffChartOptions({ values: [0.5, -0.2, 0.3], tokens: [], width: 600 }).marks as Plot.RenderFunction[]).slice(0, 2).map((m) => render(m));
+    expect(gain.attrs.fill).toBe(GAIN_COLOUR);
+    expect(gain.children[0].attrs.d).toBe('M5,50L10,50L10,100L20,100L20,70L25,70L25,100L20,100L20,100L10,100L10,100L5,100Z');
+    expect(loss.attrs.fill).toBe(LOSS_COLOUR);
+    expect(loss.children[0].attrs.d).toBe('M5,100L10,100L10,120L20,120L20,100L25,100L25,100L20,100L20,100L10,100L10,100L5,100Z');
+  });
+
+  it('the hover tip (one datum per token) is included only when asked for', () => {
+    const base = { values: [0.5, 0.25, 0.25], tokens: ['a', ' b', 'c'], yMax: 0.5, width: 600, title: 'Original', fill: '#000', label: 'L' };
+    const tips = (marks: Plot.Markish) => (marks as unknown[]).filter((m) => m instanceof Plot.Tip) as Plot.Tip[];
+    expect(tips(attentionChartOptions(base).marks)).toHaveLength(0);
+    const [tip] = tips(attentionChartOptions({ ...base, tip: true }).marks);
+    expect(tip).toBeDefined();
+    expect((tip as unknown as { data: BarDatum[] }).data).toEqual(barData(base.values, base.tokens));
+    expect(tips(diffChartOptions({ values: [0.1, -0.1], tokens: ['a', 'b'], width: 600, tip: true }).marks)).toHaveLength(1);
   });
 });
