@@ -2,7 +2,7 @@
  * Throughput of fakeQuantizeInto on a cache the size of the bundled model's at 1,024 tokens:
  * 8 layers × {keys, values} = 16 tensors of [2 heads, 1024 tokens, 64] = 131,072 elements each (2,097,152 total),
  * next to a plain Float32Array copy (.set) of the same data measured in the same run.
- * Run: npx tsx bench/quant.ts   (writes bench/results/quant.json)
+ * Run: npx tsx bench/quant.ts   (writes bench/results/quant.json; BENCH_METHODS=minmax for one method, BENCH_RUNS=n)
  * Targets: minmax ≥ 0.2× copy, hqq ≥ 0.02× copy.
  * Min-max and HQQ configs are timed on both paths: `js` (the reference kernels, forced with setWasmEnabled(false))
  * and `wasm` (the WebAssembly SIMD kernels: min-max bit-identical, HQQ in f32 as HQQ computes on CPU). The output
@@ -65,7 +65,8 @@ type Row = {
   mElemPerS: number; copyMElemPerS: number; ratio: number; bestRatio: number; target: number; ok: boolean;
 };
 const rows: Row[] = [];
-const methods = ['minmax', 'hqq', 'absmax'] as const;
+// BENCH_METHODS=minmax,hqq limits the run to some methods (all three by default).
+const methods = (['minmax', 'hqq', 'absmax'] as const).filter((m) => (process.env.BENCH_METHODS ?? m).split(',').includes(m));
 const hasWasm = wasmActive();
 for (const method of methods) {
   for (const bits of [2, 4] as const) {

@@ -316,7 +316,24 @@
       (f64x2.ge (local.get $a) (f64x2.splat (f64.const 65520)))))
     (v128.or (local.get $r) (v128.and (local.get $x) (v128.const i64x2 0x8000000000000000 0x8000000000000000))))
 
-  ;; roundToFp32Saturating: Math.fround (f32 demote, ties to even), ±Infinity → ±F32_MAX.
+;; $fp16 on four f32 lanes: the same steps in f32 for an input that is already an f32 (a group minimum). The
+  ;; scalings by 2^(10−e) and 2^(e−10) are exact in f32 too (e ≥ −14 keeps a·2^(10−e) normal, and a/q < 2^12 has at
+  ;; most 24 significant bits), and the single rounding happens at `+ M` with M = 1.5·2^23 (exact for |v| < 2^22),
+  ;; so the result is the float64 path's bit for bit (wasm.test.ts compares every zero with the JS path's, on any f32).
+  (func $fp16x4 (param $x v128) (result v128)
+    (local $a v128) (local $e v128) (local $r v128)
+    (local.set $a (f32x4.abs (local.get $x)))
+    ;; biased exponent, at least 127 − 14
+    (local.set $e (i32x4.max_s (i32x4.shr_u (local.get $a) (i32.const 23)) (i32x4.splat (i32.const 113))))
+    (local.set $r (f32x4.mul (f32x4.sub (f32x4.add (f32x4.mul (local.get $a)
+      (i32x4.shl (i32x4.sub (i32x4.splat (i32.const 264)) (local.get $e)) (i32.const 23)))
+      (f32x4.splat (f32.const 12582912))) (f32x4.splat (f32.const 12582912)))
+      (i32x4.shl (i32x4.sub (local.get $e) (i32x4.splat (i32.const 10))) (i32.const 23))))
+    (local.set $r (v128.bitselect (f32x4.splat (f32.const 65504)) (local.get $r)
+      (f32x4.ge (local.get $a) (f32x4.splat (f32.const 65520)))))
+    (v128.or (local.get $r) (v128.and (local.get $x) (v128.const i32x4 0x80000000 0x80000000 0x80000000 0x80000000))))
+
+    ;; roundToFp32Saturating: Math.fround (f32 demote, ties to even), ±Infinity → ±F32_MAX.
   (func $fp32 (param $x v128) (result v128)
     (local $r v128)
     (local.set $r (f64x2.promote_low_f32x4 (f32x4.demote_f64x2_zero (local.get $x))))
@@ -353,9 +370,8 @@
   (func (export "minmax_meta") (param $minp i32) (param $maxp i32) (param $groups i32) (param $qmax f64)
     (param $is32 i32) (param $zp i32) (param $sp i32) (param $i32p i32) (param $flp i32)
     (local $o i32) (local $end i32) (local $mn4 v128) (local $mx4 v128) (local $mnl v128) (local $mnh v128)
-    (local $mxl v128) (local $mxh v128) (local $scl v128) (local $sch v128) (local $zl v128) (local $zh v128)
-    (local $s4 v128) (local $z4 v128) (local $iv v128) (local $ivl v128) (local $ivh v128) (local $qq v128)
-    (local $lo v128) (local $hi v128) (local $fl v128) (local $fh v128)
+    (local $mxl v128) (local $mxh v128) (local $scl v128) (local $sch v128)
+    (local $s4 v128) (local $z4 v128) (local $iv v128) (local $qq v128)
     (local.set $end (i32.shl (local.get $groups) (i32.const 2)))
     (local.set $qq (f64x2.splat (local.get $qmax)))
     (block $b
@@ -375,37 +391,26 @@
           (then
             (local.set $scl (call $fp32 (local.get $scl)))
             (local.set $sch (call $fp32 (local.get $sch)))
-            (local.set $zl (call $fp32 (local.get $mnl)))
-            (local.set $zh (call $fp32 (local.get $mnh))))
+            (local.set $z4 (local.get $mn4))) ;; an f32 minimum is its own fp32 rounding
           (else
             (local.set $scl (call $fp16 (local.get $scl)))
             (local.set $sch (call $fp16 (local.get $sch)))
-            (local.set $zl (call $fp16 (local.get $mnl)))
-            (local.set $zh (call $fp16 (local.get $mnh)))))
+            (local.set $z4 (call $fp16x4 (local.get $mn4)))))
         (local.set $s4 (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
           (f32x4.demote_f64x2_zero (local.get $scl)) (f32x4.demote_f64x2_zero (local.get $sch))))
-        (local.set $z4 (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
-          (f32x4.demote_f64x2_zero (local.get $zl)) (f32x4.demote_f64x2_zero (local.get $zh))))
         (local.set $iv (v128.and (f32x4.div (f32x4.splat (f32.const 1)) (local.get $s4))
           (f32x4.gt (local.get $s4) (f32x4.splat (f32.const 0)))))
         (v128.store (i32.add (local.get $sp) (local.get $o)) (local.get $s4))
         (v128.store (i32.add (local.get $zp) (local.get $o)) (local.get $z4))
         (v128.store (i32.add (local.get $i32p) (local.get $o)) (local.get $iv))
         ;; clamp-free flag (i32 −1/0) for pass 2: v(min) = (min − zero)·inv ≥ −0.2 and v(max) ≤ qmax + 0.4 (see
-        ;; quant_token). Computed with f32(inv), whose relative error 2^-24 moves v by < 2^-14 where |v| < 300: far
-        ;; inside the margins (round(v) stays right for v ≥ −0.25 and v < qmax + 0.5).
-        (local.set $ivl (f64x2.promote_low_f32x4 (local.get $iv)))
-        (local.set $ivh (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $iv) (local.get $iv))))
-        (local.set $lo (f64x2.ge (f64x2.mul (f64x2.sub (local.get $mnl) (local.get $zl)) (local.get $ivl)) (f64x2.splat (f64.const -0.2))))
-        (local.set $hi (f64x2.le (f64x2.mul (f64x2.sub (local.get $mxl) (local.get $zl)) (local.get $ivl))
-          (f64x2.add (local.get $qq) (f64x2.splat (f64.const 0.4)))))
-        (local.set $fl (v128.and (local.get $lo) (local.get $hi)))
-        (local.set $lo (f64x2.ge (f64x2.mul (f64x2.sub (local.get $mnh) (local.get $zh)) (local.get $ivh)) (f64x2.splat (f64.const -0.2))))
-        (local.set $hi (f64x2.le (f64x2.mul (f64x2.sub (local.get $mxh) (local.get $zh)) (local.get $ivh))
-          (f64x2.add (local.get $qq) (f64x2.splat (f64.const 0.4)))))
-        (local.set $fh (v128.and (local.get $lo) (local.get $hi)))
-        (v128.store (i32.add (local.get $flp) (local.get $o))
-          (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (local.get $fl) (local.get $fh)))
+        ;; quant_token), computed in f32 with f32(inv): three roundings move v by ≤ |v|·3·2^-24 (< 1e-4 where
+        ;; |v| < 500; beyond, the comparison cannot flip), far inside the margins (round(v) needs v ≥ −0.25 and
+        ;; v < qmax + 0.5). Overflow to ±Infinity only happens far outside [−0.2, qmax + 0.4] and compares correctly.
+        (v128.store (i32.add (local.get $flp) (local.get $o)) (v128.and
+          (f32x4.ge (f32x4.mul (f32x4.sub (local.get $mn4) (local.get $z4)) (local.get $iv)) (f32x4.splat (f32.const -0.2)))
+          (f32x4.le (f32x4.mul (f32x4.sub (local.get $mx4) (local.get $z4)) (local.get $iv))
+            (f32x4.splat (f32.add (f32.demote_f64 (local.get $qmax)) (f32.const 0.4))))))
         (local.set $o (i32.add (local.get $o) (i32.const 16)))
         (br $l))))
 
@@ -484,7 +489,7 @@
     (local $z v128) (local $s v128) (local $iv v128) (local $i64 v128) (local $qm v128) (local $th v128) (local $nth v128)
     (local $mg v128) (local $z4 v128) (local $dmax v128) (local $dmin v128)
     (local $v0 v128) (local $v1 v128) (local $t0 v128) (local $t1 v128) (local $q0 v128) (local $q1 v128)
-    (local $zf f32) (local $sf f32) (local $zd f64) (local $qm64 f64)
+    (local $zf f32) (local $sf f32) (local $qm64 f64)
     (local.set $mg (f32x4.splat (f32.const 0x1p23)))
     (local.set $qm (f32x4.splat (local.get $qmax)))
     (local.set $th (f32x4.splat (local.get $thr)))
@@ -501,7 +506,6 @@
         (local.set $vend (i32.add (local.get $p0) (i32.shl (i32.and (local.get $G) (i32.const -4)) (i32.const 2))))
         (local.set $zf (f32.load (i32.add (local.get $zp) (local.get $g4))))
         (local.set $sf (f32.load (i32.add (local.get $sp) (local.get $g4))))
-        (local.set $zd (f64.promote_f32 (local.get $zf)))
         (local.set $z (f32x4.splat (local.get $zf)))
         (local.set $s (f32x4.splat (local.get $sf)))
         (local.set $iv (v128.load32_splat (i32.add (local.get $i32p) (local.get $g4))))
@@ -593,16 +597,14 @@
                 (local.set $o (i32.add (local.get $o) (i32.const 16)))
                 (local.set $c (i32.add (local.get $c) (i32.const 4)))
                 (br $xl))))
-          (else
-            (local.set $p (local.get $vend))
-            (local.set $o (i32.add (local.get $o0) (i32.sub (local.get $vend) (local.get $p0))))
-            (local.set $c (i32.add (local.get $c0) (i32.shr_u (i32.sub (local.get $vend) (local.get $p0)) (i32.const 2))))))
+          ;; otherwise the fast loops have left p, o and c at the end of the group's whole vectors
+          )
         ;; scalar tail (G mod 4), always exact
         (block $sb
           (loop $sl
             (br_if $sb (i32.ge_u (local.get $p) (local.get $end)))
-            (call $exact1 (local.get $p) (local.get $o) (local.get $c) (local.get $zd) (f64.promote_f32 (local.get $sf))
-              (call $invOf (local.get $sf)) (local.get $qm64))
+            (call $exact1 (local.get $p) (local.get $o) (local.get $c) (f64.promote_f32 (local.get $zf))
+              (f64.promote_f32 (local.get $sf)) (call $invOf (local.get $sf)) (local.get $qm64))
             (local.set $p (i32.add (local.get $p) (i32.const 4)))
             (local.set $o (i32.add (local.get $o) (i32.const 4)))
             (local.set $c (i32.add (local.get $c) (i32.const 1)))
