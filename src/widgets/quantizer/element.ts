@@ -8,9 +8,9 @@ import { describeQuant } from '../shared/params';
 import { AXES, METHODS, type KVTensor, type QuantConfig } from '../../lib/quant/index';
 import { clampToModel } from '../kv-explorer/state';
 import { headByChannel } from '../kv-explorer/view';
-import { cacheMemory, configFor, headAndLayerMetrics, Requantizer, wholeCacheMetrics, type Metrics } from './model';
+import { cacheMemory, configFor, headAndLayerMetrics, neighbourSettings, Requantizer, ResultCache, resultKey, wholeCacheMetrics, type Metrics } from './model';
 import { PRESETS, presetOf, QUANTIZER_BITS, quantizerCodec, type QuantizerState } from './state';
-import type { SweepRequest, SweepResponse } from './sweep.worker';
+import type { PrefetchItem, SweepRequest, SweepResponse } from './sweep.worker';
 import {
   describeConfig, errorInto, niceSymmetric, fmtAbs, fmtCos, fmtDb, fmtPct, histogram, histogramOptions, memoryParts, memorySummary, metricRows, metricsSummary,
   TENSOR_NAMES, type Bin,
@@ -26,6 +26,8 @@ interface Panel {
 }
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+/** How long the settings must rest before the whole-cache metrics are computed (see requestWhole). */
+const WHOLE_DELAY_MS = 120;
 const withValue = (steps: number[], v: number) => (steps.includes(v) ? steps : [...steps, v].sort((a, b) => a - b));
 const METRIC_COLUMNS = [
   ['rel', 'Relative error', (m: Metrics) => fmtPct(m.relativeError), (m: Metrics) => m.relativeError],
@@ -48,7 +50,9 @@ export class KvQuantizer extends KvWidget<Name> {
   #ctl: { layer?: RangeControl<number>; head?: RangeControl<number>; bits?: RangeControl<number>; group?: RangeControl<number>; residual?: RangeControl<number>; preset?: SelectControl<string>; tensor?: SelectControl<string>; kaxis?: SelectControl<string>; vaxis?: SelectControl<string>; method?: SelectControl<string> } = {};
   #set?: TensorSet;
   #setId = 0;
-  #q = new Requantizer();
+  /** Slow (HQQ) results: computed here or prefetched by the worker for the settings one step away. */
+  #cache = new ResultCache();
+  #q = new Requantizer(this.#cache);
   #panels: Panel[] = [];
   #legendValues = el('div', { className: 'legend' });
   #legendError = el('div', { className: 'legend' });
@@ -74,8 +78,6 @@ export class KvQuantizer extends KvWidget<Name> {
   #whole: Whole | null = null;
   #wholeKey = '';
   #wholeSeq = 0;
-  #busy = false;
-  #pending: SweepRequest | null = null;
   #sentSet = -1;
 
   protected build(): void {
@@ -164,9 +166,27 @@ export class KvQuantizer extends KvWidget<Name> {
     else c.residual?.set(s.residual);
   }
 
+  /**
+   * Byte budget of the result cache (default 48 MiB). 0 turns caching and prefetching off: the benchmark uses it
+   * to time first visits of a setting.
+   */
+  get resultCacheBytes(): number {
+    return this.#cache.limitBytes;
+  }
+  set resultCacheBytes(n: number) {
+    this.#cache.limitBytes = Math.max(0, n);
+    if (n <= 0) this.#cache.clear();
+  }
+
+  /** Results held in the cache (computed here or prefetched by the worker); for tests. */
+  get resultCacheEntries(): number {
+    return this.#cache.size;
+  }
+
   private setTensors(set: TensorSet): void {
     this.#set = set;
     this.#setId++;
+    this.#cache.clear();
     this.#wholeKey = '';
     this.runUpdate('all');
   }
@@ -196,8 +216,8 @@ export class KvQuantizer extends KvWidget<Name> {
     const values = set.values[layer];
     const kcfg = configFor(s, 'k');
     const vcfg = configFor(s, 'v');
-    const qk = this.#q.run('k', keys, kcfg);
-    const qv = this.#q.run('v', values, vcfg);
+    const qk = this.#q.run('k', keys, kcfg, kcfg ? resultKey(this.#setId, layer, 'k', kcfg) : undefined);
+    const qv = this.#q.run('v', values, vcfg, vcfg ? resultKey(this.#setId, layer, 'v', vcfg) : undefined);
     const engine = [...new Set([qk.error, qv.error].filter((x): x is string => !!x))];
     this.#engineNotes = engine.map((m) => `${m}. Showing ${describeConfig(qk.error ? qk.used : qv.used)} instead.`);
     this.showNotes();
@@ -244,8 +264,9 @@ export class KvQuantizer extends KvWidget<Name> {
     this.#hist.replaceChildren(Plot.plot(histogramOptions(this.#bins, { width, tensor: name, exact })));
     this.#histTable.refresh();
 
-    // Metrics table (whole cache filled in by the worker).
+    // Metrics table (whole cache filled in by the worker), and the next likely settings quantized ahead.
     this.requestWhole(kcfg, vcfg);
+    this.requestPrefetch(layer);
     this.#metricRows = metricRows({ layer, head, kHead, kLayer, vHead, vLayer, whole: this.#whole });
     this.fillMetrics();
 
@@ -319,6 +340,12 @@ export class KvQuantizer extends KvWidget<Name> {
 
   // ---------------------------------------------------------------- whole cache (worker)
 
+  /**
+   * Whole-cache metrics for (kcfg, vcfg), started once the settings have rested for WHOLE_DELAY_MS: while a reader
+   * steps through settings (a held arrow key repeats every ~30 ms) the row says "computing…" and the CPU stays
+   * free for redraws (an HQQ whole-cache run is 16 quantizations, ~50–200 ms of worker time, competing with the
+   * page on a 2-core machine).
+   */
   private requestWhole(kcfg: QuantConfig | null, vcfg: QuantConfig | null): void {
     const set = this.#set!;
     const key = `${this.#setId}:${JSON.stringify([kcfg, vcfg])}`;
@@ -327,30 +354,52 @@ export class KvQuantizer extends KvWidget<Name> {
     this.#whole = null;
     this.dataset.whole = 'computing';
     const seq = ++this.#wholeSeq;
-    const worker = this.workerOrNull();
-    if (!worker) {
-      // No worker (blocked by the page): compute after this frame on the main thread.
-      setTimeout(() => {
-        if (seq !== this.#wholeSeq) return;
+    clearTimeout(this.#wholeTimer);
+    this.#wholeTimer = setTimeout(() => {
+      if (seq !== this.#wholeSeq) return;
+      const worker = this.workerOrNull();
+      if (!worker) {
+        // No worker (blocked by the page): compute on the main thread.
         try {
           this.wholeDone(seq, wholeCacheMetrics(set.keys, set.values, kcfg, vcfg));
         } catch (err) {
           this.fail(err);
         }
-      }, 0);
-      return;
-    }
-    if (this.#sentSet !== this.#setId) {
-      this.#sentSet = this.#setId;
-      worker.postMessage({ type: 'tensors', id: String(this.#setId), keys: set.keys, values: set.values } satisfies SweepRequest);
-    }
-    const req: SweepRequest = { type: 'run', seq, id: String(this.#setId), kcfg, vcfg };
-    if (this.#busy) this.#pending = req;
-    else {
-      this.#busy = true;
-      worker.postMessage(req);
-    }
+        return;
+      }
+      this.sendTensors(worker);
+      worker.postMessage({ type: 'run', seq, id: String(this.#setId), kcfg, vcfg } satisfies SweepRequest);
+    }, WHOLE_DELAY_MS);
   }
+
+  #wholeTimer?: ReturnType<typeof setTimeout>;
+
+  /** The worker keeps the tensors of the current prompt (sent once per prompt). */
+  private sendTensors(worker: Worker): void {
+    if (this.#sentSet === this.#setId) return;
+    const set = this.#set!;
+    this.#sentSet = this.#setId;
+    worker.postMessage({ type: 'tensors', id: String(this.#setId), keys: set.keys, values: set.values } satisfies SweepRequest);
+  }
+
+  /**
+   * For slow methods: asks the worker to quantize the settings one step away (model.ts neighbourSettings) that
+   * the cache lacks; a newer request replaces the list. Nothing without a worker or with caching off.
+   */
+  private requestPrefetch(layer: number): void {
+    if (this.#cache.limitBytes <= 0 || !this.#set) return;
+    const items: PrefetchItem[] = neighbourSettings(this.state, layer, this.#set.info.layers, QUANTIZER_BITS)
+      .map((n) => ({ ...n, key: resultKey(this.#setId, n.layer, n.kind, n.cfg) }))
+      .filter((n, i, all) => !this.#cache.has(n.key) && all.findIndex((m) => m.key === n.key) === i);
+    if (!items.length && !this.#prefetching) return;
+    const worker = this.workerOrNull();
+    if (!worker) return;
+    this.sendTensors(worker);
+    this.#prefetching = items.length > 0;
+    worker.postMessage({ type: 'prefetch', id: String(this.#setId), items } satisfies SweepRequest);
+  }
+
+  #prefetching = false;
 
   private workerOrNull(): Worker | null {
     if (this.#worker !== undefined) return this.#worker;
@@ -360,7 +409,6 @@ export class KvQuantizer extends KvWidget<Name> {
       w.onerror = (e) => {
         e.preventDefault();
         this.#worker = null;
-        this.#busy = false;
         this.#wholeKey = '';
         this.status.set('Whole-cache metrics are computed on the page (the worker could not start).');
         this.runUpdate('all');
@@ -373,16 +421,13 @@ export class KvQuantizer extends KvWidget<Name> {
   }
 
   private onWorker(m: SweepResponse): void {
+    if (m.type === 'quantized') {
+      if (m.id === String(this.#setId)) this.#cache.put(m.key, { dequantized: m.dequantized, used: m.used, error: m.error });
+      return;
+    }
     if (m.type === 'progress') {
       if (m.seq === this.#wholeSeq) this.status.set('Computing the whole-cache metrics…', { done: m.done, total: m.total });
       return;
-    }
-    this.#busy = false;
-    if (this.#pending) {
-      const next = this.#pending;
-      this.#pending = null;
-      this.#busy = true;
-      this.#worker!.postMessage(next);
     }
     if (m.seq !== this.#wholeSeq) return;
     if (m.type === 'error') {

@@ -29,12 +29,72 @@ export interface QuantOutcome {
   error?: string;
 }
 
+/** Methods whose results are worth keeping: HQQ runs 20 optimizer passes (~5–13 ms for a layer's K and V). */
+export const CACHED_METHODS: ReadonlySet<QuantConfig['method']> = new Set(['hqq']);
+
+/** Cache key of a quantization result: which tensor (set, layer, K/V) and the exact config. */
+export function resultKey(setId: number, layer: number, kind: TensorKind, cfg: QuantConfig): string {
+  return `${setId}:${layer}:${kind}:${cfg.method}:${cfg.bits}:${cfg.groupSize}:${cfg.axis}:${cfg.metaDtype ?? 'fp16'}`;
+}
+
+/**
+ * Least-recently-used store of quantization outcomes, bounded in bytes of dequantized data. The quantizer keeps
+ * slow results here (computed on the page or prefetched by its worker), so stepping back to a setting, or to a
+ * neighbour the worker has prepared, needs no re-quantization.
+ */
+export class ResultCache {
+  #map = new Map<string, QuantOutcome>();
+  #bytes = 0;
+  constructor(public limitBytes = 48 * 2 ** 20) {}
+
+  get size(): number {
+    return this.#map.size;
+  }
+  get bytes(): number {
+    return this.#bytes;
+  }
+  has(key: string): boolean {
+    return this.#map.has(key);
+  }
+  get(key: string): QuantOutcome | undefined {
+    const v = this.#map.get(key);
+    if (v) {
+      // re-insert: Map iteration order is insertion order, so the first key is the least recently used
+      this.#map.delete(key);
+      this.#map.set(key, v);
+    }
+    return v;
+  }
+  put(key: string, v: QuantOutcome): void {
+    const size = v.dequantized.byteLength;
+    if (size > this.limitBytes) return;
+    const old = this.#map.get(key);
+    if (old) {
+      this.#bytes -= old.dequantized.byteLength;
+      this.#map.delete(key);
+    }
+    this.#map.set(key, v);
+    this.#bytes += size;
+    for (const [k, e] of this.#map) {
+      if (this.#bytes <= this.limitBytes) break;
+      this.#map.delete(k);
+      this.#bytes -= e.dequantized.byteLength;
+    }
+  }
+  clear(): void {
+    this.#map.clear();
+    this.#bytes = 0;
+  }
+}
+
 /**
  * Re-quantizes tensors into buffers it keeps between calls (one set per slot), so a
- * slider move allocates nothing after warm-up (fakeQuantizeInto).
+ * slider move allocates nothing after warm-up (fakeQuantizeInto). With a cache and a key, results of the slow
+ * methods (CACHED_METHODS) are looked up first and stored (as a copy) after computing.
  */
 export class Requantizer {
   #buffers = new Map<string, FakeQuantBuffers>();
+  constructor(readonly cache: ResultCache | null = null) {}
 
   private buffersFor(slot: string, t: KVTensor, cfg: QuantConfig): FakeQuantBuffers {
     const n = t.data.length;
@@ -47,8 +107,19 @@ export class Requantizer {
     return b;
   }
 
-  run(slot: string, t: KVTensor, cfg: QuantConfig | null): QuantOutcome {
+  run(slot: string, t: KVTensor, cfg: QuantConfig | null, key?: string): QuantOutcome {
     if (!cfg) return { dequantized: t.data, used: null };
+    const cacheable = this.cache !== null && key !== undefined && CACHED_METHODS.has(cfg.method);
+    if (cacheable) {
+      const hit = this.cache!.get(key!);
+      if (hit && hit.dequantized.length === t.data.length) return hit;
+    }
+    const r = this.compute(slot, t, cfg);
+    if (cacheable) this.cache!.put(key!, { ...r, dequantized: r.dequantized.slice() });
+    return r;
+  }
+
+  private compute(slot: string, t: KVTensor, cfg: QuantConfig): QuantOutcome {
     try {
       const out = fakeQuantizeInto(t, cfg, this.buffersFor(slot, t, cfg));
       return { dequantized: out.dequantized.length === t.data.length ? out.dequantized : out.dequantized.subarray(0, t.data.length), used: cfg };
@@ -147,4 +218,43 @@ export function cacheMemory(info: { layers: number; kvHeads: number; headDim: nu
     averageBitsPerElement: (total * 8) / (2 * info.layers * info.kvHeads * info.headDim * tokens),
     groupsPerTensor: half(k.groupsPerTensor, v.groupsPerTensor),
   };
+}
+
+/** The quantizer's slider values (group sizes as in the Group size control). */
+export const QUANTIZER_GROUPS = [16, 32, 64, 128] as const;
+
+/**
+ * Settings one control step away from `s` that a reader is likely to try next, most likely first: bits ±1 step,
+ * group ±1 step, the layer ±1, and the other grouping axis of the tensor. Each is a (layer, kind, config) the
+ * worker can quantize ahead of time. Only for cached (slow) methods; bits=16 has nothing to quantize.
+ */
+export function neighbourSettings(
+  s: Pick<QuantizerState, 'bits' | 'group' | 'kaxis' | 'vaxis' | 'method'>,
+  layer: number,
+  layers: number,
+  bitsSteps: readonly number[],
+): Array<{ layer: number; kind: TensorKind; cfg: QuantConfig }> {
+  if (!CACHED_METHODS.has(s.method)) return [];
+  const out: Array<{ layer: number; kind: TensorKind; cfg: QuantConfig }> = [];
+  const add = (l: number, patch: Partial<typeof s>) => {
+    const n = { ...s, ...patch };
+    if (l < 0 || l >= layers || n.bits === 16) return;
+    for (const kind of ['k', 'v'] as const) out.push({ layer: l, kind, cfg: configFor(n, kind)! });
+  };
+  const step = (list: readonly number[], v: number, d: number) => list[list.indexOf(v) + d];
+  for (const d of [1, -1]) {
+    const b = step(bitsSteps, s.bits, d);
+    if (b !== undefined) add(layer, { bits: b });
+  }
+  for (const d of [1, -1]) {
+    const g = step(QUANTIZER_GROUPS, s.group, d);
+    if (g !== undefined) add(layer, { group: g });
+  }
+  add(layer + 1, {});
+  add(layer - 1, {});
+  const other = (a: string) => (a === 'token' ? 'channel' : 'token') as QuantizerState['kaxis'];
+  add(layer, { kaxis: other(s.kaxis) });
+  add(layer, { vaxis: other(s.vaxis) });
+  // (an axis switch leaves the other tensor's config as it is: the caller drops entries it already has)
+  return out;
 }

@@ -1,31 +1,82 @@
 /// <reference lib="webworker" />
 /**
- * Whole-cache metrics off the main thread: the element sends a prompt's tensors once
- * (`tensors`), then a `run` per configuration; the worker answers with progress and
- * the metrics (computed by model.ts → src/lib/quant). Errors are answered, never dropped.
+ * The quantizer's work off the main thread. The element sends a prompt's tensors once (`tensors`), then
+ * - `prefetch`: settings one step away from the current one (slow methods only, see model.ts
+ *   neighbourSettings); each is quantized and sent back (`quantized`, the array transferred) for the element's
+ *   result cache, so the reader's next step needs no re-quantization on the page;
+ * - `run`: the whole-cache metrics of a configuration (progress, then the metrics).
+ * Every number comes from model.ts → src/lib/quant, as on the page. Errors are answered, never dropped.
+ *
+ * Scheduling: one item of work per task, prefetch before whole-cache, and a newer `prefetch` replaces the list
+ * (the reader has moved on). A whole-cache run is one task (a few hundred ms at most for HQQ at 1,024 tokens).
  */
-import type { KVTensor, QuantConfig } from '../../lib/quant/index';
-import { wholeCacheMetrics, type Metrics } from './model';
+import { fakeQuantize, type KVTensor, type QuantConfig } from '../../lib/quant/index';
+import { FALLBACK_CONFIG, wholeCacheMetrics, type Metrics, type TensorKind } from './model';
+
+export interface PrefetchItem {
+  key: string;
+  layer: number;
+  kind: TensorKind;
+  cfg: QuantConfig;
+}
 
 export type SweepRequest =
   | { type: 'tensors'; id: string; keys: KVTensor[]; values: KVTensor[] }
-  | { type: 'run'; seq: number; id: string; kcfg: QuantConfig | null; vcfg: QuantConfig | null };
+  | { type: 'run'; seq: number; id: string; kcfg: QuantConfig | null; vcfg: QuantConfig | null }
+  | { type: 'prefetch'; id: string; items: PrefetchItem[] };
 
 export type SweepResponse =
   | { type: 'progress'; seq: number; done: number; total: number }
   | { type: 'result'; seq: number; metrics: Metrics & { errors: string[] } }
-  | { type: 'error'; seq: number; message: string };
+  | { type: 'error'; seq: number; message: string }
+  | { type: 'quantized'; id: string; key: string; dequantized: Float32Array; used: QuantConfig; error?: string };
 
 const sets = new Map<string, { keys: KVTensor[]; values: KVTensor[] }>();
-const post = (m: SweepResponse) => (self as unknown as DedicatedWorkerGlobalScope).postMessage(m);
+const scope = self as unknown as DedicatedWorkerGlobalScope;
+const post = (m: SweepResponse, transfer: Transferable[] = []) => scope.postMessage(m, transfer);
 
-self.onmessage = (e: MessageEvent<SweepRequest>) => {
-  const m = e.data;
-  if (m.type === 'tensors') {
-    sets.clear();
-    sets.set(m.id, { keys: m.keys, values: m.values });
+let prefetch: { id: string; items: PrefetchItem[] } | null = null;
+let run: Extract<SweepRequest, { type: 'run' }> | null = null;
+let scheduled = false;
+
+function schedule(): void {
+  if (scheduled) return;
+  scheduled = true;
+  // a zero-delay timer is a new task: messages that arrived meanwhile are handled first
+  setTimeout(step, 0);
+}
+
+/** Quantizes like the page's Requantizer does: an impossible config falls back to Transformers' default. */
+function quantizeItem(t: KVTensor, cfg: QuantConfig): { dequantized: Float32Array; used: QuantConfig; error?: string } {
+  try {
+    return { dequantized: fakeQuantize(t, cfg).dequantized, used: cfg };
+  } catch (err) {
+    if (!(err instanceof RangeError)) throw err;
+    return { dequantized: fakeQuantize(t, FALLBACK_CONFIG).dequantized, used: FALLBACK_CONFIG, error: err.message };
+  }
+}
+
+function step(): void {
+  scheduled = false;
+  const item = prefetch?.items.shift();
+  if (prefetch && item) {
+    const set = sets.get(prefetch.id);
+    const t = set ? (item.kind === 'k' ? set.keys : set.values)[item.layer] : undefined;
+    if (t) {
+      try {
+        const r = quantizeItem(t, item.cfg);
+        post({ type: 'quantized', id: prefetch.id, key: item.key, ...r }, [r.dequantized.buffer]);
+      } catch {
+        // a prefetch is only a guess: the page computes the setting itself if the reader goes there
+      }
+    }
+    if (prefetch.items.length === 0) prefetch = null;
+    schedule();
     return;
   }
+  const m = run;
+  run = null;
+  if (!m) return;
   try {
     const set = sets.get(m.id);
     if (!set) throw new Error('the tensors of this prompt have not arrived');
@@ -34,4 +85,18 @@ self.onmessage = (e: MessageEvent<SweepRequest>) => {
   } catch (err) {
     post({ type: 'error', seq: m.seq, message: err instanceof Error ? err.message : String(err) });
   }
+  if (prefetch || run) schedule();
+}
+
+self.onmessage = (e: MessageEvent<SweepRequest>) => {
+  const m = e.data;
+  if (m.type === 'tensors') {
+    sets.clear();
+    sets.set(m.id, { keys: m.keys, values: m.values });
+    prefetch = null;
+    return;
+  }
+  if (m.type === 'prefetch') prefetch = m.items.length ? { id: m.id, items: [...m.items] } : null;
+  else run = m;
+  schedule();
 };

@@ -118,6 +118,35 @@ test('presets and per-tensor axes: KIVI-2, then fp16 shows zero error', async ({
   expectClean(log);
 });
 
+test('HQQ: settings the worker prepared ahead and revisited settings show exactly what src/lib/quant computes', async ({ page, log }) => {
+  const ex = firstExample();
+  await page.goto('/embed/quantizer/?method=hqq&bits=3&layer=2');
+  const w = page.locator('kv-quantizer');
+  await expect(w).toHaveAttribute('data-rendered', /\d+/);
+  const cfg = (bits: 2 | 3 | 4): QuantConfig => ({ bits, groupSize: 64, axis: 'token', method: 'hqq' });
+  await expectMetrics(w, 'k-head', expected(ex.keys[2], cfg(3), 0));
+  // Let the worker quantize the neighbours (bits 2 and 4, ...) and the whole cache.
+  await expect(w).toHaveAttribute('data-whole', 'done');
+  // the worker runs prefetches before the whole cache: the current K and V plus the neighbours are held now
+  expect(await w.evaluate((el) => (el as HTMLElement & { resultCacheEntries: number }).resultCacheEntries)).toBeGreaterThanOrEqual(12);
+  const bits = w.getByRole('slider', { name: 'Bits' });
+  await bits.focus();
+  for (const [key, b] of [['ArrowRight', 4], ['ArrowLeft', 3], ['ArrowLeft', 2], ['ArrowRight', 3]] as const) {
+    const before = await rendered(page);
+    await page.keyboard.press(key);
+    await expect.poll(() => rendered(page)).toBeGreaterThan(before);
+    await expectMetrics(w, 'k-head', expected(ex.keys[2], cfg(b), 0));
+    await expectMetrics(w, 'v-layer', expected(ex.values[2], cfg(b)));
+  }
+  // the layer next door was prefetched too
+  const layer = w.getByRole('slider', { name: 'Layer' });
+  await layer.focus();
+  await page.keyboard.press('ArrowRight');
+  await expect(page).toHaveURL(/[?&]layer=3(&|$)/);
+  await expectMetrics(w, 'k-layer', expected(ex.keys[3], cfg(3)));
+  expectClean(log);
+});
+
 test('attributes configure the element; impossible combination → engine message and a safe fallback', async ({ page, log }) => {
   await page.goto('/embed/quantizer/?method=absmax&bits=1');
   const w = page.locator('kv-quantizer');
