@@ -32,8 +32,12 @@ export const test = base.extend<{ log: PageLog }>({
     page.on('pageerror', (err) => log.consoleErrors.push(`uncaught: ${err.message}`));
     page.on('requestfailed', (req) => {
       const failure = req.failure()?.errorText ?? 'failed';
-      // Requests we aborted ourselves are already in externalRequests.
-      if (!failure.includes('BLOCKED_BY_CLIENT')) log.failedRequests.push(`${req.url()} (${failure})`);
+      // Requests we aborted ourselves are already in externalRequests. The browser fetches the favicon on its own
+      // after a page loads; a test's next page.goto can abort that fetch (net::ERR_ABORTED), which says nothing
+      // about the site (a missing favicon would still fail: HTTP 404 below).
+      if (failure.includes('BLOCKED_BY_CLIENT')) return;
+      if (failure.includes('ERR_ABORTED') && new URL(req.url()).pathname.startsWith('/favicon')) return;
+      log.failedRequests.push(`${req.url()} (${failure})`);
     });
     page.on('response', (res) => {
       if (res.status() >= 400) log.failedRequests.push(`${res.url()} (HTTP ${res.status()})`);
