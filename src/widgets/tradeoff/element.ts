@@ -27,7 +27,7 @@ export class KvTradeoff extends KvWidget<Name> {
   #picker!: TensorPicker;
   #points: SweepPoint[] = [];
   #hasQueries = false;
-  #worker: Worker | null = null;
+  #workers: Worker[] = [];
   #seq = 0;
   #focus = -1;
   #metricCtl!: ReturnType<typeof selectControl<string>>;
@@ -80,8 +80,7 @@ export class KvTradeoff extends KvWidget<Name> {
   }
 
   disconnectedCallback(): void {
-    this.#worker?.terminate();
-    this.#worker = null;
+    this.stopWorkers();
   }
 
   private metric(): Metric {
@@ -106,10 +105,19 @@ export class KvTradeoff extends KvWidget<Name> {
     this.draw();
   }
 
-  /** Start (or restart) the sweep for a new tensor set; a running sweep is cancelled. */
+  private stopWorkers(): void {
+    for (const w of this.#workers) w.terminate();
+    this.#workers = [];
+  }
+
+  /**
+   * Start (or restart) the sweep for a new tensor set; a running sweep is cancelled. The configurations are
+   * shared among one worker per core (up to 4; sweep.worker.ts): the page itself only draws meanwhile. Timings
+   * are wall-clock from the start: fast methods done in every worker, then everything.
+   */
   private startSweep(t: TensorSet): void {
     this.#set = t;
-    this.#worker?.terminate();
+    this.stopWorkers();
     this.#points = [];
     this.#focus = -1;
     const id = ++this.#seq;
@@ -120,40 +128,66 @@ export class KvTradeoff extends KvWidget<Name> {
     const tokens = t.keys[0]?.tokens ?? 0;
     this.status.set(`Quantizing the whole cache (${t.keys.length} layers, ${tokens} tokens) in ${total} configurations…`, { done: 0, total });
     this.draw();
-    let worker: Worker;
+    const parts = Math.max(1, Math.min(4, (typeof navigator !== 'undefined' && navigator.hardwareConcurrency) || 1));
+    const workers: Worker[] = [];
     try {
-      worker = new Worker(new URL('./sweep.worker.ts', import.meta.url), { type: 'module' });
+      for (let i = 0; i < parts; i++) workers.push(new Worker(new URL('./sweep.worker.ts', import.meta.url), { type: 'module' }));
     } catch (err) {
-      this.status.error(`The sweep could not start (${err instanceof Error ? err.message : String(err)}). Reload the page.`);
-      return;
-    }
-    this.#worker = worker;
-    worker.onmessage = (e: MessageEvent<SweepResponse>) => {
-      const m = e.data;
-      if (m.id !== id) return;
-      if (m.type === 'points') {
-        this.#points.push(...m.points);
-        this.status.set(m.phase === 'hqq' ? `HQQ (slower, iterative): ${m.done} of ${m.total} configurations…` : `Min-max and absmax: ${m.done} of ${m.total} configurations…`, { done: m.done, total: m.total });
-        this.draw();
-      } else if (m.type === 'done') {
-        this.lastSweep = { fastMs: m.fastMs, hqqMs: m.hqqMs, total: m.total, tokens };
-        this.dataset.sweepFastMs = m.fastMs.toFixed(0);
-        this.dataset.sweepHqqMs = m.hqqMs.toFixed(0);
-        this.dataset.sweepDone = 'true';
-        this.status.set(`${this.#points.length} configurations in ${(m.total / 1000).toFixed(1)} s (min-max and absmax ${(m.fastMs / 1000).toFixed(1)} s, HQQ ${(m.hqqMs / 1000).toFixed(1)} s).`);
-        worker.terminate();
-        if (this.#worker === worker) this.#worker = null;
-      } else {
-        this.status.error(`The sweep failed: ${m.message}. Try another prompt or reload the page.`);
+      for (const w of workers) w.terminate();
+      if (workers.length === 0) {
+        this.status.error(`The sweep could not start (${err instanceof Error ? err.message : String(err)}). Reload the page.`);
+        return;
       }
-    };
-    worker.onerror = (e) => {
-      this.status.error(`The sweep stopped: ${e.message || 'worker error'}. Reload the page.`);
-    };
+    }
+    this.#workers = workers;
+    const n = workers.length;
+    const t0 = performance.now();
+    const done = new Array<number>(n).fill(0);
+    let fastDone = 0;
+    let finished = 0;
+    let fastMs = 0;
+    let phase: 'fast' | 'hqq' = 'fast';
     delete this.dataset.sweepDone;
     this.#sweepHasAttention = this.#hasQueries && this.state.metric === 'attention';
-    const req: SweepRequest = { type: 'sweep', id, input, attention: this.#sweepHasAttention };
-    worker.postMessage(req);
+    workers.forEach((worker, part) => {
+      worker.onmessage = (e: MessageEvent<SweepResponse>) => {
+        const m = e.data;
+        if (m.id !== id || this.#seq !== id) return;
+        if (m.type === 'points') {
+          this.#points.push(...m.points);
+          done[part] = m.done;
+          const all = done.reduce((a, b) => a + b, 0);
+          this.status.set(phase === 'hqq' ? `HQQ (slower, iterative): ${all} of ${total} configurations…` : `Min-max and absmax: ${all} of ${total} configurations…`, { done: all, total });
+          this.drawSoon();
+        } else if (m.type === 'fastDone') {
+          if (++fastDone === n) {
+            fastMs = performance.now() - t0;
+            phase = 'hqq';
+          }
+        } else if (m.type === 'done') {
+          worker.terminate();
+          if (++finished < n) return;
+          const wall = performance.now() - t0;
+          this.#workers = [];
+          this.draw();
+          this.lastSweep = { fastMs, hqqMs: wall - fastMs, total: wall, tokens };
+          this.dataset.sweepFastMs = fastMs.toFixed(0);
+          this.dataset.sweepHqqMs = (wall - fastMs).toFixed(0);
+          this.dataset.sweepWorkers = String(n);
+          this.dataset.sweepDone = 'true';
+          this.status.set(`${this.#points.length} configurations in ${(wall / 1000).toFixed(1)} s (min-max and absmax ${(fastMs / 1000).toFixed(1)} s, HQQ ${((wall - fastMs) / 1000).toFixed(1)} s more; ${n} worker${n === 1 ? '' : 's'}).`);
+        } else {
+          this.stopWorkers();
+          this.status.error(`The sweep failed: ${m.message}. Try another prompt or reload the page.`);
+        }
+      };
+      worker.onerror = (e) => {
+        this.stopWorkers();
+        this.status.error(`The sweep stopped: ${e.message || 'worker error'}. Reload the page.`);
+      };
+      const req: SweepRequest = { type: 'sweep', id, input, attention: this.#sweepHasAttention, part, parts: n };
+      worker.postMessage(req);
+    });
   }
 
   protected update(changed: ReadonlySet<Name> | 'all'): void {
@@ -168,6 +202,17 @@ export class KvTradeoff extends KvWidget<Name> {
   }
 
   /** Redraw from the points already computed (never re-runs the sweep). */
+  #drawPending = false;
+  /** One redraw per frame while points stream in from several workers. */
+  private drawSoon(): void {
+    if (this.#drawPending) return;
+    this.#drawPending = true;
+    requestAnimationFrame(() => {
+      this.#drawPending = false;
+      this.draw();
+    });
+  }
+
   private draw(): void {
     const s = this.state;
     const metric = this.metric();

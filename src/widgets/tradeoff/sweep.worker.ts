@@ -1,13 +1,16 @@
 /**
- * Module worker for <kv-tradeoff>: runs the sweep off the main thread and streams points
+ * Module worker for <kv-tradeoff>: runs (its share of) the sweep off the main thread and streams points
  * back in batches (fast methods first, HQQ last). Imports only src/lib/quant (via sweep.ts).
- * Cancellation: the page terminates this worker when the prompt changes.
+ * The page starts one worker per core (up to 4): worker `part` of `parts` takes configurations
+ * part, part + parts, … so every worker runs its fast ones first. It says `fastDone` when those are done.
+ * Cancellation: the page terminates its workers when the prompt changes.
  */
 import { makeEvaluator, sweepConfigs, type SweepInput, type SweepPoint } from './sweep';
 
-export type SweepRequest = { type: 'sweep'; id: number; input: SweepInput; attention: boolean };
+export type SweepRequest = { type: 'sweep'; id: number; input: SweepInput; attention: boolean; part: number; parts: number };
 export type SweepResponse =
   | { type: 'points'; id: number; points: SweepPoint[]; done: number; total: number; phase: 'fast' | 'hqq' }
+  | { type: 'fastDone'; id: number }
   | { type: 'done'; id: number; fastMs: number; hqqMs: number; total: number }
   | { type: 'error'; id: number; message: string };
 
@@ -19,7 +22,8 @@ self.onmessage = (e: MessageEvent<SweepRequest>) => {
   try {
     const input: SweepInput = req.attention ? req.input : { ...req.input, queries: null };
     const evaluate = makeEvaluator(input);
-    const configs = sweepConfigs();
+    const parts = Math.max(1, req.parts ?? 1);
+    const configs = sweepConfigs().filter((_, i) => i % parts === (req.part ?? 0));
     let batch: SweepPoint[] = [];
     let lastPost = performance.now();
     const t0 = performance.now();
@@ -29,6 +33,7 @@ self.onmessage = (e: MessageEvent<SweepRequest>) => {
       if (c.method === 'hqq' && fastMs === 0) {
         fastMs = performance.now() - t0;
         if (batch.length) post({ type: 'points', id: req.id, points: batch, done: i, total: configs.length, phase: 'fast' });
+        post({ type: 'fastDone', id: req.id });
         batch = [];
         lastPost = performance.now();
       }
@@ -45,7 +50,10 @@ self.onmessage = (e: MessageEvent<SweepRequest>) => {
       }
     }
     const total = performance.now() - t0;
-    if (fastMs === 0) fastMs = total;
+    if (fastMs === 0) {
+      fastMs = total;
+      post({ type: 'fastDone', id: req.id });
+    }
     post({ type: 'done', id: req.id, fastMs, hqqMs: total - fastMs, total });
   } catch (err) {
     post({ type: 'error', id: req.id, message: err instanceof Error ? err.message : String(err) });
