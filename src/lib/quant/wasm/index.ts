@@ -38,6 +38,10 @@ type Exports = {
     src: number, dst: number, codes: number, n: number, G: number, flp: number,
     zp: number, sp: number, i32p: number, qmax: number, thr: number,
   ): void;
+  fq_token(
+    src: number, dst: number, codes: number, n: number, G: number, minp: number, maxp: number, flp: number,
+    zp: number, sp: number, i32p: number, qmax: number, thr: number, is32: number, chunkGroups: number,
+  ): number;
   quant_channel(
     src: number, dst: number, codes: number, heads: number, tokens: number, D: number, G: number, flp: number,
     zp: number, sp: number, i32p: number, accp: number, qmax: number, thr: number,
@@ -242,8 +246,10 @@ export function isWasmBacked(deq: Float32Array): boolean {
 
 /**
  * Min-max fake quantization through WASM. Same arguments and outputs as `minmaxToken` (axis 'token', `heads = 1,
- * tokens = n / D` irrelevant) / `minmaxChannel`. Returns false — having written nothing — when the WASM path is
- * off or unavailable or the data holds a non-finite value; the caller then runs the JS kernel.
+ * tokens = n / D` irrelevant) / `minmaxChannel`. Returns false when the WASM path is off or unavailable (having
+ * written nothing) or the data holds a non-finite value: the caller then runs the JS kernel, which throws. (With
+ * wasm-backed buffers the token axis may by then have written the groups of earlier chunks: the same values the
+ * JS kernel writes for them before it throws.)
  */
 export function minmaxWasm(
   axis: 'token' | 'channel',
@@ -285,30 +291,31 @@ export function minmaxWasm(
   const e = k.exports;
   const { X, MN } = L;
   X.set(data.length === n ? data : data.subarray(0, n));
-  const flags =
-    axis === 'token'
-      ? e.minmax_token(L.x, n, G, L.mn, L.mx)
-      : e.minmax_channel(L.x, heads, tokens, D, G, L.mn, L.mx);
-  if ((flags & 1) !== 0) return false;
-  if ((flags & 2) !== 0) {
-    for (let g = 0; g < groups; g++) if (MN[g] === 0) MN[g] = firstZero(X, axis, g, G, D, tokens, tgs);
-  }
   const qmax = (1 << bits) - 1;
-  // minmax_meta writes whole quads of groups: entries past `groups` of a caller's longer wasm-backed buffer are
-  // saved and restored (the contract writes only the first `groups`).
+  const thr = metaDtype === 'fp16' ? thrFast(qmax) : THR_EXACT;
+  const is32 = metaDtype === 'fp32' ? 1 : 0;
   const spill = direct !== null && groups < L.groups ? Math.min(3, L.groups - groups) : 0;
   for (let i = 0; i < spill; i++) {
     kept[i] = L.S[groups + i];
     kept[3 + i] = L.Z[groups + i];
   }
-  e.minmax_meta(L.mn, L.mx, groups, qmax, metaDtype === 'fp32' ? 1 : 0, L.z, L.s, L.i32, L.fl);
+  if (axis === 'token') {
+    // Chunks of whole groups (a multiple of 4 groups, ~4,096 elements) keep pass 2's input in L1.
+    const chunkGroups = Math.max(4, (Math.floor(4096 / G) + 3) & ~3);
+    if (e.fq_token(L.x, L.y, L.c, n, G, L.mn, L.mx, L.fl, L.z, L.s, L.i32, qmax, thr, is32, chunkGroups) !== 0) return false;
+  } else {
+    const flags = e.minmax_channel(L.x, heads, tokens, D, G, L.mn, L.mx);
+    if ((flags & 1) !== 0) return false;
+    if ((flags & 2) !== 0) {
+      for (let g = 0; g < groups; g++) if (MN[g] === 0) MN[g] = firstZero(X, axis, g, G, D, tokens, tgs);
+    }
+    e.minmax_meta(L.mn, L.mx, groups, qmax, is32, L.z, L.s, L.i32, L.fl);
+    e.quant_channel(L.x, L.y, L.c, heads, tokens, D, G, L.fl, L.z, L.s, L.i32, L.acc, qmax, thr);
+  }
   for (let i = 0; i < spill; i++) {
     L.S[groups + i] = kept[i];
     L.Z[groups + i] = kept[3 + i];
   }
-  const thr = metaDtype === 'fp16' ? thrFast(qmax) : THR_EXACT;
-  if (axis === 'token') e.quant_token(L.x, L.y, L.c, n, G, L.fl, L.z, L.s, L.i32, qmax, thr);
-  else e.quant_channel(L.x, L.y, L.c, heads, tokens, D, G, L.fl, L.z, L.s, L.i32, L.acc, qmax, thr);
   if (direct === null) {
     deq.set(n === L.n ? L.Y : L.Y.subarray(0, n));
     codes.set(n === L.n ? L.C : L.C.subarray(0, n));
