@@ -10,7 +10,7 @@ export { kvCacheBytes, packedBytes, defaults as memoryDefaults } from './memory'
 export type { KvCacheBytes, KvCacheBytesOptions } from './memory';
 export { residualSplit, kiviResidualSplit, defaults as residualDefaults } from './residual';
 export type { ResidualSplit, ResidualSplitOptions, KiviResidualSplit, KiviSplitOptions, KiviPart } from './residual';
-export { relativeError, mse, snrDb, maxAbsError, meanTokenCosine, reconstructionMetrics } from './metrics';
+export { relativeError, mse, snrDb, maxAbsError, meanTokenCosine, reconstructionMetrics, squaredErrorSums, relativeErrorOfSums } from './metrics';
 export type { ReconstructionMetrics } from './metrics';
 export { attentionImpact, defaults as attentionDefaults } from './attention';
 export type { AttentionImpact, AttentionImpactOptions } from './attention';

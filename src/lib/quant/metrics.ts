@@ -31,6 +31,29 @@ export function relativeError(x: Arr, xHat: Arr): number {
   return Math.sqrt(num / den);
 }
 
+/**
+ * Σ(x − x̂)² and Σx² in float64: relativeError of a tensor split in parts (e.g. one per layer) is
+ * `relativeErrorOfSums` of the added sums, without concatenating the parts.
+ */
+export function squaredErrorSums(x: Arr, xHat: Arr): { error: number; signal: number } {
+  const n = checkSameLength(x, xHat);
+  let error = 0;
+  let signal = 0;
+  for (let i = 0; i < n; i++) {
+    const a = x[i];
+    const d = a - xHat[i];
+    error += d * d;
+    signal += a * a;
+  }
+  return { error, signal };
+}
+
+/** ‖x − x̂‖ / ‖x‖ from squaredErrorSums (same conventions as relativeError). */
+export function relativeErrorOfSums(s: { error: number; signal: number }): number {
+  if (s.signal === 0) return s.error === 0 ? 0 : Infinity;
+  return Math.sqrt(s.error / s.signal);
+}
+
 /** Mean squared error; 0 for empty inputs. */
 export function mse(x: Arr, xHat: Arr): number {
   const n = checkSameLength(x, xHat);

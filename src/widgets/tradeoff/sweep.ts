@@ -2,10 +2,10 @@
  * The trade-off sweep, without any DOM: every valid combination of bits × group × axis × method,
  * applied to every layer of the keys or values of one prompt. Used by sweep.worker.ts and by tests.
  * Each point's numbers come from src/lib/quant: memory from `kvCacheBytes(...).bitsPerElement`
- * (fp16 scale and zero), tensor error from `relativeError` over all layers at once, attention-output
+ * (fp16 scale and zero), tensor error ‖x − x̂‖/‖x‖ over all layers at once (squaredErrorSums per layer), attention-output
  * error from `attentionImpact` (mean over layers of `outputRelError`, with the layer's last queries).
  */
-import { allocateFakeQuantOutput, attentionImpact, BITS, fakeQuantizeInto, kvCacheBytes, relativeError, type Axis, type Bits, type FakeQuantBuffers, type KVTensor, type Method } from '../../lib/quant/index';
+import { allocateFakeQuantOutput, attentionImpact, BITS, fakeQuantizeInto, kvCacheBytes, relativeErrorOfSums, squaredErrorSums, type Axis, type Bits, type FakeQuantBuffers, type KVTensor, type Method } from '../../lib/quant/index';
 
 export const SWEEP_GROUPS = [16, 32, 64, 128] as const;
 export const SWEEP_AXES = ['token', 'channel'] as const;
@@ -79,8 +79,6 @@ export function makeEvaluator(input: SweepInput) {
   const layers = input.keys.length;
   const k0 = input.keys[0];
   const per = k0.data.length;
-  const ref = { k: concat(input.keys), v: concat(input.values) };
-  const hat = new Float32Array(per * layers);
   const useQ = queriesUsable(input);
   const qs = useQ ? input.queries!.map((q) => lastQueries(q)) : null;
   let buffers: FakeQuantBuffers | null = null;
@@ -96,10 +94,14 @@ export function makeEvaluator(input: SweepInput) {
       bufferKey = key;
     }
     let attnSum = 0;
+    // relative error over the whole cache (all layers of this tensor) from per-layer sums: no concatenation
+    const sums = { error: 0, signal: 0 };
     for (let l = 0; l < layers; l++) {
       const r = fakeQuantizeInto(tensors[l], cfg, buffers);
       const dq = r.dequantized.length === per ? r.dequantized : r.dequantized.subarray(0, per);
-      hat.set(dq, l * per);
+      const s = squaredErrorSums(tensors[l].data, dq);
+      sums.error += s.error;
+      sums.signal += s.signal;
       if (qs) {
         const a = c.tensor === 'k'
           ? attentionImpact(qs[l], input.keys[l], dq, input.values[l], input.values[l].data)
@@ -107,18 +109,8 @@ export function makeEvaluator(input: SweepInput) {
         attnSum += a.outputRelError;
       }
     }
-    const relErr = relativeError(c.tensor === 'k' ? ref.k : ref.v, hat);
+    const relErr = relativeErrorOfSums(sums);
     const bpe = kvCacheBytes({ layers, kvHeads: k0.heads, headDim: k0.headDim, tokens: k0.tokens, bits: c.bits, groupSize: c.group, axis: c.axis }).bitsPerElement;
     return { ...c, bpe, relErr, attnErr: qs ? attnSum / layers : null, ms: performance.now() - t0 };
   };
-}
-
-function concat(ts: KVTensor[]): Float32Array {
-  const out = new Float32Array(ts.reduce((n, t) => n + t.data.length, 0));
-  let o = 0;
-  for (const t of ts) {
-    out.set(t.data, o);
-    o += t.data.length;
-  }
-  return out;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { maxAbsError, meanTokenCosine, mse, reconstructionMetrics, relativeError, snrDb } from '../../../../src/lib/quant/index';
+import { maxAbsError, meanTokenCosine, mse, reconstructionMetrics, relativeError, relativeErrorOfSums, snrDb, squaredErrorSums } from '../../../../src/lib/quant/index';
 import type { KVTensor } from '../../../../src/lib/quant/index';
 import { mulberry32 } from './reference';
 
@@ -70,5 +70,21 @@ describe('metrics', () => {
       }
     }
     expect(() => reconstructionMetrics({ data: f([1, 2]), heads: 1, tokens: 1, headDim: 2 }, f([1]))).toThrow(/xHat.length/);
+  });
+
+  it('squaredErrorSums of parts, added, give relativeError of the whole (and its 0 / Infinity conventions)', () => {
+    const rnd = mulberry32(9);
+    const x = Float32Array.from({ length: 300 }, () => rnd() - 0.5);
+    const y = Float32Array.from(x, (v) => Math.fround(v + (rnd() - 0.5) * 0.01));
+    const sums = { error: 0, signal: 0 };
+    for (const [a, b] of [[0, 100], [100, 250], [250, 300]]) {
+      const s = squaredErrorSums(x.subarray(a, b), y.subarray(a, b));
+      sums.error += s.error;
+      sums.signal += s.signal;
+    }
+    expect(Math.abs(relativeErrorOfSums(sums) - relativeError(x, y))).toBeLessThan(1e-15);
+    expect(relativeErrorOfSums(squaredErrorSums(f([0, 0]), f([0, 0])))).toBe(0);
+    expect(relativeErrorOfSums(squaredErrorSums(f([0, 0]), f([1, 0])))).toBe(Infinity);
+    expect(() => squaredErrorSums(f([1]), f([1, 2]))).toThrow(/xHat.length/);
   });
 });
