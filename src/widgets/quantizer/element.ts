@@ -26,6 +26,7 @@ interface Panel {
 }
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+const histWidth = (bodyWidth: number) => Math.max(280, Math.min(720, bodyWidth || 640));
 /** How long the settings must rest before the whole-cache metrics are computed (see requestWhole). */
 const WHOLE_DELAY_MS = 120;
 const withValue = (steps: number[], v: number) => (steps.includes(v) ? steps : [...steps, v].sort((a, b) => a - b));
@@ -150,6 +151,26 @@ export class KvQuantizer extends KvWidget<Name> {
       memKey.append(el('span', {}, sw, label));
     }
     this.bodyEl.append(heat, legends, this.#heatSummary, this.#hist, this.#histTable.root, el('div', { className: 'table-scroll' }, this.#metricsTable), this.#metricsSummary, memHeading, memKey, this.#memBar, this.#memSummary, this.#memTable.root);
+    if (typeof ResizeObserver !== 'undefined') {
+      // Reported after layout, so reading clientWidth here is free (in a redraw it forced a layout, ~1 ms); a new
+      // width redraws the histogram at once.
+      new ResizeObserver(() => {
+        this.#bodyWidth = this.bodyEl.clientWidth;
+        if (this.#histDraw && histWidth(this.#bodyWidth) !== this.#histDraw.width) this.drawHistogram(this.#histDraw.tensor, this.#histDraw.exact);
+      }).observe(this.bodyEl);
+    }
+  }
+
+  /** The widget body's width (ResizeObserver); −1 until first known. */
+  #bodyWidth = -1;
+  #histDraw: { width: number; tensor: string; exact: boolean } | null = null;
+
+  /** The error histogram of the shown head (bins already in #bins) at the current width. */
+  private drawHistogram(tensor: string, exact: boolean): void {
+    if (this.#bodyWidth < 0) this.#bodyWidth = this.bodyEl.clientWidth; // first draw, before the observer reports
+    const width = histWidth(this.#bodyWidth);
+    this.#histDraw = { width, tensor, exact };
+    this.#hist.replaceChildren(Plot.plot(histogramOptions(this.#bins, { width, tensor, exact })));
   }
 
   private syncControls(): void {
@@ -259,10 +280,10 @@ export class KvQuantizer extends KvWidget<Name> {
       : `Layer ${layer}, KV head ${head}, ${T} tokens, ${config}: the largest error is ${fmtAbs(hm.maxAbsError)} (colour scale ±${fmtAbs(eDomain[1])}).`;
 
     const tHeat = performance.now();
-    const width = Math.max(280, Math.min(720, this.bodyEl.clientWidth || 640));
     this.#bins = histogram(b.err, eDomain, 41);
-    this.#hist.replaceChildren(Plot.plot(histogramOptions(this.#bins, { width, tensor: name, exact })));
+    this.drawHistogram(name, exact);
     this.#histTable.refresh();
+    const tHist = performance.now();
 
     // Metrics table (whole cache filled in by the worker), and the next likely settings quantized ahead.
     this.requestWhole(kcfg, vcfg);
@@ -289,7 +310,7 @@ export class KvQuantizer extends KvWidget<Name> {
     this.#mem = mem;
     this.#memTable.refresh();
     const tEnd = performance.now();
-    this.markRendered({ quantize: tQuant - tStart, metrics: tMetrics - tQuant, heatmaps: tHeat - tMetrics, charts: tEnd - tHeat, total: tEnd - tStart });
+    this.markRendered({ quantize: tQuant - tStart, metrics: tMetrics - tQuant, heatmaps: tHeat - tMetrics, histogram: tHist - tHeat, tables: tEnd - tHist, total: tEnd - tStart });
   }
 
   #metricRows: ReturnType<typeof metricRows> = [];
