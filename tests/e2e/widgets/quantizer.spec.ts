@@ -147,6 +147,19 @@ test('HQQ: settings the worker prepared ahead and revisited settings show exactl
   expectClean(log);
 });
 
+test('the error histogram follows the widget width (no layout read in the redraw)', async ({ page, log }) => {
+  await page.setViewportSize({ width: 1200, height: 900 });
+  await page.goto('/embed/quantizer/');
+  const w = page.locator('kv-quantizer');
+  await expect(w).toHaveAttribute('data-rendered', /\d+/);
+  const hist = w.locator('svg[aria-label^="Histogram"]');
+  const wide = Number(await hist.getAttribute('width'));
+  expect(wide).toBeGreaterThan(400);
+  await page.setViewportSize({ width: 420, height: 900 });
+  await expect.poll(async () => Number(await hist.getAttribute('width'))).toBeLessThan(wide);
+  expectClean(log);
+});
+
 test('attributes configure the element; impossible combination → engine message and a safe fallback', async ({ page, log }) => {
   await page.goto('/embed/quantizer/?method=absmax&bits=1');
   const w = page.locator('kv-quantizer');
