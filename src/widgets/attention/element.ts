@@ -84,8 +84,6 @@ export class KvAttention extends KvWidget<Name> {
   #hatChart = new LazyTipChart();
   #diffChart = new LazyTipChart();
   #charts: ChartInputs | null = null;
-  /** The widget body's clientWidth, kept by a ResizeObserver (reading it in a redraw forced a layout: ~1 ms). */
-  #bodyWidth = -1;
   #drawnWidth = 0;
   #queryValues: number[] = [];
   #strip = el('canvas', { className: 'heatmap attn-strip' });
@@ -136,18 +134,12 @@ export class KvAttention extends KvWidget<Name> {
       this.#metricEls.push(m);
     }
     this.bodyEl.append(this.#metrics, this.#summary, this.#refChart.root, this.#hatChart.root, this.#diffChart.root, this.#strip, legend, this.#changes, this.#table.root);
-    if (typeof ResizeObserver !== 'undefined') {
-      // Called after layout, so reading clientWidth here costs nothing; the charts follow a new width at once.
-      new ResizeObserver(() => {
-        this.#bodyWidth = this.bodyEl.clientWidth;
-        if (!this.#charts || chartWidth(this.#bodyWidth) === this.#drawnWidth) return;
-        try {
-          this.drawCharts(this.#charts);
-        } catch (err) {
-          this.fail(err);
-        }
-      }).observe(this.bodyEl);
-    }
+  }
+
+  /** The charts follow a new width at once. */
+  protected override onBodyResize(w: number): void {
+    if (!this.#charts || chartWidth(w) === this.#drawnWidth) return;
+    this.drawCharts(this.#charts);
   }
 
   private describeHead(v: number): string {
@@ -290,8 +282,7 @@ export class KvAttention extends KvWidget<Name> {
   /** The three Plot charts (original, quantized on a shared y scale; difference). */
   private drawCharts(c: ChartInputs): void {
     this.#charts = c;
-    if (this.#bodyWidth < 0) this.#bodyWidth = this.bodyEl.clientWidth; // first draw, before the ResizeObserver reports
-    const width = chartWidth(this.#bodyWidth);
+    const width = chartWidth(this.bodyWidth);
     this.#drawnWidth = width;
     const { view, diff, tokens, query, head, quant } = c;
     let yMax = 0;

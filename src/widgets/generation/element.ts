@@ -205,7 +205,7 @@ export class KvGeneration extends KvWidget<Name> {
       this.#chart.replaceChildren();
       return;
     }
-    const width = Math.max(300, Math.min(760, this.bodyEl.clientWidth || 720));
+    const width = Math.max(300, Math.min(760, this.bodyWidth || 720));
     this.#chart.replaceChildren(Plot.plot(klChartOptions(steps, firstDivergence, width, this.state.maxnew)));
   }
 

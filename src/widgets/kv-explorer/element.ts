@@ -146,7 +146,7 @@ export class KvExplorer extends KvWidget<Name> {
     this.#summary.textContent = profileSummary({ layer, head, keyRatio, valueRatio, keyChannel: argmax(kp), valueChannel: argmax(vp), tokens: T });
     this.#summary.dataset.keyRatio = String(keyRatio);
     this.#summary.dataset.valueRatio = String(valueRatio);
-    const width = Math.max(280, Math.min(720, this.bodyEl.clientWidth || 640));
+    const width = Math.max(280, Math.min(720, this.bodyWidth || 640));
     this.#profile.replaceChildren(Plot.plot(profileOptions(profileRows(kp, vp), { width, layer, head })));
     const overviewKey = `${set.exampleId ?? set.prompt}:${head}:${width}`;
     if (overviewKey !== this.#overviewKey) {

@@ -90,7 +90,7 @@ export class KvMemory extends KvWidget<Name> {
       (summary.available > 0
         ? ` With ${s.gpu} GB of GPU memory${summary.weights ? ` and ${fmtGB(summary.weights)} of fp16 weights` : ''}, about ${summary.fitsQuant.toLocaleString('en-US')} tokens fit (fp16: ${summary.fitsFp16.toLocaleString('en-US')}).`
         : ` The fp16 weights alone (${fmtGB(summary.weights)}) exceed ${s.gpu} GB.`);
-    const width = Math.max(280, Math.min(680, this.bodyEl.clientWidth || 640));
+    const width = Math.max(280, Math.min(680, this.bodyWidth || 640));
     this.#chart.replaceChildren(Plot.plot(growthChartOptions(s, summary, width)));
     this.#bars.replaceChildren(Plot.plot(breakdownOptions(breakdown(summary, s), width)));
     this.#table.refresh();

@@ -196,7 +196,7 @@ export class KvPerplexity extends KvWidget<Name> {
       this.#tableHolder.replaceChildren();
       return;
     }
-    const width = Math.max(300, Math.min(760, this.bodyEl.clientWidth || 720));
+    const width = Math.max(300, Math.min(760, this.bodyWidth || 720));
     const step = tokens > 1200 ? 2 : 1;
     const series = have.map(({ id, c }) => seriesOf(id, c.result.logProbs, c.prefillTokens, step));
     this.#chart.replaceChildren(Plot.plot(chartOptions(series, { width, prefillTokens, residual: s.residual, tokens })));

@@ -151,24 +151,18 @@ export class KvQuantizer extends KvWidget<Name> {
       memKey.append(el('span', {}, sw, label));
     }
     this.bodyEl.append(heat, legends, this.#heatSummary, this.#hist, this.#histTable.root, el('div', { className: 'table-scroll' }, this.#metricsTable), this.#metricsSummary, memHeading, memKey, this.#memBar, this.#memSummary, this.#memTable.root);
-    if (typeof ResizeObserver !== 'undefined') {
-      // Reported after layout, so reading clientWidth here is free (in a redraw it forced a layout, ~1 ms); a new
-      // width redraws the histogram at once.
-      new ResizeObserver(() => {
-        this.#bodyWidth = this.bodyEl.clientWidth;
-        if (this.#histDraw && histWidth(this.#bodyWidth) !== this.#histDraw.width) this.drawHistogram(this.#histDraw.tensor, this.#histDraw.exact);
-      }).observe(this.bodyEl);
-    }
   }
 
-  /** The widget body's width (ResizeObserver); −1 until first known. */
-  #bodyWidth = -1;
   #histDraw: { width: number; tensor: string; exact: boolean } | null = null;
+
+  /** A new width redraws the histogram at once. */
+  protected override onBodyResize(w: number): void {
+    if (this.#histDraw && histWidth(w) !== this.#histDraw.width) this.drawHistogram(this.#histDraw.tensor, this.#histDraw.exact);
+  }
 
   /** The error histogram of the shown head (bins already in #bins) at the current width. */
   private drawHistogram(tensor: string, exact: boolean): void {
-    if (this.#bodyWidth < 0) this.#bodyWidth = this.bodyEl.clientWidth; // first draw, before the observer reports
-    const width = histWidth(this.#bodyWidth);
+    const width = histWidth(this.bodyWidth);
     this.#histDraw = { width, tensor, exact };
     this.#hist.replaceChildren(Plot.plot(histogramOptions(this.#bins, { width, tensor, exact })));
   }

@@ -33,6 +33,19 @@ export abstract class KvWidget<N extends ParamName> extends HTMLElement {
   readonly footerEl = el('div', { className: 'widget-footer' });
   #built = false;
   #syncingAttributes = false;
+  #bodyWidth = -1;
+
+  /**
+   * The body's width in px (0 before layout), kept by a ResizeObserver: reading clientWidth inside a redraw,
+   * after the redraw has written to the DOM, forces a synchronous layout (~1 ms per read at 1,024 tokens).
+   */
+  protected get bodyWidth(): number {
+    if (this.#bodyWidth < 0) this.#bodyWidth = this.bodyEl.clientWidth; // first draw, before the observer reports
+    return this.#bodyWidth;
+  }
+
+  /** Called when the body's width changes (after layout); widgets whose charts follow the width redraw them. */
+  protected onBodyResize(_width: number): void {}
 
   /** Create controls (append to controlsEl, each root with data-control="name") and the chart DOM (bodyEl). */
   protected abstract build(): void;
@@ -64,6 +77,19 @@ export abstract class KvWidget<N extends ParamName> extends HTMLElement {
     attachEmbedPanel(this as unknown as Parameters<typeof attachEmbedPanel>[0]);
     group.append(heading, this.noteView.root, this.controlsEl, this.status.root, this.bodyEl, this.footerEl);
     this.replaceChildren(group);
+    if (typeof ResizeObserver !== 'undefined') {
+      // Reported after layout, so reading clientWidth here is free.
+      new ResizeObserver(() => {
+        const w = this.bodyEl.clientWidth;
+        if (w === this.#bodyWidth) return;
+        this.#bodyWidth = w;
+        try {
+          this.onBodyResize(w);
+        } catch (err) {
+          this.fail(err);
+        }
+      }).observe(this.bodyEl);
+    }
     try {
       this.build();
       this.applyControlsFilter();
