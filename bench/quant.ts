@@ -4,10 +4,9 @@
  * next to a plain Float32Array copy (.set) of the same data measured in the same run.
  * Run: npx tsx bench/quant.ts   (writes bench/results/quant.json; BENCH_METHODS=minmax for one method, BENCH_RUNS=n)
  * Targets: minmax ≥ 0.2× copy, hqq ≥ 0.02× copy.
- * Min-max and HQQ configs are timed on both paths: `js` (the reference kernels, forced with setWasmEnabled(false))
- * and `wasm` (the WebAssembly SIMD kernels: min-max bit-identical, HQQ in f32 as HQQ computes on CPU). The output
+ * Every config is timed on both paths: `js` (the reference kernels, forced with setWasmEnabled(false)) and `wasm`
+ * (the WebAssembly SIMD kernels: min-max and absmax bit-identical, HQQ in f32 as HQQ computes on CPU). The output
  * buffers come from allocateFakeQuantOutput, as a widget's would (with WASM on they live in WebAssembly memory).
- * absmax has no WASM kernel: one `js` row each.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -72,7 +71,7 @@ for (const method of methods) {
   for (const bits of [2, 4] as const) {
     for (const axis of ['token', 'channel'] as const) {
       for (const groupSize of [32, 64, 128]) {
-        const paths: ('js' | 'wasm')[] = method !== 'absmax' && hasWasm ? ['js', 'wasm'] : ['js'];
+        const paths: ('js' | 'wasm')[] = hasWasm ? ['js', 'wasm'] : ['js'];
         for (const path of paths) {
           setWasmEnabled(path === 'wasm');
           const cfg: QuantConfig = { bits, groupSize, axis, method };
@@ -107,7 +106,7 @@ for (const r of rows) {
     `${r.method.padEnd(7)} ${r.path.padEnd(5)} ${pad(r.bits, 4)} ${r.axis.padEnd(7)} ${pad(r.groupSize, 4)} ${pad(r.ms.toFixed(2), 8)} ${pad(r.mElemPerS.toFixed(0), 8)} ${pad(r.copyMElemPerS.toFixed(0), 9)} ${pad(r.ratio.toFixed(3), 7)} ${pad(r.bestRatio.toFixed(3), 7)} ${pad(tgt, 7)}`,
   );
 }
-const fastest = rows.filter((r) => r.path === 'wasm' || r.method === 'absmax' || !hasWasm);
+const fastest = rows.filter((r) => r.path === 'wasm' || !hasWasm);
 const missed = fastest.filter((r) => !r.ok);
 console.log(
   missed.length === 0

@@ -12,7 +12,7 @@ import { groupCount, resolveConfig, validateTensor } from './grouping';
 import { hqqChannel, hqqToken } from './hqq';
 import { minmaxChannel, minmaxToken } from './minmax';
 import { optionError } from './errors';
-import { allocateWasmBuffers, minmaxWasm } from './wasm/index';
+import { absmaxWasm, allocateWasmBuffers, minmaxWasm } from './wasm/index';
 import { hqqWasm } from './wasm/hqq';
 import type { FakeQuantBuffers, FakeQuantResult, KVTensor, QuantConfig } from './types';
 
@@ -82,7 +82,10 @@ export function fakeQuantizeInto(t: KVTensor, cfg: QuantConfig, out: FakeQuantBu
     } else if (c.axis === 'token') minmaxToken(data, n, G, c.bits, round, codes, deq, scales, zeros);
     else minmaxChannel(data, heads, tokens, headDim, G, c.bits, round, codes, deq, scales, zeros);
   } else if (c.method === 'absmax') {
-    if (c.axis === 'token') absmaxToken(data, n, G, c.bits, round, codes, deq, scales, zeros);
+    // WASM SIMD path, bit-identical like min-max's (wasm/index.ts); false → the JS kernels (which throw on non-finite data)
+    if (absmaxWasm(c.axis, data, heads, tokens, headDim, G, c.bits, c.metaDtype, codes, deq, scales, zeros)) {
+      // done
+    } else if (c.axis === 'token') absmaxToken(data, n, G, c.bits, round, codes, deq, scales, zeros);
     else absmaxChannel(data, heads, tokens, headDim, G, c.bits, round, codes, deq, scales, zeros);
   } else if (hqqWasm(c.axis, data, heads, tokens, headDim, G, c.bits, c.hqq, c.metaDtype, codes, deq, scales, zeros) !== false) {
     // done: WASM SIMD HQQ in f32 as HQQ computes on CPU (wasm/hqq.ts; agrees with the float64 JS path to f32

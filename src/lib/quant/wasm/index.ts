@@ -1,7 +1,9 @@
 /**
- * WebAssembly SIMD acceleration of `fakeQuantizeInto` (min-max method, token and channel axes, all bit widths,
- * fp16 and fp32 metadata). The JS kernels (`../minmax.ts`) stay the reference and the fallback; this path returns
- * bit-identical `dequantized`, `codes`, `scales` and `zeros` (tests/unit/lib/quant/wasm.test.ts checks it).
+ * WebAssembly SIMD acceleration of `fakeQuantizeInto` (min-max and absmax methods, token and channel axes, all bit
+ * widths, fp16 and fp32 metadata). The JS kernels (`../minmax.ts`, `../absmax.ts`) stay the reference and the
+ * fallback; this path returns bit-identical `dequantized`, `codes`, `scales` and `zeros`
+ * (tests/unit/lib/quant/wasm.test.ts checks it). Absmax: see `absmaxWasm` and the absmax section of kernel.wat; the
+ * rest of this comment is about min-max.
  *
  * Per call: the tensor is copied into a kernel instance's memory; pass 1 (wasm SIMD) computes each group's
  * min/max and whether any element is NaN/±Infinity; `minmax_meta` (wasm, f64x2) computes scale/zero/inverse per
@@ -46,6 +48,16 @@ type Exports = {
     src: number, dst: number, codes: number, heads: number, tokens: number, D: number, G: number, flp: number,
     zp: number, sp: number, i32p: number, accp: number, qmax: number, thr: number,
   ): void;
+  absmax_channel(src: number, heads: number, tokens: number, D: number, G: number, amp: number): number;
+  absmax_meta(amp: number, groups: number, qmax: number, is32: number, zp: number, sp: number, i32p: number, flp: number): void;
+  fq_absmax_token(
+    src: number, dst: number, codes: number, n: number, G: number, amp: number, flp: number, zp: number, sp: number,
+    i32p: number, qmax: number, thr: number, is32: number, chunkGroups: number,
+  ): number;
+  absmax_quant_channel(
+    src: number, dst: number, codes: number, heads: number, tokens: number, D: number, G: number, flp: number,
+    sp: number, i32p: number, accp: number, qmax: number, thr: number,
+  ): void;
 };
 /** One instance of the kernel module and the memory it was given. */
 type Kernel = { exports: Exports; memory: WebAssembly.Memory };
@@ -55,6 +67,8 @@ type Kernel = { exports: Exports; memory: WebAssembly.Memory };
  * is recomputed exactly (the f32 error of v is below (qmax + 0.5)·3.01·2^-24; see kernel.wat).
  */
 const thrFast = (qmax: number): number => 0.5 - (qmax + 1) * 2 ** -22;
+// absmax uses the same threshold with its qmax = 2^(b−1) − 1: its f32 v = x·f32(inv) has one rounding fewer (no
+// subtraction), error below qmax·2.0001·2^-24 where it matters (see the absmax section of kernel.wat).
 /** Makes every group take the exact f64x2 path (fp32 metadata: q·scale is not exact in f32). */
 const THR_EXACT = -1;
 
@@ -134,7 +148,7 @@ export function setWasmEnabled(on: boolean): void {
   enabled = on;
 }
 
-/** Whether `fakeQuantizeInto` will use WASM for min-max: enabled and available here. */
+/** Whether `fakeQuantizeInto` will use WASM for min-max and absmax: enabled and available here. */
 export function wasmActive(): boolean {
   return enabled && load() !== null;
 }
@@ -269,36 +283,14 @@ export function minmaxWasm(
   const n = heads * tokens * D;
   const tgs = Math.ceil(tokens / G);
   const groups = axis === 'token' ? n / G : heads * tgs * D;
-  // Buffers from allocateWasmBuffers: compute where they live (no copy out). Otherwise the shared instance.
-  const own = owned.get(deq);
-  const direct =
-    own !== undefined && own.L.C === codes && own.L.S === scales && own.L.Z === zeros && n <= own.L.n && groups <= own.L.groups
-      ? own
-      : null;
-  let k: Kernel;
-  let L: Layout;
-  if (direct !== null) {
-    k = direct.k;
-    L = direct.L;
-  } else {
-    const sk = load();
-    if (sk === null) return false;
-    const sl = prepareShared(sk, n, groups);
-    if (sl === null) return false;
-    k = sk;
-    L = sl;
-  }
+  const w = begin(data, n, groups, deq, codes, scales, zeros);
+  if (w === null) return false;
+  const { k, L } = w;
   const e = k.exports;
   const { X, MN } = L;
-  X.set(data.length === n ? data : data.subarray(0, n));
   const qmax = (1 << bits) - 1;
   const thr = metaDtype === 'fp16' ? thrFast(qmax) : THR_EXACT;
   const is32 = metaDtype === 'fp32' ? 1 : 0;
-  const spill = direct !== null && groups < L.groups ? Math.min(3, L.groups - groups) : 0;
-  for (let i = 0; i < spill; i++) {
-    kept[i] = L.S[groups + i];
-    kept[3 + i] = L.Z[groups + i];
-  }
   if (axis === 'token') {
     // Chunks of whole groups (a multiple of 4 groups, ~4,096 elements) keep pass 2's input in L1.
     const chunkGroups = Math.max(4, (Math.floor(4096 / G) + 3) & ~3);
@@ -312,16 +304,109 @@ export function minmaxWasm(
     e.minmax_meta(L.mn, L.mx, groups, qmax, is32, L.z, L.s, L.i32, L.fl);
     e.quant_channel(L.x, L.y, L.c, heads, tokens, D, G, L.fl, L.z, L.s, L.i32, L.acc, qmax, thr);
   }
+  finish(w, n, groups, deq, codes, scales, zeros);
+  return true;
+}
+
+/** Where a call computes: the instance and layout, whether the caller's buffers are that memory, spilled entries. */
+type Work = { k: Kernel; L: Layout; direct: boolean; spill: number };
+
+/**
+ * Picks the instance for a call (the buffers' own, for buffers from allocateWasmBuffers: no copy out; else the
+ * shared one), copies x in, and saves the caller's scales/zeros entries that the metadata's last quad (which
+ * writes up to 3 entries past `groups`) would overwrite. Null when the shared instance is unavailable or too small.
+ */
+function begin(
+  data: Float32Array, n: number, groups: number,
+  deq: Float32Array, codes: Uint8Array, scales: Float32Array, zeros: Float32Array,
+): Work | null {
+  const own = owned.get(deq);
+  const direct =
+    own !== undefined && own.L.C === codes && own.L.S === scales && own.L.Z === zeros && n <= own.L.n && groups <= own.L.groups
+      ? own
+      : null;
+  let k: Kernel;
+  let L: Layout;
+  if (direct !== null) {
+    k = direct.k;
+    L = direct.L;
+  } else {
+    const sk = load();
+    if (sk === null) return null;
+    const sl = prepareShared(sk, n, groups);
+    if (sl === null) return null;
+    k = sk;
+    L = sl;
+  }
+  L.X.set(data.length === n ? data : data.subarray(0, n));
+  const spill = direct !== null && groups < L.groups ? Math.min(3, L.groups - groups) : 0;
+  for (let i = 0; i < spill; i++) {
+    kept[i] = L.S[groups + i];
+    kept[3 + i] = L.Z[groups + i];
+  }
+  return { k, L, direct: direct !== null, spill };
+}
+
+/** Restores the spilled entries; copies the results out to plain buffers. */
+function finish(
+  w: Work, n: number, groups: number,
+  deq: Float32Array, codes: Uint8Array, scales: Float32Array, zeros: Float32Array,
+): void {
+  const { L, spill } = w;
   for (let i = 0; i < spill; i++) {
     L.S[groups + i] = kept[i];
     L.Z[groups + i] = kept[3 + i];
   }
-  if (direct === null) {
+  if (!w.direct) {
     deq.set(n === L.n ? L.Y : L.Y.subarray(0, n));
     codes.set(n === L.n ? L.C : L.C.subarray(0, n));
     scales.set(groups === L.groups ? L.S : L.S.subarray(0, groups));
     zeros.set(groups === L.groups ? L.Z : L.Z.subarray(0, groups));
   }
+}
+
+/**
+ * Absmax (symmetric) fake quantization through WASM, bit-identical to `absmaxToken` / `absmaxChannel` (same
+ * arguments as `minmaxWasm`; bits ≥ 2). Pass 1 takes max|x| per group on the bit patterns of |x| (which also flags
+ * NaN/±Infinity), `absmax_meta` the scale R(max|x| / qmax), f32(1/scale) and a clamp-free flag per group, pass 2
+ * the f32 fast path with the tie check and exact float64 redos (see the absmax section of kernel.wat). Returns
+ * false when the WASM path is off or unavailable, or the data holds a non-finite value (the caller's JS kernel then
+ * throws; with wasm-backed buffers the token axis may have written earlier chunks' groups, with the values the JS
+ * kernel writes for them before it throws).
+ */
+export function absmaxWasm(
+  axis: 'token' | 'channel',
+  data: Float32Array,
+  heads: number,
+  tokens: number,
+  D: number,
+  G: number,
+  bits: number,
+  metaDtype: 'fp16' | 'fp32',
+  codes: Uint8Array,
+  deq: Float32Array,
+  scales: Float32Array,
+  zeros: Float32Array,
+): boolean {
+  if (!enabled || bits < 2 || (axis === 'channel' && D > MAX_D)) return false;
+  const n = heads * tokens * D;
+  const groups = axis === 'token' ? n / G : heads * Math.ceil(tokens / G) * D;
+  const w = begin(data, n, groups, deq, codes, scales, zeros);
+  if (w === null) return false;
+  const { k, L } = w;
+  const e = k.exports;
+  const qmax = (1 << (bits - 1)) - 1;
+  const thr = metaDtype === 'fp16' ? thrFast(qmax) : THR_EXACT;
+  const is32 = metaDtype === 'fp32' ? 1 : 0;
+  if (axis === 'token') {
+    const chunkGroups = Math.max(4, (Math.floor(4096 / G) + 3) & ~3);
+    if (e.fq_absmax_token(L.x, L.y, L.c, n, G, L.mx, L.fl, L.z, L.s, L.i32, qmax, thr, is32, chunkGroups) !== 0) return false;
+  } else {
+    if (e.absmax_channel(L.x, heads, tokens, D, G, L.mx) !== 0) return false;
+    e.absmax_meta(L.mx, groups, qmax, is32, L.z, L.s, L.i32, L.fl);
+    e.absmax_quant_channel(L.x, L.y, L.c, heads, tokens, D, G, L.fl, L.s, L.i32, L.acc, qmax, thr);
+  }
+  finish(w, n, groups, deq, codes, scales, zeros);
   return true;
 }
 

@@ -9,6 +9,8 @@
 ;;   meta    minmax_meta                     scale/zero per group with the engine's fp16/fp32 metadata rounding
 ;;   pass 2  quant_token / quant_channel     fused quantize + dequantize: codes (u8) and x̂ (f32, in its own region)
 ;; (token axis: fq_token runs the three chunk by chunk, so pass 2 finds its input in L1)
+;; absmax (../absmax.ts) has the same three steps in the same regions (absmax_token / absmax_channel, absmax_meta,
+;; absmax_quant_token / absmax_quant_channel; fq_absmax_token chunk by chunk): see the absmax section at the end.
 ;;
 ;; Pass 2 exactness. The JS path computes in float64:
 ;;   v = (x − zero)·inv;  v = clamp(v, 0, qmax);  q = roundHalfEven(v);  y = q·scale + zero;  x̂ = f32(clamp(y, ±F32_MAX))
@@ -818,6 +820,570 @@
                 (f64.promote_f32 (f32.load (i32.add (local.get $sp) (local.get $go))))
                 (call $invOf (f32.load (i32.add (local.get $sp) (local.get $go))))
                 (local.get $qm64))
+              (local.set $p (i32.add (local.get $p) (local.get $stride)))
+              (local.set $o (i32.add (local.get $o) (local.get $stride)))
+              (local.set $c (i32.add (local.get $c) (local.get $D)))
+              (local.set $r (i32.sub (local.get $r) (i32.const 1)))
+              (br_if $s1l (local.get $r)))
+            (local.set $d (i32.add (local.get $d) (i32.const 1)))
+            (br $sl)))
+        (local.set $tg (i32.add (local.get $tg) (i32.const 1)))
+        (br_if $tgl (i32.lt_u (local.get $tg) (local.get $tgs))))
+      (local.set $h (i32.add (local.get $h) (i32.const 1)))
+      (br_if $hl (i32.lt_u (local.get $h) (local.get $heads)))))
+
+  ;; =========================================================================================================
+  ;; absmax (../absmax.ts, symmetric): per group scale = R(max|x| / qmax) with qmax = 2^(b−1) − 1 and R the fp16/fp32
+  ;; metadata rounding, inv = scale > 0 ? 1/scale : 0, q = roundHalfEven(clamp(x·inv, −qmax, qmax)) (JS: `v + M − M`
+  ;; with M = 1.5·2^52, which gives +0, never −0, for v ∈ [−0.5, 0.5]), code = q + 2^(b−1), zero = +0,
+  ;; x̂ = f32(clamp(q·scale, ±F32_MAX)). Same memory layout as min-max: max|x| per group in the `max` region, scale,
+  ;; zero, f32(inv) and a clamp-free flag per group, per-column scratch for the channel axis.
+  ;; The JS path has a clamp-free branch (taken when max|x|·inv < qmax + 0.5 and max|x| < 1e38) and a clamped one;
+  ;; both compute the clamped formula above (no lane of a clamp-free group has |v| ≥ qmax + 0.5, where alone the
+  ;; clamp changes round(v); its y never reaches F32_MAX), so the kernels only implement the clamped formula.
+  ;;
+  ;; Fast path exactness (fp16 scales). v32 = x ⊗ f32(inv) carries two f32 roundings (f32(inv) — the f32 division
+  ;; 1/s equals f32 of the float64 1/s for fp16 s, see minmax_meta — and the product; no subtraction, unlike
+  ;; min-max), JS's v one float64 rounding, so |v32 − v| ≤ |v|·(2·2^-24 + 2^-48 + 2^-53) where the products are
+  ;; normal (near a half-integer they are: |v| ≥ 0.5; f32(inv) ∈ [2^-16, 2^24] is normal). round(clamp(v)) only
+  ;; jumps at half-integers h with |h| ≤ qmax − 0.5 (the clamp points ±qmax are integers), so if v32 and v round
+  ;; differently some such h lies between them, |v| < qmax, and v32 is within qmax·2.0001·2^-24 < (qmax + 1)·2^-22
+  ;; of h: |v32 − round(v32)| > 0.5 − (qmax + 1)·2^-22. The caller passes thr = 0.5 − (qmax + 1)·2^-22 (exact in f32:
+  ;; qmax + 1 is a power of two); a group (token) or 4-channel column (channel) in which some lane reaches it is
+  ;; redone from the intact x by $abx4/$abx1, a literal f64 transcription of the JS arithmetic. (Where the tests
+  ;; make the two roundings part, v32 sits exactly on a half-integer, |v32 − round(v32)| = 0.5: (k + 0.5)·scale is
+  ;; itself an f32; the margin below 0.5 is what the bound needs.) The f32 rounding is the magic-number one,
+  ;; t = v32 + 1.5·2^23, q = t − 1.5·2^23: exact ties-to-even for |v32| < 2^22, negatives
+  ;; included, and +0 for v32 ∈ [−0.5, 0.5] like the JS; |v32 − q| is exact. The code is read off t's bits
+  ;; (bits(1.5·2^23 + q) = 0x4B400000 + q). x̂ = q ⊗ scale is exact in f32 (|q| ≤ 127, 11 significant bits of
+  ;; scale, no under/overflow: fp16 scales lie in [2^-24, 65504]), as JS's float64 product is, so both round to
+  ;; the same f32; q = +0 gives +0 (JS: +0·scale). Groups flagged clamp-free (max|x| ⊗ f32(inv) ≤ qmax + 0.25:
+  ;; every |v32| is at most that, rounding is monotone) skip the clamp; it only matters when the fp16 scale was
+  ;; rounded well below max|x|/qmax (subnormal scales) or saturated at 65504. fp32 metadata: thr = −1, all exact.
+  ;; Non-finite data: max|x| is taken on the bit patterns of |x| (i32 max: for non-negative floats integer order
+  ;; is float order), and NaN/±Infinity are exactly the patterns ≥ 0x7f800000, so pass 1 needs no extra work to
+  ;; flag them; the caller then runs the JS path, which throws.
+
+  ;; Pass 1, token axis: max|x| (as f32) of each group of G contiguous f32 at $src, written at $amp. Returns 1 when
+  ;; some element is NaN/±Infinity, else 0. Four groups at a time when G is a multiple of 4 (as minmax_token).
+  (func $absmax_token (export "absmax_token") (param $src i32) (param $n i32) (param $G i32) (param $amp i32) (result i32)
+    (local $base i32) (local $p i32) (local $vend i32) (local $end i32) (local $g i32) (local $gs i32) (local $quadEnd i32)
+    (local $ab v128) (local $all v128) (local $m v128) (local $m0 v128) (local $m1 v128) (local $m2 v128) (local $m3 v128)
+    (local $sm i32) (local $xs i32) (local $sall i32)
+    (local.set $ab (i32x4.splat (i32.const 0x7fffffff)))
+    (if (i32.and (i32.eqz (i32.and (local.get $G) (i32.const 3))) (i32.ge_u (local.get $G) (i32.const 4)))
+      (then
+        (local.set $gs (i32.shl (local.get $G) (i32.const 2)))
+        (local.set $quadEnd (i32.mul (i32.and (i32.div_u (local.get $n) (local.get $G)) (i32.const -4)) (local.get $G)))
+        (block $qd
+          (loop $ql
+            (br_if $qd (i32.ge_u (local.get $base) (local.get $quadEnd)))
+            (local.set $p (i32.add (local.get $src) (i32.shl (local.get $base) (i32.const 2))))
+            (local.set $vend (i32.add (local.get $p) (local.get $gs)))
+            (local.set $m0 (v128.const i32x4 0 0 0 0))
+            (local.set $m1 (v128.const i32x4 0 0 0 0))
+            (local.set $m2 (v128.const i32x4 0 0 0 0))
+            (local.set $m3 (v128.const i32x4 0 0 0 0))
+            (loop $vl
+              (local.set $m0 (i32x4.max_s (local.get $m0) (v128.and (v128.load (local.get $p)) (local.get $ab))))
+              (local.set $m1 (i32x4.max_s (local.get $m1)
+                (v128.and (v128.load (i32.add (local.get $p) (local.get $gs))) (local.get $ab))))
+              (local.set $m2 (i32x4.max_s (local.get $m2)
+                (v128.and (v128.load (i32.add (local.get $p) (i32.shl (local.get $gs) (i32.const 1)))) (local.get $ab))))
+              (local.set $m3 (i32x4.max_s (local.get $m3)
+                (v128.and (v128.load (i32.add (local.get $p) (i32.mul (local.get $gs) (i32.const 3)))) (local.get $ab))))
+              (local.set $p (i32.add (local.get $p) (i32.const 16)))
+              (br_if $vl (i32.lt_u (local.get $p) (local.get $vend))))
+            ;; 4×4 transpose-reduce: lane k of the result is group k's maximum
+            (local.set $m0 (i32x4.max_s (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $m0) (local.get $m1))
+              (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $m0) (local.get $m1))))
+            (local.set $m2 (i32x4.max_s (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $m2) (local.get $m3))
+              (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $m2) (local.get $m3))))
+            (local.set $m (i32x4.max_s
+              (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $m0) (local.get $m2))
+              (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $m0) (local.get $m2))))
+            (v128.store (i32.add (local.get $amp) (i32.shl (local.get $g) (i32.const 2))) (local.get $m))
+            (local.set $all (i32x4.max_s (local.get $all) (local.get $m)))
+            (local.set $g (i32.add (local.get $g) (i32.const 4)))
+            (local.set $base (i32.add (local.get $base) (i32.shl (local.get $G) (i32.const 2))))
+            (br $ql)))))
+    ;; the remaining groups (all of them when G is not a multiple of 4), one at a time
+    (block $done
+      (loop $groups
+        (br_if $done (i32.ge_u (local.get $base) (local.get $n)))
+        (local.set $p (i32.add (local.get $src) (i32.shl (local.get $base) (i32.const 2))))
+        (local.set $end (i32.add (local.get $p) (i32.shl (local.get $G) (i32.const 2))))
+        (local.set $vend (i32.add (local.get $p) (i32.shl (i32.and (local.get $G) (i32.const -4)) (i32.const 2))))
+        (local.set $m (v128.const i32x4 0 0 0 0))
+        (block $vb
+          (loop $vl2
+            (br_if $vb (i32.ge_u (local.get $p) (local.get $vend)))
+            (local.set $m (i32x4.max_s (local.get $m) (v128.and (v128.load (local.get $p)) (local.get $ab))))
+            (local.set $p (i32.add (local.get $p) (i32.const 16)))
+            (br $vl2)))
+        (local.set $m (i32x4.max_s (local.get $m)
+          (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $m) (local.get $m))))
+        (local.set $m (i32x4.max_s (local.get $m)
+          (i8x16.shuffle 4 5 6 7 0 1 2 3 4 5 6 7 0 1 2 3 (local.get $m) (local.get $m))))
+        (local.set $sm (i32x4.extract_lane 0 (local.get $m)))
+        (block $sb
+          (loop $sl
+            (br_if $sb (i32.ge_u (local.get $p) (local.get $end)))
+            (local.set $xs (i32.and (i32.load (local.get $p)) (i32.const 0x7fffffff)))
+            (local.set $sm (select (local.get $xs) (local.get $sm) (i32.gt_s (local.get $xs) (local.get $sm))))
+            (local.set $p (i32.add (local.get $p) (i32.const 4)))
+            (br $sl)))
+        (i32.store (i32.add (local.get $amp) (i32.shl (local.get $g) (i32.const 2))) (local.get $sm))
+        (local.set $sall (select (local.get $sm) (local.get $sall) (i32.gt_s (local.get $sm) (local.get $sall))))
+        (local.set $g (i32.add (local.get $g) (i32.const 1)))
+        (local.set $base (i32.add (local.get $base) (local.get $G)))
+        (br $groups)))
+    (i32.or (v128.any_true (i32x4.ge_s (local.get $all) (i32x4.splat (i32.const 0x7f800000))))
+      (i32.ge_s (local.get $sall) (i32.const 0x7f800000))))
+
+  ;; Pass 1, channel axis: max|x| per channel of each token block (group (h·tgs + tg)·D + d, as minmax_channel),
+  ;; 8, then 4, then 1 channel at a time, rows walked top to bottom. Returns 1 on a NaN/±Infinity, else 0.
+  (func (export "absmax_channel") (param $src i32) (param $heads i32) (param $tokens i32) (param $D i32) (param $G i32)
+    (param $amp i32) (result i32)
+    (local $tgs i32) (local $h i32) (local $tg i32) (local $t0 i32) (local $len i32) (local $row0 i32)
+    (local $rowEnd i32) (local $stride i32) (local $gOff i32) (local $d i32) (local $p i32) (local $sm i32) (local $xs i32)
+    (local $sall i32) (local $ab v128) (local $all v128) (local $m0 v128) (local $m1 v128)
+    (local.set $ab (i32x4.splat (i32.const 0x7fffffff)))
+    (local.set $tgs (i32.div_u (i32.sub (i32.add (local.get $tokens) (local.get $G)) (i32.const 1)) (local.get $G)))
+    (local.set $stride (i32.shl (local.get $D) (i32.const 2)))
+    (loop $hl
+      (local.set $tg (i32.const 0))
+      (loop $tgl
+        (local.set $t0 (i32.mul (local.get $tg) (local.get $G)))
+        (local.set $len (select (local.get $G) (i32.sub (local.get $tokens) (local.get $t0))
+          (i32.le_u (i32.add (local.get $t0) (local.get $G)) (local.get $tokens))))
+        (local.set $row0 (i32.add (local.get $src)
+          (i32.shl (i32.mul (i32.add (i32.mul (local.get $h) (local.get $tokens)) (local.get $t0)) (local.get $D)) (i32.const 2))))
+        (local.set $rowEnd (i32.add (local.get $row0) (i32.mul (local.get $len) (local.get $stride))))
+        (local.set $gOff (i32.add (local.get $amp) (i32.shl (i32.mul (i32.add (i32.mul (local.get $h) (local.get $tgs))
+          (local.get $tg)) (local.get $D)) (i32.const 2))))
+        (local.set $d (i32.const 0))
+        (block $c8b
+          (loop $c8l
+            (br_if $c8b (i32.gt_u (i32.add (local.get $d) (i32.const 8)) (local.get $D)))
+            (local.set $p (i32.add (local.get $row0) (i32.shl (local.get $d) (i32.const 2))))
+            (local.set $m0 (v128.const i32x4 0 0 0 0))
+            (local.set $m1 (v128.const i32x4 0 0 0 0))
+            (loop $rl
+              (local.set $m0 (i32x4.max_s (local.get $m0) (v128.and (v128.load (local.get $p)) (local.get $ab))))
+              (local.set $m1 (i32x4.max_s (local.get $m1) (v128.and (v128.load offset=16 (local.get $p)) (local.get $ab))))
+              (local.set $p (i32.add (local.get $p) (local.get $stride)))
+              (br_if $rl (i32.lt_u (local.get $p) (local.get $rowEnd))))
+            (local.set $p (i32.add (local.get $gOff) (i32.shl (local.get $d) (i32.const 2))))
+            (v128.store (local.get $p) (local.get $m0))
+            (v128.store offset=16 (local.get $p) (local.get $m1))
+            (local.set $all (i32x4.max_s (local.get $all) (i32x4.max_s (local.get $m0) (local.get $m1))))
+            (local.set $d (i32.add (local.get $d) (i32.const 8)))
+            (br $c8l)))
+        (if (i32.le_u (i32.add (local.get $d) (i32.const 4)) (local.get $D))
+          (then
+            (local.set $p (i32.add (local.get $row0) (i32.shl (local.get $d) (i32.const 2))))
+            (local.set $m0 (v128.const i32x4 0 0 0 0))
+            (loop $rl4
+              (local.set $m0 (i32x4.max_s (local.get $m0) (v128.and (v128.load (local.get $p)) (local.get $ab))))
+              (local.set $p (i32.add (local.get $p) (local.get $stride)))
+              (br_if $rl4 (i32.lt_u (local.get $p) (local.get $rowEnd))))
+            (v128.store (i32.add (local.get $gOff) (i32.shl (local.get $d) (i32.const 2))) (local.get $m0))
+            (local.set $all (i32x4.max_s (local.get $all) (local.get $m0)))
+            (local.set $d (i32.add (local.get $d) (i32.const 4)))))
+        (block $c1b
+          (loop $c1l
+            (br_if $c1b (i32.ge_u (local.get $d) (local.get $D)))
+            (local.set $p (i32.add (local.get $row0) (i32.shl (local.get $d) (i32.const 2))))
+            (local.set $sm (i32.const 0))
+            (loop $rl1
+              (local.set $xs (i32.and (i32.load (local.get $p)) (i32.const 0x7fffffff)))
+              (local.set $sm (select (local.get $xs) (local.get $sm) (i32.gt_s (local.get $xs) (local.get $sm))))
+              (local.set $p (i32.add (local.get $p) (local.get $stride)))
+              (br_if $rl1 (i32.lt_u (local.get $p) (local.get $rowEnd))))
+            (i32.store (i32.add (local.get $gOff) (i32.shl (local.get $d) (i32.const 2))) (local.get $sm))
+            (local.set $sall (select (local.get $sm) (local.get $sall) (i32.gt_s (local.get $sm) (local.get $sall))))
+            (local.set $d (i32.add (local.get $d) (i32.const 1)))
+            (br $c1l)))
+        (local.set $tg (i32.add (local.get $tg) (i32.const 1)))
+        (br_if $tgl (i32.lt_u (local.get $tg) (local.get $tgs))))
+      (local.set $h (i32.add (local.get $h) (i32.const 1)))
+      (br_if $hl (i32.lt_u (local.get $h) (local.get $heads))))
+    (i32.or (v128.any_true (i32x4.ge_s (local.get $all) (i32x4.splat (i32.const 0x7f800000))))
+      (i32.ge_s (local.get $sall) (i32.const 0x7f800000))))
+
+  ;; Per-group parameters, four groups per iteration (ceil(groups/4) quads, as minmax_meta): from max|x| (f32 at $amp)
+  ;; scale = R(max|x| / qmax) in float64 ($fp16, or $fp32 when $is32), zero = +0, f32(inv) (f32 division, see
+  ;; minmax_meta) and the clamp-free flag max|x| ⊗ f32(inv) ≤ qmax + 0.25 (i32 −1/0).
+  (func $absmax_meta (export "absmax_meta") (param $amp i32) (param $groups i32) (param $qmax f64) (param $is32 i32)
+    (param $zp i32) (param $sp i32) (param $i32p i32) (param $flp i32)
+    (local $o i32) (local $end i32) (local $am v128) (local $scl v128) (local $sch v128) (local $s4 v128) (local $iv v128)
+    (local $qq v128) (local $lim v128)
+    (local.set $end (i32.shl (local.get $groups) (i32.const 2)))
+    (local.set $qq (f64x2.splat (local.get $qmax)))
+    (local.set $lim (f32x4.splat (f32.add (f32.demote_f64 (local.get $qmax)) (f32.const 0.25))))
+    (block $b
+      (loop $l
+        (br_if $b (i32.ge_u (local.get $o) (local.get $end)))
+        (local.set $am (v128.load (i32.add (local.get $amp) (local.get $o))))
+        (local.set $scl (f64x2.div (f64x2.promote_low_f32x4 (local.get $am)) (local.get $qq)))
+        (local.set $sch (f64x2.div (f64x2.promote_low_f32x4
+          (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $am) (local.get $am))) (local.get $qq)))
+        (if (local.get $is32)
+          (then
+            (local.set $scl (call $fp32 (local.get $scl)))
+            (local.set $sch (call $fp32 (local.get $sch))))
+          (else
+            (local.set $scl (call $fp16 (local.get $scl)))
+            (local.set $sch (call $fp16 (local.get $sch)))))
+        (local.set $s4 (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+          (f32x4.demote_f64x2_zero (local.get $scl)) (f32x4.demote_f64x2_zero (local.get $sch))))
+        (local.set $iv (v128.and (f32x4.div (f32x4.splat (f32.const 1)) (local.get $s4))
+          (f32x4.gt (local.get $s4) (f32x4.splat (f32.const 0)))))
+        (v128.store (i32.add (local.get $sp) (local.get $o)) (local.get $s4))
+        (v128.store (i32.add (local.get $zp) (local.get $o)) (v128.const i32x4 0 0 0 0))
+        (v128.store (i32.add (local.get $i32p) (local.get $o)) (local.get $iv))
+        (v128.store (i32.add (local.get $flp) (local.get $o))
+          (f32x4.le (f32x4.mul (local.get $am) (local.get $iv)) (local.get $lim)))
+        (local.set $o (i32.add (local.get $o) (i32.const 16)))
+        (br $l))))
+
+  ;; Exact float64 absmax quantize + dequantize of the 4 elements at $p (x̂ at $o, codes at $c): the JS arithmetic
+  ;; operation for operation. $s: the lanes' scales (f32, exact in f64); $ilo, $ihi: their float64 inverses (lanes
+  ;; 0–1, 2–3); $off = 2^(b−1). pmax(−qmax, v) / pmin(qmax, v) are the JS ternaries' values (v = ±qmax gives the
+  ;; same number either way); `+ M − M` is the JS rounding itself (so −0 and (−0.5, 0) give +0).
+  (func $abx4 (param $p i32) (param $o i32) (param $c i32) (param $s v128) (param $ilo v128) (param $ihi v128)
+    (param $qmax f64) (param $off f64)
+    (local $x v128) (local $qm v128) (local $nq v128) (local $mg v128) (local $vl v128) (local $vh v128)
+    (local $yl v128) (local $yh v128) (local $fm v128) (local $nfm v128)
+    (local.set $x (v128.load (local.get $p)))
+    (local.set $qm (f64x2.splat (local.get $qmax)))
+    (local.set $nq (f64x2.neg (local.get $qm)))
+    (local.set $mg (f64x2.splat (f64.const 6755399441055744)))
+    (local.set $fm (f64x2.splat (f64.const 0x1.fffffep+127)))
+    (local.set $nfm (f64x2.neg (local.get $fm)))
+    (local.set $vl (f64x2.sub (f64x2.add (f64x2.pmin (local.get $qm) (f64x2.pmax (local.get $nq)
+      (f64x2.mul (f64x2.promote_low_f32x4 (local.get $x)) (local.get $ilo)))) (local.get $mg)) (local.get $mg)))
+    (local.set $vh (f64x2.sub (f64x2.add (f64x2.pmin (local.get $qm) (f64x2.pmax (local.get $nq)
+      (f64x2.mul (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $x) (local.get $x)))
+        (local.get $ihi)))) (local.get $mg)) (local.get $mg)))
+    (local.set $yl (f64x2.pmax (local.get $nfm) (f64x2.pmin (local.get $fm)
+      (f64x2.mul (local.get $vl) (f64x2.promote_low_f32x4 (local.get $s))))))
+    (local.set $yh (f64x2.pmax (local.get $nfm) (f64x2.pmin (local.get $fm)
+      (f64x2.mul (local.get $vh) (f64x2.promote_low_f32x4
+        (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $s) (local.get $s)))))))
+    (v128.store (local.get $o) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+      (f32x4.demote_f64x2_zero (local.get $yl)) (f32x4.demote_f64x2_zero (local.get $yh))))
+    (local.set $x (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+      (i32x4.trunc_sat_f64x2_u_zero (f64x2.add (local.get $vl) (f64x2.splat (local.get $off))))
+      (i32x4.trunc_sat_f64x2_u_zero (f64x2.add (local.get $vh) (f64x2.splat (local.get $off))))))
+    (local.set $x (i16x8.narrow_i32x4_u (local.get $x) (local.get $x)))
+    (v128.store32_lane 0 (local.get $c) (i8x16.narrow_i16x8_u (local.get $x) (local.get $x))))
+
+  ;; The same for one element (tails).
+  (func $abx1 (param $p i32) (param $o i32) (param $c i32) (param $s f64) (param $inv f64) (param $qmax f64) (param $off f64)
+    (local $v f64)
+    (local.set $v (f64.mul (f64.promote_f32 (f32.load (local.get $p))) (local.get $inv)))
+    (local.set $v (select (f64.neg (local.get $qmax)) (local.get $v) (f64.lt (local.get $v) (f64.neg (local.get $qmax)))))
+    (local.set $v (select (local.get $qmax) (local.get $v) (f64.gt (local.get $v) (local.get $qmax))))
+    (local.set $v (f64.sub (f64.add (local.get $v) (f64.const 6755399441055744)) (f64.const 6755399441055744)))
+    (i32.store8 (local.get $c) (i32.trunc_f64_u (f64.add (local.get $v) (local.get $off))))
+    (local.set $v (f64.mul (local.get $v) (local.get $s)))
+    (local.set $v (select (f64.const 0x1.fffffep+127) (local.get $v) (f64.gt (local.get $v) (f64.const 0x1.fffffep+127))))
+    (local.set $v (select (f64.const -0x1.fffffep+127) (local.get $v) (f64.lt (local.get $v) (f64.const -0x1.fffffep+127))))
+    (f32.store (local.get $o) (f32.demote_f64 (local.get $v))))
+
+  ;; Pass 2, token axis (as quant_token): per group, the f32 fast loop (8 lanes per iteration; clamp-free when the
+  ;; group's flag says so) tracks the largest |v − q|; when it reaches $thr (or always when $thr < 0) the group's
+  ;; whole vectors are redone with $abx4; the G mod 4 tail always goes through $abx1. x at $src, x̂ at $dst (its own
+  ;; region), codes at $codes; scale, f32(inv), flag per group at $sp, $i32p, $flp.
+  (func $absmax_quant_token (export "absmax_quant_token") (param $src i32) (param $dst i32) (param $codes i32) (param $n i32)
+    (param $G i32) (param $flp i32) (param $sp i32) (param $i32p i32) (param $qmax f32) (param $thr f32)
+    (local $base i32) (local $p i32) (local $o i32) (local $c i32) (local $vend i32) (local $end i32) (local $g4 i32)
+    (local $p0 i32) (local $o0 i32) (local $c0 i32) (local $exact i32)
+    (local $s v128) (local $iv v128) (local $i64 v128) (local $qm v128) (local $nqm v128) (local $th v128) (local $mg v128)
+    (local $cof v128) (local $acc v128) (local $v0 v128) (local $v1 v128) (local $t0 v128) (local $t1 v128) (local $q0 v128)
+    (local $q1 v128) (local $sf f32) (local $qm64 f64) (local $off64 f64)
+    (local.set $mg (f32x4.splat (f32.const 12582912)))
+    (local.set $qm (f32x4.splat (local.get $qmax)))
+    (local.set $nqm (f32x4.neg (local.get $qm)))
+    (local.set $th (f32x4.splat (local.get $thr)))
+    (local.set $qm64 (f64.promote_f32 (local.get $qmax)))
+    (local.set $off64 (f64.add (local.get $qm64) (f64.const 1)))
+    ;; bits(1.5·2^23 + q) − (0x4B400000 − 2^(b−1)) = q + 2^(b−1)
+    (local.set $cof (i32x4.splat (i32.sub (i32.const 0x4B400000) (i32.trunc_f64_u (local.get $off64)))))
+    (local.set $exact (f32.lt (local.get $thr) (f32.const 0)))
+    (block $done
+      (loop $groups
+        (br_if $done (i32.ge_u (local.get $base) (local.get $n)))
+        (local.set $p0 (i32.add (local.get $src) (i32.shl (local.get $base) (i32.const 2))))
+        (local.set $o0 (i32.add (local.get $dst) (i32.shl (local.get $base) (i32.const 2))))
+        (local.set $c0 (i32.add (local.get $codes) (local.get $base)))
+        (local.set $end (i32.add (local.get $p0) (i32.shl (local.get $G) (i32.const 2))))
+        (local.set $vend (i32.add (local.get $p0) (i32.shl (i32.and (local.get $G) (i32.const -4)) (i32.const 2))))
+        (local.set $sf (f32.load (i32.add (local.get $sp) (local.get $g4))))
+        (local.set $s (f32x4.splat (local.get $sf)))
+        (local.set $iv (v128.load32_splat (i32.add (local.get $i32p) (local.get $g4))))
+        (local.set $acc (v128.const i32x4 0 0 0 0))
+        (local.set $p (local.get $p0))
+        (local.set $o (local.get $o0))
+        (local.set $c (local.get $c0))
+        (if (i32.eqz (local.get $exact))
+          (then
+            (if (i32.load (i32.add (local.get $flp) (local.get $g4)))
+              (then
+                (block $wb
+                  (loop $wl
+                    (br_if $wb (i32.gt_u (i32.add (local.get $p) (i32.const 32)) (local.get $vend)))
+                    (local.set $v0 (f32x4.mul (v128.load (local.get $p)) (local.get $iv)))
+                    (local.set $v1 (f32x4.mul (v128.load offset=16 (local.get $p)) (local.get $iv)))
+                    (local.set $t0 (f32x4.add (local.get $v0) (local.get $mg)))
+                    (local.set $t1 (f32x4.add (local.get $v1) (local.get $mg)))
+                    (local.set $q0 (f32x4.sub (local.get $t0) (local.get $mg)))
+                    (local.set $q1 (f32x4.sub (local.get $t1) (local.get $mg)))
+                    (local.set $acc (f32x4.pmax (local.get $acc) (f32x4.pmax (f32x4.abs (f32x4.sub (local.get $v0) (local.get $q0)))
+                      (f32x4.abs (f32x4.sub (local.get $v1) (local.get $q1))))))
+                    (v128.store (local.get $o) (f32x4.mul (local.get $q0) (local.get $s)))
+                    (v128.store offset=16 (local.get $o) (f32x4.mul (local.get $q1) (local.get $s)))
+                    (local.set $t0 (i16x8.narrow_i32x4_u (i32x4.sub (local.get $t0) (local.get $cof)) (i32x4.sub (local.get $t1) (local.get $cof))))
+                    (v128.store64_lane 0 (local.get $c) (i8x16.narrow_i16x8_u (local.get $t0) (local.get $t0)))
+                    (local.set $p (i32.add (local.get $p) (i32.const 32)))
+                    (local.set $o (i32.add (local.get $o) (i32.const 32)))
+                    (local.set $c (i32.add (local.get $c) (i32.const 8)))
+                    (br $wl))))
+              (else
+                (block $cb
+                  (loop $cl
+                    (br_if $cb (i32.gt_u (i32.add (local.get $p) (i32.const 32)) (local.get $vend)))
+                    (local.set $v0 (f32x4.pmin (local.get $qm) (f32x4.pmax (local.get $nqm)
+                      (f32x4.mul (v128.load (local.get $p)) (local.get $iv)))))
+                    (local.set $v1 (f32x4.pmin (local.get $qm) (f32x4.pmax (local.get $nqm)
+                      (f32x4.mul (v128.load offset=16 (local.get $p)) (local.get $iv)))))
+                    (local.set $t0 (f32x4.add (local.get $v0) (local.get $mg)))
+                    (local.set $t1 (f32x4.add (local.get $v1) (local.get $mg)))
+                    (local.set $q0 (f32x4.sub (local.get $t0) (local.get $mg)))
+                    (local.set $q1 (f32x4.sub (local.get $t1) (local.get $mg)))
+                    (local.set $acc (f32x4.pmax (local.get $acc) (f32x4.pmax (f32x4.abs (f32x4.sub (local.get $v0) (local.get $q0)))
+                      (f32x4.abs (f32x4.sub (local.get $v1) (local.get $q1))))))
+                    (v128.store (local.get $o) (f32x4.mul (local.get $q0) (local.get $s)))
+                    (v128.store offset=16 (local.get $o) (f32x4.mul (local.get $q1) (local.get $s)))
+                    (local.set $t0 (i16x8.narrow_i32x4_u (i32x4.sub (local.get $t0) (local.get $cof)) (i32x4.sub (local.get $t1) (local.get $cof))))
+                    (v128.store64_lane 0 (local.get $c) (i8x16.narrow_i16x8_u (local.get $t0) (local.get $t0)))
+                    (local.set $p (i32.add (local.get $p) (i32.const 32)))
+                    (local.set $o (i32.add (local.get $o) (i32.const 32)))
+                    (local.set $c (i32.add (local.get $c) (i32.const 8)))
+                    (br $cl)))))
+            ;; the remaining whole vector (G mod 8 ≥ 4), clamped (fine for clamp-free groups too)
+            (if (i32.le_u (i32.add (local.get $p) (i32.const 16)) (local.get $vend))
+              (then
+                (local.set $v0 (f32x4.pmin (local.get $qm) (f32x4.pmax (local.get $nqm)
+                  (f32x4.mul (v128.load (local.get $p)) (local.get $iv)))))
+                (local.set $t0 (f32x4.add (local.get $v0) (local.get $mg)))
+                (local.set $q0 (f32x4.sub (local.get $t0) (local.get $mg)))
+                (local.set $acc (f32x4.pmax (local.get $acc) (f32x4.abs (f32x4.sub (local.get $v0) (local.get $q0)))))
+                (v128.store (local.get $o) (f32x4.mul (local.get $q0) (local.get $s)))
+                (local.set $t0 (i32x4.sub (local.get $t0) (local.get $cof)))
+                (local.set $t0 (i16x8.narrow_i32x4_u (local.get $t0) (local.get $t0)))
+                (v128.store32_lane 0 (local.get $c) (i8x16.narrow_i16x8_u (local.get $t0) (local.get $t0)))
+                (local.set $p (i32.add (local.get $p) (i32.const 16)))
+                (local.set $o (i32.add (local.get $o) (i32.const 16)))
+                (local.set $c (i32.add (local.get $c) (i32.const 4)))))))
+        (if (i32.or (local.get $exact) (v128.any_true (f32x4.ge (local.get $acc) (local.get $th))))
+          (then
+            (local.set $p (local.get $p0))
+            (local.set $o (local.get $o0))
+            (local.set $c (local.get $c0))
+            (local.set $i64 (f64x2.splat (call $invOf (local.get $sf))))
+            (block $xb
+              (loop $xl
+                (br_if $xb (i32.ge_u (local.get $p) (local.get $vend)))
+                (call $abx4 (local.get $p) (local.get $o) (local.get $c) (local.get $s) (local.get $i64) (local.get $i64)
+                  (local.get $qm64) (local.get $off64))
+                (local.set $p (i32.add (local.get $p) (i32.const 16)))
+                (local.set $o (i32.add (local.get $o) (i32.const 16)))
+                (local.set $c (i32.add (local.get $c) (i32.const 4)))
+                (br $xl)))))
+        ;; scalar tail (G mod 4), always exact
+        (block $sb
+          (loop $sl
+            (br_if $sb (i32.ge_u (local.get $p) (local.get $end)))
+            (call $abx1 (local.get $p) (local.get $o) (local.get $c) (f64.promote_f32 (local.get $sf))
+              (call $invOf (local.get $sf)) (local.get $qm64) (local.get $off64))
+            (local.set $p (i32.add (local.get $p) (i32.const 4)))
+            (local.set $o (i32.add (local.get $o) (i32.const 4)))
+            (local.set $c (i32.add (local.get $c) (i32.const 1)))
+            (br $sl)))
+        (local.set $g4 (i32.add (local.get $g4) (i32.const 4)))
+        (local.set $base (i32.add (local.get $base) (local.get $G)))
+        (br $groups))))
+
+  ;; Token axis, chunk by chunk (as fq_token): pass 1, metadata and pass 2 on $chunkGroups groups (a multiple of 4)
+  ;; at a time. Returns 1 as soon as a chunk holds a NaN/±Infinity (earlier chunks' outputs written: the values the
+  ;; JS path writes for them before it throws), else 0.
+  (func (export "fq_absmax_token") (param $src i32) (param $dst i32) (param $codes i32) (param $n i32) (param $G i32)
+    (param $amp i32) (param $flp i32) (param $zp i32) (param $sp i32) (param $i32p i32)
+    (param $qmax f32) (param $thr f32) (param $is32 i32) (param $chunkGroups i32) (result i32)
+    (local $o i32) (local $ce i32) (local $g4 i32) (local $cg i32)
+    (block $done
+      (loop $chunks
+        (br_if $done (i32.ge_u (local.get $o) (local.get $n)))
+        (local.set $ce (i32.mul (local.get $chunkGroups) (local.get $G)))
+        (local.set $ce (select (local.get $ce) (i32.sub (local.get $n) (local.get $o))
+          (i32.le_u (local.get $ce) (i32.sub (local.get $n) (local.get $o)))))
+        (local.set $cg (i32.div_u (local.get $ce) (local.get $G)))
+        (if (call $absmax_token (i32.add (local.get $src) (i32.shl (local.get $o) (i32.const 2))) (local.get $ce)
+              (local.get $G) (i32.add (local.get $amp) (local.get $g4)))
+          (then (return (i32.const 1))))
+        (call $absmax_meta (i32.add (local.get $amp) (local.get $g4)) (local.get $cg) (f64.promote_f32 (local.get $qmax))
+          (local.get $is32) (i32.add (local.get $zp) (local.get $g4)) (i32.add (local.get $sp) (local.get $g4))
+          (i32.add (local.get $i32p) (local.get $g4)) (i32.add (local.get $flp) (local.get $g4)))
+        (call $absmax_quant_token (i32.add (local.get $src) (i32.shl (local.get $o) (i32.const 2)))
+          (i32.add (local.get $dst) (i32.shl (local.get $o) (i32.const 2))) (i32.add (local.get $codes) (local.get $o))
+          (local.get $ce) (local.get $G) (i32.add (local.get $flp) (local.get $g4)) (i32.add (local.get $sp) (local.get $g4))
+          (i32.add (local.get $i32p) (local.get $g4)) (local.get $qmax) (local.get $thr))
+        (local.set $o (i32.add (local.get $o) (local.get $ce)))
+        (local.set $g4 (i32.add (local.get $g4) (i32.shl (local.get $cg) (i32.const 2))))
+        (br $chunks)))
+    (i32.const 0))
+
+  ;; Pass 2, channel axis (as quant_channel): per head and token block, tiles of 16 rows, 4 channels at a time with
+  ;; their scale and f32(inv) in registers and the largest |v − q| per 4-channel column kept at $accp across tiles;
+  ;; a column that reached $thr (all of them when $thr < 0) is redone with $abx4 after the block; the D mod 4 last
+  ;; channels go through $abx1.
+  (func (export "absmax_quant_channel") (param $src i32) (param $dst i32) (param $codes i32) (param $heads i32)
+    (param $tokens i32) (param $D i32) (param $G i32) (param $flp i32) (param $sp i32) (param $i32p i32)
+    (param $accp i32) (param $qmax f32) (param $thr f32)
+    (local $tgs i32) (local $h i32) (local $tg i32) (local $tb0 i32) (local $len i32) (local $e0 i32) (local $r0 i32)
+    (local $rows i32) (local $gOff i32) (local $d i32) (local $D4 i32) (local $stride i32) (local $r i32) (local $go i32)
+    (local $p i32) (local $o i32) (local $c i32) (local $exact i32) (local $e i32)
+    (local $s0 v128) (local $iv0 v128) (local $a0 v128) (local $qm v128) (local $nqm v128) (local $th v128) (local $mg v128)
+    (local $cof v128) (local $v0 v128) (local $v1 v128) (local $t0 v128) (local $q0 v128)
+    (local $qm64 f64) (local $off64 f64)
+    (local.set $mg (f32x4.splat (f32.const 12582912)))
+    (local.set $qm (f32x4.splat (local.get $qmax)))
+    (local.set $nqm (f32x4.neg (local.get $qm)))
+    (local.set $th (f32x4.splat (local.get $thr)))
+    (local.set $qm64 (f64.promote_f32 (local.get $qmax)))
+    (local.set $off64 (f64.add (local.get $qm64) (f64.const 1)))
+    (local.set $cof (i32x4.splat (i32.sub (i32.const 0x4B400000) (i32.trunc_f64_u (local.get $off64)))))
+    (local.set $exact (f32.lt (local.get $thr) (f32.const 0)))
+    (local.set $tgs (i32.div_u (i32.sub (i32.add (local.get $tokens) (local.get $G)) (i32.const 1)) (local.get $G)))
+    (local.set $D4 (i32.and (local.get $D) (i32.const -4)))
+    (local.set $stride (i32.shl (local.get $D) (i32.const 2)))
+    (loop $hl
+      (local.set $tg (i32.const 0))
+      (loop $tgl
+        (local.set $tb0 (i32.mul (local.get $tg) (local.get $G)))
+        (local.set $len (select (local.get $G) (i32.sub (local.get $tokens) (local.get $tb0))
+          (i32.le_u (i32.add (local.get $tb0) (local.get $G)) (local.get $tokens))))
+        (local.set $e0 (i32.mul (i32.add (i32.mul (local.get $h) (local.get $tokens)) (local.get $tb0)) (local.get $D)))
+        (local.set $gOff (i32.mul (i32.add (i32.mul (local.get $h) (local.get $tgs)) (local.get $tg)) (local.get $D)))
+        (local.set $d (i32.const 0))
+        (block $zb
+          (loop $zl
+            (br_if $zb (i32.ge_u (local.get $d) (local.get $D4)))
+            (v128.store (i32.add (local.get $accp) (i32.shl (local.get $d) (i32.const 2))) (v128.const i32x4 0 0 0 0))
+            (local.set $d (i32.add (local.get $d) (i32.const 4)))
+            (br $zl)))
+        (if (i32.eqz (local.get $exact))
+          (then
+            (local.set $r0 (i32.const 0))
+            (block $tb
+              (loop $tl
+                (br_if $tb (i32.ge_u (local.get $r0) (local.get $len)))
+                (local.set $rows (select (i32.const 16) (i32.sub (local.get $len) (local.get $r0))
+                  (i32.le_u (i32.add (local.get $r0) (i32.const 16)) (local.get $len))))
+                (local.set $e (i32.add (local.get $e0) (i32.mul (local.get $r0) (local.get $D))))
+                (local.set $d (i32.const 0))
+                (block $cb
+                  (loop $cl
+                    (br_if $cb (i32.ge_u (local.get $d) (local.get $D4)))
+                    (local.set $go (i32.shl (i32.add (local.get $gOff) (local.get $d)) (i32.const 2)))
+                    (local.set $s0 (v128.load (i32.add (local.get $sp) (local.get $go))))
+                    (local.set $iv0 (v128.load (i32.add (local.get $i32p) (local.get $go))))
+                    (local.set $a0 (v128.load (i32.add (local.get $accp) (i32.shl (local.get $d) (i32.const 2)))))
+                    (local.set $p (i32.add (local.get $src) (i32.shl (i32.add (local.get $e) (local.get $d)) (i32.const 2))))
+                    (local.set $o (i32.add (local.get $dst) (i32.shl (i32.add (local.get $e) (local.get $d)) (i32.const 2))))
+                    (local.set $c (i32.add (local.get $codes) (i32.add (local.get $e) (local.get $d))))
+                    (local.set $r (local.get $rows))
+                    (if (i32x4.all_true (v128.load (i32.add (local.get $flp) (local.get $go))))
+                      (then
+                        (loop $rs
+                          (local.set $v0 (f32x4.mul (v128.load (local.get $p)) (local.get $iv0)))
+                          (local.set $t0 (f32x4.add (local.get $v0) (local.get $mg)))
+                          (local.set $q0 (f32x4.sub (local.get $t0) (local.get $mg)))
+                          (local.set $a0 (f32x4.pmax (local.get $a0) (f32x4.abs (f32x4.sub (local.get $v0) (local.get $q0)))))
+                          (v128.store (local.get $o) (f32x4.mul (local.get $q0) (local.get $s0)))
+                          (local.set $t0 (i32x4.sub (local.get $t0) (local.get $cof)))
+                          (local.set $t0 (i16x8.narrow_i32x4_u (local.get $t0) (local.get $t0)))
+                          (v128.store32_lane 0 (local.get $c) (i8x16.narrow_i16x8_u (local.get $t0) (local.get $t0)))
+                          (local.set $p (i32.add (local.get $p) (local.get $stride)))
+                          (local.set $o (i32.add (local.get $o) (local.get $stride)))
+                          (local.set $c (i32.add (local.get $c) (local.get $D)))
+                          (local.set $r (i32.sub (local.get $r) (i32.const 1)))
+                          (br_if $rs (local.get $r))))
+                      (else
+                        (loop $rc
+                          (local.set $v0 (f32x4.pmin (local.get $qm) (f32x4.pmax (local.get $nqm)
+                            (f32x4.mul (v128.load (local.get $p)) (local.get $iv0)))))
+                          (local.set $t0 (f32x4.add (local.get $v0) (local.get $mg)))
+                          (local.set $q0 (f32x4.sub (local.get $t0) (local.get $mg)))
+                          (local.set $a0 (f32x4.pmax (local.get $a0) (f32x4.abs (f32x4.sub (local.get $v0) (local.get $q0)))))
+                          (v128.store (local.get $o) (f32x4.mul (local.get $q0) (local.get $s0)))
+                          (local.set $t0 (i32x4.sub (local.get $t0) (local.get $cof)))
+                          (local.set $t0 (i16x8.narrow_i32x4_u (local.get $t0) (local.get $t0)))
+                          (v128.store32_lane 0 (local.get $c) (i8x16.narrow_i16x8_u (local.get $t0) (local.get $t0)))
+                          (local.set $p (i32.add (local.get $p) (local.get $stride)))
+                          (local.set $o (i32.add (local.get $o) (local.get $stride)))
+                          (local.set $c (i32.add (local.get $c) (local.get $D)))
+                          (local.set $r (i32.sub (local.get $r) (i32.const 1)))
+                          (br_if $rc (local.get $r)))))
+                    (v128.store (i32.add (local.get $accp) (i32.shl (local.get $d) (i32.const 2))) (local.get $a0))
+                    (local.set $d (i32.add (local.get $d) (i32.const 4)))
+                    (br $cl)))
+                (local.set $r0 (i32.add (local.get $r0) (i32.const 16)))
+                (br $tl)))))
+        ;; exact redo of the 4-channel columns in doubt (all of them when forced)
+        (local.set $d (i32.const 0))
+        (block $xb
+          (loop $xl
+            (br_if $xb (i32.ge_u (local.get $d) (local.get $D4)))
+            (if (i32.or (local.get $exact) (v128.any_true (f32x4.ge
+                  (v128.load (i32.add (local.get $accp) (i32.shl (local.get $d) (i32.const 2)))) (local.get $th))))
+              (then
+                (local.set $go (i32.shl (i32.add (local.get $gOff) (local.get $d)) (i32.const 2)))
+                (local.set $s0 (v128.load (i32.add (local.get $sp) (local.get $go))))
+                (local.set $p (i32.add (local.get $src) (i32.shl (i32.add (local.get $e0) (local.get $d)) (i32.const 2))))
+                (local.set $o (i32.add (local.get $dst) (i32.shl (i32.add (local.get $e0) (local.get $d)) (i32.const 2))))
+                (local.set $c (i32.add (local.get $codes) (i32.add (local.get $e0) (local.get $d))))
+                (local.set $r (local.get $len))
+                (local.set $v0 (call $inv2 (f64x2.promote_low_f32x4 (local.get $s0))))
+                (local.set $v1 (call $inv2 (f64x2.promote_low_f32x4
+                  (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $s0) (local.get $s0)))))
+                (loop $xr
+                  (call $abx4 (local.get $p) (local.get $o) (local.get $c) (local.get $s0) (local.get $v0) (local.get $v1)
+                    (local.get $qm64) (local.get $off64))
+                  (local.set $p (i32.add (local.get $p) (local.get $stride)))
+                  (local.set $o (i32.add (local.get $o) (local.get $stride)))
+                  (local.set $c (i32.add (local.get $c) (local.get $D)))
+                  (local.set $r (i32.sub (local.get $r) (i32.const 1)))
+                  (br_if $xr (local.get $r)))))
+            (local.set $d (i32.add (local.get $d) (i32.const 4)))
+            (br $xl)))
+        ;; remaining channels (D mod 4), exact, one column at a time
+        (block $sb
+          (loop $sl
+            (br_if $sb (i32.ge_u (local.get $d) (local.get $D)))
+            (local.set $go (i32.shl (i32.add (local.get $gOff) (local.get $d)) (i32.const 2)))
+            (local.set $p (i32.add (local.get $src) (i32.shl (i32.add (local.get $e0) (local.get $d)) (i32.const 2))))
+            (local.set $o (i32.add (local.get $dst) (i32.shl (i32.add (local.get $e0) (local.get $d)) (i32.const 2))))
+            (local.set $c (i32.add (local.get $codes) (i32.add (local.get $e0) (local.get $d))))
+            (local.set $r (local.get $len))
+            (loop $s1l
+              (call $abx1 (local.get $p) (local.get $o) (local.get $c)
+                (f64.promote_f32 (f32.load (i32.add (local.get $sp) (local.get $go))))
+                (call $invOf (f32.load (i32.add (local.get $sp) (local.get $go))))
+                (local.get $qm64) (local.get $off64))
               (local.set $p (i32.add (local.get $p) (local.get $stride)))
               (local.set $o (i32.add (local.get $o) (local.get $stride)))
               (local.set $c (i32.add (local.get $c) (local.get $D)))

@@ -1,5 +1,5 @@
 /**
- * The WebAssembly SIMD path of fakeQuantizeInto (min-max) against the JS reference path: bit-identical outputs,
+ * The WebAssembly SIMD path of fakeQuantizeInto (min-max and absmax) against the JS reference path: bit-identical outputs,
  * same errors, working fallback, and a committed binary that matches kernel.wat.
  */
 import { readFileSync } from 'node:fs';
@@ -108,8 +108,9 @@ describe('wasm metadata rounding = fp16.ts', () => {
   });
 });
 
-describe('wasm min-max = JS min-max, bit for bit', () => {
-  const BITS = [1, 2, 3, 4, 8] as const;
+describe.each(['minmax', 'absmax'] as const)('wasm %s = JS, bit for bit', (method) => {
+  // absmax needs a sign bit: b ≥ 2
+  const BITS = method === 'minmax' ? ([1, 2, 3, 4, 8] as const) : ([2, 3, 4, 8] as const);
   const arbCase = (values: fc.Arbitrary<number>) =>
     fc
       .record({
@@ -127,7 +128,7 @@ describe('wasm min-max = JS min-max, bit for bit', () => {
         const groupSize = c.axis === 'token' ? divisors[c.gPick % divisors.length] : (c.gPick % (c.tokens + 2)) + 1;
         return fc.array(values, { minLength: n, maxLength: n }).map((arr) => ({
           t: { data: Float32Array.from(arr), heads: c.heads, tokens: c.tokens, headDim: c.headDim } as KVTensor,
-          cfg: { bits: c.bits, groupSize, axis: c.axis, method: 'minmax', metaDtype: c.metaDtype } as QuantConfig,
+          cfg: { bits: c.bits, groupSize, axis: c.axis, method, metaDtype: c.metaDtype } as QuantConfig,
         }));
       });
 
@@ -142,7 +143,7 @@ describe('wasm min-max = JS min-max, bit for bit', () => {
     fc.assert(fc.property(arbCase(grid), ({ t, cfg }) => expectIdentical(t, cfg)), { numRuns: 400 });
   });
 
-  it('signed zeros and small sets of values (zero minimum, constant groups)', () => {
+  it('signed zeros and small sets of values (zero minimum, constant and all-zero groups)', () => {
     const z = fc.constantFrom(0, -0, 1, -1, 0.5, 2 ** -30, -(2 ** -30));
     fc.assert(fc.property(arbCase(z), ({ t, cfg }) => expectIdentical(t, cfg)), { numRuns: 400 });
   });
@@ -167,7 +168,7 @@ describe('wasm min-max = JS min-max, bit for bit', () => {
     for (const bits of BITS) {
       for (const axis of ['token', 'channel'] as const) {
         for (const groupSize of [16, 32, 64, 128]) {
-          for (const metaDtype of ['fp16', 'fp32'] as const) expectIdentical(t, { bits, groupSize, axis, method: 'minmax', metaDtype });
+          for (const metaDtype of ['fp16', 'fp32'] as const) expectIdentical(t, { bits, groupSize, axis, method, metaDtype });
         }
       }
     }
@@ -178,7 +179,7 @@ describe('wasm min-max = JS min-max, bit for bit', () => {
     const data = Float32Array.from({ length: 2 * 64 * 64 }, () => rnd() * 4 - 2);
     const t: KVTensor = { data, heads: 2, tokens: 64, headDim: 64 };
     for (const axis of ['token', 'channel'] as const) {
-      const cfg: QuantConfig = { bits: 2, groupSize: 32, axis, method: 'minmax' };
+      const cfg: QuantConfig = { bits: 2, groupSize: 32, axis, method };
       const once = fakeQuantize(t, cfg);
       expectIdentical({ ...t, data: once.dequantized }, cfg);
     }
@@ -188,7 +189,7 @@ describe('wasm min-max = JS min-max, bit for bit', () => {
     const rnd = mulberry32(11);
     const src = Float32Array.from({ length: 2 * 50 * 16 }, () => rnd() - 0.5);
     for (const axis of ['token', 'channel'] as const) {
-      const cfg: QuantConfig = { bits: 3, groupSize: 16, axis, method: 'minmax' };
+      const cfg: QuantConfig = { bits: 3, groupSize: 16, axis, method };
       const ref = run({ data: src, heads: 2, tokens: 50, headDim: 16 }, cfg, false);
       const data = src.slice();
       const t: KVTensor = { data, heads: 2, tokens: 50, headDim: 16 };
@@ -200,7 +201,7 @@ describe('wasm min-max = JS min-max, bit for bit', () => {
 
   it('longer output buffers: only the first n / groups entries are written', () => {
     const t: KVTensor = { data: Float32Array.from({ length: 64 }, (_, i) => Math.sin(i)), heads: 1, tokens: 4, headDim: 16 };
-    const cfg: QuantConfig = { bits: 4, groupSize: 16, axis: 'token', method: 'minmax' };
+    const cfg: QuantConfig = { bits: 4, groupSize: 16, axis: 'token', method };
     const out = { dequantized: new Float32Array(70).fill(7), codes: new Uint8Array(70).fill(7), scales: new Float32Array(6).fill(7), zeros: new Float32Array(6).fill(7) };
     fakeQuantizeInto(t, cfg, out);
     const ref = run(t, cfg, false);
@@ -234,7 +235,11 @@ describe('wasm-backed output buffers', () => {
     const small: QuantConfig = { bits: 4, groupSize: 16, axis: 'channel', method: 'minmax' };
     const out = allocateFakeQuantOutput(t, small);
     expect(isWasmBacked(out.dequantized)).toBe(true);
-    for (const cfg of [small, { ...small, groupSize: 64 }, { ...small, axis: 'token' as const, groupSize: 32 }, { ...small, bits: 2 as const }]) {
+    const absmax = { ...small, method: 'absmax' as const };
+    for (const cfg of [
+      small, { ...small, groupSize: 64 }, { ...small, axis: 'token' as const, groupSize: 32 }, { ...small, bits: 2 as const },
+      absmax, { ...absmax, groupSize: 64 }, { ...absmax, axis: 'token' as const, groupSize: 32 }, { ...absmax, groupSize: 48 },
+    ]) {
       out.scales.fill(7);
       out.zeros.fill(7);
       const r = fakeQuantizeInto(t, cfg, out);
@@ -272,12 +277,12 @@ describe('non-finite input and fallback', () => {
     const rnd = mulberry32(3);
     for (const bad of [NaN, Infinity, -Infinity]) {
       for (const pos of [0, 5, 77, 255]) {
-        for (const axis of ['token', 'channel'] as const) {
+        for (const [axis, method] of [['token', 'minmax'], ['channel', 'minmax'], ['token', 'absmax'], ['channel', 'absmax']] as const) {
           const data = Float32Array.from({ length: 256 }, () => rnd());
           data[pos] = bad;
           if (pos !== 255) data[255] = NaN; // a later bad group must not be the one reported
           const t: KVTensor = { data, heads: 2, tokens: 8, headDim: 16 };
-          const cfg: QuantConfig = { bits: 4, groupSize: 4, axis, method: 'minmax' };
+          const cfg: QuantConfig = { bits: 4, groupSize: 4, axis, method };
           const msg = (wasm: boolean): string => {
             try {
               run(t, cfg, wasm);
@@ -305,5 +310,145 @@ describe('non-finite input and fallback', () => {
     const wa = fakeQuantize(t, cfg);
     expect(bytes(wa.dequantized)).toEqual(bytes(js.dequantized));
     expect(bytes(wa.codes)).toEqual(bytes(js.codes));
+  });
+});
+
+describe('wasm absmax: ties, clamps, zeros and magnitudes', () => {
+  const BITS = [2, 3, 4, 8] as const;
+  const f32 = new Float32Array(1);
+  const u32 = new Uint32Array(f32.buffer);
+  /** x moved by k float32 ulps (k may be negative; x ≠ 0). */
+  const ulps = (x: number, k: number): number => {
+    f32[0] = x;
+    u32[0] += k;
+    return f32[0];
+  };
+  /** Every group of a token-axis tensor (G = 16) and of a channel-axis one (G = 7 on 20 tokens: a partial block). */
+  const shapes = (fill: (i: number, group: number) => number): { t: KVTensor; axis: 'token' | 'channel'; G: number }[] => {
+    const tok = Float32Array.from({ length: 2 * 12 * 16 }, (_, i) => fill(i, Math.floor(i / 16)));
+    const D = 13; // not a multiple of 4: 3 channels through the scalar exact path
+    const ch = Float32Array.from({ length: 2 * 20 * D }, (_, i) => {
+      const d = i % D;
+      const tok = Math.floor(i / D) % 20;
+      const h = Math.floor(i / (D * 20));
+      return fill(i, (h * 3 + Math.floor(tok / 7)) * D + d);
+    });
+    return [
+      { t: { data: tok, heads: 2, tokens: 12, headDim: 16 }, axis: 'token', G: 16 },
+      { t: { data: ch, heads: 2, tokens: 20, headDim: D }, axis: 'channel', G: 7 },
+    ];
+  };
+  const all = (fill: (i: number, group: number, bits: number) => number, metas: ('fp16' | 'fp32')[] = ['fp16', 'fp32']): void => {
+    for (const bits of BITS) {
+      for (const { t, axis, G } of shapes((i, g) => fill(i, g, bits))) {
+        for (const metaDtype of metas) expectIdentical(t, { bits, groupSize: G, axis, method: 'absmax', metaDtype });
+      }
+    }
+  };
+
+  it('exact ties: a power-of-two scale and values on the half-integer grid (positive and negative ties)', () => {
+    const rnd = mulberry32(31);
+    all((i, g, bits) => {
+      const qmax = (1 << (bits - 1)) - 1;
+      const s = 2 ** ((g % 9) - 4);
+      // every 5th element ±qmax·s (each group, either axis, holds one: max|x| = qmax·s, scale s, inv 1/s exact),
+      // random multiples of s/2 in [−qmax, qmax]·s elsewhere: x·inv = k + 0.5 exactly, both signs
+      if (i % 5 === 0) return (rnd() < 0.5 ? -qmax : qmax) * s;
+      return (Math.floor(rnd() * (4 * qmax + 1)) - 2 * qmax) * 0.5 * s;
+    });
+  });
+
+  it('near ties: odd fp16 scales (inverse not exact) and values within a few ulps of (k + 0.5)·scale', () => {
+    const rnd = mulberry32(32);
+    all((i, g, bits) => {
+      const qmax = (1 << (bits - 1)) - 1;
+      const m = 1025 + 2 * ((g * 97) % 511); // odd 11-bit significand
+      const s = m * 2 ** ((g % 7) - 14);
+      if (i % 5 === 0) return qmax * s * (rnd() < 0.5 ? -1 : 1); // in every group: max|x| = qmax·s, scale = s
+      const k = Math.floor(rnd() * 2 * qmax) - qmax; // k + 0.5 ∈ [−qmax + 0.5, qmax − 0.5]
+      return ulps(Math.fround((k + 0.5) * s), Math.floor(rnd() * 7) - 3);
+    });
+  });
+
+  it('the near-tie data holds values whose f32 and float64 roundings of x·inv disagree (so a missing redo shows)', () => {
+    // Data made like the test above's: if no value's f32 fast-path rounding differed from the JS one, the near-tie
+    // test could not catch a fast path that skips the redo (a kernel without it fails that test).
+    const rnd = mulberry32(32);
+    let disagree = 0;
+    for (const bits of BITS) {
+      const qmax = (1 << (bits - 1)) - 1;
+      for (let g = 0; g < 60; g++) {
+        const s = (1025 + 2 * ((g * 97) % 511)) * 2 ** ((g % 7) - 14);
+        const inv = 1 / s;
+        for (let j = 0; j < 40; j++) {
+          const k = Math.floor(rnd() * 2 * qmax) - qmax;
+          const x = ulps(Math.fround((k + 0.5) * s), Math.floor(rnd() * 7) - 3);
+          const v64 = x * inv;
+          const v32 = Math.fround(x * Math.fround(inv));
+          const M = 6755399441055744;
+          if (v64 + M - M !== v32 + M - M) disagree++;
+        }
+      }
+    }
+    expect(disagree).toBeGreaterThan(0);
+  });
+
+  it('all-zero groups (scale 0), ±0 everywhere, tiny negatives that round to +0', () => {
+    const rnd = mulberry32(33);
+    all((_i, g) => {
+      if (g % 3 === 0) return rnd() < 0.5 ? 0 : -0; // all-zero group
+      const r = rnd();
+      if (r < 0.3) return -0;
+      if (r < 0.5) return 0;
+      if (r < 0.8) return -1e-3 * rnd(); // q = +0 (JS: v + M − M), x̂ = +0
+      return (rnd() - 0.5) * 4;
+    });
+  });
+
+  it('groups that need the clamp: fp16 scale rounded far below max|x|/qmax (subnormal) or saturated at 65504', () => {
+    const rnd = mulberry32(34);
+    all((i, g, bits) => {
+      const qmax = (1 << (bits - 1)) - 1;
+      const r = rnd() * 2 - 1;
+      switch (g % 4) {
+        case 0: // max|x|/qmax = 1.4·2^-24 → scale 2^-24: |x·inv| up to 1.4·qmax
+          return Math.fround(r * 1.4 * qmax * 2 ** -24);
+        case 1: // max|x|/qmax ≥ 65520 → scale 65504
+          return Math.fround(r * 3e5 * qmax);
+        case 2: // huge values up to ±F32_MAX (scale saturates)
+          return i % 7 === 0 ? (r < 0 ? -3.4028234663852886e38 : 3.4028234663852886e38) : Math.fround(r * 1e38);
+        default:
+          return r;
+      }
+    });
+    // the clamp is really needed: fp16(max/qmax) < max/(qmax + 0.5) for the subnormal case
+    expect(roundToFp16Saturating((1.4 * 7 * 2 ** -24) / 7) * 7.5).toBeLessThan(1.4 * 7 * 2 ** -24);
+  });
+
+  it('subnormal and huge magnitudes, one scale per group spanning 2^-149 … 2^127', () => {
+    const rnd = mulberry32(35);
+    all((_i, g) => Math.fround((rnd() - 0.5) * 2 ** ((g * 13) % 277 - 149)));
+  });
+
+  it('fp32 metadata on ties and ordinary data (exact path throughout)', () => {
+    const rnd = mulberry32(36);
+    all((_i, g, bits) => {
+      const qmax = (1 << (bits - 1)) - 1;
+      return g % 2 === 0 ? (Math.floor(rnd() * (4 * qmax + 1)) - 2 * qmax) * 0.5 * 3 : Math.fround(rnd() * 10 - 5);
+    }, ['fp32']);
+  });
+
+  it('shapes: G not a multiple of 4 or 8, head dims 1–7, partial token blocks, chunks of the token driver', () => {
+    const rnd = mulberry32(37);
+    for (const [heads, tokens, headDim] of [[1, 1, 1], [1, 5, 3], [2, 9, 5], [3, 17, 6], [1, 33, 7], [2, 600, 16]] as const) {
+      const n = heads * tokens * headDim;
+      const data = Float32Array.from({ length: n }, () => Math.fround((rnd() - 0.5) * 8));
+      const t: KVTensor = { data, heads, tokens, headDim };
+      const divisors = Array.from({ length: n }, (_, i) => i + 1).filter((d) => n % d === 0 && d <= 256);
+      for (const bits of BITS) {
+        for (const G of divisors) expectIdentical(t, { bits, groupSize: G, axis: 'token', method: 'absmax' });
+        for (const G of [1, 2, 3, 4, 7, 16, 64]) expectIdentical(t, { bits, groupSize: G, axis: 'channel', method: 'absmax' });
+      }
+    }
   });
 });
