@@ -10,8 +10,9 @@
  * the same element of 4 groups; token axis: 4 consecutive groups, channel axis: 4 consecutive channels of a
  * (head, token block)), computes each group's min/max, s and z0 in f64 exactly as hqq.ts (so `scales` are the
  * reference's), and the per-element code-unit offsets d = (W − min)·s; JS then runs the optimizer loop — one
- * `hqq_iterate` call per iteration, the early-stop test on the whole-tensor mean |W − W_r| in f64 here, β·κ in
- * f64 — and `hqq_final` writes meta, codes and x̂ back in the original order.
+ * `hqq_iterate` call per iteration (two passes per chunk: codes and errors, then the power on the rows that need
+ * it), the early-stop test on the whole-tensor mean |W − W_r| in f64 here, β·κ in f64 — and `hqq_final` writes
+ * meta, codes and x̂ back in the original order.
  *
  * Accuracy (f32 instead of the reference's f64, as HQQ itself on CPU): per-element values differ by ~1e-7
  * relative; a code differs only where W·s + z lies within ~1e-5 of a rounding tie, and a flip changes its group's
@@ -26,20 +27,12 @@ type Exports = {
   hqq_init(X: number, IDX: number, DL: number, LEN: number, chunks: number, qmax: number, e2p: number,
     ZP: number, C: number, IS: number, S64: number, Z0: number, S32: number): number;
   hqq_iterate(DL: number, LEN: number, chunks: number, ZP: number, C: number, IS: number, qmax: number,
-    invBeta: number, pm1: number): number;
-  hqq_iterate_skip(DL: number, LEN: number, chunks: number, ZP: number, C: number, IS: number, qmax: number,
-    invBeta: number, pm1: number, thr: number, S32: number, CNT: number): number;
+    invBeta: number, pm1: number, thr: number, S32: number, LST: number): number;
   hqq_final(DL: number, IDX: number, LEN: number, chunks: number, ZP: number, S64: number, Z0: number, qmax: number,
     is32: number, OUT: number, OUTC: number, SC: number, ZR: number): void;
   hqq_pow(src: number, dst: number, count: number, e: number): void;
   hqq_pow_fast(src: number, dst: number, count: number, pm1: number): void;
 };
-
-/**
- * Largest fraction of rows needing the power for which the skipping pass is still the faster one (measured: the
- * skipping pass costs ~1.3× the branch-free one on rows that compute the power, ~0.25× on rows that skip it).
- */
-const SKIP_MAX = 0.6;
 
 let kernel: Exports | null | undefined; // undefined: not tried yet; null: unavailable
 
@@ -124,8 +117,8 @@ function makePlan(axis: 'token' | 'channel', heads: number, tokens: number, D: n
 type Layout = {
   plan: Plan; buffer: ArrayBuffer;
   x: number; oc: number; idx: number; dl: number; len: number;
-  zp: number; c: number; sc: number; zr: number; is: number; s64: number; z0: number; s32: number; cnt: number;
-  X: Float32Array; OC: Uint8Array; SC: Float32Array; ZR: Float32Array; CNT: Int32Array;
+  zp: number; c: number; sc: number; zr: number; is: number; s64: number; z0: number; s32: number; lst: number;
+  X: Float32Array; OC: Uint8Array; SC: Float32Array; ZR: Float32Array;
 };
 let layout: Layout | null = null;
 
@@ -148,8 +141,11 @@ function prepare(k: Exports, P: Plan): Layout | null {
   const s64 = align16(is + 8 * vg);
   const z0 = align16(s64 + 8 * vg);
   const s32 = align16(z0 + 8 * vg);
-  const cnt = align16(s32 + 4 * vg);
-  const end = cnt + 16;
+  // hqq_iterate's list of the rows that need the power, one chunk at a time
+  const lst = align16(s32 + 4 * vg);
+  let maxLen = 0;
+  for (let i = 0; i < P.chunks; i++) maxLen = Math.max(maxLen, P.len[i]);
+  const end = lst + 16 * maxLen;
   if (end > 2 ** 31) return null;
   const have = mem.buffer.byteLength;
   if (end > have) {
@@ -166,12 +162,11 @@ function prepare(k: Exports, P: Plan): Layout | null {
     new Int32Array(buffer, len, P.chunks).set(P.len);
   }
   layout = {
-    plan: P, buffer, x, oc, idx, dl, len, zp, c, sc, zr, is, s64, z0, s32, cnt,
+    plan: P, buffer, x, oc, idx, dl, len, zp, c, sc, zr, is, s64, z0, s32, lst,
     X: new Float32Array(buffer, x, P.n + 4),
     OC: new Uint8Array(buffer, oc, P.n + 4),
     SC: new Float32Array(buffer, sc, vg),
     ZR: new Float32Array(buffer, zr, vg),
-    CNT: new Int32Array(buffer, cnt, 1),
   };
   return layout;
 }
@@ -217,22 +212,16 @@ export function hqqWasm(
   const qmax = (1 << bits) - 1;
   const { chunks } = P;
   if (k.hqq_init(L.x, L.idx, L.dl, L.len, chunks, qmax, 2 - p, L.zp, L.c, L.is, L.s64, L.z0, L.s32) !== 0) return false;
-  // optimize_weights_proximal_legacy's loop, as hqq.ts: β and the stop test in f64 here, the pass in the kernel.
-  // Each pass runs `hqq_iterate_skip` (skips the power on rows whose 4 errors are all below the shrink threshold)
-  // until a pass finds that more than SKIP_MAX of the rows needed the power; then the branch-free `hqq_iterate`.
-  const rows = P.slots / 4;
-  let skip = true;
+  // optimize_weights_proximal_legacy's loop, as hqq.ts: β and the stop test in f64 here, the pass in the kernel
+  // (which computes the power only on rows where some error exceeds the shrink threshold β^(−1/(2−p)), given here
+  // less a margin that covers the power's error: rows below it have shrink exactly 0).
   let beta = params.beta;
   let best = 1e4;
   let it = 0;
   while (it < params.iters) {
     it++;
-    let errSum: number;
-    if (skip) {
-      const thr = Math.pow(beta, -1 / (2 - p)) * (1 - 1e-5);
-      errSum = k.hqq_iterate_skip(L.dl, L.len, chunks, L.zp, L.c, L.is, qmax, 1 / beta, p - 1, thr, L.s32, L.cnt);
-      skip = L.CNT[0] <= SKIP_MAX * rows;
-    } else errSum = k.hqq_iterate(L.dl, L.len, chunks, L.zp, L.c, L.is, qmax, 1 / beta, p - 1);
+    const thr = Math.pow(beta, -1 / (2 - p)) * (1 - 1e-5);
+    const errSum = k.hqq_iterate(L.dl, L.len, chunks, L.zp, L.c, L.is, qmax, 1 / beta, p - 1, thr, L.s32, L.lst);
     const err = errSum / n;
     beta *= params.kappa;
     if (err < best) best = err;

@@ -2,7 +2,7 @@
 ;; hqq.generated.ts; loaded by ./hqq.ts). The JS kernel ../hqq.ts (float64) is the reference for the semantics:
 ;; hqq/core/optimize.py `optimize_weights_proximal_legacy` — per iteration W_q = clamp(round(W·s + z)),
 ;; W_r = (W_q − z)/s, W_e = shrink_lp(W − W_r) with |x|^(p−1)/β, z = mean(W_q − (W − W_e)·s) per group, β ← β·κ,
-;; early stop on the whole-tensor mean |W − W_r| (the loop and the stop test run in JS, one `hqq_iterate[_skip]` call per
+;; early stop on the whole-tensor mean |W − W_r| (the loop and the stop test run in JS, one `hqq_iterate` call per
 ;; iteration). This kernel computes in f32 like HQQ itself on CPU; tests/unit/lib/quant/hqq-wasm.test.ts bounds the
 ;; differences from the float64 reference.
 ;;
@@ -18,7 +18,7 @@
 ;; error in code units) one iteration becomes
 ;;   |W − W_r|           = |r| / s
 ;;   W_e·s               = sign(r)·relu(|r| − |r|^(p−1) · s^(2−p)/β)      (|e|^(p−1)/β·s = |r|^(p−1)·s^(1−p)·s/β)
-;;   z'_new              = mean(W_q − d + W_e·s)   (= z' + mean(W_e·s − r), but summed in this form: when no
+;;   z'_new              = (Σ(W_q − d) + Σ W_e·s)/len   (= z' + mean(W_e·s − r), but summed in this form: when no
 ;;                         code changes and every shrink is 0 it reproduces z' bit for bit, so the error stays
 ;;                         exactly equal and the early stop fires at the same iteration as the float64 reference)
 ;; Subtracting min first keeps the f32 values small (≤ 2^b − 1 + |z'|): W·s itself can be ~2e4 (s capped at 2e4) with
@@ -65,31 +65,43 @@
         (local.set $o (i32.add (local.get $o) (i32.const 16)))
         (br $l))))
 
-  ;; The hot loop's power, exported as a test hook (no exponent clamp, as in hqq_iterate): $count values.
+  ;; The hot loop's power, exported as a test hook (the same code as in hqq_iterate, no exponent clamp): $count values.
   (func (export "hqq_pow_fast") (param $src i32) (param $dst i32) (param $count i32) (param $pm1 f32)
-    (local $o i32) (local $a v128) (local $k v128) (local $m v128) (local $u v128) (local $y v128) (local $n v128)
-    (local $f v128) (local $q v128)
+    (local $o i32) (local $a v128)
+    (local $off v128) (local $one v128) (local $pm v128) (local $mg v128)
+    (local $L1 v128) (local $L3 v128) (local $E0 v128) (local $E1 v128) (local $E2 v128) (local $E3 v128) (local $E4 v128)
+    (local $kk v128) (local $m v128) (local $u v128) (local $y v128) (local $n v128) (local $f v128) (local $w v128)
+    (local.set $off (i32x4.splat (i32.const 0x3f3504f3)))
+    (local.set $one (f32x4.splat (f32.const 1)))
+    (local.set $mg (f32x4.splat (f32.const 0x1.8p23)))
+    (local.set $pm (f32x4.splat (local.get $pm1)))
+    ;; log2 coefficients pre-multiplied by p − 1: y = (p−1)·k + u·((p−1)·L1 + u²·(p−1)·L3)
+    (local.set $L1 (f32x4.splat (f32.mul (local.get $pm1) (f32.const 2.885228864924752))))
+    (local.set $L3 (f32x4.splat (f32.mul (local.get $pm1) (f32.const 0.9835145718454607))))
+    (local.set $E0 (f32x4.splat (f32.const 0.9999992611882117)))
+    (local.set $E1 (f32x4.splat (f32.const 0.6931218099610299)))
+    (local.set $E2 (f32x4.splat (f32.const 0.24024745458690272)))
+    (local.set $E3 (f32x4.splat (f32.const 0.05591790116284253)))
+    (local.set $E4 (f32x4.splat (f32.const 0.009570086464882907)))
     (block $b
       (loop $l
         (br_if $b (i32.ge_u (local.get $o) (i32.shl (local.get $count) (i32.const 2))))
         (local.set $a (v128.load (i32.add (local.get $src) (local.get $o))))
-        (local.set $k (i32x4.shr_s (i32x4.sub (local.get $a) (i32x4.splat (i32.const 0x3f3504f3))) (i32.const 23)))
-        (local.set $m (i32x4.sub (local.get $a) (i32x4.shl (local.get $k) (i32.const 23))))
-        (local.set $u (f32x4.div (f32x4.sub (local.get $m) (f32x4.splat (f32.const 1)))
-          (f32x4.add (local.get $m) (f32x4.splat (f32.const 1)))))
-        (local.set $y (f32x4.add (f32x4.mul (f32x4.convert_i32x4_s (local.get $k)) (f32x4.splat (local.get $pm1)))
-          (f32x4.mul (local.get $u) (f32x4.add (f32x4.splat (f32.mul (local.get $pm1) (f32.const 2.885228864924752)))
-            (f32x4.mul (f32x4.mul (local.get $u) (local.get $u))
-              (f32x4.splat (f32.mul (local.get $pm1) (f32.const 0.9835145718454607))))))))
-        (local.set $n (f32x4.nearest (local.get $y)))
-        (local.set $f (f32x4.sub (local.get $y) (local.get $n)))
-        (local.set $q (f32x4.add (f32x4.splat (f32.const 0.9999992611882117)) (f32x4.mul (local.get $f)
-          (f32x4.add (f32x4.splat (f32.const 0.6931218099610299)) (f32x4.mul (local.get $f)
-            (f32x4.add (f32x4.splat (f32.const 0.24024745458690272)) (f32x4.mul (local.get $f)
-              (f32x4.add (f32x4.splat (f32.const 0.05591790116284253))
-                (f32x4.mul (local.get $f) (f32x4.splat (f32.const 0.009570086464882907)))))))))))
-        (v128.store (i32.add (local.get $dst) (local.get $o))
-          (i32x4.add (local.get $q) (i32x4.shl (i32x4.trunc_sat_f32x4_s (local.get $n)) (i32.const 23))))
+        (local.set $kk (i32x4.shr_s (i32x4.sub (local.get $a) (local.get $off)) (i32.const 23)))
+        (local.set $m (i32x4.sub (local.get $a) (i32x4.shl (local.get $kk) (i32.const 23))))
+        (local.set $u (f32x4.div (f32x4.sub (local.get $m) (local.get $one)) (f32x4.add (local.get $m) (local.get $one))))
+        (local.set $y (f32x4.add (f32x4.mul (f32x4.convert_i32x4_s (local.get $kk)) (local.get $pm))
+          (f32x4.mul (local.get $u) (f32x4.add (local.get $L1) (f32x4.mul (f32x4.mul (local.get $u) (local.get $u)) (local.get $L3))))))
+        ;; 2^y: n = round(y) by adding 1.5·2^23 (|y| < 2^22; ties to even), whose low mantissa bits are then n, so
+        ;; shifting its bits left by 23 gives n << 23 (the 1.5·2^23 bits shift out) — no float→int conversion.
+        (local.set $kk (f32x4.add (local.get $y) (local.get $mg)))
+        (local.set $f (f32x4.sub (local.get $y) (f32x4.sub (local.get $kk) (local.get $mg))))
+        (local.set $w (f32x4.add (local.get $E0) (f32x4.mul (local.get $f)
+          (f32x4.add (local.get $E1) (f32x4.mul (local.get $f)
+            (f32x4.add (local.get $E2) (f32x4.mul (local.get $f)
+              (f32x4.add (local.get $E3) (f32x4.mul (local.get $f) (local.get $E4))))))))))
+        (local.set $w (i32x4.add (local.get $w) (i32x4.shl (local.get $kk) (i32.const 23))))
+        (v128.store (i32.add (local.get $dst) (local.get $o)) (local.get $w))
         (local.set $o (i32.add (local.get $o) (i32.const 16)))
         (br $l))))
 
@@ -172,23 +184,30 @@
     (v128.any_true (local.get $bad)))
 
   ;; ---------------------------------------------------------------------------------------------------------
-  ;; One proximal iteration over all chunks (see the header for the code-unit form). Per chunk: z' (ZP), the
-  ;; shrink coefficient cb = C·(1/β); per row (4 groups):
-  ;;   v = d + z';  q = round(clamp(v, 0, qmax));  r = v − q;  a = |r|;  Σa
-  ;;   w = relu(a − a^(p−1)·cb) with the sign of r;  Σ(q − d + w)
-  ;; then ZP = Σ(q − d + w)/len and the error Σ_groups (Σa)/s accumulates in f64. Returns Σ|W − W_r| over the
-  ;; tensor (the caller divides by n and runs the early-stop test). round = f32x4.nearest (ties to even, as the
-  ;; reference's `+ M − M`); clamp with pmax/pmin (−0 → +0, as there).
+  ;; One proximal iteration over all chunks (see the header for the code-unit form), in two passes per chunk
+  ;; (z' = ZP, shrink coefficient cb = C·(1/β), threshold ts = thr·S32):
+  ;;   pass 1, every row (4 groups): v = d + z';  q = round(clamp(v, 0, qmax));  r = v − q;  a = |r|;  Σa;  Σ(q − d);
+  ;;     r is stored at the end of a list (LST) whose end advances only when some lane has a > ts;
+  ;;   pass 2, the listed rows: w = relu(a − a^(p−1)·cb) with the sign of r;  Σw.
+  ;; A row left out has a ≤ thr·s in all 4 lanes (thr = β^(−1/(2−p)) less a margin 1e-5, from the caller), i.e.
+  ;; shrink exactly 0 (|e| ≤ β^(−1/(2−p)) ⇔ |e| − |e|^(p−1)/β ≤ 0; the margin exceeds the power's error), so Σw is
+  ;; the same, bit for bit, as over all rows in order. Then ZP = (Σ(q − d) + Σw)/len (unchanged, bit for bit, when no
+  ;; code changes and every shrink is 0: see the header) and the error Σ_groups (Σa)/s accumulates in f64. Returns
+  ;; Σ|W − W_r| over the tensor (the caller divides by n and runs the early-stop test). round = f32x4.nearest (ties
+  ;; to even, as the reference's `+ M − M`); clamp with pmax/pmin (−0 → +0, as there).
+  ;; Why two passes: the branch-free list costs nothing per skipped row (≥ 4 bits skip 50–95 % of the rows, with no
+  ;; mispredicted branch each), and even when every row needs the power (2 bits) the two short loops beat one long
+  ;; one (~1.12× measured): each keeps its constants in registers (one fused loop had 18+ live v128 values).
   (func (export "hqq_iterate") (param $DL i32) (param $LEN i32) (param $chunks i32) (param $ZP i32) (param $C i32)
-    (param $IS i32) (param $qmax f32) (param $invBeta f32) (param $pm1 f32) (result f64)
-    (local $k i32) (local $p i32) (local $end i32) (local $len i32) (local $o16 i32) (local $o32 i32)
-    (local $qm v128) (local $zero v128) (local $sgn v128) (local $off v128) (local $one v128) (local $pm v128)
+    (param $IS i32) (param $qmax f32) (param $invBeta f32) (param $pm1 f32) (param $thr f32) (param $S32 i32)
+    (param $LST i32) (result f64)
+    (local $k i32) (local $p i32) (local $end i32) (local $len i32) (local $o16 i32) (local $o32 i32) (local $lp i32)
+    (local $qm v128) (local $z v128) (local $cb v128) (local $ea v128) (local $zq v128) (local $zw v128) (local $e64 v128)
+    (local $d v128) (local $v v128) (local $q v128) (local $r v128) (local $sg v128) (local $a v128) (local $ts v128)
+    (local $off v128) (local $one v128) (local $pm v128) (local $mg v128)
     (local $L1 v128) (local $L3 v128) (local $E0 v128) (local $E1 v128) (local $E2 v128) (local $E3 v128) (local $E4 v128)
-    (local $z v128) (local $cb v128) (local $ea v128) (local $za v128) (local $e64 v128)
-    (local $v v128) (local $q v128) (local $r v128) (local $sg v128) (local $a v128) (local $kk v128) (local $m v128)
-    (local $u v128) (local $mg v128) (local $d v128) (local $y v128) (local $n v128) (local $f v128) (local $w v128)
+    (local $kk v128) (local $m v128) (local $u v128) (local $y v128) (local $n v128) (local $f v128) (local $w v128)
     (local.set $qm (f32x4.splat (local.get $qmax)))
-    (local.set $sgn (i32x4.splat (i32.const 0x80000000)))
     (local.set $off (i32x4.splat (i32.const 0x3f3504f3)))
     (local.set $one (f32x4.splat (f32.const 1)))
     (local.set $mg (f32x4.splat (f32.const 0x1.8p23)))
@@ -210,126 +229,54 @@
         (local.set $o16 (i32.shl (local.get $k) (i32.const 4)))
         (local.set $z (v128.load (i32.add (local.get $ZP) (local.get $o16))))
         (local.set $cb (f32x4.mul (v128.load (i32.add (local.get $C) (local.get $o16))) (f32x4.splat (local.get $invBeta))))
-        (local.set $ea (local.get $zero))
-        (local.set $za (local.get $zero))
-        (loop $rows
-          (local.set $d (v128.load (local.get $p)))
-          (local.set $v (f32x4.add (local.get $d) (local.get $z)))
-          (local.set $q (f32x4.nearest (f32x4.pmin (local.get $qm) (f32x4.pmax (local.get $zero) (local.get $v)))))
-          (local.set $r (f32x4.sub (local.get $v) (local.get $q)))
-          (local.set $sg (v128.and (local.get $r) (local.get $sgn)))
-          (local.set $a (v128.xor (local.get $r) (local.get $sg)))
-          (local.set $ea (f32x4.add (local.get $ea) (local.get $a)))
-          ;; log2(a)·(p − 1)
-          (local.set $kk (i32x4.shr_s (i32x4.sub (local.get $a) (local.get $off)) (i32.const 23)))
-          (local.set $m (i32x4.sub (local.get $a) (i32x4.shl (local.get $kk) (i32.const 23))))
-          (local.set $u (f32x4.div (f32x4.sub (local.get $m) (local.get $one)) (f32x4.add (local.get $m) (local.get $one))))
-          (local.set $y (f32x4.add (f32x4.mul (f32x4.convert_i32x4_s (local.get $kk)) (local.get $pm))
-            (f32x4.mul (local.get $u) (f32x4.add (local.get $L1) (f32x4.mul (f32x4.mul (local.get $u) (local.get $u)) (local.get $L3))))))
-          ;; 2^y: n = round(y) by adding 1.5·2^23 (|y| < 2^22; ties to even), whose low mantissa bits are then n, so
-          ;; shifting its bits left by 23 gives n << 23 (the 1.5·2^23 bits shift out) — no float→int conversion.
-          (local.set $kk (f32x4.add (local.get $y) (local.get $mg)))
-          (local.set $n (f32x4.sub (local.get $kk) (local.get $mg)))
-          (local.set $f (f32x4.sub (local.get $y) (local.get $n)))
-          (local.set $w (f32x4.add (local.get $E0) (f32x4.mul (local.get $f)
-            (f32x4.add (local.get $E1) (f32x4.mul (local.get $f)
-              (f32x4.add (local.get $E2) (f32x4.mul (local.get $f)
-                (f32x4.add (local.get $E3) (f32x4.mul (local.get $f) (local.get $E4))))))))))
-          (local.set $w (i32x4.add (local.get $w) (i32x4.shl (local.get $kk) (i32.const 23))))
-          ;; shrink: relu(a − a^(p−1)·cb) with r's sign (pmax(0, −inf) = 0)
-          (local.set $w (v128.or (f32x4.pmax (local.get $zero) (f32x4.sub (local.get $a) (f32x4.mul (local.get $w) (local.get $cb))))
-            (local.get $sg)))
-          (local.set $za (f32x4.add (local.get $za) (f32x4.add (f32x4.sub (local.get $q) (local.get $d)) (local.get $w))))
-          (local.set $p (i32.add (local.get $p) (i32.const 16)))
-          (br_if $rows (i32.lt_u (local.get $p) (local.get $end))))
-        (v128.store (i32.add (local.get $ZP) (local.get $o16))
-          (f32x4.div (local.get $za) (f32x4.splat (f32.convert_i32_u (local.get $len)))))
-        (local.set $o32 (i32.shl (local.get $k) (i32.const 5)))
-        (local.set $e64 (f64x2.add (local.get $e64)
-          (f64x2.add
-            (f64x2.mul (f64x2.promote_low_f32x4 (local.get $ea)) (v128.load (i32.add (local.get $IS) (local.get $o32))))
-            (f64x2.mul (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $ea) (local.get $ea)))
-              (v128.load offset=16 (i32.add (local.get $IS) (local.get $o32)))))))
-        (local.set $k (i32.add (local.get $k) (i32.const 1)))
-        (br $chunk)))
-    (f64.add (f64x2.extract_lane 0 (local.get $e64)) (f64x2.extract_lane 1 (local.get $e64))))
-
-  ;; ---------------------------------------------------------------------------------------------------------
-  ;; hqq_iterate with a shortcut: a row whose 4 lanes all have a ≤ thr·s (thr = β^(−1/(2−p)) less a margin, from
-  ;; the caller) has shrink 0 in every lane (|e| ≤ β^(−1/(2−p)) ⇔ |e| − |e|^(p−1)/β ≤ 0), so the power is skipped
-  ;; (the margin 1e-5 exceeds the power's error: both functions give the same result on such rows). Pays off
-  ;; when most rows are below the threshold (≥ 4 bits); the branch costs ~30 % on rows that need the power, so
-  ;; the loader switches by the count of rows that computed it (stored at $CNT). S32: f32(s) per group.
-  (func (export "hqq_iterate_skip") (param $DL i32) (param $LEN i32) (param $chunks i32) (param $ZP i32) (param $C i32)
-    (param $IS i32) (param $qmax f32) (param $invBeta f32) (param $pm1 f32) (param $thr f32) (param $S32 i32) (param $CNT i32) (result f64)
-    (local $k i32) (local $p i32) (local $end i32) (local $len i32) (local $o16 i32) (local $o32 i32)
-    (local $qm v128) (local $zero v128) (local $sgn v128) (local $off v128) (local $one v128) (local $pm v128)
-    (local $L1 v128) (local $L3 v128) (local $E0 v128) (local $E1 v128) (local $E2 v128) (local $E3 v128) (local $E4 v128)
-    (local $z v128) (local $cb v128) (local $ea v128) (local $za v128) (local $e64 v128)
-    (local $v v128) (local $q v128) (local $r v128) (local $sg v128) (local $a v128) (local $kk v128) (local $m v128)
-    (local $u v128) (local $ts v128) (local $np i32) (local $mg v128) (local $d v128) (local $y v128) (local $n v128) (local $f v128) (local $w v128)
-    (local.set $qm (f32x4.splat (local.get $qmax)))
-    (local.set $sgn (i32x4.splat (i32.const 0x80000000)))
-    (local.set $off (i32x4.splat (i32.const 0x3f3504f3)))
-    (local.set $one (f32x4.splat (f32.const 1)))
-    (local.set $mg (f32x4.splat (f32.const 0x1.8p23)))
-    (local.set $pm (f32x4.splat (local.get $pm1)))
-    ;; log2 coefficients pre-multiplied by p − 1: y = (p−1)·k + u·((p−1)·L1 + u²·(p−1)·L3)
-    (local.set $L1 (f32x4.splat (f32.mul (local.get $pm1) (f32.const 2.885228864924752))))
-    (local.set $L3 (f32x4.splat (f32.mul (local.get $pm1) (f32.const 0.9835145718454607))))
-    (local.set $E0 (f32x4.splat (f32.const 0.9999992611882117)))
-    (local.set $E1 (f32x4.splat (f32.const 0.6931218099610299)))
-    (local.set $E2 (f32x4.splat (f32.const 0.24024745458690272)))
-    (local.set $E3 (f32x4.splat (f32.const 0.05591790116284253)))
-    (local.set $E4 (f32x4.splat (f32.const 0.009570086464882907)))
-    (local.set $p (local.get $DL))
-    (block $done
-      (loop $chunk
-        (br_if $done (i32.ge_u (local.get $k) (local.get $chunks)))
-        (local.set $len (i32.load (i32.add (local.get $LEN) (i32.shl (local.get $k) (i32.const 2)))))
-        (local.set $end (i32.add (local.get $p) (i32.shl (local.get $len) (i32.const 4))))
-        (local.set $o16 (i32.shl (local.get $k) (i32.const 4)))
-        (local.set $z (v128.load (i32.add (local.get $ZP) (local.get $o16))))
-        (local.set $cb (f32x4.mul (v128.load (i32.add (local.get $C) (local.get $o16))) (f32x4.splat (local.get $invBeta))))
+        (local.set $ea (v128.const i32x4 0 0 0 0))
+        (local.set $zq (v128.const i32x4 0 0 0 0))
+        (local.set $zw (v128.const i32x4 0 0 0 0))
         (local.set $ts (f32x4.mul (v128.load (i32.add (local.get $S32) (local.get $o16))) (f32x4.splat (local.get $thr))))
-        (local.set $ea (local.get $zero))
-        (local.set $za (local.get $zero))
+        ;; pass 1: codes, errors, Σ(q − d); r stored at the list end, the end advanced when some lane needs the power
+        (local.set $lp (local.get $LST))
         (loop $rows
           (local.set $d (v128.load (local.get $p)))
           (local.set $v (f32x4.add (local.get $d) (local.get $z)))
-          (local.set $q (f32x4.nearest (f32x4.pmin (local.get $qm) (f32x4.pmax (local.get $zero) (local.get $v)))))
+          (local.set $q (f32x4.nearest (f32x4.pmin (local.get $qm) (f32x4.pmax (v128.const i32x4 0 0 0 0) (local.get $v)))))
           (local.set $r (f32x4.sub (local.get $v) (local.get $q)))
-          (local.set $sg (v128.and (local.get $r) (local.get $sgn)))
-          (local.set $a (v128.xor (local.get $r) (local.get $sg)))
+          (local.set $zq (f32x4.add (local.get $zq) (f32x4.sub (local.get $q) (local.get $d))))
+          (local.set $a (f32x4.abs (local.get $r)))
           (local.set $ea (f32x4.add (local.get $ea) (local.get $a)))
-          (if (v128.any_true (f32x4.gt (local.get $a) (local.get $ts)))
-            (then
-              (local.set $np (i32.add (local.get $np) (i32.const 1)))
-              ;; log2(a)·(p − 1)
-              (local.set $kk (i32x4.shr_s (i32x4.sub (local.get $a) (local.get $off)) (i32.const 23)))
-              (local.set $m (i32x4.sub (local.get $a) (i32x4.shl (local.get $kk) (i32.const 23))))
-              (local.set $u (f32x4.div (f32x4.sub (local.get $m) (local.get $one)) (f32x4.add (local.get $m) (local.get $one))))
-              (local.set $y (f32x4.add (f32x4.mul (f32x4.convert_i32x4_s (local.get $kk)) (local.get $pm))
-                (f32x4.mul (local.get $u) (f32x4.add (local.get $L1) (f32x4.mul (f32x4.mul (local.get $u) (local.get $u)) (local.get $L3))))))
-              ;; 2^y: n = round(y) by adding 1.5·2^23 (|y| < 2^22; ties to even), whose low mantissa bits are then n, so
-              ;; shifting its bits left by 23 gives n << 23 (the 1.5·2^23 bits shift out) — no float→int conversion.
-              (local.set $kk (f32x4.add (local.get $y) (local.get $mg)))
-              (local.set $n (f32x4.sub (local.get $kk) (local.get $mg)))
-              (local.set $f (f32x4.sub (local.get $y) (local.get $n)))
-              (local.set $w (f32x4.add (local.get $E0) (f32x4.mul (local.get $f)
-                (f32x4.add (local.get $E1) (f32x4.mul (local.get $f)
-                  (f32x4.add (local.get $E2) (f32x4.mul (local.get $f)
-                    (f32x4.add (local.get $E3) (f32x4.mul (local.get $f) (local.get $E4))))))))))
-              (local.set $w (i32x4.add (local.get $w) (i32x4.shl (local.get $kk) (i32.const 23))))
-              ;; shrink: relu(a − a^(p−1)·cb) with r's sign (pmax(0, −inf) = 0)
-              (local.set $w (v128.or (f32x4.pmax (local.get $zero) (f32x4.sub (local.get $a) (f32x4.mul (local.get $w) (local.get $cb))))
-                (local.get $sg))))
-            (else (local.set $w (local.get $sg))))
-          (local.set $za (f32x4.add (local.get $za) (f32x4.add (f32x4.sub (local.get $q) (local.get $d)) (local.get $w))))
+          (v128.store (local.get $lp) (local.get $r))
+          (local.set $lp (i32.add (local.get $lp) (i32.shl (v128.any_true (f32x4.gt (local.get $a) (local.get $ts))) (i32.const 4))))
           (local.set $p (i32.add (local.get $p) (i32.const 16)))
           (br_if $rows (i32.lt_u (local.get $p) (local.get $end))))
+        ;; pass 2: the power and the shrink on the listed rows (in row order; the rows left out would add ±0)
+        (local.set $end (local.get $lp))
+        (local.set $lp (local.get $LST))
+        (block $none
+          (br_if $none (i32.ge_u (local.get $lp) (local.get $end)))
+          (loop $list
+            (local.set $r (v128.load (local.get $lp)))
+            (local.set $a (f32x4.abs (local.get $r)))
+            (local.set $sg (v128.xor (local.get $r) (local.get $a)))
+            (local.set $kk (i32x4.shr_s (i32x4.sub (local.get $a) (local.get $off)) (i32.const 23)))
+            (local.set $m (i32x4.sub (local.get $a) (i32x4.shl (local.get $kk) (i32.const 23))))
+            (local.set $u (f32x4.div (f32x4.sub (local.get $m) (local.get $one)) (f32x4.add (local.get $m) (local.get $one))))
+            (local.set $y (f32x4.add (f32x4.mul (f32x4.convert_i32x4_s (local.get $kk)) (local.get $pm))
+              (f32x4.mul (local.get $u) (f32x4.add (local.get $L1) (f32x4.mul (f32x4.mul (local.get $u) (local.get $u)) (local.get $L3))))))
+            ;; 2^y: n = round(y) by adding 1.5·2^23 (|y| < 2^22; ties to even), whose low mantissa bits are then n, so
+            ;; shifting its bits left by 23 gives n << 23 (the 1.5·2^23 bits shift out) — no float→int conversion.
+            (local.set $kk (f32x4.add (local.get $y) (local.get $mg)))
+            (local.set $f (f32x4.sub (local.get $y) (f32x4.sub (local.get $kk) (local.get $mg))))
+            (local.set $w (f32x4.add (local.get $E0) (f32x4.mul (local.get $f)
+              (f32x4.add (local.get $E1) (f32x4.mul (local.get $f)
+                (f32x4.add (local.get $E2) (f32x4.mul (local.get $f)
+                  (f32x4.add (local.get $E3) (f32x4.mul (local.get $f) (local.get $E4))))))))))
+            (local.set $w (i32x4.add (local.get $w) (i32x4.shl (local.get $kk) (i32.const 23))))
+            ;; shrink: relu(a − a^(p−1)·cb) with r's sign (pmax(0, −inf) = 0)
+            (local.set $zw (f32x4.add (local.get $zw) (v128.or (f32x4.pmax (v128.const i32x4 0 0 0 0)
+              (f32x4.sub (local.get $a) (f32x4.mul (local.get $w) (local.get $cb)))) (local.get $sg))))
+            (local.set $lp (i32.add (local.get $lp) (i32.const 16)))
+            (br_if $list (i32.lt_u (local.get $lp) (local.get $end)))))
         (v128.store (i32.add (local.get $ZP) (local.get $o16))
-          (f32x4.div (local.get $za) (f32x4.splat (f32.convert_i32_u (local.get $len)))))
+          (f32x4.div (f32x4.add (local.get $zq) (local.get $zw)) (f32x4.splat (f32.convert_i32_u (local.get $len)))))
         (local.set $o32 (i32.shl (local.get $k) (i32.const 5)))
         (local.set $e64 (f64x2.add (local.get $e64)
           (f64x2.add
@@ -338,7 +285,6 @@
               (v128.load offset=16 (i32.add (local.get $IS) (local.get $o32)))))))
         (local.set $k (i32.add (local.get $k) (i32.const 1)))
         (br $chunk)))
-    (i32.store (local.get $CNT) (local.get $np))
     (f64.add (f64x2.extract_lane 0 (local.get $e64)) (f64x2.extract_lane 1 (local.get $e64))))
 
   ;; ---------------------------------------------------------------------------------------------------------
