@@ -10,8 +10,8 @@
  * Scheduling: one item of work per task, prefetch before whole-cache, and a newer `prefetch` replaces the list
  * (the reader has moved on). A whole-cache run is one task (a few hundred ms at most for HQQ at 1,024 tokens).
  */
-import { fakeQuantize, type KVTensor, type QuantConfig } from '../../lib/quant/index';
-import { FALLBACK_CONFIG, wholeCacheMetrics, type Metrics, type TensorKind } from './model';
+import type { KVTensor, QuantConfig } from '../../lib/quant/index';
+import { Requantizer, wholeCacheMetrics, type Metrics, type TensorKind } from './model';
 
 export interface PrefetchItem {
   key: string;
@@ -46,15 +46,8 @@ function schedule(): void {
   setTimeout(step, 0);
 }
 
-/** Quantizes like the page's Requantizer does: an impossible config falls back to Transformers' default. */
-function quantizeItem(t: KVTensor, cfg: QuantConfig): { dequantized: Float32Array; used: QuantConfig; error?: string } {
-  try {
-    return { dequantized: fakeQuantize(t, cfg).dequantized, used: cfg };
-  } catch (err) {
-    if (!(err instanceof RangeError)) throw err;
-    return { dequantized: fakeQuantize(t, FALLBACK_CONFIG).dequantized, used: FALLBACK_CONFIG, error: err.message };
-  }
-}
+/** Quantizes as the page does (same Requantizer: an impossible config falls back to Transformers' default). */
+const requantizer = new Requantizer();
 
 function step(): void {
   scheduled = false;
@@ -64,8 +57,10 @@ function step(): void {
     const t = set ? (item.kind === 'k' ? set.keys : set.values)[item.layer] : undefined;
     if (t) {
       try {
-        const r = quantizeItem(t, item.cfg);
-        post({ type: 'quantized', id: prefetch.id, key: item.key, ...r }, [r.dequantized.buffer]);
+        const r = requantizer.run('prefetch', t, item.cfg);
+        // a copy to transfer: the Requantizer reuses its buffer (which lives in wasm memory and cannot be moved)
+        const dequantized = r.dequantized.slice();
+        post({ type: 'quantized', id: prefetch.id, key: item.key, dequantized, used: r.used!, error: r.error }, [dequantized.buffer]);
       } catch {
         // a prefetch is only a guess: the page computes the setting itself if the reader goes there
       }

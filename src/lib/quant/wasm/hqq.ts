@@ -20,6 +20,7 @@
  */
 import { HQQ_WASM_BASE64 } from './hqq.generated';
 import { wasmActive, wasmSimdSupported } from './index';
+import { align16, decodeBase64, ensureBytes } from './memory';
 import type { HqqParams } from '../types';
 
 type Exports = {
@@ -41,11 +42,8 @@ function load(): Exports | null {
   kernel = null;
   if (!wasmSimdSupported()) return null;
   try {
-    const bin = atob(HQQ_WASM_BASE64);
-    const bytes = new Uint8Array(bin.length);
-    for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
     // Synchronous compile: the module is ~3 KB.
-    kernel = new WebAssembly.Instance(new WebAssembly.Module(bytes), {}).exports as unknown as Exports;
+    kernel = new WebAssembly.Instance(new WebAssembly.Module(decodeBase64(HQQ_WASM_BASE64)), {}).exports as unknown as Exports;
   } catch {
     kernel = null;
   }
@@ -122,8 +120,6 @@ type Layout = {
 };
 let layout: Layout | null = null;
 
-const align16 = (b: number): number => (b + 15) & ~15;
-
 function prepare(k: Exports, P: Plan): Layout | null {
   const mem = k.memory;
   if (layout !== null && layout.plan === P && layout.buffer === mem.buffer) return layout;
@@ -145,16 +141,7 @@ function prepare(k: Exports, P: Plan): Layout | null {
   const lst = align16(s32 + 4 * vg);
   let maxLen = 0;
   for (let i = 0; i < P.chunks; i++) maxLen = Math.max(maxLen, P.len[i]);
-  const end = lst + 16 * maxLen;
-  if (end > 2 ** 31) return null;
-  const have = mem.buffer.byteLength;
-  if (end > have) {
-    try {
-      mem.grow(Math.ceil((end - have) / 65536));
-    } catch {
-      return null;
-    }
-  }
+  if (!ensureBytes(mem, lst + 16 * maxLen)) return null;
   const buffer = mem.buffer;
   // The plan's index tables only need copying when the plan (not just the buffer) changed: grow keeps contents.
   if (layout === null || layout.plan !== P) {
@@ -256,7 +243,7 @@ export function hqqPowWasm(a: Float32Array, e: number, fast: boolean): Float32Ar
   if (k === null) return null;
   const m = (a.length + 3) & ~3;
   const bytes = 8 * m + 32;
-  if (k.memory.buffer.byteLength < bytes) k.memory.grow(Math.ceil((bytes - k.memory.buffer.byteLength) / 65536));
+  if (!ensureBytes(k.memory, bytes)) return null;
   layout = null; // overwrites the scratch layout (the plan's tables are copied again)
   const src = new Float32Array(k.memory.buffer, 0, m);
   src.fill(1);

@@ -30,6 +30,7 @@
  * `setWasmEnabled(false)`, or when the tensor does not fit in 32-bit wasm memory.
  */
 import { KERNEL_WASM_BASE64 } from './kernel.generated';
+import { align16, decodeBase64, ensureBytes } from './memory';
 
 type Exports = {
   minmax_token(src: number, n: number, G: number, minp: number, maxp: number): number;
@@ -81,26 +82,6 @@ const SIMD_PROBE: Uint8Array<ArrayBuffer> = new Uint8Array([
 let enabled = true;
 let module: WebAssembly.Module | null | undefined; // undefined: not tried yet; null: unavailable
 let shared: Kernel | null = null; // the instance for plain (non-wasm) buffers; its memory grows on demand
-
-function decodeBase64(s: string): Uint8Array<ArrayBuffer> {
-  const A = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
-  const lut = new Uint8Array(128);
-  for (let i = 0; i < 64; i++) lut[A.charCodeAt(i)] = i;
-  const clean = s.replace(/=+$/, '');
-  const out = new Uint8Array(Math.floor((clean.length * 3) / 4));
-  let o = 0;
-  for (let i = 0; i < clean.length; i += 4) {
-    const a = lut[clean.charCodeAt(i)];
-    const b = lut[clean.charCodeAt(i + 1)];
-    const c = i + 2 < clean.length ? lut[clean.charCodeAt(i + 2)] : 0;
-    const d = i + 3 < clean.length ? lut[clean.charCodeAt(i + 3)] : 0;
-    const v = (a << 18) | (b << 12) | (c << 6) | d;
-    if (o < out.length) out[o++] = (v >> 16) & 255;
-    if (o < out.length) out[o++] = (v >> 8) & 255;
-    if (o < out.length) out[o++] = v & 255;
-  }
-  return out;
-}
 
 /** True when this environment has WebAssembly with fixed-width SIMD. */
 export function wasmSimdSupported(): boolean {
@@ -166,7 +147,6 @@ type Layout = {
   Z: Float32Array; S: Float32Array;
 };
 
-const align16 = (b: number): number => (b + 15) & ~15;
 /** Largest head dimension the channel-axis kernel takes (its per-column scratch); larger ones use the JS path. */
 const MAX_D = 4096;
 
@@ -206,16 +186,7 @@ const kept = new Float32Array(6); // scales/zeros entries minmax_meta's last qua
 function prepareShared(k: Kernel, n: number, groups: number): Layout | null {
   const mem = k.memory;
   if (layout !== null && layout.n === n && layout.groups === groups && layout.buffer === mem.buffer) return layout;
-  const { end } = offsets(n, groups);
-  if (end > 2 ** 31) return null;
-  const have = mem.buffer.byteLength;
-  if (end > have) {
-    try {
-      mem.grow(Math.ceil((end - have) / 65536));
-    } catch {
-      return null;
-    }
-  }
+  if (!ensureBytes(mem, offsets(n, groups).end)) return null;
   layout = views(n, groups, mem.buffer);
   return layout;
 }
@@ -299,7 +270,7 @@ export function minmaxWasm(
     const flags = e.minmax_channel(L.x, heads, tokens, D, G, L.mn, L.mx);
     if ((flags & 1) !== 0) return false;
     if ((flags & 2) !== 0) {
-      for (let g = 0; g < groups; g++) if (MN[g] === 0) MN[g] = firstZero(X, axis, g, G, D, tokens, tgs);
+      for (let g = 0; g < groups; g++) if (MN[g] === 0) MN[g] = firstZeroChannel(X, g, G, D, tokens, tgs);
     }
     e.minmax_meta(L.mn, L.mx, groups, qmax, is32, L.z, L.s, L.i32, L.fl);
     e.quant_channel(L.x, L.y, L.c, heads, tokens, D, G, L.fl, L.z, L.s, L.i32, L.acc, qmax, thr);
@@ -411,14 +382,10 @@ export function absmaxWasm(
 }
 
 /**
- * The ±0 the JS scan keeps as the minimum of group g when that minimum is 0: the first element equal to 0 in the
- * scan order (token axis: the group's elements in order; channel axis: the group's channel, token by token).
+ * Channel axis: the ±0 the JS scan keeps as the minimum of group g when that minimum is 0 — the first element equal
+ * to 0 in the group's channel, token by token. (The token axis does this in wasm: zeroSigns in kernel.wat.)
  */
-function firstZero(X: Float32Array, axis: 'token' | 'channel', g: number, G: number, D: number, tokens: number, tgs: number): number {
-  if (axis === 'token') {
-    for (let i = g * G, end = i + G; i < end; i++) if (X[i] === 0) return X[i];
-    return 0;
-  }
+function firstZeroChannel(X: Float32Array, g: number, G: number, D: number, tokens: number, tgs: number): number {
   const d = g % D;
   const blk = (g - d) / D; // h · tgs + tg
   const tg = blk % tgs;
@@ -440,7 +407,7 @@ export function roundMetaWasm(values: Float64Array, metaDtype: 'fp16' | 'fp32'):
   const k = load();
   if (k === null) return null;
   const bytes = 16 * values.length + 16;
-  if (k.memory.buffer.byteLength < bytes) k.memory.grow(Math.ceil((bytes - k.memory.buffer.byteLength) / 65536));
+  if (!ensureBytes(k.memory, bytes)) return null;
   layout = null; // this overwrites the scratch layout
   const src = new Float64Array(k.memory.buffer, 0, values.length);
   src.set(values);
