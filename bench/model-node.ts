@@ -8,10 +8,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CacheConfig } from '../src/lib/model/protocol';
-import { fakeQuantizeDequantized as quantize } from '../src/lib/model/quantize';
-import { configureLocalModels, loadRunner } from '../src/lib/model/runner';
-import { score } from '../src/lib/model/score';
-import { generate } from '../src/lib/model/session';
+import { fakeQuantizeDequantized as quantize } from '../src/workers/engine/quantize';
+import { configureLocalModels, loadRunner } from '../src/workers/engine/runner';
+import { score } from '../src/workers/engine/score';
+import { generate } from '../src/workers/engine/session';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];

@@ -14,7 +14,7 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { test, expect, type Page } from '@playwright/test';
 import { measureRedraw } from './measure';
-import { configureLocalModels, loadRunner } from '../../src/lib/model/runner';
+import { configureLocalModels, loadRunner } from '../../src/workers/engine/runner';
 
 test.describe.configure({ mode: 'serial' });
 

@@ -10,11 +10,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { meanAbs } from '../../src/lib/model/kv';
 import { encodePrecomputed, type PrecomputedIndex } from '../../src/lib/model/precomputed';
-import { configureLocalModels, loadRunner, type ModelRunner } from '../../src/lib/model/runner';
-import { score } from '../../src/lib/model/score';
-import { generate, prefill } from '../../src/lib/model/session';
+import { configureLocalModels, loadRunner, type ModelRunner } from '../../src/workers/engine/runner';
+import { score } from '../../src/workers/engine/score';
+import { generate, prefill } from '../../src/workers/engine/session';
 import { MODEL_CHECK_NEW_TOKENS, MODEL_CHECK_PROMPT, MODEL_CHECK_QUANT, MODEL_CHECK_RESIDUAL } from '../../src/lib/model/model-check';
-import { fakeQuantizeDequantized as quantize } from '../../src/lib/model/quantize';
+import { fakeQuantizeDequantized as quantize } from '../../src/workers/engine/quantize';
 import { PROMPTS } from './prompts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');

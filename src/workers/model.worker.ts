@@ -8,10 +8,10 @@
 import { env } from '@huggingface/transformers';
 import ortWasmMjs from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.mjs?url';
 import ortWasm from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
-import { createModelHandler } from '../lib/model/handler';
+import { createModelHandler } from './engine/handler';
 import type { ModelResponse } from '../lib/model/protocol';
-import { fakeQuantizeDequantized } from '../lib/model/quantize';
-import { configureLocalModels, loadRunner } from '../lib/model/runner';
+import { fakeQuantizeDequantized } from './engine/quantize';
+import { configureLocalModels, loadRunner } from './engine/runner';
 
 const base = import.meta.env.BASE_URL.endsWith('/') ? import.meta.env.BASE_URL : `${import.meta.env.BASE_URL}/`;
 

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { createModelClient, type WorkerLike } from '../../../../src/lib/model/client';
-import { createModelHandler } from '../../../../src/lib/model/handler';
+import { createModelHandler } from '../../../../src/workers/engine/handler';
 import type { ModelRequest, ModelResponse } from '../../../../src/lib/model/protocol';
-import { fakeQuantizeDequantized as quantize } from '../../../../src/lib/model/quantize';
-import { createToyRunner } from './toy-runner';
+import { fakeQuantizeDequantized as quantize } from '../../../../src/workers/engine/quantize';
+import { createToyRunner } from '../../workers/engine/toy-runner';
 
 /** A worker stand-in that runs the real handler in-process. */
 function fakeWorker(): WorkerLike & { posted: ModelRequest[] } {

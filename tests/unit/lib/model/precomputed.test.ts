@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeFloat16, decodePrecomputed, encodeFloat16, encodePrecomputed } from '../../../../src/lib/model/precomputed';
-import { prefill } from '../../../../src/lib/model/session';
-import { createToyRunner } from './toy-runner';
+import { prefill } from '../../../../src/workers/engine/session';
+import { createToyRunner } from '../../workers/engine/toy-runner';
 
 describe('precomputed codec', () => {
   it('float16 encode/decode stays within half precision', () => {

@@ -5,7 +5,7 @@
  * Cancellation is checked between forward steps (`ctx.signal.aborted`), and each step yields to
  * the event loop first so a `cancel` message can arrive.
  */
-import { sliceTokens, type KVTensor } from './kv';
+import { sliceTokens, type KVTensor } from '../../lib/model/kv';
 
 /** An own copy of a tensor (batched outputs are views into one shared buffer). */
 const copyKV = (t: KVTensor): KVTensor => ({ ...t, data: t.data.slice() });
@@ -18,10 +18,10 @@ import type {
   ProgressMessage,
   TokenMessage,
   TruncationNotice,
-} from './protocol';
+} from '../../lib/model/protocol';
 import { QuantizedCacheSim, type FakeQuantizeFn } from './quantized-cache';
 import type { ForwardOutput, ModelRunner } from './runner';
-import { applyRepetitionPenalty, argMax, createRng, klDivergence, logSoftmax, sampleTopK } from './sampling';
+import { applyRepetitionPenalty, argMax, createRng, klDivergence, logSoftmax, sampleTopK } from '../../lib/model/sampling';
 
 export const defaults = {
   repetitionPenalty: 1.3,

@@ -6,15 +6,15 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { residualSplit } from '../../../../src/lib/quant/index';
-import { createModelHandler } from '../../../../src/lib/model/handler';
+import { createModelHandler } from '../../../../src/workers/engine/handler';
 import { meanAbs } from '../../../../src/lib/model/kv';
 import { MODEL_CHECK_PROMPT } from '../../../../src/lib/model/model-check';
 import { decodePrecomputed, type PrecomputedIndex, type PrecomputedManifest } from '../../../../src/lib/model/precomputed';
 import type { ModelResponse } from '../../../../src/lib/model/protocol';
-import { fakeQuantizeDequantized as quantize } from '../../../../src/lib/model/quantize';
-import { configureLocalModels, loadRunner, type ModelRunner } from '../../../../src/lib/model/runner';
-import { score } from '../../../../src/lib/model/score';
-import { generate, prefill } from '../../../../src/lib/model/session';
+import { fakeQuantizeDequantized as quantize } from '../../../../src/workers/engine/quantize';
+import { configureLocalModels, loadRunner, type ModelRunner } from '../../../../src/workers/engine/runner';
+import { score } from '../../../../src/workers/engine/score';
+import { generate, prefill } from '../../../../src/workers/engine/session';
 
 const root = path.resolve(__dirname, '../../../..');
 const modelsDir = path.join(root, 'public/models');
@@ -141,7 +141,7 @@ describe.skipIf(!present)('kvlab-16m in Node', () => {
   });
 
   it('the model-check fixture used by the e2e test is current (else rerun scripts/precompute/export.ts)', async () => {
-    const fixture = JSON.parse(readFileSync(path.join(__dirname, 'fixtures/model-check.json'), 'utf8'));
+    const fixture = JSON.parse(readFileSync(path.join(__dirname, '../../lib/model/fixtures/model-check.json'), 'utf8'));
     const r = await prefill(runner, MODEL_CHECK_PROMPT);
     expect(r.tokenIds.length).toBe(fixture.tokens);
     expect(Math.abs(meanAbs(r.keys[0]) - fixture.meanAbsK0) / fixture.meanAbsK0).toBeLessThan(1e-6);

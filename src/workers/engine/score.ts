@@ -6,12 +6,12 @@
  * `prefillTokens` tokens (default 1) are prefilled exactly, which quantizes them for quantized
  * caches; every later token is predicted with the cache semantics of `QuantizedLayer.update`.
  */
-import { sliceTokens } from './kv';
+import { sliceTokens } from '../../lib/model/kv';
 import { ModelError } from './errors';
-import type { CacheConfig, ScoreConfigResult, ScoreResult } from './protocol';
+import type { CacheConfig, ScoreConfigResult, ScoreResult } from '../../lib/model/protocol';
 import { QuantizedCacheSim } from './quantized-cache';
 import type { ModelRunner } from './runner';
-import { argMax, klDivergence, logSoftmax } from './sampling';
+import { argMax, klDivergence, logSoftmax } from '../../lib/model/sampling';
 import { checkpoint, defaults, lastRow, tokenizePrompt, type OpContext } from './session';
 
 const now = () => performance.now();

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { fakeQuantizeDequantized as quantize } from '../../../../src/lib/model/quantize';
-import { generate, prefill } from '../../../../src/lib/model/session';
-import { ModelError } from '../../../../src/lib/model/errors';
+import { fakeQuantizeDequantized as quantize } from '../../../../src/workers/engine/quantize';
+import { generate, prefill } from '../../../../src/workers/engine/session';
+import { ModelError } from '../../../../src/workers/engine/errors';
 import { createToyRunner, toyInfo } from './toy-runner';
 
 const q = (bits: 1 | 2 | 3 | 4 | 8) => ({ bits, groupSize: 8, axis: 'token', method: 'minmax' }) as const;

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { createModelHandler } from '../../../../src/lib/model/handler';
+import { createModelHandler } from '../../../../src/workers/engine/handler';
 import type { ModelRequest, ModelResponse } from '../../../../src/lib/model/protocol';
-import { fakeQuantizeDequantized as quantize } from '../../../../src/lib/model/quantize';
-import type { LoadOptions, ModelRunner } from '../../../../src/lib/model/runner';
+import { fakeQuantizeDequantized as quantize } from '../../../../src/workers/engine/quantize';
+import type { LoadOptions, ModelRunner } from '../../../../src/workers/engine/runner';
 import { createToyRunner } from './toy-runner';
 
 function setup(load: (o: LoadOptions) => Promise<ModelRunner> = async () => createToyRunner()) {

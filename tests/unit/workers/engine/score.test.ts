@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { CancelledError } from '../../../../src/lib/model/errors';
+import { CancelledError } from '../../../../src/workers/engine/errors';
 import type { CacheConfig } from '../../../../src/lib/model/protocol';
-import { fakeQuantizeDequantized as quantize } from '../../../../src/lib/model/quantize';
-import { score } from '../../../../src/lib/model/score';
+import { fakeQuantizeDequantized as quantize } from '../../../../src/workers/engine/quantize';
+import { score } from '../../../../src/workers/engine/score';
 import { createToyRunner, toyInfo } from './toy-runner';
 
 const q = (bits: 1 | 2 | 3 | 4 | 8) => ({ bits, groupSize: 8, axis: 'token', method: 'minmax' }) as const;

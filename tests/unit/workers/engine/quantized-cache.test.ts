@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { residualSplit } from '../../../../src/lib/quant/index';
 import type { KVTensor, QuantConfig } from '../../../../src/lib/model/kv';
-import { QuantizedLayerSim, flushesAt, residualSchedule } from '../../../../src/lib/model/quantized-cache';
+import { QuantizedLayerSim, flushesAt, residualSchedule } from '../../../../src/workers/engine/quantized-cache';
 
 const cfg: QuantConfig = { bits: 4, groupSize: 4, axis: 'token', method: 'minmax' };
 /** Marks quantized data (adds 1000) so tests can tell which tokens went through the quantizer. */

@@ -6,7 +6,7 @@
  */
 import type { KVTensor } from '../../../../src/lib/model/kv';
 import type { ModelInfo } from '../../../../src/lib/model/protocol';
-import type { ForwardInput, ForwardOutput, ModelRunner } from '../../../../src/lib/model/runner';
+import type { ForwardInput, ForwardOutput, ModelRunner } from '../../../../src/workers/engine/runner';
 
 export const toyInfo: ModelInfo = {
   model: 'kvlab-16m',

@@ -2,7 +2,7 @@
  * Errors the model layer raises on purpose, each with a message a reader understands and what to
  * do next. `toErrorMessage` turns any thrown value into the protocol's `error` response.
  */
-import type { ErrorCode, ErrorMessage } from './protocol';
+import type { ErrorCode, ErrorMessage } from '../../lib/model/protocol';
 
 export class ModelError extends Error {
   readonly code: ErrorCode;

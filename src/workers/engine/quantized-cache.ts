@@ -14,7 +14,7 @@
  * several tokens may be forwarded together as long as only the last of them flushes
  * (`tokensUntilFlush`): causal attention then gives exactly the token-by-token result.
  */
-import { concatTokens, emptyKV, type KVTensor, type QuantConfig } from './kv';
+import { concatTokens, emptyKV, type KVTensor, type QuantConfig } from '../../lib/model/kv';
 
 /** Quantize then dequantize (`fakeQuantize(t, cfg).dequantized` from `src/lib/quant`). */
 export type FakeQuantizeFn = (t: KVTensor, cfg: QuantConfig) => Float32Array;

@@ -10,9 +10,9 @@
  */
 import { AutoConfig, AutoModelForCausalLM, AutoTokenizer, DynamicCache, Tensor, env } from '@huggingface/transformers';
 import type { PreTrainedModel, PreTrainedTokenizer } from '@huggingface/transformers';
-import { floatToHalf, halfBitsToFloat32, kvFromDims, type KVTensor } from './kv';
-import type { ModelInfo, ProgressMessage } from './protocol';
-import { getModelEntry, type ModelId } from './registry';
+import { floatToHalf, halfBitsToFloat32, kvFromDims, type KVTensor } from '../../lib/model/kv';
+import type { ModelInfo, ProgressMessage } from '../../lib/model/protocol';
+import { getModelEntry, type ModelId } from '../../lib/model/registry';
 
 export interface ForwardInput {
   /** Tokens to run, at positions `pastLength … pastLength + n − 1`. */
