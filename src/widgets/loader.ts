@@ -1,31 +1,21 @@
 /**
  * Defines the custom elements present in a page, loading each widget's code only
  * when its tag is used (code-split by Vite). Used by embed pages and by the
- * single script-tag bundle for third-party pages.
+ * single script-tag bundle for third-party pages. The loaders are the widgets' own
+ * (`widget.ts` `load`), read from the registry.
  */
-import type { WidgetName } from './registry';
-import { WIDGETS } from './registry';
+import { EMBEDDABLE, WIDGETS, type WidgetName } from './registry';
 
-const LOADERS: Partial<Record<WidgetName, () => Promise<unknown>>> = {
-  memory: () => import('./memory/element'),
-  'kv-explorer': () => import('./kv-explorer/element'),
-  quantizer: () => import('./quantizer/element'),
-  residual: () => import('./residual/element'),
-  tradeoff: () => import('./tradeoff/element'),
-  attention: () => import('./attention/element'),
-  generation: () => import('./generation/element'),
-  perplexity: () => import('./perplexity/element'),
-};
-
+/** The widgets that embed routes and the script-tag bundle can load, in reading order. */
 export function loadersAvailable(): WidgetName[] {
-  return Object.keys(LOADERS) as WidgetName[];
+  return [...EMBEDDABLE];
 }
 
 /** Load the elements whose tags appear under `root` (now and, if `watch`, later). */
 export function defineUsedWidgets(root: ParentNode = document, watch = true): void {
   const scan = () => {
-    for (const [name, load] of Object.entries(LOADERS) as [WidgetName, () => Promise<unknown>][]) {
-      const tag = WIDGETS[name].tag;
+    for (const name of EMBEDDABLE) {
+      const { tag, load } = WIDGETS[name];
       if (!customElements.get(tag) && root.querySelector(tag)) void load();
     }
   };

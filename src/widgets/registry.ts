@@ -1,34 +1,51 @@
 /**
- * Every widget, in one place: its name (the embed route /embed/<name>), custom
- * element tag, title, and the chapter it belongs to. Adding a widget takes one
- * entry here and one loader in loader.ts.
+ * Every widget, collected from the declarations the widget folders make of themselves
+ * (`src/widgets/<name>/widget.ts`, see `shared/declare.ts`). Nothing here names a widget:
+ * adding one takes a folder with `state.ts`, `element.ts` and `widget.ts`, and the embed
+ * routes, the instructors' page, the script-tag bundle, oEmbed and the tests follow.
  */
-export const WIDGET_NAMES = ['kv-explorer', 'quantizer', 'residual', 'tradeoff', 'memory', 'attention', 'generation', 'perplexity'] as const;
-export type WidgetName = (typeof WIDGET_NAMES)[number];
+import type { WidgetDeclaration } from './shared/declare';
 
-export interface WidgetInfo {
-  name: WidgetName;
-  tag: `kv-${string}`;
-  title: string;
-  /** What the widget shows, one sentence (instructors' page, oEmbed). */
-  description: string;
-  /** Slug of the chapter that explains it (content/articles/<slug>.mdx). */
-  chapter: string;
-  /** Default iframe height in CSS pixels. */
-  height: number;
+export type { WidgetDeclaration } from './shared/declare';
+/** A registered widget's name (its folder). Checked at run time with `isWidgetName`. */
+export type WidgetName = string;
+/** Kept for callers that predate declarations: a widget's static facts. */
+export type WidgetInfo = WidgetDeclaration;
+
+/**
+ * Builds the registry from `[path, module]` pairs of `./<folder>/widget.ts` modules. Throws when a
+ * declaration's name differs from its folder or two widgets share a name or tag (pure; tested).
+ */
+export function collectWidgets(entries: Iterable<readonly [string, { default?: WidgetDeclaration }]>): WidgetDeclaration[] {
+  const out: WidgetDeclaration[] = [];
+  for (const [path, mod] of entries) {
+    const folder = /(?:^|\/)([^/]+)\/widget\.ts$/.exec(path)?.[1];
+    const d = mod.default;
+    if (!d) throw new Error(`${path} has no default export (declareWidget({...}))`);
+    if (d.name !== folder) throw new Error(`${path} declares name "${d.name}"; it must equal its folder "${folder}"`);
+    if (out.some((o) => o.name === d.name || o.tag === d.tag)) throw new Error(`two widgets share the name "${d.name}" or tag "${d.tag}"`);
+    out.push(d);
+  }
+  return out.sort((a, b) => a.order - b.order || a.name.localeCompare(b.name));
 }
 
-export const WIDGETS: Readonly<Record<WidgetName, WidgetInfo>> = {
-  'kv-explorer': { name: 'kv-explorer', tag: 'kv-explorer', title: 'KV explorer', description: 'Heatmaps of a layer’s real keys and values and their per-channel magnitudes.', chapter: 'keys-and-values', height: 900 },
-  quantizer: { name: 'quantizer', tag: 'kv-quantizer', title: 'Quantizer playground', description: 'Quantize real keys and values: original, dequantized and error side by side, with metrics and memory.', chapter: 'keys-and-values', height: 1000 },
-  residual: { name: 'residual', tag: 'kv-residual', title: 'Residual cache step-through', description: 'How Transformers’ quantized cache moves tokens from the full-precision residual into the quantized part.', chapter: 'groups-bits-residual', height: 620 },
-  tradeoff: { name: 'tradeoff', tag: 'kv-tradeoff', title: 'Error–memory trade-off', description: 'Every combination of bits, group size, axis and method on the real cache, with the Pareto frontier.', chapter: 'tradeoff', height: 820 },
-  memory: { name: 'memory', tag: 'kv-memory', title: 'KV-cache memory calculator', description: 'Memory of a (quantized) KV cache for real models, and how many tokens fit on a GPU.', chapter: 'kv-cache-memory', height: 780 },
-  attention: { name: 'attention', tag: 'kv-attention', title: 'Attention under quantized keys', description: 'One query’s attention over past tokens with original and quantized keys and values.', chapter: 'does-the-model-notice', height: 820 },
-  generation: { name: 'generation', tag: 'kv-generation', title: 'Side-by-side generation', description: 'The model continues a prompt with the full-precision and the quantized cache, side by side.', chapter: 'does-the-model-notice', height: 760 },
-  perplexity: { name: 'perplexity', tag: 'kv-perplexity', title: 'Perplexity sweep', description: 'Running perplexity of a held-out passage for several cache configurations.', chapter: 'does-the-model-notice', height: 820 },
-};
+const declarations = collectWidgets(Object.entries(import.meta.glob<{ default: WidgetDeclaration }>('./*/widget.ts', { eager: true })));
+
+/** Every widget name, in reading order. */
+export const WIDGET_NAMES: readonly WidgetName[] = Object.freeze(declarations.map((d) => d.name));
+
+/** Widgets by name. */
+export const WIDGETS: Readonly<Record<WidgetName, WidgetDeclaration>> = Object.freeze(Object.fromEntries(declarations.map((d) => [d.name, d])));
+
+/** The widgets with an embed route and a script-tag element, in reading order. */
+export const EMBEDDABLE: readonly WidgetName[] = Object.freeze(declarations.filter((d) => d.embeddable).map((d) => d.name));
 
 export function isWidgetName(s: string): s is WidgetName {
-  return (WIDGET_NAMES as readonly string[]).includes(s);
+  return Object.prototype.hasOwnProperty.call(WIDGETS, s);
+}
+
+/** The widget whose custom element has this tag. */
+export function widgetByTag(tag: string): WidgetDeclaration | undefined {
+  const t = tag.toLowerCase();
+  return declarations.find((d) => d.tag === t);
 }

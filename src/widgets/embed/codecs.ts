@@ -1,33 +1,19 @@
 /**
- * Each widget's URL codec, found generically: every `src/widgets/<name>/state.ts`
- * whose folder is a registered widget name exports one codec (style anchor 2).
+ * Each widget's URL codec, as its folder declares it (`src/widgets/<name>/widget.ts` → `codec`).
  * Used by the snippet builder (which parameters travel), the oEmbed route and the
  * instructors' page (which widget uses which parameter), so none of them can drift
  * from the widgets themselves. Pure: state modules import no DOM.
  */
-import type { Codec, ParamName } from '../shared/params';
+import type { ParamName } from '../shared/params';
 import { PARAMS } from '../shared/params';
-import { WIDGET_NAMES, type WidgetName } from '../registry';
+import type { WidgetCodec } from '../shared/declare';
+import { WIDGETS, isWidgetName, type WidgetName } from '../registry';
 
-type AnyCodec = Codec<ParamName>;
-
-const modules = import.meta.glob<Record<string, unknown>>('../*/state.ts', { eager: true });
-
-function isCodec(x: unknown): x is AnyCodec {
-  return !!x && typeof x === 'object' && Array.isArray((x as AnyCodec).names) && typeof (x as AnyCodec).parse === 'function' && typeof (x as AnyCodec).serialize === 'function';
-}
-
-const CODECS: Partial<Record<WidgetName, AnyCodec>> = {};
-for (const [path, mod] of Object.entries(modules)) {
-  const name = path.split('/')[1];
-  if (!(WIDGET_NAMES as readonly string[]).includes(name)) continue;
-  const codec = Object.values(mod).find(isCodec);
-  if (codec) CODECS[name as WidgetName] = codec;
-}
+type AnyCodec = WidgetCodec;
 
 /** The codec of a widget, if its state.ts exists. */
 export function codecOf(name: WidgetName): AnyCodec | undefined {
-  return CODECS[name];
+  return isWidgetName(name) ? WIDGETS[name].codec : undefined;
 }
 
 /** The URL parameters a widget accepts (all shared parameters when its codec is not known yet). */

@@ -6,15 +6,14 @@
  * origin uses the script-tag bundle /kv-cache-lab.js.
  */
 import { test, expect, LOCAL_ORIGIN } from '../support';
-import { loadersAvailable } from '../../../src/widgets/loader';
-import { WIDGETS } from '../../../src/widgets/registry';
+import { EMBEDDABLE, WIDGETS } from '../widgets';
 import { HOST_ORIGIN, hostPage, page as html, startHost, stopHost } from './host';
 
 test.describe.configure({ mode: 'serial' });
 test.beforeAll(startHost);
 test.afterAll(stopHost);
 
-const widgets = loadersAvailable();
+const widgets = EMBEDDABLE;
 
 /** Let the host origin through the log fixture's "local only" rule (it stands for a course site). */
 async function allowHost(context: import('@playwright/test').BrowserContext) {

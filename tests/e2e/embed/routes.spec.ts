@@ -1,12 +1,11 @@
 /**
  * Embed routes, 404, oEmbed and hostile parameters, for every widget that has an
- * embed route (read from src/widgets/loader.ts, so new widgets are covered).
+ * embed route (read from the widgets' own declarations, so new widgets are covered).
  */
 import { test, expect, expectClean, axeViolations, LOCAL_ORIGIN } from '../support';
-import { loadersAvailable } from '../../../src/widgets/loader';
-import { WIDGETS } from '../../../src/widgets/registry';
+import { EMBEDDABLE, WIDGETS } from '../widgets';
 
-const widgets = loadersAvailable();
+const widgets = EMBEDDABLE;
 
 /** Wait until the widget has built and settled (no error in its status line). */
 async function expectWorkingWidget(page: import('@playwright/test').Page, tag: string) {
