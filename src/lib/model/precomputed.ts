@@ -8,7 +8,7 @@
  */
 import { floatToHalf, halfToFloat, type KVTensor } from './kv';
 import type { ModelInfo, PrefillResult } from './protocol';
-import type { ModelId } from './registry';
+import type { ModelId } from './catalogue';
 
 export { floatToHalf, halfToFloat };
 

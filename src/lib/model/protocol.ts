@@ -11,7 +11,7 @@
  * `Float32Array` buffers are transferred, not copied.
  */
 import type { KVTensor, QuantConfig } from './kv';
-import type { ModelId } from './registry';
+import type { ModelId } from './catalogue';
 
 export const REQUEST_TYPES = ['load', 'prefill', 'generate', 'score', 'cancel'] as const;
 export type RequestType = (typeof REQUEST_TYPES)[number];

@@ -1,7 +1,7 @@
 import * as Plot from '@observablehq/plot';
 import { KvWidget } from '../shared/base';
 import { el, rangeControl, selectControl, tableToggle } from '../shared/controls';
-import { MEMORY_PRESETS } from '../memory/presets';
+import { catalogueEntry } from '../../lib/model/catalogue';
 import { residualCodec, RESIDUAL_MODEL_IDS, type ResidualState } from './state';
 import { detailOptions, flushLog, formatBytesShort, memoryCount, overviewOptions, STATE_COLOR, STATE_LABEL, stepModel, stripRuns, summaryText, TOKEN_STATES, type StepModel } from './view';
 
@@ -44,7 +44,7 @@ export class KvResidual extends KvWidget<Name> {
     const model = selectControl<string>({
       name: 'model',
       label: 'Model (memory count)',
-      options: RESIDUAL_MODEL_IDS.map((id) => ({ value: id, label: MEMORY_PRESETS.find((p) => p.id === id)?.label ?? id })),
+      options: RESIDUAL_MODEL_IDS.map((id) => ({ value: id, label: catalogueEntry(id)?.label ?? id })),
       value: s.model,
       onChange: (v) => set({ model: v }),
     });

@@ -1,8 +1,8 @@
 import { defineCodec, enumSpec, type StateOf } from '../shared/params';
-import { MEMORY_PRESETS } from '../memory/presets';
+import { ARCHITECTURE_MODEL_IDS, DEFAULT_MODEL_ID } from '../../lib/model/catalogue';
 
-/** Model presets whose architecture sets the memory count (the bundled model first). */
-export const RESIDUAL_MODEL_IDS = ['kvlab-16m', ...MEMORY_PRESETS.map((p) => p.id).filter((id) => id !== 'kvlab-16m')] as const;
+/** Catalogue models whose architecture sets the memory count (the bundled model first). */
+export const RESIDUAL_MODEL_IDS: readonly string[] = [DEFAULT_MODEL_ID, ...ARCHITECTURE_MODEL_IDS.filter((id) => id !== DEFAULT_MODEL_ID)];
 
 /**
  * URL parameters of <kv-residual>: prefill length, residual length R, decode step N,
@@ -12,7 +12,7 @@ export const residualCodec = defineCodec(
   ['model', 'prefill', 'residual', 'step', 'scheme', 'bits', 'group', 'controls', 'theme'] as const,
   {
     specs: {
-      model: enumSpec<string>(RESIDUAL_MODEL_IDS, 'kvlab-16m', 'Architecture for the memory count: the bundled model or a preset with published config values.'),
+      model: enumSpec<string>(RESIDUAL_MODEL_IDS, DEFAULT_MODEL_ID, 'Architecture for the memory count: the bundled model or a preset with published config values.'),
     },
   },
 );

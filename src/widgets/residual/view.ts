@@ -6,7 +6,7 @@
  */
 import * as Plot from '@observablehq/plot';
 import { kiviResidualSplit, kvCacheBytes, residualSplit, type Bits } from '../../lib/quant/index';
-import { MEMORY_PRESETS } from '../memory/presets';
+import { DEFAULT_MODEL_ID, catalogueEntry } from '../../lib/model/catalogue';
 import type { ResidualState } from './state';
 
 export const TOKEN_STATES = ['quantized', 'residual', 'new'] as const;
@@ -160,7 +160,8 @@ export interface MemoryCount {
 
 /** Bytes of the cache now (quantized + residual, every layer, keys and values) vs the same cache in fp16. */
 export function memoryCount(m: StepModel, s: Pick<ResidualState, 'model' | 'bits' | 'group'>): MemoryCount {
-  const p = MEMORY_PRESETS.find((x) => x.id === s.model) ?? MEMORY_PRESETS.find((x) => x.id === 'kvlab-16m')!;
+  const entry = catalogueEntry(s.model) ?? catalogueEntry(DEFAULT_MODEL_ID)!;
+  const p = { ...entry.architecture, label: entry.label };
   const base = { layers: p.layers, kvHeads: p.kvHeads, headDim: p.headDim, tokens: m.total, bits: s.bits as Bits, groupSize: s.group };
   let bytes: number;
   let fp16Bytes: number;

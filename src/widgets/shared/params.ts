@@ -6,6 +6,7 @@
  * short note that the widget shows.
  */
 import { AXES, BITS, METHODS } from '../../lib/quant/index';
+import { DEFAULT_MODEL_ID, MODEL_IDS } from '../../lib/model/catalogue';
 
 export const TENSORS = ['k', 'v'] as const;
 export const THEMES = ['auto', 'light', 'dark'] as const;
@@ -25,7 +26,7 @@ export const intSpec = (min: number, max: number, def: number, doc: string): Int
 
 /** Every shared parameter: name → type, allowed values, default, meaning. */
 export const PARAMS = {
-  model: enumSpec<string>(['kvlab-16m', 'smollm2-135m', 'qwen2.5-0.5b'], 'kvlab-16m', 'Which model produces the keys and values. Hub models need a network connection.'),
+  model: enumSpec<string>(MODEL_IDS, DEFAULT_MODEL_ID, 'Which model produces the keys and values (the catalogue’s runnable models). Hub models need a network connection.'),
   prompt: { kind: 'text', maxLength: 4000, default: '', doc: 'The text whose cache is shown (empty = the built-in example passage). Plain text; never rendered as HTML.' } as TextSpec,
   layer: intSpec(0, 63, 4, 'Transformer layer, counted from 0 (clamped to the model).'),
   head: intSpec(0, 63, 0, 'KV head, counted from 0 (clamped to the model). In the attention widget: the query head.'),

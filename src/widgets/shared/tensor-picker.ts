@@ -14,7 +14,7 @@
 import { el, nextId } from './controls';
 import { describeProgress, explainError, liveTensors, loadExample, precomputedIndex, type TensorSet } from './tensors';
 import type { PrecomputedIndex } from '../../lib/model/precomputed';
-import type { ModelId } from '../../lib/model/registry';
+import type { ModelId } from '../../lib/model/catalogue';
 
 /** The part of a widget's status line the picker writes to. */
 export interface PickerStatus {

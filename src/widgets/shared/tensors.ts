@@ -9,7 +9,7 @@
 import { loadPrecomputed, type PrecomputedIndex } from '../../lib/model/precomputed';
 import { getModelClient, ModelClientError } from '../../lib/model/client';
 import type { PrefillResult, ProgressMessage } from '../../lib/model/protocol';
-import type { ModelId } from '../../lib/model/registry';
+import type { ModelId } from '../../lib/model/catalogue';
 
 export type TensorSet = PrefillResult & {
   source: 'precomputed' | 'live';

@@ -10,7 +10,7 @@
 import { CancelledError, ModelError, loadError, toErrorMessage } from './errors';
 import { REQUEST_TYPES, transferablesOf, type ModelRequest, type ModelResponse } from '../../lib/model/protocol';
 import type { FakeQuantizeFn } from './quantized-cache';
-import { DEFAULT_MODEL_ID, getModelEntry, isModelId, type ModelId } from '../../lib/model/registry';
+import { DEFAULT_MODEL_ID, getModelEntry, isModelId, type ModelId } from '../../lib/model/catalogue';
 import type { LoadOptions, ModelRunner } from './runner';
 import { score } from './score';
 import { generate, prefill, type OpContext } from './session';

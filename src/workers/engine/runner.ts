@@ -12,7 +12,7 @@ import { AutoConfig, AutoModelForCausalLM, AutoTokenizer, DynamicCache, Tensor, 
 import type { PreTrainedModel, PreTrainedTokenizer } from '@huggingface/transformers';
 import { floatToHalf, halfBitsToFloat32, kvFromDims, type KVTensor } from '../../lib/model/kv';
 import type { ModelInfo, ProgressMessage } from '../../lib/model/protocol';
-import { getModelEntry, type ModelId } from '../../lib/model/registry';
+import { getModelEntry, type ModelId } from '../../lib/model/catalogue';
 
 export interface ForwardInput {
   /** Tokens to run, at positions `pastLength … pastLength + n − 1`. */
@@ -98,13 +98,13 @@ export async function loadRunner(options: LoadOptions): Promise<ModelRunner> {
   };
   // The config first: a missing model then fails with transformers.js's clear "file was not found"
   // rather than a TypeError from the tokenizer loader.
-  const config = await AutoConfig.from_pretrained(entry.id, { progress_callback });
-  const tokenizer = await AutoTokenizer.from_pretrained(entry.id, { progress_callback });
+  const config = await AutoConfig.from_pretrained(entry.repo, { progress_callback });
+  const tokenizer = await AutoTokenizer.from_pretrained(entry.repo, { progress_callback });
   // With a progress callback, transformers.js 4.3 first GETs every model file for its size
   // (get_file_metadata), which for a local file downloads the whole ONNX graph twice. Local
   // models therefore load without it and report coarse progress; Hub models use Range requests.
   if (entry.source === 'local') options.onProgress?.({ phase: 'download', loaded: 0, total: entry.approxBytes, detail: 'onnx' });
-  const model = await AutoModelForCausalLM.from_pretrained(entry.id, {
+  const model = await AutoModelForCausalLM.from_pretrained(entry.repo, {
     config,
     dtype: entry.dtype,
     ...(entry.source === 'hub' ? { progress_callback } : {}),

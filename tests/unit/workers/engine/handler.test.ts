@@ -52,7 +52,7 @@ describe('model worker handler', () => {
     ['empty prompt', { type: 'prefill', id: 'e', prompt: '' }, 'empty-input'],
     ['unknown type', { type: 'explode', id: 'e' }, 'invalid-request'],
     ['unknown model', { type: 'prefill', id: 'e', prompt: 'x', model: 'gpt-9' }, 'invalid-request'],
-    ['hub model without consent', { type: 'prefill', id: 'e', prompt: 'x', model: 'onnx-community/SmolLM2-135M-Instruct' }, 'remote-disabled'],
+    ['hub model without consent', { type: 'prefill', id: 'e', prompt: 'x', model: 'smollm2-135m' }, 'remote-disabled'],
     ['bad generate options', { type: 'generate', id: 'e', prompt: 'x', key: q4, value: q4, residualLength: 0, maxNewTokens: 9999 }, 'invalid-request'],
   ])('answers %s with an error a reader understands', async (_, req, code) => {
     const { handler, terminal } = setup();
