@@ -1,5 +1,7 @@
 import { allocateFakeQuantOutput, fakeQuantizeInto, groupCount, type FakeQuantBuffers, type KVTensor, type QuantConfig } from '../../lib/quant/index';
 import { KvWidget } from '../shared/base';
+import { metaDtypeOfModel, requireQuantConfig } from '../shared/quant-config';
+import { DEFAULT_MODEL_ID } from '../../lib/model/catalogue';
 import { el, rangeControl, selectControl, tableToggle, type RangeControl } from '../shared/controls';
 import { drawHeatmap } from '../shared/heatmap';
 import { describeQuant } from '../shared/params';
@@ -189,8 +191,8 @@ export class KvAttention extends KvWidget<Name> {
   private quantConfigs(): { key: QuantConfig; value: QuantConfig } {
     const s = this.state;
     return {
-      key: { bits: s.bits as QuantConfig['bits'], groupSize: s.group, axis: s.kaxis, method: s.method },
-      value: { bits: s.bits as QuantConfig['bits'], groupSize: s.group, axis: s.vaxis, method: s.method },
+      key: requireQuantConfig({ bits: s.bits, group: s.group, axis: s.kaxis, method: s.method }, metaDtypeOfModel(DEFAULT_MODEL_ID)),
+      value: requireQuantConfig({ bits: s.bits, group: s.group, axis: s.vaxis, method: s.method }, metaDtypeOfModel(DEFAULT_MODEL_ID)),
     };
   }
 

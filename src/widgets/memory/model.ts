@@ -5,6 +5,7 @@
 import { kvCacheBytes, type KvCacheBytes, type MemoryBits } from '../../lib/quant/index';
 import { MEMORY_PRESETS } from './presets';
 import type { MemoryState } from './state';
+import { toMemoryBits } from '../shared/quant-config';
 
 export interface Architecture {
   label: string;
@@ -21,7 +22,7 @@ export function architectureOf(s: MemoryState): Architecture {
   return { label: 'Custom model', layers: s.layers, kvHeads: s.kvheads, headDim: s.headdim };
 }
 
-export function cacheAt(s: MemoryState, tokens: number, bits: MemoryBits = s.bits as MemoryBits): KvCacheBytes {
+export function cacheAt(s: MemoryState, tokens: number, bits: MemoryBits = toMemoryBits(s.bits)): KvCacheBytes {
   const a = architectureOf(s);
   return kvCacheBytes({
     layers: a.layers,
@@ -73,7 +74,7 @@ export function summarize(s: MemoryState): MemorySummary {
     weights,
     available,
     fitsFp16: maxTokensThatFit(s, 16, available),
-    fitsQuant: maxTokensThatFit(s, s.bits as MemoryBits, available),
+    fitsQuant: maxTokensThatFit(s, toMemoryBits(s.bits), available),
   };
 }
 

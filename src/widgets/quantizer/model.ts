@@ -7,6 +7,8 @@ import {
   allocateFakeQuantOutput, fakeQuantizeInto, kvCacheBytes, reconstructionMetrics,
   type Bits, type FakeQuantBuffers, type KVTensor, type KvCacheBytes, type QuantConfig, type ReconstructionMetrics,
 } from '../../lib/quant/index';
+import { DEFAULT_MODEL_ID } from '../../lib/model/catalogue';
+import { metaDtypeOfModel, quantConfigOf, toMemoryBits } from '../shared/quant-config';
 import type { QuantizerState } from './state';
 
 export type TensorKind = 'k' | 'v';
@@ -15,9 +17,12 @@ export type TensorKind = 'k' | 'v';
 export const FALLBACK_CONFIG: QuantConfig = { bits: 4, groupSize: 64, axis: 'token', method: 'minmax' };
 
 /** The engine config for keys or values, or null for bits=16 (no quantization). */
-export function configFor(s: Pick<QuantizerState, 'bits' | 'group' | 'kaxis' | 'vaxis' | 'method'>, kind: TensorKind): QuantConfig | null {
-  if (s.bits === 16) return null;
-  return { bits: s.bits as Bits, groupSize: s.group, axis: kind === 'k' ? s.kaxis : s.vaxis, method: s.method };
+export function configFor(
+  s: Pick<QuantizerState, 'bits' | 'group' | 'kaxis' | 'vaxis' | 'method'> & { model?: string },
+  kind: TensorKind,
+): QuantConfig | null {
+  const meta = metaDtypeOfModel(s.model ?? DEFAULT_MODEL_ID);
+  return quantConfigOf({ bits: s.bits, group: s.group, axis: kind === 'k' ? s.kaxis : s.vaxis, method: s.method }, meta);
 }
 
 export interface QuantOutcome {
@@ -197,7 +202,7 @@ export function wholeCacheMetrics(
  * the K+V factor 2).
  */
 export function cacheMemory(info: { layers: number; kvHeads: number; headDim: number }, tokens: number, s: Pick<QuantizerState, 'bits' | 'group' | 'kaxis' | 'vaxis' | 'residual'>): KvCacheBytes {
-  const common = { layers: info.layers, kvHeads: info.kvHeads, headDim: info.headDim, tokens, bits: s.bits as 1 | 2 | 3 | 4 | 8 | 16, groupSize: s.group, residualTokens: s.residual, kvBytes: 2, metaBytes: 2 };
+  const common = { layers: info.layers, kvHeads: info.kvHeads, headDim: info.headDim, tokens, bits: toMemoryBits(s.bits), groupSize: s.group, residualTokens: s.residual, kvBytes: 2, metaBytes: 2 };
   const k = kvCacheBytes({ ...common, axis: s.kaxis });
   if (s.kaxis === s.vaxis) return k;
   const v = kvCacheBytes({ ...common, axis: s.vaxis });
@@ -229,7 +234,7 @@ export const QUANTIZER_GROUPS = [16, 32, 64, 128] as const;
  * worker can quantize ahead of time. Only for cached (slow) methods; bits=16 has nothing to quantize.
  */
 export function neighbourSettings(
-  s: Pick<QuantizerState, 'bits' | 'group' | 'kaxis' | 'vaxis' | 'method'>,
+  s: Pick<QuantizerState, 'bits' | 'group' | 'kaxis' | 'vaxis' | 'method'> & { model?: string },
   layer: number,
   layers: number,
   bitsSteps: readonly number[],

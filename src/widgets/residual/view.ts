@@ -8,6 +8,7 @@ import * as Plot from '@observablehq/plot';
 import { kiviResidualSplit, kvCacheBytes, residualSplit, type Bits } from '../../lib/quant/index';
 import { DEFAULT_MODEL_ID, catalogueEntry } from '../../lib/model/catalogue';
 import type { ResidualState } from './state';
+import { toBits } from '../shared/quant-config';
 
 export const TOKEN_STATES = ['quantized', 'residual', 'new'] as const;
 export type TokenState = (typeof TOKEN_STATES)[number];
@@ -162,7 +163,7 @@ export interface MemoryCount {
 export function memoryCount(m: StepModel, s: Pick<ResidualState, 'model' | 'bits' | 'group'>): MemoryCount {
   const entry = catalogueEntry(s.model) ?? catalogueEntry(DEFAULT_MODEL_ID)!;
   const p = { ...entry.architecture, label: entry.label };
-  const base = { layers: p.layers, kvHeads: p.kvHeads, headDim: p.headDim, tokens: m.total, bits: s.bits as Bits, groupSize: s.group };
+  const base = { layers: p.layers, kvHeads: p.kvHeads, headDim: p.headDim, tokens: m.total, bits: toBits(s.bits), groupSize: s.group };
   let bytes: number;
   let fp16Bytes: number;
   if (m.scheme === 'kivi') {

@@ -17,9 +17,11 @@ import {
   type QuantConfig,
 } from '../../lib/quant/index';
 import type { RotationState } from './state';
+import { requireQuantConfig } from '../shared/quant-config';
 
 export function configOf(s: Pick<RotationState, 'bits' | 'group' | 'kaxis' | 'method'>): QuantConfig {
-  return { bits: s.bits as QuantConfig['bits'], groupSize: s.group, axis: s.kaxis, method: s.method, metaDtype: 'fp16' };
+  // fp16 metadata: this chapter widget shows a typical fp16 deployment's storage (16-bit scale and zero).
+  return requireQuantConfig({ bits: s.bits, group: s.group, axis: s.kaxis, method: s.method }, 'fp16');
 }
 
 /** absmax needs a sign bit: 1-bit absmax becomes 2 bits, with a note. */

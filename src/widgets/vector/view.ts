@@ -5,6 +5,7 @@
 import * as Plot from '@observablehq/plot';
 import { fakeQuantize, maxAbsError, relativeError, type FakeQuantResult, type KVTensor, type QuantConfig } from '../../lib/quant/index';
 import type { VectorState } from './state';
+import { requireQuantConfig } from '../shared/quant-config';
 import { createRng } from '../../lib/model/sampling';
 
 export interface VectorPoint {
@@ -36,7 +37,8 @@ export interface VectorView {
 }
 
 export function configOf(s: Pick<VectorState, 'bits' | 'group' | 'method'>): QuantConfig {
-  return { bits: s.bits as QuantConfig['bits'], groupSize: s.group, axis: 'token', method: s.method, metaDtype: 'fp16' };
+  // fp16 metadata: the widget states the storage of an fp16 cache (16-bit scale and zero per group).
+  return requireQuantConfig({ bits: s.bits, group: s.group, axis: 'token', method: s.method }, 'fp16');
 }
 
 /** The value a code dequantizes to, following the meaning of `zeros` documented in src/lib/quant/types.ts. */

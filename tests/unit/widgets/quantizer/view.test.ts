@@ -41,9 +41,11 @@ const state = { bits: 4, group: 64, kaxis: 'token', vaxis: 'channel', method: 'm
 
 describe('configFor', () => {
   it.each([
-    ['k', { bits: 4, groupSize: 64, axis: 'token', method: 'minmax' }],
-    ['v', { bits: 4, groupSize: 64, axis: 'channel', method: 'minmax' }],
-  ] as const)('%s uses its own axis', (kind, cfg) => expect(configFor(state, kind)).toEqual(cfg));
+    ['k', { bits: 4, groupSize: 64, axis: 'token', method: 'minmax', metaDtype: 'fp32' }],
+    ['v', { bits: 4, groupSize: 64, axis: 'channel', method: 'minmax', metaDtype: 'fp32' }],
+  ] as const)('%s uses its own axis; the bundled fp32 model keeps fp32 scales and zeros', (kind, cfg) => expect(configFor(state, kind)).toEqual(cfg));
+  it('a Hub model with an fp16 cache gets fp16 metadata', () =>
+    expect(configFor({ ...state, model: 'smollm2-135m' }, 'k')?.metaDtype).toBe('fp16'));
   it('bits=16 means no quantization', () => expect(configFor({ ...state, bits: 16 }, 'k')).toBeNull());
 });
 
