@@ -2,22 +2,14 @@
  * Next-token distributions: log-softmax, KL divergence, arg-max, Transformers'
  * `RepetitionPenaltyLogitsProcessor`, and seeded top-k sampling. Pure functions, no DOM.
  */
+import { logSoftmaxInto } from '../quant/softmax';
 
 /** Natural-log softmax of `logits / temperature`, in float64 for stable sums. */
 export function logSoftmax(logits: ArrayLike<number>, temperature = 1): Float64Array {
   const n = logits.length;
   const out = new Float64Array(n);
-  let max = -Infinity;
-  for (let i = 0; i < n; i++) {
-    const v = logits[i] / temperature;
-    out[i] = v;
-    if (v > max) max = v;
-  }
-  let sum = 0;
-  for (let i = 0; i < n; i++) sum += Math.exp(out[i] - max);
-  const lse = max + Math.log(sum);
-  for (let i = 0; i < n; i++) out[i] -= lse;
-  return out;
+  for (let i = 0; i < n; i++) out[i] = logits[i] / temperature;
+  return logSoftmaxInto(out, n, out);
 }
 
 /** KL(p ‖ q) in nats from two log-probability vectors. */
@@ -84,4 +76,33 @@ export function sampleTopK(logits: ArrayLike<number>, temperature: number, topK:
     if (acc > target) return ids[i];
   }
   return ids[k - 1];
+}
+
+/**
+ * Quantile `p` (0–1) of `sorted` (ascending) with linear interpolation between order statistics,
+ * numpy's default (`np.quantile(..., method='linear')`): position `p · (n − 1)`.
+ */
+export function quantileSorted(sorted: ArrayLike<number>, p: number): number {
+  const n = sorted.length;
+  if (n === 0) return NaN;
+  const pos = Math.min(1, Math.max(0, p)) * (n - 1);
+  const lo = Math.floor(pos);
+  const hi = Math.min(n - 1, lo + 1);
+  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
+}
+
+/** Mean, median, 90th and 99th percentile and maximum of per-position values (e.g. KL in nats). */
+export function distributionOf(values: ArrayLike<number>): { count: number; mean: number; p50: number; p90: number; p99: number; max: number } {
+  const sorted = Float64Array.from(values).sort();
+  let sum = 0;
+  for (const v of sorted) sum += v;
+  const n = sorted.length;
+  return {
+    count: n,
+    mean: n ? sum / n : NaN,
+    p50: quantileSorted(sorted, 0.5),
+    p90: quantileSorted(sorted, 0.9),
+    p99: quantileSorted(sorted, 0.99),
+    max: n ? sorted[n - 1] : NaN,
+  };
 }

@@ -6,6 +6,7 @@
  * as in a decode step). Softmax is computed stably (max subtracted) in float64, KL from log-probabilities so it is
  * finite even when a probability underflows.
  */
+import { logSoftmaxInto } from './softmax';
 import { checkPositiveInteger, optionError } from './errors';
 import { validateTensor } from './grouping';
 import type { KVTensor } from './types';
@@ -37,16 +38,6 @@ function dataOf(x: KVTensor | Float32Array, like: KVTensor, name: string): Float
     throw optionError(`${name} shape`, [x.heads, x.tokens, x.headDim], `[${like.heads}, ${like.tokens}, ${like.headDim}]`);
   }
   return x.data;
-}
-
-/** Log-softmax of `s[0..n)` into `out` (stable: max subtracted). */
-function logSoftmax(s: Float64Array, n: number, out: Float64Array): void {
-  let m = -Infinity;
-  for (let j = 0; j < n; j++) if (s[j] > m) m = s[j];
-  let z = 0;
-  for (let j = 0; j < n; j++) z += Math.exp(s[j] - m);
-  const lse = m + Math.log(z);
-  for (let j = 0; j < n; j++) out[j] = s[j] - lse;
 }
 
 export function attentionImpact(
@@ -113,8 +104,8 @@ export function attentionImpact(
         sR[j] = a * inv;
         sH[j] = b * inv;
       }
-      logSoftmax(sR, len, lR);
-      logSoftmax(sH, len, lH);
+      logSoftmaxInto(sR, len, lR);
+      logSoftmaxInto(sH, len, lH);
       let kl = 0;
       let tv = 0;
       oR.fill(0);

@@ -1,7 +1,7 @@
 /**
  * The URL parameters shared by every widget, declared once. A widget picks the
  * ones it uses with `defineCodec`, which derives `parse`, `serialize` and the
- * custom element's observed attributes from this table (style anchors 2 and 9).
+ * custom element's observed attributes from this table.
  * `parse` never throws: an invalid value falls back to the default and adds a
  * short note that the widget shows.
  */

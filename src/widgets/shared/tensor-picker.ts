@@ -3,7 +3,7 @@
  * examples, a textarea for the reader's own prompt and a "Run the model on this
  * text" button. It delivers the current TensorSet through `onTensors`.
  *
- * - Default: the first precomputed example, drawn at once (style anchor 12).
+ * - Default: the first precomputed example, drawn at once.
  * - `prompt` from the URL/attributes: an example's exact prompt selects that example;
  *   any other text goes into the textarea and the live model runs only when the reader
  *   clicks (the status line says so). Nothing is downloaded on page load unasked.

@@ -1,10 +1,10 @@
 /**
- * Where tensor widgets get real keys, values and queries (style anchor 12):
+ * Where tensor widgets get real keys, values and queries:
  * 1. at once, from precomputed files of the bundled model (public/precomputed/),
  *    which also work offline, in sandboxed iframes and on phones;
  * 2. on request, from the live model in the worker, for the reader's own prompt.
  * Results are cached per (model, prompt) for the page's lifetime, so moving a
- * quantization slider never re-runs the model (style anchor 11).
+ * quantization slider never re-runs the model.
  */
 import { loadPrecomputed, type PrecomputedIndex } from '../../lib/model/precomputed';
 import { getModelClient, ModelClientError } from '../../lib/model/client';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { kiviResidualSplit, residualSplit } from '../../../../src/lib/quant/index';
 
 /**
- * Step-by-step simulation of transformers' QuantizedLayer.update (facts §1d), tracking tensor *dimensions*:
+ * Step-by-step simulation of transformers' QuantizedLayer.update (transformers `cache_utils.py` `QuantizedLayer.update`), tracking tensor *dimensions*:
  * the residual starts (and is reset) as the 1-D empty `torch.tensor([])`; appending makes it 4-D.
  */
 function simulateTransformers(prefill: number, decoded: number, R: number) {
@@ -32,7 +32,7 @@ function simulateTransformers(prefill: number, decoded: number, R: number) {
   return { quantized, residual, flushes };
 }
 
-/** KIVI streaming (facts §3): keys in blocks of R, values a sliding window of R. */
+/** KIVI streaming (jy-yuan/KIVI): keys in blocks of R, values a sliding window of R. */
 function simulateKivi(prefill: number, decoded: number, R: number) {
   let kq = prefill % R === 0 ? prefill : prefill < R ? 0 : prefill - (prefill % R);
   let kf = prefill - kq;

@@ -3,7 +3,7 @@ import { kvCacheBytes } from '../../../../src/lib/quant/index';
 import { detailCells, flushLog, memoryCount, stepModel, stripRuns, summaryText, tokenStates, type TokenState } from '../../../../src/widgets/residual/view';
 
 /**
- * Independent step-by-step simulation of transformers' QuantizedLayer.update (facts §1d):
+ * Independent step-by-step simulation of transformers' QuantizedLayer.update (transformers `cache_utils.py` `QuantizedLayer.update`):
  * prefill quantizes everything, the residual starts as a 1-D empty tensor; a decode step flushes only when
  * the residual is 4-D (non-empty) and len + 1 >= R, re-quantizing [dequant | residual | new].
  */
