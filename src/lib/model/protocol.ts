@@ -28,7 +28,37 @@ export type CacheConfig =
       value: QuantConfig;
       /** Transformers' `residual_length`: tokens kept in full precision before a flush (≥ 0). */
       residualLength: number;
+      /**
+       * Run it as Transformers' `QuantizedCache(backend=…)`: where that backend raises, the result
+       * is a `failure` instead of a number. Omitted for schemes that are not a Transformers
+       * setting (KIVI's per-channel keys).
+       */
+      backend?: CacheBackend;
     };
+
+/** Transformers' quantized-cache backends. */
+export type CacheBackend = 'quanto' | 'hqq';
+
+/** Where and why Transformers cannot run a cache configuration. */
+export interface CacheFailure {
+  backend: CacheBackend;
+  /** For a reader: what fails and why. */
+  message: string;
+  /** The exception Transformers (or the backend library) raises. */
+  raises: string;
+  /** Tokens in the cache when it fails; null = when the cache is created. */
+  atTokens: number | null;
+}
+
+/** Distribution of a per-position quantity (nats for KL): mean and quantiles. */
+export interface Distribution {
+  count: number;
+  mean: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+}
 
 /** Greedy (with a repetition penalty) or seeded sampling. */
 export type DecodingOptions =
@@ -77,6 +107,8 @@ export interface GenerateRequest {
   key: QuantConfig;
   value: QuantConfig;
   residualLength: number;
+  /** As `CacheConfig.backend`: fail where Transformers' backend would. */
+  backend?: CacheBackend;
   /** 1–512. */
   maxNewTokens: number;
   decoding?: DecodingOptions;
@@ -155,10 +187,23 @@ export interface GenerateResult {
   promptTokens: number;
   exact: GeneratedStream;
   quantized: GeneratedStream;
-  /** Mean over steps of KL(exact ‖ quantized) of the next-token distributions (nats). */
+  /** Mean over steps of KL(exact ‖ quantized) of the free-running streams' next-token distributions (nats). */
   meanKl: number;
-  /** Share of steps whose two distributions have the same arg-max. */
+  /** Share of free-running steps whose two distributions have the same arg-max. */
   top1Agreement: number;
+  /**
+   * The quantized cache teacher-forced over the exact continuation (prompt + the exact stream's
+   * tokens), compared with the exact run position by position: what it would predict in the
+   * same context, however early the free-running streams part.
+   */
+  teacherForced: {
+    /** KL(exact ‖ quantized) per step (nats, temperature 1, no repetition penalty). */
+    kl: Float32Array;
+    /** 1 where both arg-maxes agree. */
+    top1: Uint8Array;
+    top1Agreement: number;
+    klDistribution: Distribution;
+  };
   /** First step (0-based) where the two streams picked different tokens; null if never. */
   firstDivergence: number | null;
   /** Flushes of the quantized cache's residual (per layer; identical across layers). */
@@ -171,6 +216,8 @@ export interface GenerateResult {
 export interface ScoreConfigResult {
   config: CacheConfig;
   label: string;
+  /** Set when Transformers cannot run this configuration; then perplexity and meanNll are NaN and the arrays empty. */
+  failure: CacheFailure | null;
   /** exp(mean negative log-likelihood) over the scored tokens. */
   perplexity: number;
   meanNll: number;
@@ -180,6 +227,11 @@ export interface ScoreConfigResult {
   klToExact: number | null;
   /** Share of positions whose arg-max matches the exact cache's; null as above. */
   top1AgreementToExact: number | null;
+  /** KL(exact ‖ this) per scored position (teacher-forced: both read the same text); null as `klToExact`. */
+  klPerPosition: Float32Array | null;
+  /** 1 where this cache's arg-max equals the exact cache's, per scored position; null without an exact run. */
+  top1PerPosition: Uint8Array | null;
+  klDistribution: Distribution | null;
   ms: number;
 }
 
@@ -260,6 +312,8 @@ export const ERROR_CODES = [
   'busy',
   'runtime',
   'worker-unavailable',
+  /** Transformers' quantized cache raises for this configuration (see `CacheFailure`). */
+  'transformers-unsupported',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
@@ -305,7 +359,14 @@ export function transferablesOf(msg: ModelResponse): ArrayBuffer[] {
     for (const t of [...r.keys, ...r.values, ...(r.queries ?? [])]) add(t.data);
     add(r.lastLogits);
   } else if (r.kind === 'score') {
-    for (const c of r.results) add(c.logProbs);
+    for (const c of r.results) {
+      add(c.logProbs);
+      add(c.klPerPosition);
+      add(c.top1PerPosition);
+    }
+  } else if (r.kind === 'generate') {
+    add(r.teacherForced.kl);
+    add(r.teacherForced.top1);
   }
   return [...out];
 }

@@ -3,6 +3,7 @@
  * do next. `toErrorMessage` turns any thrown value into the protocol's `error` response.
  */
 import type { ErrorCode, ErrorMessage } from '../../lib/model/protocol';
+import { TransformersUnsupported } from './transformers-check';
 
 export class ModelError extends Error {
   readonly code: ErrorCode;
@@ -55,6 +56,16 @@ export function loadError(model: string, cause: unknown): ModelError {
 export function toErrorMessage(id: string, err: unknown): ErrorMessage {
   if (err instanceof ModelError) {
     return { type: 'error', id, code: err.code, message: err.message, action: err.action, ...(err.detail ? { detail: err.detail } : {}) };
+  }
+  if (err instanceof TransformersUnsupported) {
+    return {
+      type: 'error',
+      id,
+      code: 'transformers-unsupported',
+      message: `Transformers cannot run this cache: ${err.message}`,
+      action: 'Pick another grouping, group size or bit width (the message says which part fails).',
+      detail: err.raises,
+    };
   }
   const detail = String((err as Error)?.message ?? err);
   return {

@@ -15,6 +15,7 @@
  * (`tokensUntilFlush`): causal attention then gives exactly the token-by-token result.
  */
 import { concatTokens, emptyKV, type KVTensor, type QuantConfig } from '../../lib/model/kv';
+import { checkDequantize, checkLayerConfig, checkQuantize, type Backend } from './transformers-check';
 
 /** Quantize then dequantize (`fakeQuantize(t, cfg).dequantized` from `src/lib/quant`). */
 export type FakeQuantizeFn = (t: KVTensor, cfg: QuantConfig) => Float32Array;
@@ -25,6 +26,11 @@ export interface QuantizedLayerOptions {
   /** Transformers' `residual_length` (≥ 0). */
   residualLength: number;
   quantize: FakeQuantizeFn;
+  /**
+   * Run as Transformers' `QuantizedCache(backend=…)` would: stop with `TransformersUnsupported`
+   * wherever that backend raises (see transformers-check.ts). Omitted: a scheme of our own (KIVI).
+   */
+  backend?: Backend;
 }
 
 /** Whether a decode step that finds `residualTokens` in the residual flushes. */
@@ -66,6 +72,7 @@ export class QuantizedLayerSim {
       throw new RangeError(`invalid residualLength: ${options.residualLength}; allowed: an integer ≥ 0`);
     }
     this.options = options;
+    if (options.backend) checkLayerConfig(options.backend, options.key, options.value);
   }
 
   get initialized(): boolean {
@@ -90,6 +97,11 @@ export class QuantizedLayerSim {
   past(): { keys: KVTensor; values: KVTensor } {
     if (!this.quantizedKeys || !this.quantizedValues || !this.residualKeys || !this.residualValues) {
       throw new Error('quantized layer used before prefill');
+    }
+    const b = this.options.backend;
+    if (b) {
+      checkDequantize(b, this.quantizedKeys, this.options.key);
+      checkDequantize(b, this.quantizedValues, this.options.value);
     }
     return {
       keys: concatTokens(this.quantizedKeys, this.residualKeys),
@@ -140,6 +152,9 @@ export class QuantizedLayerSim {
 
   private fakeQuantize(t: KVTensor, cfg: QuantConfig): KVTensor {
     if (t.tokens === 0) return emptyKV(t.heads, t.headDim);
+    // The whole [heads, tokens, headDim] tensor of the layer at once, as Transformers quantizes it
+    // (B = 1): layouts whose groups depend on the element count (HQQ axis 0) regroup at every flush.
+    if (this.options.backend) checkQuantize(this.options.backend, t, cfg);
     return { data: this.options.quantize(t, cfg), heads: t.heads, tokens: t.tokens, headDim: t.headDim };
   }
 }

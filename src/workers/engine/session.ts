@@ -21,7 +21,8 @@ import type {
 } from '../../lib/model/protocol';
 import { QuantizedCacheSim, type FakeQuantizeFn } from './quantized-cache';
 import type { ForwardOutput, ModelRunner } from './runner';
-import { applyRepetitionPenalty, argMax, createRng, klDivergence, logSoftmax, sampleTopK } from '../../lib/model/sampling';
+import { applyRepetitionPenalty, argMax, createRng, distributionOf, klDivergence, logSoftmax, sampleTopK } from '../../lib/model/sampling';
+import { teacherForced, withCacheMeta } from './teacher-forced';
 
 export const defaults = {
   repetitionPenalty: 1.3,
@@ -141,11 +142,17 @@ function validateGenerate(req: Pick<GenerateRequest, 'maxNewTokens' | 'residualL
  * Two continuations side by side from one exact prefill: one decodes with the exact cache, the
  * other with the simulated quantized cache. Both see the same first distribution (prefill
  * attention is exact in Transformers too). Stops after `maxNewTokens` or when either stream
- * emits end-of-sequence.
+ * emits end-of-sequence. Sampling draws the same uniforms in both streams (one seeded PRNG each).
+ *
+ * Free-running streams part at the first differing token and from then on read different texts,
+ * so their per-step KL mixes the cache's effect with the context's. Afterwards the quantized
+ * cache is therefore also teacher-forced over the exact continuation (`teacherForced`), which
+ * gives KL and top-1 agreement in the same context at every step — the comparison llama.cpp's
+ * `--kl-divergence` makes.
  */
 export async function generate(
   runner: ModelRunner,
-  req: Pick<GenerateRequest, 'prompt' | 'key' | 'value' | 'residualLength' | 'maxNewTokens' | 'decoding'>,
+  req: Pick<GenerateRequest, 'prompt' | 'key' | 'value' | 'residualLength' | 'maxNewTokens' | 'decoding' | 'backend'>,
   ctx: OpContext,
 ): Promise<GenerateResult> {
   validateGenerate(req);
@@ -155,7 +162,9 @@ export async function generate(
   const t0 = now();
   ctx.onProgress?.({ phase: 'prefill', loaded: 0, total: ids.length });
   const pre = await runner.forward({ inputIds: ids, past: null });
-  const sim = new QuantizedCacheSim(layers, { key: req.key, value: req.value, residualLength: req.residualLength, quantize: ctx.quantize });
+  const key = withCacheMeta(req.key, runner.info.dtype);
+  const value = withCacheMeta(req.value, runner.info.dtype);
+  const sim = new QuantizedCacheSim(layers, { key, value, residualLength: req.residualLength, quantize: ctx.quantize, backend: req.backend });
   sim.prefill(pre.keys, pre.values);
   let exactPast = { keys: pre.keys, values: pre.values };
   let logitsE = lastRow(pre, vocab).slice();
@@ -174,6 +183,9 @@ export async function generate(
   let steps = 0;
   let firstDivergence: number | null = null;
   const eos = new Set(runner.eosTokenIds);
+  /** The exact run's next-token log-distributions and arg-maxes: the teacher-forced pass's reference. */
+  const refDists: Float32Array[] = [];
+  const refArgmax: number[] = [];
 
   for (let step = 0; step < req.maxNewTokens; step++) {
     await checkpoint(ctx);
@@ -181,6 +193,8 @@ export async function generate(
     const logpQ = logSoftmax(logitsQ);
     const kl = klDivergence(logpE, logpQ);
     const top1Agree = argMax(logitsE) === argMax(logitsQ);
+    refDists.push(Float32Array.from(logpE));
+    refArgmax.push(argMax(logitsE));
     const sameContext = firstDivergence === null;
     const tokE = chooseToken(logitsE, ctxE, decoding, rngE);
     const tokQ = chooseToken(logitsQ, ctxQ, decoding, rngQ);
@@ -222,6 +236,16 @@ export async function generate(
     logitsQ = lastRow(q, vocab).slice();
   }
   const t2 = now();
+  const forced = await teacherForced(
+    runner,
+    [...ids, ...outE],
+    ids.length,
+    { kind: 'quantized', key, value, residualLength: req.residualLength, backend: req.backend },
+    { keepDistributions: false, reference: { argmax: refArgmax, dists: refDists } },
+    ctx,
+  );
+  const tfKl = forced.kl!;
+  const tfTop1 = forced.top1!;
   return {
     kind: 'generate',
     promptTokens: ids.length,
@@ -230,6 +254,12 @@ export async function generate(
     meanKl: steps ? klSum / steps : 0,
     top1Agreement: steps ? agree / steps : 1,
     firstDivergence,
+    teacherForced: {
+      kl: tfKl,
+      top1: tfTop1,
+      top1Agreement: tfTop1.length ? tfTop1.reduce((a, b) => a + b, 0) / tfTop1.length : 1,
+      klDistribution: distributionOf(tfKl),
+    },
     flushes: sim.flushes,
     timings: { prefillMs: t1 - t0, decodeMs: t2 - t1, tokensPerSecond: steps > 1 ? (steps - 1) / ((t2 - t1) / 1000) : 0 },
     truncated,
