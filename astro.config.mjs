@@ -1,11 +1,11 @@
 // @ts-check
 import { defineConfig } from 'astro/config';
 import mdx from '@astrojs/mdx';
-import node from '@astrojs/node';
 import remarkMath from 'remark-math';
 import rehypeKatex from 'rehype-katex';
 import { remarkCitations } from './src/lib/content/remark-citations.mjs';
 import { fileURLToPath } from 'node:url';
+import { kvlabPostBuild } from './scripts/serve/postbuild.mjs';
 
 /**
  * The script-tag embed (src/widgets/embed-bundle.ts) as an extra entry of the client
@@ -53,11 +53,13 @@ function noRemoteRuntimeDefaults() {
 export default defineConfig({
   site: 'http://127.0.0.1:4321',
   trailingSlash: 'ignore',
-  // Every page is prerendered; the Node adapter only serves the one on-demand
-  // route, /oembed.json?url=…, whose answer depends on the query string.
+  // Fully static: every page is prerendered and there is no adapter, so there are no
+  // on-demand routes at all (in particular no /_image endpoint). scripts/serve.mjs
+  // serves dist/ and answers the one dynamic URL, /oembed.json?url=…, itself.
   output: 'static',
-  adapter: node({ mode: 'standalone' }),
-  integrations: [mdx()],
+  // kvlabPostBuild: after the build, the oEmbed module and prerendered answers for
+  // scripts/serve.mjs and static hosts, and .br/.gz siblings of text, JS, WASM and JSON.
+  integrations: [mdx(), kvlabPostBuild()],
   markdown: {
     remarkPlugins: [remarkMath, remarkCitations],
     rehypePlugins: [[rehypeKatex, { output: 'htmlAndMathml', throwOnError: true }]],

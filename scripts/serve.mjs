@@ -1,47 +1,74 @@
 #!/usr/bin/env node
 /**
- * Serves a production build (Astro Node adapter, standalone) with one addition:
- * `Access-Control-Allow-Origin: *` on every response.
+ * Serves a production build: the static files of dist/ (the site is fully static, no
+ * adapter) and the one dynamic URL, /oembed.json?url=…, answered with the pure oEmbed code
+ * that the build bundles to dist/_server/oembed.mjs (scripts/serve/postbuild.mjs).
  *
- * Why: widgets embedded in `<iframe sandbox="allow-scripts">` run in an opaque
- * origin, so every module script, precomputed tensor and model file they load is a
- * cross-origin (CORS) request; the same holds for the script-tag bundle
- * (/kv-cache-lab.js) on other sites. The adapter's static file server sends no CORS
- * header and Astro middleware does not run for static files, so the header is added
- * here, around the adapter's own handler. Nothing on the site is private (no
- * cookies, no credentials), so `*` is safe.
+ * Every answer carries `Access-Control-Allow-Origin: *`: widgets embedded in
+ * `<iframe sandbox="allow-scripts">` run in an opaque origin, so every module script,
+ * precomputed tensor and model file they load is a CORS request; the same holds for the
+ * script-tag bundle (/kv-cache-lab.js) on other sites. Nothing on the site is private (no
+ * cookies, no credentials), so `*` is safe. Headers, ranges, precompressed files and the
+ * refusals are in scripts/serve/handler.mjs; docs/hosting.md says how to get the same on
+ * other hosts.
  *
  * Usage: node scripts/serve.mjs [--outDir dist] [--port 4321] [--host 127.0.0.1]
  */
 import http from 'node:http';
-import { resolve, join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { createSiteHandler } from './serve/handler.mjs';
+import { logSafe } from './serve/http.mjs';
 
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
 };
-const outDir = resolve(arg('outDir', 'dist'));
-const port = Number(arg('port', process.env.PORT ?? 4321));
-const host = arg('host', process.env.HOST ?? '127.0.0.1');
 
-// Import the adapter's entry without letting it start its own server.
-process.env.ASTRO_NODE_AUTOSTART = 'disabled';
-const { handler } = await import(pathToFileURL(join(outDir, 'server', 'entry.mjs')).href);
+/**
+ * The oEmbed answerer for a build, or null when the build has no dist/_server/oembed.mjs.
+ * The snippet names the origin the client reached (Host, X-Forwarded-Proto); URLs of that
+ * origin and of the configured `site` both count as this site's.
+ */
+export async function loadOembed(outDir) {
+  const mod = join(outDir, '_server', 'oembed.mjs');
+  const dataPath = join(outDir, '_server', 'oembed-data.json');
+  if (!existsSync(mod) || !existsSync(dataPath)) return null;
+  const m = await import(pathToFileURL(mod).href);
+  const data = JSON.parse(readFileSync(dataPath, 'utf8'));
+  const available = m.loadersAvailable();
+  return ({ query, origin }) => {
+    const used = origin ?? data.site;
+    const origins = [...new Set([used, data.site])];
+    return m.oembedResponse({ query, origins, origin: used, base: data.base, available, chapters: data.chapters });
+  };
+}
 
-const server = http.createServer((req, res) => {
-  res.setHeader('Access-Control-Allow-Origin', '*');
-  if (req.method === 'OPTIONS') {
-    res.setHeader('Access-Control-Allow-Methods', 'GET, HEAD, OPTIONS');
-    res.setHeader('Access-Control-Allow-Headers', 'Range');
-    res.writeHead(204);
-    res.end();
-    return;
-  }
-  // /404 itself is a prerendered page the adapter cannot render on demand (it answers 500):
-  // send it through the not-found path, which serves the same page with status 404.
-  if (/^\/404(\.html)?\/?(\?|$)/.test(req.url ?? '')) req.url = '/__kv-cache-lab-not-found__/';
-  handler(req, res);
-});
-server.listen(port, host, () => console.log(`KV Cache Lab: serving ${outDir} at http://${host}:${port}/ (CORS: *)`));
-for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => server.close(() => process.exit(0)));
+/** Start the server; resolves to the listening http.Server. */
+export async function startServer({ outDir = 'dist', port = 4321, host = '127.0.0.1', log = (line) => console.warn(line) } = {}) {
+  const root = resolve(outDir);
+  const base = existsSync(join(root, '_server', 'oembed-data.json')) ? JSON.parse(readFileSync(join(root, '_server', 'oembed-data.json'), 'utf8')).base : '/';
+  const handler = await createSiteHandler({ root, base, oembed: await loadOembed(root), log });
+  const server = http.createServer(handler);
+  // Requests Node cannot even parse (bad request line, bad headers): one line, a bare 400.
+  server.on('clientError', (err, socket) => {
+    log(`client error → 400 (${logSafe(err.code ?? err.message)})`);
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    else socket.destroy();
+  });
+  await new Promise((ok, fail) => {
+    server.once('error', fail);
+    server.listen(port, host, () => ok(undefined));
+  });
+  return server;
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === resolve(new URL(import.meta.url).pathname)) {
+  const outDir = arg('outDir', 'dist');
+  const port = Number(arg('port', process.env.PORT ?? 4321));
+  const host = arg('host', process.env.HOST ?? '127.0.0.1');
+  const server = await startServer({ outDir, port, host });
+  console.log(`KV Cache Lab: serving ${resolve(outDir)} at http://${host}:${port}/ (CORS: *)`);
+  for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => server.close(() => process.exit(0)));
+}

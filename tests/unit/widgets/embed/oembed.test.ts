@@ -35,7 +35,9 @@ describe('oembedResponse', () => {
 });
 
 describe('oembedDiscoveryHref', () => {
-  it('names the bare embed URL', () => {
-    expect(oembedDiscoveryHref({ origin, widget: 'memory' })).toBe(`${origin}/oembed.json?url=${encodeURIComponent(`${origin}/embed/memory/`)}&format=json`);
+  // Root-relative, so the link names the origin the page was served from (no build-time origin).
+  it('names the prerendered answer for the bare embed URL', () => {
+    expect(oembedDiscoveryHref({ widget: 'memory' })).toBe('/oembed/embed/memory.json');
+    expect(oembedDiscoveryHref({ base: '/lab', widget: 'memory' })).toBe('/lab/oembed/embed/memory.json');
   });
 });
