@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { env, AutoTokenizer, AutoModelForCausalLM, Tensor } from '@huggingface/transformers';
+import { env, AutoTokenizer, AutoModelForCausalLM } from '@huggingface/transformers';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 env.allowRemoteModels = false;

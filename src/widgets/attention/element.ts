@@ -168,8 +168,14 @@ export class KvAttention extends KvWidget<Name> {
     const { layers, heads } = set.info;
     const clampNote: string[] = [];
     let { layer, head } = s;
-    if (layer >= layers) (clampNote.push(`layer=${layer} is past the model's ${layers} layers; using ${layers - 1}.`), (layer = layers - 1));
-    if (head >= heads) (clampNote.push(`head=${head} is past the model's ${heads} query heads; using ${heads - 1}.`), (head = heads - 1));
+    if (layer >= layers) {
+      clampNote.push(`layer=${layer} is past the model's ${layers} layers; using ${layers - 1}.`);
+      layer = layers - 1;
+    }
+    if (head >= heads) {
+      clampNote.push(`head=${head} is past the model's ${heads} query heads; using ${heads - 1}.`);
+      head = heads - 1;
+    }
     if (s.query >= set.tokens.length) clampNote.push(`query=${s.query} is past the ${set.tokens.length} tokens; using the last token.`);
     if (clampNote.length) {
       this.notes = [...this.notes, ...clampNote];

@@ -5,7 +5,7 @@
  */
 import {
   allocateFakeQuantOutput, fakeQuantizeInto, kvCacheBytes, reconstructionMetrics,
-  type Bits, type FakeQuantBuffers, type KVTensor, type KvCacheBytes, type QuantConfig, type ReconstructionMetrics,
+  type FakeQuantBuffers, type KVTensor, type KvCacheBytes, type QuantConfig, type ReconstructionMetrics,
 } from '../../lib/quant/index';
 import { DEFAULT_MODEL_ID } from '../../lib/model/catalogue';
 import { metaDtypeOfModel, quantConfigOf, toMemoryBits } from '../shared/quant-config';

@@ -5,7 +5,7 @@
  * `residualSplit` / `kiviResidualSplit` and every byte from `kvCacheBytes`.
  */
 import * as Plot from '@observablehq/plot';
-import { kiviResidualSplit, kvCacheBytes, residualSplit, type Bits } from '../../lib/quant/index';
+import { kiviResidualSplit, kvCacheBytes, residualSplit } from '../../lib/quant/index';
 import { DEFAULT_MODEL_ID, catalogueEntry } from '../../lib/model/catalogue';
 import type { ResidualState } from './state';
 import { toBits } from '../shared/quant-config';

@@ -104,8 +104,12 @@ describe('wholeCacheMetrics', () => {
     const m = wholeCacheMetrics(keys, values, kc, vc, (d) => progress.push(d));
     const xs: number[] = [];
     const ys: number[] = [];
-    for (const t of keys) (xs.push(...t.data), ys.push(...fakeQuantize(t, kc).dequantized));
-    for (const t of values) (xs.push(...t.data), ys.push(...fakeQuantize(t, vc).dequantized));
+    for (const [ts, cfg] of [[keys, kc], [values, vc]] as const) {
+      for (const t of ts) {
+        xs.push(...t.data);
+        ys.push(...fakeQuantize(t, cfg).dequantized);
+      }
+    }
     close(m as unknown as Record<string, number>, reference(xs, ys, 64));
     expect(m.errors).toEqual([]);
     expect(progress).toEqual([1, 2, 3, 4]);
