@@ -16,3 +16,5 @@ export { attentionImpact, defaults as attentionDefaults } from './attention';
 export type { AttentionImpact, AttentionImpactOptions } from './attention';
 export { hadamardRotate, inverseHadamardRotate, fwhtInPlace, isPowerOfTwo } from './rotation';
 export { setWasmEnabled, wasmActive, wasmSimdSupported } from './wasm/index';
+export { quantizeFormat, ENGINE_FORMATS, ENGINE_FORMAT_NOTES, engineFormatInfo } from './formats/index';
+export type { EngineFormat, EngineFormatInfo, FormatScale, QuantizeFormatOptions, QuantizeFormatResult } from './formats/index';
