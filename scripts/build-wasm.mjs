@@ -15,6 +15,7 @@ const wasmDir = join(root, 'src/lib/quant/wasm');
 export const KERNELS = [
   { wat: 'kernel.wat', out: 'kernel.generated.ts', constName: 'KERNEL_WASM_BASE64' },
   { wat: 'hqq.wat', out: 'hqq.generated.ts', constName: 'HQQ_WASM_BASE64' },
+  { wat: 'formats.wat', out: 'formats.generated.ts', constName: 'FORMATS_WASM_BASE64' },
 ];
 
 /** WAT text → generated TypeScript source (exported for the drift test). */

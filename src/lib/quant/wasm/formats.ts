@@ -1,7 +1,113 @@
-/** Placeholder until formats.wat lands. */
+/**
+ * WebAssembly SIMD path of the engine cache formats (../formats/): FP8 e4m3/e5m2, NVFP4, llama.cpp q8_0, q4_0,
+ * q5_0, q4_1, q5_1 — bit-identical to the JS reference kernels (formats.wat says why; tests/unit/lib/quant/formats/
+ * checks both paths against the reference fixtures and against each other). iq4_nl stays JS-only (its per-element
+ * binary search and sequential float32 sums gain little from 4 lanes).
+ *
+ * Per call: the tensor is copied into the module's memory (padded with 4 zeros), each head (FP8/NVFP4: its own
+ * scale) or the whole tensor (llama.cpp blocks) is processed into a second region, and x̂ is copied out. Returns
+ * false, having written nothing, when WASM SIMD is unavailable or switched off with `setWasmEnabled(false)`, the
+ * format has no kernel, or the tensor does not fit in 32-bit wasm memory.
+ */
+import { FORMATS_WASM_BASE64 } from './formats.generated';
+import { wasmActive } from './index';
+import { align16, decodeBase64, ensureBytes } from './memory';
 import type { EngineFormat } from '../formats/index';
+
+type Exports = {
+  memory: WebAssembly.Memory;
+  absmax(src: number, count: number): number;
+  fp8(src: number, dst: number, count: number, scale: number, kind: number): void;
+  nvfp4(src: number, dst: number, blocks: number, gs: number): void;
+  q8_0(src: number, dst: number, blocks: number): void;
+  qx_0(src: number, dst: number, blocks: number, half: number): void;
+  qx_1(src: number, dst: number, blocks: number, top: number): void;
+};
+
+let kernel: Exports | null | undefined; // undefined: not tried yet; null: unavailable
+
+function load(): Exports | null {
+  if (kernel !== undefined) return kernel;
+  kernel = null;
+  try {
+    // Synchronous compile: the module is ~2 KB.
+    kernel = new WebAssembly.Instance(new WebAssembly.Module(decodeBase64(FORMATS_WASM_BASE64)), {}).exports as unknown as Exports;
+  } catch {
+    kernel = null;
+  }
+  return kernel;
+}
+
+/** Whether `formatsWasm` can run here now. */
+export function formatsWasmActive(): boolean {
+  return wasmActive() && load() !== null;
+}
+
+const HAS_KERNEL = new Set<EngineFormat>(['fp8_e4m3', 'fp8_e5m2', 'nvfp4', 'q8_0', 'q4_0', 'q5_0', 'q4_1', 'q5_1']);
+
+/** Formats with a WebAssembly kernel (the others always run in JS). */
+export function formatHasWasmKernel(format: EngineFormat): boolean {
+  return HAS_KERNEL.has(format);
+}
+
+/** Copies `data` into the module memory (+4 zeros) and returns [x, y] byte offsets, or null when it cannot grow. */
+function stage(k: Exports, data: Float32Array): [number, number] | null {
+  const n = data.length;
+  const x = 0;
+  const y = align16(4 * (n + 4));
+  if (!ensureBytes(k.memory, y + 4 * (n + 4))) return null;
+  const X = new Float32Array(k.memory.buffer, x, n + 4);
+  X.set(data);
+  X.fill(0, n);
+  return [x, y];
+}
+
+/** max |x| of `data` through the kernel (null when WASM is off or unavailable). */
+export function absMaxWasm(data: Float32Array): number | null {
+  if (!formatsWasmActive()) return null;
+  const k = load()!;
+  const st = stage(k, data);
+  if (st === null) return null;
+  return k.absmax(st[0], (data.length + 3) & ~3);
+}
+
+/**
+ * x̂ of `format` into `out` through WASM. `scales`: FP8 — the scale of each head; NVFP4 — the global scale of each
+ * head; null for llama.cpp formats (blocks of 32 along the flat tensor, headDim a multiple of 32).
+ */
 export function formatsWasm(
-  _format: EngineFormat, _data: Float32Array, _out: Float32Array, _heads: number, _perHead: number, _scales: Float32Array | null,
+  format: EngineFormat,
+  data: Float32Array,
+  out: Float32Array,
+  heads: number,
+  perHead: number,
+  scales: Float32Array | null,
 ): boolean {
-  return false;
+  if (!HAS_KERNEL.has(format) || !formatsWasmActive()) return false;
+  const k = load();
+  if (k === null) return false;
+  const n = data.length;
+  const st = stage(k, data);
+  if (st === null) return false;
+  const [x, y] = st;
+  switch (format) {
+    case 'fp8_e4m3':
+    case 'fp8_e5m2': {
+      const kind = format === 'fp8_e4m3' ? 0 : 1;
+      // Heads in order: a head's last vector may spill into the next head's outputs, which that head rewrites.
+      for (let h = 0; h < heads; h++) k.fp8(x + 4 * h * perHead, y + 4 * h * perHead, perHead, scales![h], kind);
+      break;
+    }
+    case 'nvfp4':
+      for (let h = 0; h < heads; h++) k.nvfp4(x + 4 * h * perHead, y + 4 * h * perHead, perHead / 16, scales![h]);
+      break;
+    case 'q8_0': k.q8_0(x, y, n / 32); break;
+    case 'q4_0': k.qx_0(x, y, n / 32, 8); break;
+    case 'q5_0': k.qx_0(x, y, n / 32, 16); break;
+    case 'q4_1': k.qx_1(x, y, n / 32, 15); break;
+    case 'q5_1': k.qx_1(x, y, n / 32, 31); break;
+    default: return false;
+  }
+  out.set(new Float32Array(k.memory.buffer, y, n));
+  return true;
 }

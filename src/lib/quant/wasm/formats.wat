@@ -1,0 +1,295 @@
+;; WebAssembly SIMD kernels of the engine cache formats (../formats/): FP8 e4m3/e5m2, NVFP4 and llama.cpp's q8_0,
+;; q4_0, q5_0, q4_1, q5_1. Compiled by scripts/build-wasm.mjs into formats.generated.ts; loaded by formats.ts.
+;; Every export gives the JS reference's float32 results bit for bit (tests/unit/lib/quant/formats/ runs both paths
+;; against the reference fixtures and against each other). Why they agree:
+;; - every JS step is one float32 operation (Math.fround after each +, −, ·, /), and wasm's f32 / f32x4 arithmetic is
+;;   IEEE single precision with round-to-nearest-even and gradual underflow, with no fused multiply-add;
+;; - rounding to a small float grid (e4m3, e5m2, e2m1, fp16) is exact in both: JS rounds in float64 by scaling with
+;;   the grid's quantum; here the normal range rounds the f32 bit pattern (add 2^k − 1 plus the lowest kept bit,
+;;   then clear the k dropped bits — round to nearest, ties to even, the carry moving into the exponent) and the
+;;   subnormal range adds and subtracts 2^(quantum exponent + 23), whose f32 sum rounds to that quantum (RNE);
+;; - products q·scale are exact before their single rounding (q has ≤ 8 significant bits);
+;; - reductions (max |x|, min, max) are exact; where the JS loop's visiting order decides between −0 and +0 or
+;;   between +a and −a, the kernel finds the element the sequential scan would keep (see each function).
+;; Inputs are finite (formats/index.ts checks): no NaN/Inf handling here.
+(module
+  (memory (export "memory") 1)
+
+  ;; ---- helpers -----------------------------------------------------------------------------------------------
+
+  ;; RNE of |a| (v128 of f32, non-negative, finite) to a float with 23 − sh mantissa bits: add 2^(sh−1) − 1 plus
+  ;; the lowest kept bit, clear the sh dropped bits; below `tiny` (smallest normal) the quantum is fixed:
+  ;; (a + magic) − magic.
+  (func $rne (param $a v128) (param $sh i32) (param $tiny f32) (param $magic f32) (result v128)
+    (local $b v128) (local $mg v128)
+    (local.set $b
+      (v128.and
+        (i32x4.add
+          (i32x4.add (local.get $a) (i32x4.splat (i32.sub (i32.shl (i32.const 1) (i32.sub (local.get $sh) (i32.const 1))) (i32.const 1))))
+          (v128.and (i32x4.shr_u (local.get $a) (local.get $sh)) (i32x4.splat (i32.const 1))))
+        (i32x4.splat (i32.shl (i32.const -1) (local.get $sh)))))
+    (local.set $mg (f32x4.splat (local.get $magic)))
+    (v128.bitselect
+      (f32x4.sub (f32x4.add (local.get $a) (local.get $mg)) (local.get $mg))
+      (local.get $b)
+      (f32x4.lt (local.get $a) (f32x4.splat (local.get $tiny)))))
+
+  ;; fp16 round trip of one f32 (RNE, subnormals, overflow to ±inf at |x| ≥ 65520) = fp16.ts roundToFp16 on f32.
+  (func $fp16 (param $x f32) (result f32)
+    (local $a f32) (local $r f32)
+    (local.set $a (f32.abs (local.get $x)))
+    (if (f32.lt (local.get $a) (f32.const 0x1p-14))
+      (then (local.set $r (f32.sub (f32.add (local.get $a) (f32.const 0.5)) (f32.const 0.5))))
+      (else
+        (local.set $r (f32.reinterpret_i32 (i32.and
+          (i32.add (i32.add (i32.reinterpret_f32 (local.get $a)) (i32.const 0xfff))
+                   (i32.and (i32.shr_u (i32.reinterpret_f32 (local.get $a)) (i32.const 13)) (i32.const 1)))
+          (i32.const 0xffffe000))))
+        (if (f32.gt (local.get $r) (f32.const 65504)) (then (local.set $r (f32.const inf))))))
+    (f32.copysign (local.get $r) (local.get $x)))
+
+  ;; Horizontal max of the four lanes.
+  (func $hmax (param $v v128) (result f32)
+    (f32.max
+      (f32.max (f32x4.extract_lane 0 (local.get $v)) (f32x4.extract_lane 1 (local.get $v)))
+      (f32.max (f32x4.extract_lane 2 (local.get $v)) (f32x4.extract_lane 3 (local.get $v)))))
+
+  ;; max |x| over `count` f32 at src (count a multiple of 4; the caller pads with zeros).
+  (func $absmax (export "absmax") (param $src i32) (param $count i32) (result f32)
+    (local $end i32) (local $m0 v128) (local $m1 v128)
+    (local.set $end (i32.add (local.get $src) (i32.shl (local.get $count) (i32.const 2))))
+    (block $d (loop $l
+      (br_if $d (i32.ge_u (local.get $src) (local.get $end)))
+      (local.set $m0 (f32x4.max (local.get $m0) (f32x4.abs (v128.load (local.get $src)))))
+      (local.set $src (i32.add (local.get $src) (i32.const 16)))
+      (br $l)))
+    (call $hmax (local.get $m0)))
+
+  ;; ---- FP8 -----------------------------------------------------------------------------------------------------
+  ;; dst[i] = fp8(clamp(src[i] / scale, ±max)) · scale for ceil(count/4) vectors; kind 0 = e4m3fn, 1 = e5m2.
+  ;; (JS: fp8.ts fp8Range. clamp with pmin/pmax = the JS ternaries; −0 keeps its sign through the rounding.)
+  (func (export "fp8") (param $src i32) (param $dst i32) (param $count i32) (param $scale f32) (param $kind i32)
+    (local $end i32) (local $s v128) (local $hi v128) (local $lo v128) (local $v v128) (local $sign v128)
+    (local $sh i32) (local $tiny f32) (local $magic f32) (local $max f32)
+    (if (i32.eqz (local.get $kind))
+      (then (local.set $sh (i32.const 20)) (local.set $tiny (f32.const 0x1p-6))
+            (local.set $magic (f32.const 0x1p14)) (local.set $max (f32.const 448)))
+      (else (local.set $sh (i32.const 21)) (local.set $tiny (f32.const 0x1p-14))
+            (local.set $magic (f32.const 0x1p7)) (local.set $max (f32.const 57344))))
+    (local.set $s (f32x4.splat (local.get $scale)))
+    (local.set $hi (f32x4.splat (local.get $max)))
+    (local.set $lo (f32x4.splat (f32.neg (local.get $max))))
+    (local.set $end (i32.add (local.get $src) (i32.shl (i32.and (i32.add (local.get $count) (i32.const 3)) (i32.const -4)) (i32.const 2))))
+    (block $d (loop $l
+      (br_if $d (i32.ge_u (local.get $src) (local.get $end)))
+      (local.set $v (f32x4.div (v128.load (local.get $src)) (local.get $s)))
+      (local.set $v (f32x4.pmin (local.get $hi) (f32x4.pmax (local.get $lo) (local.get $v))))
+      (local.set $sign (v128.and (local.get $v) (i32x4.splat (i32.const 0x80000000))))
+      (local.set $v (call $rne (f32x4.abs (local.get $v)) (local.get $sh) (local.get $tiny) (local.get $magic)))
+      (v128.store (local.get $dst) (f32x4.mul (v128.or (local.get $v) (local.get $sign)) (local.get $s)))
+      (local.set $src (i32.add (local.get $src) (i32.const 16)))
+      (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
+      (br $l))))
+
+  ;; ---- NVFP4 ---------------------------------------------------------------------------------------------------
+  ;; Blocks of 16 with global scale gs (JS: nvfp4.ts nvfp4Range / nvfp4BlockScales).
+  (func (export "nvfp4") (param $src i32) (param $dst i32) (param $blocks i32) (param $gs f32)
+    (local $end i32) (local $k i32) (local $p i32) (local $q i32) (local $vmax f32) (local $s f32) (local $y f32)
+    (local $igs f32) (local $o v128) (local $ds v128) (local $v v128) (local $a v128) (local $m v128) (local $sign v128)
+    (local.set $igs (f32.div (f32.const 1) (local.get $gs)))
+    (local.set $end (i32.add (local.get $src) (i32.shl (local.get $blocks) (i32.const 6))))
+    (block $d (loop $l
+      (br_if $d (i32.ge_u (local.get $src) (local.get $end)))
+      (local.set $vmax (call $hmax
+        (f32x4.max
+          (f32x4.max (f32x4.abs (v128.load (local.get $src))) (f32x4.abs (v128.load offset=16 (local.get $src))))
+          (f32x4.max (f32x4.abs (v128.load offset=32 (local.get $src))) (f32x4.abs (v128.load offset=48 (local.get $src)))))))
+      ;; s = e4m3(min(fl(gs · fl(vmax · fl(1/6))), 448))
+      (local.set $s (f32.mul (local.get $gs) (f32.mul (local.get $vmax) (f32.const 0x1.555556p-3))))
+      (if (f32.gt (local.get $s) (f32.const 448)) (then (local.set $s (f32.const 448))))
+      (local.set $s (f32x4.extract_lane 0
+        (call $rne (f32x4.splat (local.get $s)) (i32.const 20) (f32.const 0x1p-6) (f32.const 0x1p14))))
+      (local.set $y (f32.mul (local.get $s) (local.get $igs)))
+      (local.set $o (f32x4.splat
+        (if (result f32) (f32.eq (local.get $y) (f32.const 0))
+          (then (f32.const 0x1.5798eep-27)) ;; fl(1/1e8)
+          (else (f32.div (f32.const 1) (local.get $y))))))
+      (local.set $ds (f32x4.splat (f32.div (local.get $s) (local.get $gs))))
+      (local.set $k (i32.const 0))
+      (block $bd (loop $bl
+        (br_if $bd (i32.ge_u (local.get $k) (i32.const 64)))
+        (local.set $p (i32.add (local.get $src) (local.get $k)))
+        (local.set $v (f32x4.mul (v128.load (local.get $p)) (local.get $o)))
+        (local.set $v (f32x4.pmin (f32x4.splat (f32.const 6)) (f32x4.pmax (f32x4.splat (f32.const -6)) (local.get $v))))
+        (local.set $a (f32x4.abs (local.get $v)))
+        ;; E2M1 magnitude: quantum 0.5 below 2, 1 below 4, 2 above (RNE = cast_to_fp4's thresholds)
+        (local.set $m
+          (v128.bitselect
+            (f32x4.sub (f32x4.add (local.get $a) (f32x4.splat (f32.const 0x1p22))) (f32x4.splat (f32.const 0x1p22)))
+            (v128.bitselect
+              (f32x4.sub (f32x4.add (local.get $a) (f32x4.splat (f32.const 0x1p23))) (f32x4.splat (f32.const 0x1p23)))
+              (f32x4.sub (f32x4.add (local.get $a) (f32x4.splat (f32.const 0x1p24))) (f32x4.splat (f32.const 0x1p24)))
+              (f32x4.lt (local.get $a) (f32x4.splat (f32.const 4))))
+            (f32x4.lt (local.get $a) (f32x4.splat (f32.const 2)))))
+        ;; times torch.sign(v): the sign bit only where v ≠ 0 (v = −0 gives +0)
+        (local.set $sign (v128.and (v128.and (local.get $v) (i32x4.splat (i32.const 0x80000000)))
+                                   (f32x4.ne (local.get $v) (f32x4.splat (f32.const 0)))))
+        (v128.store (i32.add (local.get $dst) (local.get $k))
+          (f32x4.mul (v128.or (local.get $m) (local.get $sign)) (local.get $ds)))
+        (local.set $k (i32.add (local.get $k) (i32.const 16)))
+        (br $bl)))
+      (local.set $src (i32.add (local.get $src) (i32.const 64)))
+      (local.set $dst (i32.add (local.get $dst) (i32.const 64)))
+      (br $l))))
+
+  ;; ---- llama.cpp q8_0 ------------------------------------------------------------------------------------------
+  ;; d = amax/127, id = 1/d (0 when d = 0), q = roundf(x·id) (halves away from zero), x̂ = q·fp16(d). (ggml.ts q8_0)
+  (func (export "q8_0") (param $src i32) (param $dst i32) (param $blocks i32)
+    (local $end i32) (local $k i32) (local $am v128) (local $amax f32) (local $d f32) (local $id v128) (local $dh v128)
+    (local $v v128) (local $t v128)
+    (local.set $end (i32.add (local.get $src) (i32.shl (local.get $blocks) (i32.const 7))))
+    (block $d (loop $l
+      (br_if $d (i32.ge_u (local.get $src) (local.get $end)))
+      (local.set $am (f32x4.abs (v128.load (local.get $src))))
+      (local.set $k (i32.const 16))
+      (block $ad (loop $al
+        (br_if $ad (i32.ge_u (local.get $k) (i32.const 128)))
+        (local.set $am (f32x4.max (local.get $am) (f32x4.abs (v128.load (i32.add (local.get $src) (local.get $k))))))
+        (local.set $k (i32.add (local.get $k) (i32.const 16)))
+        (br $al)))
+      (local.set $amax (call $hmax (local.get $am)))
+      (local.set $d (f32.div (local.get $amax) (f32.const 127)))
+      (local.set $id (f32x4.splat (if (result f32) (f32.eq (local.get $d) (f32.const 0))
+        (then (f32.const 0)) (else (f32.div (f32.const 1) (local.get $d))))))
+      (local.set $dh (f32x4.splat (call $fp16 (local.get $d))))
+      (local.set $k (i32.const 0))
+      (block $qd (loop $ql
+        (br_if $qd (i32.ge_u (local.get $k) (i32.const 128)))
+        (local.set $v (f32x4.mul (v128.load (i32.add (local.get $src) (local.get $k))) (local.get $id)))
+        (local.set $t (f32x4.trunc (local.get $v)))
+        ;; + copysign(1, v) where |v − trunc v| ≥ 0.5 (exact: |v| < 2^23); −0 + +0 = +0 as the int8 code
+        (local.set $t (f32x4.add (local.get $t)
+          (v128.and
+            (f32x4.ge (f32x4.abs (f32x4.sub (local.get $v) (local.get $t))) (f32x4.splat (f32.const 0.5)))
+            (v128.or (f32x4.splat (f32.const 1)) (v128.and (local.get $v) (i32x4.splat (i32.const 0x80000000)))))))
+        (v128.store (i32.add (local.get $dst) (local.get $k)) (f32x4.mul (local.get $t) (local.get $dh)))
+        (local.set $k (i32.add (local.get $k) (i32.const 16)))
+        (br $ql)))
+      (local.set $src (i32.add (local.get $src) (i32.const 128)))
+      (local.set $dst (i32.add (local.get $dst) (i32.const 128)))
+      (br $l))))
+
+  ;; ---- llama.cpp q4_0 / q5_0 -----------------------------------------------------------------------------------
+  ;; half = 8 (q4_0) or 16 (q5_0). max = the signed value of the first element with the largest |x| (+0 when all
+  ;; are zero: ggml's `if (amax < fabsf(v))` never fires); d = max/−half; q = min(2·half − 1, trunc(x·id + half +
+  ;; 0.5)); x̂ = (q − half)·fp16(d). (ggml.ts qx_0)
+  (func (export "qx_0") (param $src i32) (param $dst i32) (param $blocks i32) (param $half i32)
+    (local $end i32) (local $k i32) (local $am v128) (local $amax f32) (local $max f32) (local $d f32) (local $id v128)
+    (local $dh v128) (local $off v128) (local $top v128) (local $hv v128) (local $msk i32) (local $av v128)
+    (local.set $off (f32x4.splat (f32.add (f32.convert_i32_s (local.get $half)) (f32.const 0.5))))
+    (local.set $top (i32x4.splat (i32.sub (i32.shl (local.get $half) (i32.const 1)) (i32.const 1))))
+    (local.set $hv (i32x4.splat (local.get $half)))
+    (local.set $end (i32.add (local.get $src) (i32.shl (local.get $blocks) (i32.const 7))))
+    (block $d (loop $l
+      (br_if $d (i32.ge_u (local.get $src) (local.get $end)))
+      (local.set $am (f32x4.abs (v128.load (local.get $src))))
+      (local.set $k (i32.const 16))
+      (block $ad (loop $al
+        (br_if $ad (i32.ge_u (local.get $k) (i32.const 128)))
+        (local.set $am (f32x4.max (local.get $am) (f32x4.abs (v128.load (i32.add (local.get $src) (local.get $k))))))
+        (local.set $k (i32.add (local.get $k) (i32.const 16)))
+        (br $al)))
+      (local.set $amax (call $hmax (local.get $am)))
+      (local.set $max (f32.const 0))
+      (if (f32.gt (local.get $amax) (f32.const 0))
+        (then
+          ;; first vector holding |x| = amax, first lane in it
+          (local.set $av (f32x4.splat (local.get $amax)))
+          (local.set $k (i32.const 0))
+          (block $fd (loop $fl
+            (local.set $msk (i32x4.bitmask (f32x4.eq (f32x4.abs (v128.load (i32.add (local.get $src) (local.get $k)))) (local.get $av))))
+            (br_if $fd (local.get $msk))
+            (local.set $k (i32.add (local.get $k) (i32.const 16)))
+            (br $fl)))
+          (local.set $max (f32.load (i32.add (i32.add (local.get $src) (local.get $k)) (i32.shl (i32.ctz (local.get $msk)) (i32.const 2)))))))
+      (local.set $d (f32.div (local.get $max) (f32.neg (f32.convert_i32_s (local.get $half)))))
+      (local.set $id (f32x4.splat (if (result f32) (f32.eq (local.get $d) (f32.const 0))
+        (then (f32.const 0)) (else (f32.div (f32.const 1) (local.get $d))))))
+      (local.set $dh (f32x4.splat (call $fp16 (local.get $d))))
+      (local.set $k (i32.const 0))
+      (block $qd (loop $ql
+        (br_if $qd (i32.ge_u (local.get $k) (i32.const 128)))
+        (v128.store (i32.add (local.get $dst) (local.get $k))
+          (f32x4.mul
+            (f32x4.convert_i32x4_s (i32x4.sub
+              (i32x4.min_s (local.get $top)
+                (i32x4.trunc_sat_f32x4_s (f32x4.add (f32x4.mul (v128.load (i32.add (local.get $src) (local.get $k))) (local.get $id)) (local.get $off))))
+              (local.get $hv)))
+            (local.get $dh)))
+        (local.set $k (i32.add (local.get $k) (i32.const 16)))
+        (br $ql)))
+      (local.set $src (i32.add (local.get $src) (i32.const 128)))
+      (local.set $dst (i32.add (local.get $dst) (i32.const 128)))
+      (br $l))))
+
+  ;; ---- llama.cpp q4_1 / q5_1 -----------------------------------------------------------------------------------
+  ;; top = 15 (q4_1) or 31 (q5_1). d = (max − min)/top; q = min(top, trunc((x − min)·id + 0.5)); x̂ = q·fp16(d) +
+  ;; fp16(min). (ggml.ts qx_1.) When min or max is ±0 the sign the sequential scan keeps can matter, so that block's
+  ;; min/max is redone in scan order (`v < min`, `v > max`, from ±FLT_MAX).
+  (func (export "qx_1") (param $src i32) (param $dst i32) (param $blocks i32) (param $top i32)
+    (local $end i32) (local $k i32) (local $mnv v128) (local $mxv v128) (local $x v128) (local $mn f32) (local $mx f32)
+    (local $e f32) (local $d f32) (local $id v128) (local $dh v128) (local $mh v128) (local $minv v128) (local $tv v128)
+    (local.set $tv (i32x4.splat (local.get $top)))
+    (local.set $end (i32.add (local.get $src) (i32.shl (local.get $blocks) (i32.const 7))))
+    (block $d (loop $l
+      (br_if $d (i32.ge_u (local.get $src) (local.get $end)))
+      (local.set $mnv (v128.load (local.get $src)))
+      (local.set $mxv (local.get $mnv))
+      (local.set $k (i32.const 16))
+      (block $ad (loop $al
+        (br_if $ad (i32.ge_u (local.get $k) (i32.const 128)))
+        (local.set $x (v128.load (i32.add (local.get $src) (local.get $k))))
+        (local.set $mnv (f32x4.pmin (local.get $x) (local.get $mnv)))
+        (local.set $mxv (f32x4.pmax (local.get $x) (local.get $mxv)))
+        (local.set $k (i32.add (local.get $k) (i32.const 16)))
+        (br $al)))
+      (local.set $mn (f32.min
+        (f32.min (f32x4.extract_lane 0 (local.get $mnv)) (f32x4.extract_lane 1 (local.get $mnv)))
+        (f32.min (f32x4.extract_lane 2 (local.get $mnv)) (f32x4.extract_lane 3 (local.get $mnv)))))
+      (local.set $mx (call $hmax (local.get $mxv)))
+      (if (i32.or (f32.eq (local.get $mn) (f32.const 0)) (f32.eq (local.get $mx) (f32.const 0)))
+        (then
+          (local.set $mn (f32.const 0x1.fffffep127))
+          (local.set $mx (f32.const -0x1.fffffep127))
+          (local.set $k (i32.const 0))
+          (block $sd (loop $sl
+            (br_if $sd (i32.ge_u (local.get $k) (i32.const 128)))
+            (local.set $e (f32.load (i32.add (local.get $src) (local.get $k))))
+            (if (f32.lt (local.get $e) (local.get $mn)) (then (local.set $mn (local.get $e))))
+            (if (f32.gt (local.get $e) (local.get $mx)) (then (local.set $mx (local.get $e))))
+            (local.set $k (i32.add (local.get $k) (i32.const 4)))
+            (br $sl)))))
+      (local.set $d (f32.div (f32.sub (local.get $mx) (local.get $mn)) (f32.convert_i32_s (local.get $top))))
+      (local.set $id (f32x4.splat (if (result f32) (f32.eq (local.get $d) (f32.const 0))
+        (then (f32.const 0)) (else (f32.div (f32.const 1) (local.get $d))))))
+      (local.set $dh (f32x4.splat (call $fp16 (local.get $d))))
+      (local.set $mh (f32x4.splat (call $fp16 (local.get $mn))))
+      (local.set $minv (f32x4.splat (local.get $mn)))
+      (local.set $k (i32.const 0))
+      (block $qd (loop $ql
+        (br_if $qd (i32.ge_u (local.get $k) (i32.const 128)))
+        (v128.store (i32.add (local.get $dst) (local.get $k))
+          (f32x4.add
+            (f32x4.mul
+              (f32x4.convert_i32x4_s (i32x4.min_s (local.get $tv)
+                (i32x4.trunc_sat_f32x4_s (f32x4.add
+                  (f32x4.mul (f32x4.sub (v128.load (i32.add (local.get $src) (local.get $k))) (local.get $minv)) (local.get $id))
+                  (f32x4.splat (f32.const 0.5))))))
+              (local.get $dh))
+            (local.get $mh)))
+        (local.set $k (i32.add (local.get $k) (i32.const 16)))
+        (br $ql)))
+      (local.set $src (i32.add (local.get $src) (i32.const 128)))
+      (local.set $dst (i32.add (local.get $dst) (i32.const 128)))
+      (br $l))))
+)
