@@ -66,7 +66,7 @@ class BufferPool {
  * <kv-attention>: one query token's attention over the past with original and quantized
  * keys/values, their difference, and KL / total variation / output error from attentionImpact.
  */
-export class KvAttention extends KvWidget<Name> {
+export class KvAttention extends KvWidget<Name, AttentionState> {
   static observedAttributes = [...attentionCodec.names];
   readonly codec = attentionCodec;
   readonly widgetTitle = 'Attention under quantized keys';

@@ -1,4 +1,4 @@
-import { defineCodec, type StateOf } from '../shared/params';
+import { defineCodec, intSpec } from '../shared/params';
 
 /**
  * URL parameters of <kv-attention>: which attention pattern (prompt: '' = the first precomputed example; layer,
@@ -8,9 +8,12 @@ import { defineCodec, type StateOf } from '../shared/params';
 export const attentionCodec = defineCodec(
   ['prompt', 'layer', 'head', 'query', 'bits', 'group', 'kaxis', 'vaxis', 'method', 'controls', 'theme'] as const,
   {
+    own: {
+      query: intSpec(-1, 100_000, -1, 'Attention widget: index of the query token, counted from 0; -1 = the last token (clamped to the prompt).'),
+    },
     overrides: { layer: 2, bits: 2, group: 32 },
     controlNames: ['prompt', 'layer', 'head', 'query', 'bits', 'group', 'kaxis', 'vaxis', 'method'],
   },
 );
 
-export type AttentionState = StateOf<(typeof attentionCodec.names)[number]>;
+export type AttentionState = (typeof attentionCodec)['defaults'];

@@ -14,7 +14,7 @@ const withValue = (steps: readonly number[], v: number) => (steps.includes(v) ? 
  * choices against what each backend accepts, prints the Python to copy, and estimates memory
  * with kvCacheBytes from src/lib/quant.
  */
-export class KvConfig extends KvWidget<Name> {
+export class KvConfig extends KvWidget<Name, ConfigState> {
   static observedAttributes = [...configCodec.names];
   readonly codec = configCodec;
   readonly widgetTitle = 'Quantized-cache config generator';

@@ -7,7 +7,7 @@
 import type { ParamName } from '../shared/params';
 import { PARAMS } from '../shared/params';
 import type { WidgetCodec } from '../shared/declare';
-import { WIDGETS, isWidgetName, type WidgetName } from '../registry';
+import { WIDGETS, WIDGET_NAMES, isWidgetName, type WidgetName } from '../registry';
 
 type AnyCodec = WidgetCodec;
 
@@ -19,6 +19,19 @@ export function codecOf(name: WidgetName): AnyCodec | undefined {
 /** The URL parameters a widget accepts (all shared parameters when its codec is not known yet). */
 export function paramNamesOf(name: WidgetName): readonly string[] {
   return codecOf(name)?.names ?? (Object.keys(PARAMS) as ParamName[]);
+}
+
+/**
+ * Every URL parameter of the site with its meaning: the shared ones (`PARAMS`, in their order),
+ * then each widget's own, in reading order. The instructors' page lists them from here.
+ */
+export function allParams(): { name: string; doc: string }[] {
+  const out: { name: string; doc: string }[] = (Object.keys(PARAMS) as ParamName[]).map((name) => ({ name, doc: PARAMS[name].doc }));
+  for (const w of WIDGET_NAMES) {
+    const c = WIDGETS[w].codec;
+    for (const name of c.names) if (!out.some((p) => p.name === name)) out.push({ name, doc: c.specs[name].doc });
+  }
+  return out;
 }
 
 export interface ParamUse {
@@ -38,7 +51,7 @@ export interface ParamUse {
 export function paramUse(widget: WidgetName, name: string): ParamUse | undefined {
   const codec = codecOf(widget);
   if (!codec || !(codec.names as readonly string[]).includes(name)) return undefined;
-  const spec = PARAMS[name as ParamName];
+  const spec = codec.specs[name];
   const raw = (codec.defaults as Record<string, unknown>)[name];
   const def = Array.isArray(raw) ? raw.join(',') : String(raw ?? '');
   let allowed: string;

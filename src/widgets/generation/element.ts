@@ -15,7 +15,7 @@ type Name = (typeof generationCodec.names)[number];
  * side by side; the first differing token is marked; per-step KL and top-1 agreement are plotted.
  * Nothing runs until the reader presses Generate.
  */
-export class KvGeneration extends KvWidget<Name> {
+export class KvGeneration extends KvWidget<Name, GenerationState> {
   static observedAttributes = [...generationCodec.names];
   readonly codec = generationCodec;
   readonly widgetTitle = 'Side-by-side generation';

@@ -1,4 +1,4 @@
-import { defineCodec, type StateOf } from '../shared/params';
+import { defineCodec, enumSpec, intSpec } from '../shared/params';
 
 /**
  * URL parameters of <kv-generation>: the prompt, the quantized stream's cache (same names as the
@@ -9,9 +9,16 @@ import { defineCodec, type StateOf } from '../shared/params';
 export const generationCodec = defineCodec(
   ['prompt', 'bits', 'group', 'kaxis', 'vaxis', 'method', 'residual', 'strategy', 'penalty', 'temperature', 'seed', 'maxnew', 'controls', 'theme'] as const,
   {
+    own: {
+      strategy: enumSpec(['greedy', 'sample'] as const, 'greedy', 'Generation widget: decoding strategy, greedy or seeded top-k sampling.'),
+      penalty: enumSpec<number>([1, 1.1, 1.2, 1.3, 1.5, 2], 1.3, 'Generation widget: repetition penalty (1 = off; Transformers repetition_penalty).'),
+      temperature: enumSpec<number>([0.2, 0.5, 0.7, 0.8, 1, 1.2, 1.5], 0.8, 'Generation widget: sampling temperature (strategy=sample).'),
+      seed: intSpec(0, 2_147_483_647, 0, 'Generation widget: sampling seed; both streams draw the same random numbers.'),
+      maxnew: intSpec(8, 256, 48, 'Generation widget: new tokens to generate.'),
+    },
     overrides: { prompt: 'I like rock music because' },
     controlNames: ['prompt', 'bits', 'group', 'kaxis', 'vaxis', 'method', 'residual', 'strategy', 'penalty', 'temperature', 'seed', 'maxnew'],
   },
 );
 
-export type GenerationState = StateOf<(typeof generationCodec.names)[number]>;
+export type GenerationState = (typeof generationCodec)['defaults'];

@@ -29,7 +29,7 @@ const range = (n: number) => Array.from({ length: n }, (_, i) => i);
  * channel × token heatmaps, their per-channel magnitude profiles (key outlier
  * channels), and every layer's profiles as small multiples.
  */
-export class KvExplorer extends KvWidget<Name> {
+export class KvExplorer extends KvWidget<Name, ExplorerState> {
   static observedAttributes = [...explorerCodec.names];
   readonly codec = explorerCodec;
   readonly widgetTitle = 'KV explorer';

@@ -20,7 +20,7 @@ const withValue = (steps: number[], v: number) => (steps.includes(v) ? steps : [
  * custom architecture; batch, context, bits, group, residual and a GPU size.
  * Every number comes from kvCacheBytes in src/lib/quant.
  */
-export class KvMemory extends KvWidget<Name> {
+export class KvMemory extends KvWidget<Name, MemoryState> {
   static observedAttributes = [...memoryCodec.names];
   readonly codec = memoryCodec;
   readonly widgetTitle = 'KV-cache memory calculator';

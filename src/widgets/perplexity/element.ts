@@ -24,7 +24,7 @@ const keyOf = (text: string, c: CacheConfig) => `${text}\u0000${JSON.stringify(c
  * <kv-perplexity>: running log-perplexity of a held-out passage (or pasted text) under several
  * cache configurations, scored token by token by the worker with Transformers' residual semantics.
  */
-export class KvPerplexity extends KvWidget<Name> {
+export class KvPerplexity extends KvWidget<Name, PerplexityState> {
   static observedAttributes = [...perplexityCodec.names];
   readonly codec = perplexityCodec;
   readonly widgetTitle = 'Perplexity sweep';

@@ -1,10 +1,13 @@
-import { defineCodec, quoteForNote, type Codec, type StateOf } from '../shared/params';
+import { defineCodec, quoteForNote, type Codec } from '../shared/params';
 import { PRESET_IDS } from './presets';
 
 type Names = 'prompt' | 'configs' | 'residual' | 'controls' | 'theme';
 
 const base = defineCodec(['prompt', 'configs', 'residual', 'controls', 'theme'] as const, {
   controlNames: ['prompt', 'configs', 'residual'],
+  own: {
+    configs: { kind: 'list', default: ['fp32', 'quanto-int4', 'quanto-int2', 'hqq-int4', 'hqq-int2', 'kivi-int2'], doc: `Perplexity widget: comma-separated cache configurations to score (${PRESET_IDS.join(', ')}).` },
+  },
 });
 
 /**
@@ -12,7 +15,9 @@ const base = defineCodec(['prompt', 'configs', 'residual', 'controls', 'theme'] 
  * configurations to score (preset ids) and the residual length R shared by every quantized one.
  * Unknown config ids are dropped with a note; an empty list falls back to the defaults.
  */
-export const perplexityCodec: Codec<Names> = {
+export type PerplexityState = (typeof base)['defaults'];
+
+export const perplexityCodec: Codec<Names, PerplexityState> = {
   ...base,
   parse(source, prefix = '') {
     const r = base.parse(source, prefix);
@@ -28,4 +33,3 @@ export const perplexityCodec: Codec<Names> = {
   },
 };
 
-export type PerplexityState = StateOf<Names>;

@@ -43,7 +43,7 @@ const METRIC_COLUMNS = [
  * error heatmaps, an error histogram, metrics for the head, the layer and the whole
  * cache (in a worker), and the memory split into payload, scales/zeros and residual.
  */
-export class KvQuantizer extends KvWidget<Name> {
+export class KvQuantizer extends KvWidget<Name, QuantizerState> {
   static observedAttributes = [...quantizerCodec.names];
   readonly codec = quantizerCodec;
   readonly widgetTitle = 'Quantizer playground';

@@ -19,7 +19,7 @@ const range = (n: number) => Array.from({ length: n + 1 }, (_, i) => i);
  * each flush) or KIVI's streaming cache. Counts come from residualSplit /
  * kiviResidualSplit, bytes from kvCacheBytes (src/lib/quant).
  */
-export class KvResidual extends KvWidget<Name> {
+export class KvResidual extends KvWidget<Name, ResidualState> {
   static observedAttributes = [...residualCodec.names];
   readonly codec = residualCodec;
   readonly widgetTitle = 'Residual cache step-through';

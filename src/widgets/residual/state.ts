@@ -1,4 +1,4 @@
-import { defineCodec, enumSpec, type StateOf } from '../shared/params';
+import { defineCodec, enumSpec, intSpec } from '../shared/params';
 import { ARCHITECTURE_MODEL_IDS, DEFAULT_MODEL_ID } from '../../lib/model/catalogue';
 
 /** Catalogue models whose architecture sets the memory count (the bundled model first). */
@@ -11,10 +11,15 @@ export const RESIDUAL_MODEL_IDS: readonly string[] = [DEFAULT_MODEL_ID, ...ARCHI
 export const residualCodec = defineCodec(
   ['model', 'prefill', 'residual', 'step', 'scheme', 'bits', 'group', 'controls', 'theme'] as const,
   {
+    own: {
+      prefill: intSpec(1, 8192, 512, 'Prompt length in tokens before decoding starts (residual step-through).'),
+      step: intSpec(0, 4096, 200, 'Decode step N: tokens generated after the prefill (residual step-through).'),
+      scheme: enumSpec(['transformers', 'kivi'] as const, 'transformers', 'Residual scheme: transformers (QuantizedCache: residual flushed with a whole-cache re-quantization every R steps) or kivi (keys quantized in blocks of R, values a sliding window of R full-precision tokens).'),
+    },
     specs: {
       model: enumSpec<string>(RESIDUAL_MODEL_IDS, DEFAULT_MODEL_ID, 'Architecture for the memory count: the bundled model or a preset with published config values.'),
     },
   },
 );
 
-export type ResidualState = StateOf<(typeof residualCodec.names)[number]>;
+export type ResidualState = (typeof residualCodec)['defaults'];

@@ -21,7 +21,7 @@ function headOf(t: KVTensor, head: number): KVTensor {
  * (QuaRot/SpinQuant), their per-channel max |x| profiles, and the relative error of
  * quantizing them plainly versus rotated — all from src/lib/quant.
  */
-export class KvRotation extends KvWidget<Name> {
+export class KvRotation extends KvWidget<Name, RotationState> {
   static observedAttributes = [...rotationCodec.names];
   readonly codec = rotationCodec;
   readonly widgetTitle = 'Rotating keys before quantizing them';

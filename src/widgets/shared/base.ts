@@ -13,18 +13,19 @@
  * state change (synchronously, so a slider redraw lands in the same frame).
  */
 import './widget.css';
-import type { Codec, ParamName, StateOf } from './params';
+import type { Codec } from './params';
 import { copyButton, el, noteList, statusLine } from './controls';
 import { attachEmbedPanel } from '../embed/panel';
 
 export type UrlMode = 'page' | 'scoped' | 'none';
 
-export abstract class KvWidget<N extends ParamName> extends HTMLElement {
-  abstract readonly codec: Codec<N>;
+/** `N`: the widget's parameter names; `S`: its state (the codec's parse result). */
+export abstract class KvWidget<N extends string, S extends Record<N, unknown>> extends HTMLElement {
+  abstract readonly codec: Codec<N, S>;
   /** Title shown above the widget (also its accessible group name). */
   abstract readonly widgetTitle: string;
 
-  state!: StateOf<N>;
+  state!: S;
   notes: string[] = [];
   readonly status = statusLine();
   readonly noteView = noteList();
@@ -112,7 +113,9 @@ export abstract class KvWidget<N extends ParamName> extends HTMLElement {
     const key = name as N;
     this.notes = notes;
     this.noteView.show(notes);
-    this.setState({ [key]: state[key] } as unknown as Partial<StateOf<N>>);
+    const patch: Partial<S> = {};
+    patch[key] = state[key];
+    this.setState(patch);
   }
 
   /** Attributes first (author's configuration), then the URL (the reader's deep link) wins. */
@@ -128,7 +131,7 @@ export abstract class KvWidget<N extends ParamName> extends HTMLElement {
         const fromUrl = this.codec.parse(params, prefix);
         const merged = { ...state } as Record<string, unknown>;
         for (const n of present) merged[n] = (fromUrl.state as Record<string, unknown>)[n];
-        state = merged as StateOf<N>;
+        state = merged as S;
         notes.push(...fromUrl.notes);
       }
     }
@@ -137,7 +140,7 @@ export abstract class KvWidget<N extends ParamName> extends HTMLElement {
   }
 
   /** Merge a change, write it to the URL, and redraw what depends on it. */
-  setState(patch: Partial<StateOf<N>>): void {
+  setState(patch: Partial<S>): void {
     const changed = new Set<N>();
     for (const [k, v] of Object.entries(patch) as [N, unknown][]) {
       const cur = (this.state as Record<string, unknown>)[k];

@@ -4,14 +4,15 @@
  * script-tag bundle, oEmbed and the tests all read the registry, so adding a widget touches
  * its own folder and nothing else.
  */
-import type { ParamName, ParamSource, ParseResult } from './params';
+import type { ParamSpec, ParamSource, ParseResult } from './params';
 
 /**
  * What the registry needs of a widget's codec (`defineCodec` in `params.ts`): any `Codec<N>` is one.
  * Widgets use different parameter sets, so the registry keeps this read-only view rather than `Codec<N>`.
  */
 export interface WidgetCodec {
-  readonly names: readonly ParamName[];
+  readonly names: readonly string[];
+  readonly specs: Readonly<Record<string, ParamSpec>>;
   readonly defaults: Readonly<Record<string, unknown>>;
   readonly controlNames: readonly string[];
   parse(source: ParamSource, prefix?: string): ParseResult<Record<string, unknown>>;

@@ -1,7 +1,8 @@
 /**
- * The URL parameters shared by every widget, declared once. A widget picks the
- * ones it uses with `defineCodec`, which derives `parse`, `serialize` and the
- * custom element's observed attributes from this table.
+ * The URL parameters shared by several widgets, declared once. A widget picks the
+ * ones it uses with `defineCodec` and declares its own (used by it alone) in its
+ * `state.ts` through the `own` option; `defineCodec` derives `parse`, `serialize`
+ * and the custom element's observed attributes from both tables.
  * `parse` never throws: an invalid value falls back to the default and adds a
  * short note that the widget shows.
  */
@@ -24,7 +25,7 @@ type ValueOf<S> = S extends EnumSpec<infer T> ? T : S extends IntSpec ? number :
 export const enumSpec = <T extends Scalar>(values: readonly T[], def: T, doc: string): EnumSpec<T> => ({ kind: 'enum', values, default: def, doc });
 export const intSpec = (min: number, max: number, def: number, doc: string): IntSpec => ({ kind: 'int', min, max, default: def, doc });
 
-/** Every shared parameter: name → type, allowed values, default, meaning. */
+/** Every shared parameter (used by two widgets or more): name → type, allowed values, default, meaning. */
 export const PARAMS = {
   model: enumSpec<string>(MODEL_IDS, DEFAULT_MODEL_ID, 'Which model produces the keys and values (the catalogue’s runnable models). Hub models need a network connection.'),
   prompt: { kind: 'text', maxLength: 4000, default: '', doc: 'The text whose cache is shown (empty = the built-in example passage). Plain text; never rendered as HTML.' } as TextSpec,
@@ -38,30 +39,19 @@ export const PARAMS = {
   method: enumSpec(METHODS, 'minmax', 'Quantizer: minmax (quanto), hqq (half-quadratic optimizer) or absmax (symmetric).'),
   residual: intSpec(0, 1024, 128, 'Residual length R: newest tokens kept in full precision (Transformers default 128).'),
   tokens: intSpec(1, 10_000_000, 10_000, 'Context length in tokens (memory calculator).'),
-  batch: intSpec(1, 4096, 1, 'Batch size (memory calculator).'),
-  layers: intSpec(1, 512, 32, 'Custom model: number of layers (memory calculator, model=custom).'),
-  kvheads: intSpec(1, 256, 8, 'Custom model: number of key-value heads (memory calculator, model=custom).'),
-  headdim: intSpec(1, 1024, 128, 'Custom model: head dimension (memory calculator, model=custom).'),
-  gpu: intSpec(1, 10_000, 80, 'GPU memory in GB (memory calculator: how many tokens fit).'),
-  query: intSpec(-1, 100_000, -1, 'Attention widget: index of the query token, counted from 0; -1 = the last token (clamped to the prompt).'),
-  strategy: enumSpec(['greedy', 'sample'] as const, 'greedy', 'Generation widget: decoding strategy, greedy or seeded top-k sampling.'),
-  penalty: enumSpec<number>([1, 1.1, 1.2, 1.3, 1.5, 2], 1.3, 'Generation widget: repetition penalty (1 = off; Transformers repetition_penalty).'),
-  temperature: enumSpec<number>([0.2, 0.5, 0.7, 0.8, 1, 1.2, 1.5], 0.8, 'Generation widget: sampling temperature (strategy=sample).'),
-  seed: intSpec(0, 2_147_483_647, 0, 'Generation widget: sampling seed; both streams draw the same random numbers.'),
-  maxnew: intSpec(8, 256, 48, 'Generation widget: new tokens to generate.'),
-  configs: { kind: 'list', default: ['fp32', 'quanto-int4', 'quanto-int2', 'hqq-int4', 'hqq-int2', 'kivi-int2'], doc: 'Perplexity widget: comma-separated cache configurations to score (fp32, quanto-int8, quanto-int4, quanto-int2, hqq-int4, hqq-int2, kivi-int4, kivi-int2).' } as ListSpec,
-  prefill: intSpec(1, 8192, 512, 'Prompt length in tokens before decoding starts (residual step-through).'),
-  step: intSpec(0, 4096, 200, 'Decode step N: tokens generated after the prefill (residual step-through).'),
-  scheme: enumSpec(['transformers', 'kivi'] as const, 'transformers', 'Residual scheme: transformers (QuantizedCache: residual flushed with a whole-cache re-quantization every R steps) or kivi (keys quantized in blocks of R, values a sliding window of R full-precision tokens).'),
-  metric: enumSpec(['tensor', 'attention'] as const, 'tensor', 'Error shown on the trade-off chart: tensor (relative error of K or V) or attention (relative error of the attention output, needs exported queries).'),
-  token: intSpec(0, 100_000, 0, 'Vector widget: index of the token whose key or value vector is quantized, counted from 0 (clamped to the prompt).'),
-  backend: enumSpec(['quanto', 'hqq'] as const, 'quanto', 'Config generator: the Transformers quantized-cache backend, quanto or hqq.'),
   controls: { kind: 'list', default: [], doc: 'Comma-separated list of the controls to show (empty = all).' } as ListSpec,
   theme: enumSpec(THEMES, 'auto', 'Colour theme: auto (follow the system), light or dark.'),
 } as const;
 
 export type ParamName = keyof typeof PARAMS;
-export type StateOf<N extends ParamName> = { [K in N]: ValueOf<(typeof PARAMS)[K]> };
+
+/** A widget's own parameters: name → spec (see `defineCodec`'s `own`). */
+export type SpecTable = { readonly [name: string]: ParamSpec };
+// Own names never repeat a shared name (defineCodec throws), so shared specs are looked up first.
+type SpecOf<K, O> = K extends ParamName ? (typeof PARAMS)[K] : K extends keyof O ? O[K] : never;
+/** The state a codec over names `N` (shared, or own from `O`) parses to. */
+export type CodecState<N extends string, O extends SpecTable = Record<never, ParamSpec>> = { [K in N]: ValueOf<SpecOf<K, O>> };
+export type StateOf<N extends ParamName> = CodecState<N>;
 
 export interface ParseResult<S> {
   state: S;
@@ -130,14 +120,16 @@ function serializeOne(spec: ParamSpec, value: unknown): string {
   return spec.kind === 'list' ? (value as string[]).join(',') : String(value);
 }
 
-export interface Codec<N extends ParamName> {
+export interface Codec<N extends string, S = CodecState<N>> {
   names: readonly N[];
-  defaults: StateOf<N>;
+  defaults: S;
+  /** Every parameter's spec (shared or the widget's own, with this widget's overrides): docs, allowed values. */
+  specs: Readonly<Record<N, ParamSpec>>;
   /** The names the `controls` parameter accepts for this widget. */
   controlNames: readonly string[];
-  parse(source: ParamSource, prefix?: string): ParseResult<StateOf<N>>;
+  parse(source: ParamSource, prefix?: string): ParseResult<S>;
   /** Only values that differ from the defaults (short, stable URLs). */
-  serialize(state: StateOf<N>, prefix?: string): URLSearchParams;
+  serialize(state: S, prefix?: string): URLSearchParams;
 }
 
 /**
@@ -147,26 +139,32 @@ export interface Codec<N extends ParamName> {
  * takes published model presets, its `bits` includes 16); `controlNames` lists the
  * controls that `controls=` may name.
  */
-export function defineCodec<N extends ParamName>(
+export function defineCodec<N extends ParamName | (keyof O & string), O extends SpecTable = Record<never, ParamSpec>>(
   names: readonly N[],
-  options: { overrides?: Partial<StateOf<N>>; specs?: Partial<Record<N, ParamSpec>>; controlNames?: readonly string[] } = {},
-): Codec<N> {
+  options: { own?: O; overrides?: Partial<CodecState<N, O>>; specs?: Partial<Record<N, ParamSpec>>; controlNames?: readonly string[] } = {},
+): Codec<N, CodecState<N, O>> {
   const spec = (n: N): ParamSpec => {
-    const base = (options.specs?.[n] ?? PARAMS[n]) as ParamSpec;
+    const own = options.own && Object.prototype.hasOwnProperty.call(options.own, n) ? options.own[n] : undefined;
+    if (own && Object.prototype.hasOwnProperty.call(PARAMS, n)) throw new RangeError(`own parameter "${n}" repeats a shared one; use \`specs\` to change a shared parameter`);
+    const base = (options.specs?.[n] ?? own ?? PARAMS[n as ParamName]) as ParamSpec;
+    if (!base) throw new RangeError(`parameter "${n}" is neither shared (PARAMS) nor declared in this widget's own specs`);
     const o = options.overrides?.[n];
     return o === undefined ? base : ({ ...base, default: o } as ParamSpec);
   };
-  const defaults = Object.fromEntries(names.map((n) => [n, spec(n).default])) as StateOf<N>;
+  type S = CodecState<N, O>;
+  const specs = Object.fromEntries(names.map((n) => [n, spec(n)])) as Record<N, ParamSpec>;
+  const defaults = Object.fromEntries(names.map((n) => [n, specs[n].default])) as S;
   const controlNames = options.controlNames ?? names.filter((n) => n !== 'controls' && n !== 'theme');
   return {
     names,
     defaults,
+    specs,
     controlNames,
     parse(source, prefix = '') {
       const notes: string[] = [];
       const state = {} as Record<string, unknown>;
       for (const n of names) state[n] = parseOne(n, spec(n), source.get(prefix + n), notes, n === 'controls' ? controlNames : undefined);
-      return { state: state as StateOf<N>, notes };
+      return { state: state as S, notes };
     },
     serialize(state, prefix = '') {
       const out = new URLSearchParams();
@@ -181,7 +179,7 @@ export function defineCodec<N extends ParamName>(
 }
 
 /** Attribute names of a custom element: exactly the codec's parameter names. */
-export function observedAttributesOf(codec: Codec<ParamName>): string[] {
+export function observedAttributesOf(codec: Codec<string, unknown>): string[] {
   return [...codec.names];
 }
 

@@ -16,7 +16,7 @@ type Name = (typeof tradeoffCodec.names)[number];
  * configuration marked. The sweep runs in a module worker (sweep.worker.ts) and streams points;
  * moving a configuration control only moves the marker.
  */
-export class KvTradeoff extends KvWidget<Name> {
+export class KvTradeoff extends KvWidget<Name, TradeoffState> {
   static observedAttributes = [...tradeoffCodec.names];
   readonly codec = tradeoffCodec;
   readonly widgetTitle = 'Error–memory trade-off';

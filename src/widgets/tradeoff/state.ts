@@ -1,4 +1,4 @@
-import { defineCodec, type StateOf } from '../shared/params';
+import { defineCodec, enumSpec } from '../shared/params';
 
 /**
  * URL parameters of <kv-tradeoff>: the prompt (tensor picker), which tensor's panel is shown,
@@ -6,6 +6,11 @@ import { defineCodec, type StateOf } from '../shared/params';
  */
 export const tradeoffCodec = defineCodec(
   ['model', 'prompt', 'tensor', 'metric', 'bits', 'group', 'kaxis', 'vaxis', 'method', 'controls', 'theme'] as const,
+  {
+    own: {
+      metric: enumSpec(['tensor', 'attention'] as const, 'tensor', 'Error shown on the trade-off chart: tensor (relative error of K or V) or attention (relative error of the attention output, needs exported queries).'),
+    },
+  },
 );
 
-export type TradeoffState = StateOf<(typeof tradeoffCodec.names)[number]>;
+export type TradeoffState = (typeof tradeoffCodec)['defaults'];

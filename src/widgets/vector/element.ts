@@ -13,7 +13,7 @@ type Name = (typeof vectorCodec.names)[number];
  * <kv-vector>: one real key or value vector (64 numbers of one token) quantized with
  * src/lib/quant: grid levels per group, original and dequantized points, and the error.
  */
-export class KvVector extends KvWidget<Name> {
+export class KvVector extends KvWidget<Name, VectorState> {
   static observedAttributes = [...vectorCodec.names];
   readonly codec = vectorCodec;
   readonly widgetTitle = 'One vector, quantized';

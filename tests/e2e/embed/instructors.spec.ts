@@ -1,8 +1,9 @@
 /** The instructors' page and the Embed panel of a chapter-mode widget (the live demo on that page). */
 import { test, expect, expectClean, axeViolations } from '../support';
 import { PARAMS } from '../../../src/widgets/shared/params';
+import { WIDGETS } from '../widgets';
 
-test('instructors page: parameters from PARAMS, presets with snippets; axe clean light and dark', async ({ page, log }) => {
+test('instructors page: parameters from the codecs, presets with snippets; axe clean light and dark', async ({ page, log }) => {
   await page.goto('/instructors/');
   await expect(page.getByRole('heading', { level: 1 })).toContainText('embed a widget');
   await expect(page.getByRole('navigation', { name: 'Site' }).getByRole('link', { name: 'For instructors' })).toBeVisible();
@@ -10,6 +11,10 @@ test('instructors page: parameters from PARAMS, presets with snippets; axe clean
   for (const name of ['bits', 'group', 'controls', 'theme'] as const) {
     await expect(page.locator(`#param-${name}`)).toBeVisible();
     await expect(page.locator(`section:has(#param-${name}) > p`).first()).toHaveText(PARAMS[name].doc);
+  }
+  // A widget's own parameters (declared in its state.ts, not shared) are listed too, with their doc.
+  for (const [widget, name] of [['generation', 'seed'], ['memory', 'gpu'], ['config', 'backend']] as const) {
+    await expect(page.locator(`section:has(#param-${name}) > p`).first()).toHaveText(WIDGETS[widget].codec.specs[name].doc);
   }
   const presets = page.locator('section.preset');
   expect(await presets.count()).toBeGreaterThanOrEqual(1);

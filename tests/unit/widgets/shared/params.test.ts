@@ -80,3 +80,25 @@ describe('defineCodec: invalid input falls back with a note, never throws', () =
     expect(quoteForNote('x'.repeat(40))).toBe(`"${'x'.repeat(24)}…"`);
   });
 });
+
+describe('a widget’s own parameters', () => {
+  const codec = defineCodec(['bits', 'seed', 'controls'] as const, {
+    own: { seed: { kind: 'int', min: 0, max: 9, default: 3, doc: 'Own seed.' } },
+  });
+  it('parse, default and serialize like shared ones, and expose their spec', () => {
+    expect(codec.defaults).toEqual({ bits: PARAMS.bits.default, seed: 3, controls: [] });
+    const { state, notes } = codec.parse(new URLSearchParams('seed=12'));
+    expect(state.seed).toBe(3);
+    expect(notes[0]).toMatch(/seed="12" is not valid \(a whole number from 0 to 9\)/);
+    expect(codec.serialize({ ...codec.defaults, seed: 7 }).toString()).toBe('seed=7');
+    expect(codec.specs.seed.doc).toBe('Own seed.');
+    expect(codec.specs.bits).toBe(PARAMS.bits);
+  });
+  it('may not repeat a shared name', () => {
+    expect(() => defineCodec(['bits'] as const, { own: { bits: { kind: 'int', min: 0, max: 1, default: 0, doc: '' } } })).toThrow(/repeats a shared one/);
+  });
+  it('an unknown name is neither shared nor own', () => {
+    // @ts-expect-error -- 'nope' is not a parameter: the type system refuses it too
+    expect(() => defineCodec(['nope'] as const)).toThrow(/neither shared/);
+  });
+});
