@@ -21,8 +21,10 @@ export default defineConfig({
   },
   projects: [{ name: 'chromium', use: { browserName: 'chromium' } }],
   webServer: {
-    // scripts/serve.mjs = the Node adapter's handler plus Access-Control-Allow-Origin, which
-    // sandboxed iframes (opaque origin) and the script-tag bundle need for module scripts.
+    // scripts/serve.mjs: the static server of the (fully static) build, with CORS `*` (sandboxed
+    // iframes and the script-tag bundle load module scripts cross-origin), CSP and the other
+    // headers, Range, precompressed files and /oembed.json. tests/e2e/server/static-host.spec.ts
+    // serves the same dist/ with a plain static server instead (E2E_STATIC_PORT, default 4443).
     command: `node scripts/serve.mjs --port ${PORT} --host 127.0.0.1 --outDir ${DIST}`,
     url: BASE_URL,
     reuseExistingServer: !process.env.CI,
