@@ -106,3 +106,17 @@ export function distributionOf(values: ArrayLike<number>): { count: number; mean
     max: n ? sorted[n - 1] : NaN,
   };
 }
+
+/**
+ * A KL divergence (nats) or another small non-negative quantity as text: plain decimals from 0.01
+ * up (three decimals below 0.1), scientific notation below 0.01 (`3.1e-4`), never SI prefixes
+ * ("310µ" is what d3's default `s` format would print).
+ */
+export function formatNats(x: number | null | undefined, digits = 2): string {
+  if (x === null || x === undefined || !Number.isFinite(x)) return '—';
+  if (x === 0) return '0';
+  const a = Math.abs(x);
+  if (a >= 0.01 && a < 1e4) return x.toFixed(a < 0.1 ? digits + 1 : digits);
+  const [m, e] = x.toExponential(digits - 1).split('e');
+  return `${m}e${Number(e)}`;
+}

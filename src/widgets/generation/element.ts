@@ -6,7 +6,8 @@ import { el, rangeControl, selectControl, tableToggle } from '../shared/controls
 import { describeQuant } from '../shared/params';
 import { describeProgress, explainError } from '../shared/tensors';
 import { generationCodec, type GenerationState } from './state';
-import { applyToken, buildRequest, describeCache, emptyStreams, klChartOptions, summaryText, type Streams } from './view';
+import { AXES } from '../../lib/quant/index';
+import { applyToken, buildRequest, describeCache, emptyStreams, forcedOf, formatNats, klChartOptions, summaryText, type ForcedView, type Streams } from './view';
 
 type Name = (typeof generationCodec.names)[number];
 
@@ -49,7 +50,9 @@ export class KvGeneration extends KvWidget<Name, GenerationState> {
     this.#cancel.addEventListener('click', () => this.#job?.cancel());
     const bits = rangeControl({ name: 'bits', label: 'Bits', values: [1, 2, 3, 4, 8], value: s.bits, describe: (v) => describeQuant(v, this.state.group, this.state.kaxis), short: (v) => `${v} bits`, onChange: (v) => set({ bits: v }) });
     const group = rangeControl({ name: 'group', label: 'Group size', values: [16, 32, 64, 128], value: s.group, describe: (v) => describeQuant(this.state.bits, v, this.state.kaxis), short: (v) => `G${v}`, onChange: (v) => set({ group: v }) });
-    const axisOptions = [{ value: 'token' as const, label: 'per token (Transformers)' }, { value: 'channel' as const, label: 'per channel (KIVI)' }];
+    // Every grouping layout src/lib/quant offers, under the name Transformers or KIVI gives it.
+    const axisLabel: Record<string, string> = { token: 'per token (quanto axis 0, HQQ axis 1)', strided: 'strided (HQQ axis 0)', 'flat-channel': 'per channel over rows (quanto axis −1)', channel: 'per channel blocks (KIVI)' };
+    const axisOptions = AXES.map((a) => ({ value: a, label: axisLabel[a] ?? a }));
     const kaxis = selectControl({ name: 'kaxis', label: 'Key grouping', options: axisOptions, value: s.kaxis, onChange: (v) => set({ kaxis: v }) });
     const vaxis = selectControl({ name: 'vaxis', label: 'Value grouping', options: axisOptions, value: s.vaxis, onChange: (v) => set({ vaxis: v }) });
     const method = selectControl({ name: 'method', label: 'Method', options: [{ value: 'minmax' as const, label: 'min-max (quanto)' }, { value: 'hqq' as const, label: 'HQQ' }, { value: 'absmax' as const, label: 'abs-max (symmetric)' }], value: s.method, onChange: (v) => set({ method: v }) });
@@ -114,6 +117,7 @@ export class KvGeneration extends KvWidget<Name, GenerationState> {
     }
     const s = this.state;
     this.#streams = emptyStreams();
+    this.#forced = null;
     this.lastResult = null;
     this.removeAttribute('data-done');
     this.#running = true;
@@ -139,6 +143,7 @@ export class KvGeneration extends KvWidget<Name, GenerationState> {
     try {
       const r = await job.promise;
       this.lastResult = r;
+      this.#forced = forcedOf(r);
       const secs = ((performance.now() - t0) / 1000).toFixed(1);
       this.status.set(`Done: ${r.exact.tokenIds.length} tokens in each stream (${secs} s, ${r.timings.tokensPerSecond.toFixed(0)} steps/s).${r.truncated ? ` ${r.truncated.message}` : ''}`);
       this.dataset.exactText = r.exact.text;
@@ -146,6 +151,8 @@ export class KvGeneration extends KvWidget<Name, GenerationState> {
       this.dataset.meanKl = String(r.meanKl);
       this.dataset.top1 = String(r.top1Agreement);
       this.dataset.firstDivergence = r.firstDivergence === null ? 'none' : String(r.firstDivergence);
+      this.dataset.forcedTop1 = String(r.teacherForced.top1Agreement);
+      this.dataset.forcedMeanKl = String(r.teacherForced.klDistribution.mean);
       this.dataset.done = 'ok';
     } catch (err) {
       if (err instanceof ModelClientError && err.code === 'cancelled') {
@@ -169,6 +176,8 @@ export class KvGeneration extends KvWidget<Name, GenerationState> {
   }
 
   #frame = 0;
+  /** The finished run's teacher-forced comparison (null while generating). */
+  #forced: ForcedView | null = null;
 
   /** Tokens can arrive faster than frames: draw texts and chart at most once per animation frame. */
   private scheduleRender(): void {
@@ -196,7 +205,7 @@ export class KvGeneration extends KvWidget<Name, GenerationState> {
     };
     fill(this.#exactText, 'exact');
     fill(this.#quantText, 'quantized');
-    this.#summary.textContent = summaryText({ steps, firstDivergence, cache: describeCache(this.state), finished: !this.#running });
+    this.#summary.textContent = summaryText({ steps, firstDivergence, cache: describeCache(this.state), finished: !this.#running, forced: this.#forced });
   }
 
   private renderChart(): void {
@@ -206,12 +215,29 @@ export class KvGeneration extends KvWidget<Name, GenerationState> {
       return;
     }
     const width = Math.max(300, Math.min(760, this.bodyWidth || 720));
-    this.#chart.replaceChildren(Plot.plot(klChartOptions(steps, firstDivergence, width, this.state.maxnew)));
+    this.#chart.replaceChildren(Plot.plot(klChartOptions(steps, firstDivergence, width, this.state.maxnew, this.#forced)));
   }
 
   private table() {
-    const rows = this.#streams.steps.map((s) => [s.step + 1, s.exact, s.quantized, s.kl, s.agree ? 'yes' : 'no', s.sameContext ? 'yes' : 'no'] as Array<string | number>);
-    return { caption: 'Per-step next-token comparison', columns: ['Token', 'Exact', 'Quantized', 'KL (nats)', 'Top-1 agrees', 'Same context'], rows };
+    const f = this.#forced;
+    const rows = this.#streams.steps.map(
+      (s) =>
+        [
+          s.step + 1,
+          s.exact,
+          s.quantized,
+          formatNats(s.kl),
+          s.agree ? 'yes' : 'no',
+          s.sameContext ? 'yes' : 'no',
+          f && s.step < f.kl.length ? formatNats(f.kl[s.step]) : '—',
+          f && s.step < f.top1.length ? (f.top1[s.step] ? 'yes' : 'no') : '—',
+        ] as Array<string | number>,
+    );
+    return {
+      caption: 'Per-step next-token comparison: free-running streams, and the quantized cache teacher-forced over the exact continuation',
+      columns: ['Token', 'Exact', 'Quantized', 'KL (nats)', 'Top-1 agrees', 'Same context', 'Teacher-forced KL (nats)', 'Teacher-forced top-1 agrees'],
+      rows,
+    };
   }
 }
 

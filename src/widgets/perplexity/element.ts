@@ -6,7 +6,7 @@ import { el, formatBytes, rangeControl } from '../shared/controls';
 import { describeProgress, explainError, loadExample, siteUrl } from '../shared/tensors';
 import { cacheConfigOf, PRESET_IDS, PRESETS, type PresetId } from './presets';
 import { perplexityCodec, type PerplexityState } from './state';
-import { chartOptions, formatDelta, KVLAB_DIMS, seriesOf, STYLE, summaryText, tableRows, type ModelDims, type Row } from './view';
+import { chartOptions, formatDelta, formatNats, klHistogram, klHistogramOptions, klSummaryText, KVLAB_DIMS, seriesOf, STYLE, summaryText, tableRows, type ModelDims, type Row } from './view';
 
 type Name = (typeof perplexityCodec.names)[number];
 
@@ -34,6 +34,8 @@ export class KvPerplexity extends KvWidget<Name, PerplexityState> {
   #checks = new Map<PresetId, HTMLInputElement>();
   #summary = el('p', { className: 'chart-summary' });
   #chart = el('div', { className: 'plot' });
+  #klSummary = el('p', { className: 'chart-summary ppl-kl-summary' });
+  #klChart = el('div', { className: 'plot ppl-kl-chart' });
   #legend = el('ul', { className: 'ppl-legend' });
   #tableHolder = el('div', { className: 'ppl-table' });
   #heldout: string | null = null;
@@ -76,7 +78,7 @@ export class KvPerplexity extends KvWidget<Name, PerplexityState> {
     this.controlsEl.append(textBox, fs, residual.root);
     this.#run.addEventListener('click', () => void this.run());
     this.#cancel.addEventListener('click', () => this.#job?.cancel());
-    this.bodyEl.append(this.#summary, this.#legend, this.#chart, this.#tableHolder);
+    this.bodyEl.append(this.#summary, this.#legend, this.#chart, this.#tableHolder, this.#klSummary, this.#klChart);
     void loadExample().then((e) => (this.#dims = { layers: e.info.layers, kvHeads: e.info.kvHeads, headDim: e.info.headDim })).catch(() => undefined);
   }
 
@@ -132,7 +134,10 @@ export class KvPerplexity extends KvWidget<Name, PerplexityState> {
       this.status.set('All selected configurations are already scored (cached for this session).');
       return;
     }
-    const configs = missing.map((id) => cacheConfigOf(id, s.residual));
+    // KL and top-1 agreement are measured against an fp32 run in the same request, so fp32 is
+    // scored again (one pass) whenever it is selected and something else is missing.
+    const ids: PresetId[] = (s.configs as PresetId[]).includes('fp32') && !missing.includes('fp32') ? ['fp32', ...missing] : missing;
+    const configs = ids.map((id) => cacheConfigOf(id, s.residual));
     this.removeAttribute('data-done');
     this.#run.disabled = true;
     this.#cancel.disabled = false;
@@ -158,7 +163,11 @@ export class KvPerplexity extends KvWidget<Name, PerplexityState> {
       const r = await job.promise;
       r.results.forEach((res, i) => cache.set(keyOf(text, configs[i]), { result: res, tokens: r.tokenIds.length, prefillTokens: r.prefillTokens }));
       const secs = ((performance.now() - t0) / 1000).toFixed(1);
-      this.status.set(`Scored ${configs.length} configuration${configs.length === 1 ? '' : 's'} × ${r.tokenIds.length - r.prefillTokens} tokens in ${secs} s.${r.truncated ? ` ${r.truncated.message}` : ''}`);
+      const failed = r.results.filter((x) => x.failure).length;
+      this.status.set(
+        `Scored ${configs.length - failed} configuration${configs.length - failed === 1 ? '' : 's'} × ${r.tokenIds.length - r.prefillTokens} tokens in ${secs} s` +
+          `${failed ? `; ${failed} cannot run in Transformers (see the table)` : ''}.${r.truncated ? ` ${r.truncated.message}` : ''}`,
+      );
       this.dataset.sweepMs = String(performance.now() - t0);
       this.dataset.done = 'ok';
     } catch (err) {
@@ -183,25 +192,30 @@ export class KvPerplexity extends KvWidget<Name, PerplexityState> {
     const tokens = first?.tokens ?? 0;
     const prefillTokens = first?.prefillTokens ?? 1;
     const rows: Row[] = tableRows(
-      have.map(({ id, c }) => ({ id, perplexity: c.result.perplexity, meanNll: c.result.meanNll, klToExact: c.result.klToExact, top1AgreementToExact: c.result.top1AgreementToExact })),
+      have.map(({ id, c }) => ({ id, perplexity: c.result.perplexity, meanNll: c.result.meanNll, klToExact: c.result.klToExact, top1AgreementToExact: c.result.top1AgreementToExact, failure: c.result.failure, klDistribution: c.result.klDistribution })),
       this.#dims,
       tokens,
       prefillTokens,
       s.residual,
     );
     this.#summary.textContent = summaryText(rows, { tokens, prefillTokens, residual: s.residual });
+    this.#klSummary.textContent = klSummaryText(rows);
     if (!have.length) {
       this.#chart.replaceChildren();
+      this.#klChart.replaceChildren();
       this.#legend.replaceChildren();
       this.#tableHolder.replaceChildren();
       return;
     }
     const width = Math.max(300, Math.min(760, this.bodyWidth || 720));
     const step = tokens > 1200 ? 2 : 1;
-    const series = have.map(({ id, c }) => seriesOf(id, c.result.logProbs, c.prefillTokens, step));
+    const ran = have.filter(({ c }) => !c.result.failure);
+    const series = ran.map(({ id, c }) => seriesOf(id, c.result.logProbs, c.prefillTokens, step));
     this.#chart.replaceChildren(Plot.plot(chartOptions(series, { width, prefillTokens, residual: s.residual, tokens })));
+    const hists = ran.filter(({ id, c }) => id !== 'fp32' && c.result.klPerPosition).map(({ id, c }) => ({ id, bins: klHistogram(c.result.klPerPosition!) }));
+    this.#klChart.replaceChildren(...(hists.length ? [Plot.plot(klHistogramOptions(hists, width))] : []));
     this.#legend.replaceChildren(
-      ...have.map(({ id }) => {
+      ...ran.map(({ id }) => {
         const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
         svg.setAttribute('width', '34');
         svg.setAttribute('height', '10');
@@ -220,23 +234,27 @@ export class KvPerplexity extends KvWidget<Name, PerplexityState> {
     );
     const table = el('table');
     table.append(el('caption', { textContent: `Final perplexity over ${tokens - prefillTokens} scored tokens (residual R = ${s.residual})` }));
-    const cols = ['Configuration', 'Perplexity', 'Δ vs fp32', 'KL to fp32 (nats)', 'Top-1 agreement', 'Bits per element', `Cache at ${tokens} tokens`];
+    const cols = ['Configuration', 'Perplexity', 'Δ vs fp32', 'Mean KL to fp32 (nats)', 'KL median / p90 / p99', 'Same top-1 as fp32', 'Bits per element', `Cache at ${tokens} tokens`];
     table.append(el('thead', {}, el('tr', {}, ...cols.map((c) => el('th', { scope: 'col', textContent: c })))));
     const body = el('tbody');
     for (const r of rows) {
-      const tr = el(
-        'tr',
-        {},
-        el('th', { scope: 'row', textContent: r.label }),
-        el('td', { className: 'num', textContent: r.perplexity.toFixed(3) }),
-        el('td', { className: 'num', textContent: formatDelta(r.deltaVsFp32) }),
-        el('td', { className: 'num', textContent: r.klToExact === null ? '—' : r.klToExact.toExponential(2) }),
-        el('td', { className: 'num', textContent: r.top1 === null ? '—' : `${(r.top1 * 100).toFixed(1)} %` }),
-        el('td', { className: 'num', textContent: r.memory.bitsPerElement.toFixed(2) }),
-        el('td', { className: 'num', textContent: `${formatBytes(r.memory.totalBytes)} (${(r.memory.fp32Bytes / r.memory.totalBytes).toFixed(2)}× smaller)` }),
-      );
+      const cells = r.failure
+        ? [
+            el('td', { className: 'ppl-failure', colSpan: cols.length - 1, textContent: `Fails in Transformers ${r.failure.atTokens === null ? 'when the cache is created' : `with ${r.failure.atTokens} cached token${r.failure.atTokens === 1 ? '' : 's'}`}: ${r.failure.message} (${r.failure.raises})` }),
+          ]
+        : [
+            el('td', { className: 'num', textContent: r.perplexity.toFixed(3) }),
+            el('td', { className: 'num', textContent: formatDelta(r.deltaVsFp32) }),
+            el('td', { className: 'num', textContent: formatNats(r.klToExact) }),
+            el('td', { className: 'num', textContent: r.kl && r.id !== 'fp32' ? `${formatNats(r.kl.p50)} / ${formatNats(r.kl.p90)} / ${formatNats(r.kl.p99)}` : '—' }),
+            el('td', { className: 'num', textContent: r.top1 === null ? '—' : `${(r.top1 * 100).toFixed(1)} %` }),
+            el('td', { className: 'num', textContent: r.memory.bitsPerElement.toFixed(2) }),
+            el('td', { className: 'num', textContent: `${formatBytes(r.memory.totalBytes)} (${(r.memory.fp32Bytes / r.memory.totalBytes).toFixed(2)}× smaller)` }),
+          ];
+      const tr = el('tr', {}, el('th', { scope: 'row', textContent: r.label }), ...cells);
       tr.dataset.config = r.id;
-      tr.dataset.perplexity = String(r.perplexity);
+      if (r.failure) tr.dataset.failure = r.failure.raises;
+      else tr.dataset.perplexity = String(r.perplexity);
       body.append(tr);
     }
     table.append(body);

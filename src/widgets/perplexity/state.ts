@@ -1,13 +1,11 @@
 import { defineCodec, quoteForNote, type Codec } from '../shared/params';
-import { PRESET_IDS } from './presets';
+import { DEFAULT_PRESETS, PRESET_IDS } from './presets';
 
 type Names = 'prompt' | 'configs' | 'residual' | 'controls' | 'theme';
 
 const base = defineCodec(['prompt', 'configs', 'residual', 'controls', 'theme'] as const, {
   controlNames: ['prompt', 'configs', 'residual'],
-  own: {
-    configs: { kind: 'list', default: ['fp32', 'quanto-int4', 'quanto-int2', 'hqq-int4', 'hqq-int2', 'kivi-int2'], doc: `Perplexity widget: comma-separated cache configurations to score (${PRESET_IDS.join(', ')}).` },
-  },
+  own: { configs: { kind: 'list', default: DEFAULT_PRESETS, doc: `Perplexity widget: comma-separated cache configurations to score (${PRESET_IDS.join(', ')}).` } },
 });
 
 /**

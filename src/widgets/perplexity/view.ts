@@ -1,6 +1,8 @@
 /** Pure parts of the perplexity widget: running log-perplexity, memory per config, table rows, Plot options, summary. */
+import { formatNats } from '../../lib/model/sampling';
 import * as Plot from '@observablehq/plot';
 import { kvCacheBytes, residualSplit, type KvCacheBytes } from '../../lib/quant/index';
+import type { CacheFailure, Distribution } from '../../lib/model/protocol';
 import { PRESETS, type PresetId } from './presets';
 
 /** Running log-perplexity: the cumulative mean negative log-likelihood after each scored token (nats). */
@@ -34,17 +36,26 @@ export interface ConfigMemory {
 
 /**
  * Memory of a preset's cache after `tokens` tokens, via kvCacheBytes (src/lib/quant). The model runs in
- * fp32, so the exact cache and the residual are counted at 4 bytes; scales and zeros at 2 (fp16, as in
- * Transformers). Keys and values may use different axes (KIVI): each half is computed with its own axis.
+ * fp32, so the exact cache and the residual are counted at 4 bytes, and so are scales and zeros (they
+ * follow the cache's dtype) except in the fp16-metadata presets (2 bytes). Keys and values may use
+ * different axes (KIVI): each half is computed with its own axis. HQQ axis 0 (`strided`) and quanto
+ * axis −1 (`flat-channel`) have numel / G groups, like the token layout.
  */
 export function configMemory(id: PresetId, dims: ModelDims, tokens: number, prefillTokens: number, residualLength: number): ConfigMemory {
   const p = PRESETS[id];
-  const common = { layers: dims.layers, kvHeads: dims.kvHeads, headDim: dims.headDim, tokens, kvBytes: 4, metaBytes: 2 };
-  const fp = kvCacheBytes({ ...common, bits: 16 });
+  const common = { layers: dims.layers, kvHeads: dims.kvHeads, headDim: dims.headDim, tokens, kvBytes: 4 };
+  const fp = kvCacheBytes({ ...common, bits: 16, metaBytes: 4 });
   if (!p.key || !p.value) return { bitsPerElement: 32, totalBytes: fp.total, fp32Bytes: fp.total };
   const split = residualSplit({ prefill: Math.min(prefillTokens, tokens), decoded: Math.max(0, tokens - prefillTokens), residualLength });
   const half = (c: NonNullable<typeof p.key>): KvCacheBytes =>
-    kvCacheBytes({ ...common, bits: c.bits, groupSize: c.groupSize, axis: c.axis, residualTokens: split.residual });
+    kvCacheBytes({
+      ...common,
+      metaBytes: c.metaDtype === 'fp16' ? 2 : 4,
+      bits: c.bits,
+      groupSize: c.groupSize,
+      axis: c.axis === 'channel' ? 'channel' : 'token',
+      residualTokens: split.residual,
+    });
   const k = half(p.key);
   const v = half(p.value);
   return { bitsPerElement: (k.bitsPerElement + v.bitsPerElement) / 2, totalBytes: (k.total + v.total) / 2, fp32Bytes: fp.total };
@@ -53,37 +64,117 @@ export function configMemory(id: PresetId, dims: ModelDims, tokens: number, pref
 export interface Row {
   id: PresetId;
   label: string;
+  /** Set when Transformers cannot run the configuration: then there is no number to show. */
+  failure: CacheFailure | null;
   perplexity: number;
   meanNll: number;
   /** (ppl / ppl_fp32 − 1), or null without an fp32 row. */
   deltaVsFp32: number | null;
   klToExact: number | null;
+  /** Per-position KL to fp32 (teacher-forced): mean and quantiles. */
+  kl: Distribution | null;
   top1: number | null;
   memory: ConfigMemory;
 }
 
-export function tableRows(results: ReadonlyArray<{ id: PresetId; perplexity: number; meanNll: number; klToExact: number | null; top1AgreementToExact: number | null }>, dims: ModelDims, tokens: number, prefillTokens: number, residual: number): Row[] {
+export interface RowInput {
+  id: PresetId;
+  perplexity: number;
+  meanNll: number;
+  klToExact: number | null;
+  top1AgreementToExact: number | null;
+  failure?: CacheFailure | null;
+  klDistribution?: Distribution | null;
+}
+
+export function tableRows(results: readonly RowInput[], dims: ModelDims, tokens: number, prefillTokens: number, residual: number): Row[] {
   const fp = results.find((r) => r.id === 'fp32');
   return results.map((r) => ({
     id: r.id,
     label: PRESETS[r.id].label,
+    failure: r.failure ?? null,
     perplexity: r.perplexity,
     meanNll: r.meanNll,
-    deltaVsFp32: fp ? r.perplexity / fp.perplexity - 1 : null,
+    deltaVsFp32: fp && !r.failure ? r.perplexity / fp.perplexity - 1 : null,
     klToExact: r.klToExact,
+    kl: r.klDistribution ?? null,
     top1: r.top1AgreementToExact,
     memory: configMemory(r.id, dims, tokens, prefillTokens, residual),
   }));
 }
 
+export { formatNats };
+
+/** Edges of the KL histogram: half-decades from 1e-6 to 10 nats; values below the first edge fall in the first bin. */
+export const KL_EDGES: readonly number[] = Array.from({ length: 15 }, (_, i) => 10 ** (-6 + i / 2));
+
+export interface HistogramBin {
+  /** Lower and upper edge (nats); the first bin also holds everything below its upper edge. */
+  lo: number;
+  hi: number;
+  count: number;
+  /** count / all positions. */
+  share: number;
+}
+
+/** Histogram of per-position KL over `edges` (log-spaced): bin i holds [edges[i], edges[i+1]), bin 0 also below, the last also above. */
+export function klHistogram(kl: ArrayLike<number>, edges: readonly number[] = KL_EDGES): HistogramBin[] {
+  const bins: HistogramBin[] = [];
+  for (let i = 0; i + 1 < edges.length; i++) bins.push({ lo: edges[i], hi: edges[i + 1], count: 0, share: 0 });
+  for (let j = 0; j < kl.length; j++) {
+    const v = kl[j];
+    let i = 0;
+    while (i < bins.length - 1 && v >= bins[i].hi) i++;
+    bins[i].count++;
+  }
+  for (const b of bins) b.share = kl.length ? b.count / kl.length : 0;
+  return bins;
+}
+
+/** Frequency polygons of per-position KL, one per configuration (own colour and dash), on a log KL axis. */
+export function klHistogramOptions(hists: ReadonlyArray<{ id: PresetId; bins: readonly HistogramBin[] }>, width: number): Plot.PlotOptions {
+  const marks: Plot.Markish[] = [];
+  for (const h of hists) {
+    const st = STYLE[h.id];
+    const data = h.bins.map((b) => ({ x: Math.sqrt(b.lo * b.hi), y: b.share * 100 }));
+    marks.push(Plot.line(data, { x: 'x', y: 'y', stroke: st.colour, strokeWidth: 2, strokeDasharray: st.dash || undefined, ariaHidden: 'true' } as Plot.LineOptions));
+    marks.push(Plot.dot(data, { x: 'x', y: 'y', fill: st.colour, r: 2.5, ariaHidden: 'true' } as Plot.DotOptions));
+  }
+  return {
+    width,
+    height: 220,
+    marginLeft: 52,
+    ariaLabel: `Histogram: share of token positions by KL divergence to the fp32 cache (nats, log scale) for ${hists.length} cache configurations. The text above the chart gives each configuration's mean, median, 90th and 99th percentile.`,
+    x: { type: 'log', label: 'KL to fp32 per position (nats)', grid: true, tickFormat: (d: number) => formatNats(d, 1) },
+    y: { label: 'Positions (%)', grid: true, domain: [0, undefined as unknown as number] },
+    marks,
+  };
+}
+
+/** The KL distribution of every scored configuration, in words (the histogram's text equivalent). */
+export function klSummaryText(rows: readonly Row[]): string {
+  const parts = rows
+    .filter((r) => r.id !== 'fp32' && !r.failure && r.kl)
+    .map((r) => `${r.label}: mean ${formatNats(r.kl!.mean)}, median ${formatNats(r.kl!.p50)}, 90th percentile ${formatNats(r.kl!.p90)}, 99th ${formatNats(r.kl!.p99)}, largest ${formatNats(r.kl!.max)} nats; same top-1 token as fp32 at ${r.top1 === null ? '—' : `${(r.top1 * 100).toFixed(1)} %`} of positions`);
+  if (!parts.length) return '';
+  return `KL divergence of each position's next-token distribution from the fp32 cache's, both reading the same text (teacher-forced). ${parts.join('. ')}.`;
+}
+
 /** Colour-blind-safe categorical colours (Observable 10) and a distinct dash per preset, so lines differ without colour. */
 export const STYLE: Readonly<Record<PresetId, { colour: string; dash: string }>> = {
   fp32: { colour: '#4269d0', dash: '' },
-  'quanto-int8': { colour: '#97bbf5', dash: '1,3' },
   'quanto-int4': { colour: '#efb118', dash: '6,3' },
   'quanto-int2': { colour: '#ff725c', dash: '2,2' },
+  'quanto-int4-fp16': { colour: '#b07d00', dash: '6,3,1,3' },
+  'quanto-int2-fp16': { colour: '#c0392b', dash: '2,4' },
+  'hqq-int8': { colour: '#97bbf5', dash: '1,3' },
   'hqq-int4': { colour: '#6cc5b0', dash: '10,3,2,3' },
   'hqq-int2': { colour: '#3ca951', dash: '4,2,1,2' },
+  'hqq-int4-axis1': { colour: '#2a8c78', dash: '10,2' },
+  'hqq-int2-axis1': { colour: '#1e6b32', dash: '3,1' },
+  'quanto-int4-axis-1': { colour: '#9c6b4e', dash: '5,5' },
+  'quanto-int2-axis-1': { colour: '#9498a0', dash: '1,1' },
+  'quanto-int8': { colour: '#5a6fa0', dash: '8,1,1,1' },
   'kivi-int4': { colour: '#ff8ab7', dash: '8,2' },
   'kivi-int2': { colour: '#a463f2', dash: '12,3' },
 };
@@ -154,6 +245,10 @@ export function summaryText(rows: readonly Row[], o: { tokens: number; prefillTo
   const fp = rows.find((r) => r.id === 'fp32');
   const parts = rows
     .filter((r) => r.id !== 'fp32')
-    .map((r) => `${r.label}: ${r.perplexity.toFixed(2)}${r.deltaVsFp32 === null ? '' : ` (${pctSigned(r.deltaVsFp32)})`} at ${r.memory.bitsPerElement.toFixed(2)} bits per element`);
+    .map((r) =>
+      r.failure
+        ? `${r.label}: Transformers cannot run it (${r.failure.message})`
+        : `${r.label}: ${r.perplexity.toFixed(2)}${r.deltaVsFp32 === null ? '' : ` (${pctSigned(r.deltaVsFp32)})`} at ${r.memory.bitsPerElement.toFixed(2)} bits per element`,
+    );
   return `${fp ? `Perplexity with the exact fp32 cache: ${fp.perplexity.toFixed(2)}. ` : ''}${parts.join('; ')}${parts.length ? '. ' : ''}${explain}`;
 }

@@ -90,7 +90,7 @@ export function checkQuantize(backend: Backend, t: Shape, c: QuantConfig): void 
     if (G > axisNumel || axisNumel % G !== 0) {
       throw new TransformersUnsupported(
         backend,
-        `optimum-quanto cannot group ${t.tokens} cached tokens: with axis ${axis} its groups of ${G} must divide ${axis === 0 ? 'heads × tokens × head_dim' : 'heads × tokens'} = ${axisNumel}.`,
+        `optimum-quanto cannot group ${t.tokens} cached token${t.tokens === 1 ? '' : 's'}: with axis ${axis} its groups of ${G} must divide ${axis === 0 ? 'heads × tokens × head_dim' : 'heads × tokens'} = ${axisNumel}.`,
         `ValueError: Group size (${G}) must be a divisor of (${axisNumel})`,
         t.tokens,
       );
@@ -105,7 +105,7 @@ export function checkQuantize(backend: Backend, t: Shape, c: QuantConfig): void 
   if (rows % perByte !== 0) {
     throw new TransformersUnsupported(
       backend,
-      `HQQ's ${c.bits}-bit packing splits the ${rows} rows of the grouped tensor into ${perByte} equal slices, which fails for ${t.tokens} cached tokens (axis ${axis}: rows = ${axis === 0 ? 'group size' : 'heads × tokens × head_dim / group size'}).`,
+      `HQQ's ${c.bits}-bit packing splits the ${rows} rows of the grouped tensor into ${perByte} equal slices, which fails for ${t.tokens} cached token${t.tokens === 1 ? '' : 's'} (axis ${axis}: rows = ${axis === 0 ? 'group size' : 'heads × tokens × head_dim / group size'}).`,
       `RuntimeError in hqq/core/bitpack.py pack_${c.bits}bit_u8 (rows ${rows} not a multiple of ${perByte})`,
       t.tokens,
     );

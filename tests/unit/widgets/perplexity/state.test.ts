@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { perplexityCodec } from '../../../../src/widgets/perplexity/state';
 
 const q = (s: string) => new URLSearchParams(s);
-const DEFAULTS = ['fp32', 'quanto-int4', 'quanto-int2', 'hqq-int4', 'hqq-int2', 'kivi-int2'];
+const DEFAULTS = ['fp32', 'quanto-int4', 'quanto-int2', 'hqq-int4', 'hqq-int2', 'hqq-int2-axis1', 'kivi-int2'];
 
 describe.each([
   ['', { configs: DEFAULTS, residual: 128, prompt: '' }],
