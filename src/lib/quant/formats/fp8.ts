@@ -3,14 +3,16 @@
  *
  *   q = cast_fp8(clamp(fl(x / scale), ±max))   x̂ = fl(q · scale)
  *
- * - The cast rounds to nearest, ties to even, as PyTorch's `Tensor.to(torch.float8_e4m3fn | torch.float8_e5m2)`
- *   (c10/util/Float8_e4m3fn.h `fp8e4m3fn_from_fp32_value`, Float8_e5m2.h): it does NOT saturate — e4m3fn has no
- *   infinity and sends |v| ≥ 464 to NaN (0x7f/0xff), e5m2 sends |v| ≥ 61440 to ±inf — which is why the clamp to
- *   ±448 / ±57344 comes first (vLLM's CUDA cache writer `csrc/quantization/fp8/nvidia/quant_utils.cuh` converts
- *   `x / scale` with `__NV_SATFINITE`, which gives the same values as clamp-then-round for finite inputs).
+ * - The cast rounds to nearest, ties to even, as PyTorch's `Tensor.to(torch.float8_e4m3fn | torch.float8_e5m2)`.
+ *   Out of range the casts disagree between paths: c10's scalar conversion (c10/util/Float8_e4m3fn.h
+ *   `fp8e4m3fn_from_fp32_value`) sends |v| > 464 to NaN (e4m3fn has no infinity), while torch 2.13's CPU tensor cast
+ *   saturates e4m3fn to ±448 (measured: 480, 1e6 and inf all give 448); e5m2 overflows to ±inf from 61440 in both.
+ *   The clamp to ±448 / ±57344 that comes first makes all of them agree (vLLM's CUDA cache writer
+ *   `csrc/quantization/fp8/nvidia/quant_utils.cuh` converts `x / scale` with `__NV_SATFINITE`, the same values).
+ *   `roundE4m3` below follows c10's scalar rule.
  * - Scales (`FormatScale`): 'unit' = 1.0 (vLLM's k_scale/v_scale default when the checkpoint carries none);
  *   'tensor' = amax(|x|)/max over the whole tensor; 'head' = one amax/max per KV head; 'dynamic-k' /
- *   'dynamic-v' = vLLM's `Attention.calc_kv_scales` (vllm/attention/layer.py): `abs(key).max() / k_range` with
+ *   'dynamic-v' = vLLM's `Attention.calc_kv_scales` (vllm/attention/layer.py, vLLM commit 004a5da): `abs(key).max() / k_range` with
  *   `k_range = torch.tensor(envs.K_SCALE_CONSTANT, dtype=float32)` (default 200) and V_SCALE_CONSTANT (default 100)
  *   for values, computed once over the whole layer tensor on the first forward pass. A scale that comes out 0
  *   (all-zero tensor or head) is replaced by 1: the reference would compute 0/0 = NaN there.
@@ -48,7 +50,7 @@ function roundMini(x: number, mbits: number, eminNormal: number): number {
   return x < 0 ? -r : r;
 }
 
-/** `torch.tensor(x, dtype=float32).to(torch.float8_e4m3fn).float()`: RNE; |x| that rounds past 448 → NaN. */
+/** `torch.tensor(x, dtype=float32).to(torch.float8_e4m3fn).float()`: RNE; |x| that rounds past 448 (> 464) → NaN. */
 export function roundE4m3(x: number): number {
   if (x !== x) return NaN;
   const r = roundMini(x, 3, -6);
