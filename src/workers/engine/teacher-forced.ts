@@ -76,12 +76,15 @@ export async function teacherForced(
   let done = 0;
   const take = (row: Float32Array) => {
     const lp = logSoftmax(row);
-    if (done + prefillTokens < ids.length) logProbs[done] = lp[ids[prefillTokens + done]];
+    logProbs[done] = lp[ids[prefillTokens + done]];
     const am = argMax(row);
     argmax[done] = am;
     if (top1 && ref) top1[done] = am === ref.argmax[done] ? 1 : 0;
-    if (kl && ref?.dists) kl[done] = klDivergence(ref.dists[done], lp);
-    if (dists) dists.push(Float32Array.from(lp));
+    // Reference distributions are kept in float32; compare in the same precision so that two equal
+    // distributions give KL = 0 exactly rather than float32 rounding noise (~1e-8 nats).
+    const lp32 = kl || dists ? Float32Array.from(lp) : null;
+    if (kl && ref?.dists) kl[done] = klDivergence(ref.dists[done], lp32!);
+    if (dists) dists.push(lp32!);
     done++;
   };
 
