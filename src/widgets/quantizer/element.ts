@@ -10,7 +10,8 @@ import { clampToModel } from '../kv-explorer/state';
 import { headByChannel } from '../kv-explorer/view';
 import { cacheMemory, configFor, headAndLayerMetrics, neighbourSettings, Requantizer, ResultCache, resultKey, wholeCacheMetrics, type Metrics } from './model';
 import { PRESETS, presetOf, QUANTIZER_BITS, quantizerCodec, type QuantizerState } from './state';
-import type { PrefetchItem, SweepRequest, SweepResponse } from './sweep.worker';
+import type { PrefetchItem } from './protocol';
+import { SweepClient } from './sweep-client';
 import {
   describeConfig, errorInto, niceSymmetric, fmtAbs, fmtCos, fmtDb, fmtPct, histogram, histogramOptions, memoryParts, memorySummary, metricRows, metricsSummary,
   TENSOR_NAMES, type Bin,
@@ -75,11 +76,9 @@ export class KvQuantizer extends KvWidget<Name, QuantizerState> {
   #clampNotes: string[] = [];
   #renders = 0;
   // Whole-cache metrics
-  #worker?: Worker | null;
   #whole: Whole | null = null;
   #wholeKey = '';
   #wholeSeq = 0;
-  #sentSet = -1;
 
   protected build(): void {
     const s = this.state;
@@ -372,30 +371,17 @@ export class KvQuantizer extends KvWidget<Name, QuantizerState> {
     clearTimeout(this.#wholeTimer);
     this.#wholeTimer = setTimeout(() => {
       if (seq !== this.#wholeSeq) return;
-      const worker = this.workerOrNull();
-      if (!worker) {
-        // No worker (blocked by the page): compute on the main thread.
-        try {
-          this.wholeDone(seq, wholeCacheMetrics(set.keys, set.values, kcfg, vcfg));
-        } catch (err) {
-          this.fail(err);
-        }
-        return;
+      if (this.#sweep.run(String(this.#setId), set, seq, kcfg, vcfg)) return;
+      // No worker (blocked by the page): compute on the main thread.
+      try {
+        this.wholeDone(seq, wholeCacheMetrics(set.keys, set.values, kcfg, vcfg));
+      } catch (err) {
+        this.fail(err);
       }
-      this.sendTensors(worker);
-      worker.postMessage({ type: 'run', seq, id: String(this.#setId), kcfg, vcfg } satisfies SweepRequest);
     }, WHOLE_DELAY_MS);
   }
 
   #wholeTimer?: ReturnType<typeof setTimeout>;
-
-  /** The worker keeps the tensors of the current prompt (sent once per prompt). */
-  private sendTensors(worker: Worker): void {
-    if (this.#sentSet === this.#setId) return;
-    const set = this.#set!;
-    this.#sentSet = this.#setId;
-    worker.postMessage({ type: 'tensors', id: String(this.#setId), keys: set.keys, values: set.values } satisfies SweepRequest);
-  }
 
   /**
    * For slow methods: asks the worker to quantize the settings one step away (model.ts neighbourSettings) that
@@ -406,51 +392,27 @@ export class KvQuantizer extends KvWidget<Name, QuantizerState> {
     const items: PrefetchItem[] = neighbourSettings(this.state, layer, this.#set.info.layers, QUANTIZER_BITS)
       .map((n) => ({ ...n, key: resultKey(this.#setId, n.layer, n.kind, n.cfg) }))
       .filter((n, i, all) => !this.#cache.has(n.key) && all.findIndex((m) => m.key === n.key) === i);
-    if (!items.length && !this.#prefetching) return;
-    const worker = this.workerOrNull();
-    if (!worker) return;
-    this.sendTensors(worker);
-    this.#prefetching = items.length > 0;
-    worker.postMessage({ type: 'prefetch', id: String(this.#setId), items } satisfies SweepRequest);
+    this.#sweep.prefetch(String(this.#setId), this.#set, items);
   }
 
-  #prefetching = false;
-
-  private workerOrNull(): Worker | null {
-    if (this.#worker !== undefined) return this.#worker;
-    try {
-      const w = new Worker(new URL('./sweep.worker.ts', import.meta.url), { type: 'module' });
-      w.onmessage = (e: MessageEvent<SweepResponse>) => this.onWorker(e.data);
-      w.onerror = (e) => {
-        e.preventDefault();
-        this.#worker = null;
-        this.#wholeKey = '';
-        this.status.set('Whole-cache metrics are computed on the page (the worker could not start).');
-        this.runUpdate('all');
-      };
-      this.#worker = w;
-    } catch {
-      this.#worker = null;
-    }
-    return this.#worker;
-  }
-
-  private onWorker(m: SweepResponse): void {
-    if (m.type === 'quantized') {
-      if (m.id === String(this.#setId)) this.#cache.put(m.key, { dequantized: m.dequantized, used: m.used, error: m.error });
-      return;
-    }
-    if (m.type === 'progress') {
-      if (m.seq === this.#wholeSeq) this.status.set('Computing the whole-cache metrics…', { done: m.done, total: m.total });
-      return;
-    }
-    if (m.seq !== this.#wholeSeq) return;
-    if (m.type === 'error') {
-      this.status.error(`The whole-cache metrics failed: ${m.message} Try other settings.`);
-      return;
-    }
-    this.wholeDone(m.seq, m.metrics);
-  }
+  /** The worker client; its answers land here. */
+  #sweep = new SweepClient({
+    quantized: (id, key, r) => {
+      if (id === String(this.#setId)) this.#cache.put(key, r);
+    },
+    progress: (seq, done, total) => {
+      if (seq === this.#wholeSeq) this.status.set('Computing the whole-cache metrics…', { done, total });
+    },
+    result: (seq, metrics) => this.wholeDone(seq, metrics),
+    error: (seq, message) => {
+      if (seq === this.#wholeSeq) this.status.error(`The whole-cache metrics failed: ${message} Try other settings.`);
+    },
+    lost: () => {
+      this.#wholeKey = '';
+      this.status.set('Whole-cache metrics are computed on the page (the worker could not start).');
+      this.runUpdate('all');
+    },
+  });
 
   private wholeDone(seq: number, metrics: Whole): void {
     if (seq !== this.#wholeSeq) return;

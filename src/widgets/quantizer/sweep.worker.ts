@@ -11,25 +11,8 @@
  * (the reader has moved on). A whole-cache run is one task (a few hundred ms at most for HQQ at 1,024 tokens).
  */
 import type { KVTensor, QuantConfig } from '../../lib/quant/index';
-import { Requantizer, wholeCacheMetrics, type Metrics, type TensorKind } from './model';
-
-export interface PrefetchItem {
-  key: string;
-  layer: number;
-  kind: TensorKind;
-  cfg: QuantConfig;
-}
-
-export type SweepRequest =
-  | { type: 'tensors'; id: string; keys: KVTensor[]; values: KVTensor[] }
-  | { type: 'run'; seq: number; id: string; kcfg: QuantConfig | null; vcfg: QuantConfig | null }
-  | { type: 'prefetch'; id: string; items: PrefetchItem[] };
-
-export type SweepResponse =
-  | { type: 'progress'; seq: number; done: number; total: number }
-  | { type: 'result'; seq: number; metrics: Metrics & { errors: string[] } }
-  | { type: 'error'; seq: number; message: string }
-  | { type: 'quantized'; id: string; key: string; dequantized: Float32Array; used: QuantConfig; error?: string };
+import { Requantizer, wholeCacheMetrics } from './model';
+import { isSweepRequest, type PrefetchItem, type SweepRequest, type SweepResponse } from './protocol';
 
 const sets = new Map<string, { keys: KVTensor[]; values: KVTensor[] }>();
 const scope = self as unknown as DedicatedWorkerGlobalScope;
@@ -83,8 +66,13 @@ function step(): void {
   if (prefetch || run) schedule();
 }
 
-self.onmessage = (e: MessageEvent<SweepRequest>) => {
+self.onmessage = (e: MessageEvent<unknown>) => {
   const m = e.data;
+  if (!isSweepRequest(m)) {
+    // Never drop a message silently: the page learns that it sent something this worker does not know.
+    post({ type: 'error', seq: -1, message: `unknown request ${JSON.stringify((m as { type?: unknown } | null)?.type ?? null)}` });
+    return;
+  }
   if (m.type === 'tensors') {
     sets.clear();
     sets.set(m.id, { keys: m.keys, values: m.values });

@@ -5,7 +5,7 @@ import { tensorPicker, type TensorPicker } from '../shared/tensor-picker';
 import type { TensorSet } from '../shared/tensors';
 import { tradeoffCodec, type TradeoffState } from './state';
 import { ATTENTION_QUERIES, sweepConfigs, type SweepInput, type SweepPoint, type TensorKind } from './sweep';
-import type { SweepRequest, SweepResponse } from './sweep.worker';
+import type { SweepRequest, SweepResponse } from './protocol';
 import { chartOptions, currentConfig, describeConfig, errorOf, findPoint, panelPoints, pct, bpeText, summaryText, tableRows, type Metric } from './view';
 
 type Name = (typeof tradeoffCodec.names)[number];

@@ -6,19 +6,18 @@
  * Cancellation: the page terminates its workers when the prompt changes.
  */
 import { makeEvaluator, sweepConfigs, type SweepInput, type SweepPoint } from './sweep';
-
-export type SweepRequest = { type: 'sweep'; id: number; input: SweepInput; attention: boolean; part: number; parts: number };
-export type SweepResponse =
-  | { type: 'points'; id: number; points: SweepPoint[]; done: number; total: number; phase: 'fast' | 'hqq' }
-  | { type: 'fastDone'; id: number }
-  | { type: 'done'; id: number; fastMs: number; hqqMs: number; total: number }
-  | { type: 'error'; id: number; message: string };
+import { isSweepRequest, type SweepResponse } from './protocol';
 
 const post = (m: SweepResponse) => (self as unknown as Worker).postMessage(m);
 
-self.onmessage = (e: MessageEvent<SweepRequest>) => {
+self.onmessage = (e: MessageEvent<unknown>) => {
   const req = e.data;
-  if (req?.type !== 'sweep') return;
+  if (!isSweepRequest(req)) {
+    // Never drop a message silently: answer with an error the page can show.
+    const id = typeof (req as { id?: unknown } | null)?.id === 'number' ? (req as { id: number }).id : -1;
+    post({ type: 'error', id, message: 'unknown request' });
+    return;
+  }
   try {
     const input: SweepInput = req.attention ? req.input : { ...req.input, queries: null };
     const evaluate = makeEvaluator(input);
