@@ -10,7 +10,7 @@
  * Scheduling: one item of work per task, prefetch before whole-cache, and a newer `prefetch` replaces the list
  * (the reader has moved on). A whole-cache run is one task (a few hundred ms at most for HQQ at 1,024 tokens).
  */
-import type { KVTensor, QuantConfig } from '../../lib/quant/index';
+import type { KVTensor } from '../../lib/quant/index';
 import { Requantizer, wholeCacheMetrics } from './model';
 import { isSweepRequest, type PrefetchItem, type SweepRequest, type SweepResponse } from './protocol';
 
