@@ -133,38 +133,48 @@ test('charts: one stepped area per series, the token tip on hover (also after a 
   expectClean(log);
 });
 
-/** Time from a dispatched input event to the end of the synchronous redraw (quantize + attention + charts). */
-async function redrawTimes(page: import('@playwright/test').Page, n = 30) {
-  const times = await page.evaluate((n) => {
+/**
+ * Flip Bits between 4 and 2 with input events, n times: every event must redraw synchronously (data-rendered
+ * counts up) and the KL must alternate between two values. Redraw time is measured by `npm run bench`
+ * (bench/browser/behaviour.bench.ts, "attention: redraw at 256 and 1,024 tokens"), not asserted here.
+ */
+async function flipBits(page: import('@playwright/test').Page, n = 30) {
+  return page.evaluate((n) => {
+    const w = document.querySelector<HTMLElement>('kv-attention')!;
     const input = document.querySelector<HTMLInputElement>('kv-attention input[data-control="bits"]')!;
-    const out: number[] = [];
+    const out: Array<{ rendered: number; kl: number }> = [];
     for (let i = 0; i < n; i++) {
+      const before = Number(w.dataset.rendered ?? 0);
       input.value = String(i % 2 === 0 ? 3 : 1); // 4 bits ↔ 2 bits
-      const t0 = performance.now();
       input.dispatchEvent(new Event('input', { bubbles: true }));
-      out.push(performance.now() - t0);
+      out.push({ rendered: Number(w.dataset.rendered ?? 0) - before, kl: Number(w.dataset.kl) });
     }
-    return out.sort((a, b) => a - b);
+    return out;
   }, n);
-  const split = await widget(page).getAttribute('data-redraw-split');
-  return { median: times[Math.floor(times.length / 2)], p95: times[Math.floor(times.length * 0.95)], split };
 }
 
-test('redraw timing: 256-token example, and a reader prompt of ~1,000 tokens run live (no model run on slider moves)', async ({ page, log }) => {
+function expectAlternating(runs: Array<{ rendered: number; kl: number }>) {
+  expect(runs.every((r) => r.rendered >= 1)).toBe(true);
+  const at4 = new Set(runs.filter((_, i) => i % 2 === 0).map((r) => r.kl));
+  const at2 = new Set(runs.filter((_, i) => i % 2 === 1).map((r) => r.kl));
+  expect(at4.size).toBe(1);
+  expect(at2.size).toBe(1);
+  expect([...at2][0]).toBeGreaterThan([...at4][0]);
+}
+
+test('synchronous redraws: 256-token example, and a reader prompt of ~1,000 tokens run live (no model run on slider moves)', async ({ page, log }) => {
   test.setTimeout(240_000);
   await page.goto('/embed/attention/');
   await expect(widget(page)).toHaveAttribute('data-tokens', '256');
-  const small = await redrawTimes(page);
-  console.log(`attention redraw, 256 tokens: median ${small.median.toFixed(1)} ms, p95 ${small.p95.toFixed(1)} ms (last: ${small.split})`);
+  expectAlternating(await flipBits(page));
   const text = readFileSync('public/models/kvlab-16m/heldout-sample.txt', 'utf8');
   await page.getByRole('textbox', { name: 'Your own prompt' }).fill(text + '\n\n' + text);
   await page.getByRole('button', { name: 'Run the model on this text' }).click();
   await expect(widget(page)).toHaveAttribute('data-tokens', '1024', { timeout: 200_000 });
   let worker = 0;
   page.on('request', (r) => (r.url().includes('/models/') ? worker++ : 0));
-  const big = await redrawTimes(page);
-  console.log(`attention redraw, 1024 tokens: median ${big.median.toFixed(1)} ms, p95 ${big.p95.toFixed(1)} ms (last: ${big.split})`);
+  expectAlternating(await flipBits(page));
+  await expect(widget(page)).toHaveAttribute('data-tokens', '1024');
   expect(worker).toBe(0);
-  expect(big.median).toBeLessThan(250); // loose here (shared CI machine); targets are in the report
   expectClean(log);
 });

@@ -96,19 +96,19 @@ for (const theme of ['light', 'dark'] as const) {
   });
 }
 
-test('redraw time of a step (input event to finished redraw)', async ({ page }) => {
+// Redraw time is measured by `npm run bench` (bench/browser/tradeoff.bench.ts, "residual: decode-step redraw"),
+// not asserted here: a shared test machine makes time limits flaky. This checks what every step must do.
+test('40 decode steps at 1,024 + N tokens: every key press redraws and the counts follow residualSplit', async ({ page, log }) => {
   await page.goto('/embed/residual/?prefill=1024&step=0');
+  const w = page.locator('kv-residual');
   const step = page.getByRole('slider', { name: 'Decode step' });
   await step.focus();
-  const times: number[] = [];
-  for (let i = 0; i < 40; i++) {
+  for (let i = 1; i <= 40; i++) {
     await page.keyboard.press('ArrowRight');
-    times.push(await page.locator('kv-residual').evaluate((e) => (e as unknown as { lastRedrawMs: number }).lastRedrawMs));
+    await expect(w).toHaveAttribute('data-rendered', String(i));
+    const r = residualSplit({ prefill: 1024, decoded: i, residualLength: 128 });
+    await expect(metric(page, 'residual')).toHaveText(fmt(r.residual));
+    await expect(metric(page, 'quantized')).toHaveText(fmt(r.quantized));
   }
-  times.sort((a, b) => a - b);
-  const median = times[20];
-  const p95 = times[Math.floor(times.length * 0.95)];
-  console.log(`residual redraw at 1,024+ tokens: median ${median.toFixed(1)} ms, p95 ${p95.toFixed(1)} ms`);
-  expect(median).toBeLessThan(16);
-  expect(p95).toBeLessThan(33);
+  expectClean(log);
 });
