@@ -30,6 +30,14 @@ test('nothing runs on load; the default side by side streams, marks the first di
     await expect(widget(page).locator('.chart-summary')).toContainText(`First difference at token ${Number(fd) + 1}`);
   } else await expect(widget(page).locator('.chart-summary')).toContainText('identical');
   await expect(widget(page).locator('.plot svg[aria-label*="KL divergence"]')).toHaveCount(1);
+  // Teacher-forced comparison over the exact continuation: in the summary, the chart and as data.
+  await expect(widget(page).locator('.chart-summary')).toContainText('Teacher-forced over the exact continuation');
+  await expect(widget(page).locator('.plot svg[aria-label*="teacher-forced"]')).toHaveCount(1);
+  const forcedTop1 = Number(await widget(page).getAttribute('data-forced-top1'));
+  expect(forcedTop1).toBeGreaterThan(0);
+  expect(forcedTop1).toBeLessThanOrEqual(1);
+  // Nats are written plainly or in scientific notation, never with SI prefixes.
+  expect(await widget(page).locator('.chart-summary').textContent()).not.toMatch(/\d[µm] nats/);
   expect(await axeViolations(page)).toEqual([]);
   await page.emulateMedia({ colorScheme: 'dark' });
   await page.goto('/embed/generation/?theme=dark');

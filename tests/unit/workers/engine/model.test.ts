@@ -113,6 +113,20 @@ describe.skipIf(!present)('kvlab-16m in Node', () => {
     expect(k2.perplexity).toBeGreaterThan(r.results[0].perplexity);
   });
 
+  it('side by side: teacher-forced top-1 agreement and KL separate 4 from 2 bits even when the free-running streams part early', async () => {
+    const run = (bits: 2 | 4) =>
+      generate(
+        runner,
+        { prompt: 'I like rock music because', key: { bits, groupSize: 64, axis: 'token', method: 'minmax' }, value: { bits, groupSize: 64, axis: 'token', method: 'minmax' }, residualLength: 8, maxNewTokens: 48 },
+        { quantize },
+      );
+    const [g4, g2] = [await run(4), await run(2)];
+    expect(g2.firstDivergence).not.toBeNull();
+    expect(g4.teacherForced.kl).toHaveLength(g4.exact.tokenIds.length);
+    expect(g4.teacherForced.top1Agreement).toBeGreaterThan(g2.teacherForced.top1Agreement);
+    expect(g4.teacherForced.klDistribution.mean).toBeLessThan(g2.teacherForced.klDistribution.mean / 4);
+  });
+
   it('flushes the residual exactly as residualSplit says', async () => {
     for (const R of [0, 3, 5]) {
       const g = await generate(
