@@ -259,6 +259,8 @@ export async function createSiteHandler(o) {
     }
 
     if (rel.split('/').some((seg) => seg.startsWith('.')) || rel === '_server' || rel.startsWith('_server/')) return notFound(req, res);
+    // The not-found page itself answers with its status, as every host does for its 404 page.
+    if (/^404(\.html|\/)?$/.test(rel)) return notFound(req, res);
     const file = await fileAt(rel.endsWith('/') || rel === '' ? `${rel}index.html` : rel);
     const found = file ?? (rel && !rel.endsWith('/') && !extname(rel) ? await fileAt(`${rel}.html`) : null);
     if (!found) return notFound(req, res);

@@ -114,6 +114,11 @@ describe('request targets', () => {
     expect(r.body.toString()).toContain('<title>not found</title>');
     expect(r.body.toString()).not.toContain(SECRET);
   });
+  it.each(['/404', '/404/', '/404.html'])('%s is the not-found page with status 404', async (path) => {
+    const r = await req('GET', path);
+    expect(r.status).toBe(404);
+    expect(r.body.toString()).toContain('<title>not found</title>');
+  });
   it('pages resolve with and without the trailing slash', async () => {
     expect((await req('GET', '/embed/memory')).status).toBe(200);
     expect((await req('GET', '/')).body.toString()).toContain('<title>home</title>');
