@@ -1,5 +1,6 @@
 import { allocateFakeQuantOutput, fakeQuantizeInto, groupCount, type FakeQuantBuffers, type KVTensor, type QuantConfig } from '../../lib/quant/index';
 import { KvWidget } from '../shared/base';
+import { axisOptions } from '../shared/axis-labels';
 import { metaDtypeOfModel, requireQuantConfig } from '../shared/quant-config';
 import { DEFAULT_MODEL_ID } from '../../lib/model/catalogue';
 import { el, rangeControl, selectControl, tableToggle, type RangeControl } from '../shared/controls';
@@ -118,9 +119,9 @@ export class KvAttention extends KvWidget<Name, AttentionState> {
     this.#query = rangeControl({ name: 'query', label: 'Query token', values: [0], value: 0, describe: (v) => this.describeQuery(v), onChange: (v) => set({ query: this.#set && v === this.#set.tokens.length - 1 ? -1 : v }) });
     const bits = rangeControl({ name: 'bits', label: 'Bits', values: [1, 2, 3, 4, 8], value: s.bits, describe: (v) => describeQuant(v, this.state.group, this.state.kaxis), short: (v) => `${v} bits`, onChange: (v) => set({ bits: v }) });
     const group = rangeControl({ name: 'group', label: 'Group size', values: [16, 32, 64, 128], value: s.group, describe: (v) => describeQuant(this.state.bits, v, this.state.kaxis), short: (v) => `G${v}`, onChange: (v) => set({ group: v }) });
-    const axisOptions = [{ value: 'token' as const, label: 'per token (Transformers)' }, { value: 'channel' as const, label: 'per channel (KIVI)' }];
-    const kaxis = selectControl({ name: 'kaxis', label: 'Key grouping', options: axisOptions, value: s.kaxis, onChange: (v) => set({ kaxis: v }) });
-    const vaxis = selectControl({ name: 'vaxis', label: 'Value grouping', options: axisOptions, value: s.vaxis, onChange: (v) => set({ vaxis: v }) });
+    const axisChoices = axisOptions<AttentionState['kaxis']>();
+    const kaxis = selectControl({ name: 'kaxis', label: 'Key grouping', options: axisChoices, value: s.kaxis, onChange: (v) => set({ kaxis: v }) });
+    const vaxis = selectControl({ name: 'vaxis', label: 'Value grouping', options: axisChoices, value: s.vaxis, onChange: (v) => set({ vaxis: v }) });
     const method = selectControl({ name: 'method', label: 'Method', options: [{ value: 'minmax' as const, label: 'min-max (quanto)' }, { value: 'hqq' as const, label: 'HQQ' }, { value: 'absmax' as const, label: 'abs-max (symmetric)' }], value: s.method, onChange: (v) => set({ method: v }) });
     this.controlsEl.append(this.#picker.root, this.#layer.root, this.#head.root, this.#query.root, bits.root, group.root, kaxis.root, vaxis.root, method.root);
     this.addEventListener('kv-state', () => {

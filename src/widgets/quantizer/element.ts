@@ -5,7 +5,8 @@ import { drawHeatmap, extentOf, symmetricDomain, type Scheme } from '../shared/h
 import { tensorPicker, type TensorPicker } from '../shared/tensor-picker';
 import type { TensorSet } from '../shared/tensors';
 import { describeQuant } from '../shared/params';
-import { AXES, METHODS, type KVTensor, type QuantConfig } from '../../lib/quant/index';
+import { METHODS, type KVTensor, type QuantConfig } from '../../lib/quant/index';
+import { axisOptions } from '../shared/axis-labels';
 import { clampToModel } from '../kv-explorer/state';
 import { headByChannel } from '../kv-explorer/view';
 import { cacheMemory, configFor, headAndLayerMetrics, neighbourSettings, Requantizer, ResultCache, resultKey, wholeCacheMetrics, type Metrics } from './model';
@@ -105,9 +106,9 @@ export class KvQuantizer extends KvWidget<Name, QuantizerState> {
       onChange: (v) => set({ bits: v }),
     });
     c.group = rangeControl({ name: 'group', label: 'Group size', values: [16, 32, 64, 128], value: s.group, describe: (v) => describeQuant(this.state.bits, v), short: (v) => `G${v}`, onChange: (v) => set({ group: v }) });
-    const axisOptions = AXES.map((a) => ({ value: a, label: a === 'token' ? 'per token (quanto, Transformers)' : 'per channel (KIVI)' }));
-    c.kaxis = selectControl<string>({ name: 'kaxis', label: 'Key grouping', options: axisOptions, value: s.kaxis, onChange: (v) => set({ kaxis: v as QuantizerState['kaxis'] }) });
-    c.vaxis = selectControl<string>({ name: 'vaxis', label: 'Value grouping', options: axisOptions, value: s.vaxis, onChange: (v) => set({ vaxis: v as QuantizerState['vaxis'] }) });
+    const axisChoices = axisOptions<string>();
+    c.kaxis = selectControl<string>({ name: 'kaxis', label: 'Key grouping', options: axisChoices, value: s.kaxis, onChange: (v) => set({ kaxis: v as QuantizerState['kaxis'] }) });
+    c.vaxis = selectControl<string>({ name: 'vaxis', label: 'Value grouping', options: axisChoices, value: s.vaxis, onChange: (v) => set({ vaxis: v as QuantizerState['vaxis'] }) });
     const methodLabels: Record<string, string> = { minmax: 'min-max (quanto)', hqq: 'HQQ (optimized zero)', absmax: 'abs-max (symmetric)' };
     c.method = selectControl<string>({ name: 'method', label: 'Method', options: METHODS.map((m) => ({ value: m, label: methodLabels[m] ?? m })), value: s.method, onChange: (v) => set({ method: v as QuantizerState['method'] }) });
     c.residual = rangeControl({ name: 'residual', label: 'Residual length', values: withValue([0, 32, 64, 128, 256, 512, 1024], s.residual), value: s.residual, describe: (v) => `${v} full-precision tokens`, onChange: (v) => set({ residual: v }) });

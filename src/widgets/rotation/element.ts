@@ -1,3 +1,4 @@
+import { axisOptions } from '../shared/axis-labels';
 import * as Plot from '@observablehq/plot';
 import type { KVTensor } from '../../lib/quant/index';
 import { KvWidget } from '../shared/base';
@@ -45,7 +46,7 @@ export class KvRotation extends KvWidget<Name, RotationState> {
     const set = (patch: Partial<RotationState>) => this.setState(patch);
     const bits = rangeControl({ name: 'bits', label: 'Bits', values: [1, 2, 3, 4, 8], value: s.bits, describe: (v) => describeQuant(v, this.state.group, this.state.kaxis), short: (v) => `${v} bit${v === 1 ? '' : 's'}`, onChange: (v) => set({ bits: v }) });
     const group = rangeControl({ name: 'group', label: 'Group size', values: [16, 32, 64, 128], value: s.group, describe: (v) => describeQuant(this.state.bits, v, this.state.kaxis), short: (v) => `G${v}`, onChange: (v) => set({ group: v }) });
-    const axis = selectControl<RotationState['kaxis']>({ name: 'kaxis', label: 'Key grouping', options: [{ value: 'token', label: 'Per token (quanto default)' }, { value: 'channel', label: 'Per channel (KIVI)' }], value: s.kaxis, onChange: (v) => set({ kaxis: v }) });
+    const axis = selectControl<RotationState['kaxis']>({ name: 'kaxis', label: 'Key grouping', options: axisOptions<RotationState['kaxis']>(), value: s.kaxis, onChange: (v) => set({ kaxis: v }) });
     const method = selectControl<RotationState['method']>({ name: 'method', label: 'Method', options: [{ value: 'minmax', label: 'min-max (quanto)' }, { value: 'hqq', label: 'HQQ' }, { value: 'absmax', label: 'abs-max (symmetric)' }], value: s.method, onChange: (v) => set({ method: v }) });
     this.#layer = rangeControl({ name: 'layer', label: 'Layer', values: [s.layer], value: s.layer, describe: (v) => `layer ${v}`, onChange: (v) => set({ layer: v }) });
     this.#head = rangeControl({ name: 'head', label: 'KV head', values: [s.head], value: s.head, describe: (v) => `KV head ${v}`, onChange: (v) => set({ head: v }) });
