@@ -258,7 +258,7 @@ export async function createSiteHandler(o) {
       }
     }
 
-    if (rel.split('/').some((seg) => seg.startsWith('.')) || rel === '_server' || rel.startsWith('_server/')) return notFound(req, res);
+    if (rel.split('/').some((seg) => seg.startsWith('.')) || rel === '_server' || rel.startsWith('_server/') || rel === '_headers') return notFound(req, res);
     // The not-found page itself answers with its status, as every host does for its 404 page.
     if (/^404(\.html|\/)?$/.test(rel)) return notFound(req, res);
     const file = await fileAt(rel.endsWith('/') || rel === '' ? `${rel}index.html` : rel);

@@ -8,7 +8,9 @@
  *    and writes <outDir>/_server/oembed-data.json { site, base, chapters };
  * 3. writes the prerendered oEmbed answers <outDir>/oembed/(embed|articles)/<name>.json
  *    that the embed pages' discovery links name (for plain static hosts);
- * 4. precompresses text, JS, WASM, JSON, fonts and model files to .br and .gz siblings,
+ * 4. writes <outDir>/_headers (Netlify / Cloudflare Pages format) with the headers
+ *    scripts/serve.mjs sends, for static hosts that read it (docs/hosting.md);
+ * 5. precompresses text, JS, WASM, JSON, fonts and model files to .br and .gz siblings,
  *    keeping a variant only when it saves at least 10 %, and writes the byte counts to
  *    <outDir>/_server/compression.json.
  */
@@ -17,7 +19,8 @@ import { dirname, extname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
-import { COMPRESSIBLE } from './http.mjs';
+import { COMPRESSIBLE, contentSecurityPolicy } from './http.mjs';
+import { siteScriptHashes } from './handler.mjs';
 
 /**
  * Not precompressed: fp32 ONNX weights and safetensors are near-random bytes (model.onnx of
@@ -85,6 +88,40 @@ export async function writeOembed(outDir, { site, base = '/' }) {
   return { chapters, files: files.length };
 }
 
+/**
+ * Step 4: `_headers`. CSP goes on the page folders only (listed from the build), never on a
+ * catch-all: Netlify combines the values of every matching rule, and two CSPs are both
+ * enforced, so `/*` with frame-ancestors 'self' would forbid framing /embed/ too.
+ */
+export async function writeHeadersFile(outDir, base = '/') {
+  const scriptHashes = await siteScriptHashes(outDir);
+  const page = contentSecurityPolicy({ embed: false, scriptHashes });
+  const embed = contentSecurityPolicy({ embed: true, scriptHashes });
+  const lines = [
+    '# Written by scripts/serve/postbuild.mjs: the headers scripts/serve.mjs sends (see docs/hosting.md).',
+    `${base}*`,
+    '  Access-Control-Allow-Origin: *',
+    '  Cross-Origin-Resource-Policy: cross-origin',
+    '  X-Content-Type-Options: nosniff',
+    '  Referrer-Policy: strict-origin-when-cross-origin',
+    `${base}_astro/*`,
+    '  Cache-Control: public, max-age=31536000, immutable',
+    `${base}embed/*`,
+    `  Content-Security-Policy: ${embed}`,
+  ];
+  const pageRules = [`${base}`, `${base}index.html`, `${base}404.html`];
+  for (const e of await readdir(outDir, { withFileTypes: true })) {
+    if (!e.isDirectory() || ['embed', '_astro', '_server', 'oembed', 'models', 'precomputed', 'figures'].includes(e.name)) continue;
+    const hasPages = await (async () => {
+      for await (const f of walk(join(outDir, e.name))) if (f.endsWith('.html')) return true;
+      return false;
+    })();
+    if (hasPages) pageRules.push(`${base}${e.name}/*`);
+  }
+  for (const r of pageRules) lines.push(r, `  Content-Security-Policy: ${page}`, '  X-Frame-Options: SAMEORIGIN');
+  await writeFile(join(outDir, '_headers'), `${lines.join('\n')}\n`);
+}
+
 /** Brotli settings: text mode for text, generic for binary; quality 11 up to 4 MiB, 9 above (11 takes minutes on 30 MB). */
 function brotliOptions(size, ext) {
   const text = !['.wasm', '.onnx', '.safetensors', '.bin', '.ttf'].includes(ext);
@@ -138,6 +175,7 @@ export async function precompress(outDir, { minSize = 1024, keepRatio = 0.9 } = 
 export async function postBuild(outDir, { site, base }) {
   const t0 = Date.now();
   const o = await writeOembed(outDir, { site, base });
+  await writeHeadersFile(outDir, base);
   const c = await precompress(outDir);
   const kept = Object.values(c).filter((e) => e.br !== null || e.gzip !== null).length;
   return `oEmbed: ${o.files} prerendered answers, ${Object.keys(o.chapters).length} chapters mapped; precompressed ${kept} of ${Object.keys(c).length} files (${((Date.now() - t0) / 1000).toFixed(1)} s)`;
