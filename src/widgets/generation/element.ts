@@ -6,7 +6,7 @@ import { el, rangeControl, selectControl, tableToggle } from '../shared/controls
 import { describeQuant } from '../shared/params';
 import { describeProgress, explainError } from '../shared/tensors';
 import { generationCodec, type GenerationState } from './state';
-import { AXES } from '../../lib/quant/index';
+import { axisOptions } from '../shared/axis-labels';
 import { applyToken, buildRequest, describeCache, emptyStreams, forcedOf, formatNats, klChartOptions, summaryText, type ForcedView, type Streams } from './view';
 
 type Name = (typeof generationCodec.names)[number];
@@ -50,11 +50,10 @@ export class KvGeneration extends KvWidget<Name, GenerationState> {
     this.#cancel.addEventListener('click', () => this.#job?.cancel());
     const bits = rangeControl({ name: 'bits', label: 'Bits', values: [1, 2, 3, 4, 8], value: s.bits, describe: (v) => describeQuant(v, this.state.group, this.state.kaxis), short: (v) => `${v} bits`, onChange: (v) => set({ bits: v }) });
     const group = rangeControl({ name: 'group', label: 'Group size', values: [16, 32, 64, 128], value: s.group, describe: (v) => describeQuant(this.state.bits, v, this.state.kaxis), short: (v) => `G${v}`, onChange: (v) => set({ group: v }) });
-    // Every grouping layout src/lib/quant offers, under the name Transformers or KIVI gives it.
-    const axisLabel: Record<string, string> = { token: 'per token (quanto axis 0, HQQ axis 1)', strided: 'strided (HQQ axis 0)', 'flat-channel': 'per channel over rows (quanto axis −1)', channel: 'per channel blocks (KIVI)' };
-    const axisOptions = AXES.map((a) => ({ value: a, label: axisLabel[a] ?? a }));
-    const kaxis = selectControl({ name: 'kaxis', label: 'Key grouping', options: axisOptions, value: s.kaxis, onChange: (v) => set({ kaxis: v }) });
-    const vaxis = selectControl({ name: 'vaxis', label: 'Value grouping', options: axisOptions, value: s.vaxis, onChange: (v) => set({ vaxis: v }) });
+    // Every grouping layout the engine offers, under the name Transformers (or KIVI) gives it.
+    const layouts = axisOptions<GenerationState['kaxis']>();
+    const kaxis = selectControl({ name: 'kaxis', label: 'Key grouping', options: layouts, value: s.kaxis, onChange: (v) => set({ kaxis: v }) });
+    const vaxis = selectControl({ name: 'vaxis', label: 'Value grouping', options: layouts, value: s.vaxis, onChange: (v) => set({ vaxis: v }) });
     const method = selectControl({ name: 'method', label: 'Method', options: [{ value: 'minmax' as const, label: 'min-max (quanto)' }, { value: 'hqq' as const, label: 'HQQ' }, { value: 'absmax' as const, label: 'abs-max (symmetric)' }], value: s.method, onChange: (v) => set({ method: v }) });
     const resValues = [...new Set([0, 1, 4, 8, 16, 32, 64, 128, 256, s.residual])].sort((a, b) => a - b);
     const residual = rangeControl({ name: 'residual', label: 'Residual length', values: resValues, value: s.residual, describe: (v) => `${v} full-precision tokens`, short: (v) => `R ${v}`, onChange: (v) => set({ residual: v }) });

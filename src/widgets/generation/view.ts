@@ -1,5 +1,6 @@
 /** Pure parts of the generation widget: the worker request, the streamed-step bookkeeping, Plot options, summary text. */
 import { formatNats } from '../../lib/model/sampling';
+import { axisInfo } from '../shared/axis-labels';
 import * as Plot from '@observablehq/plot';
 import type { QuantConfig } from '../../lib/quant/index';
 import type { DecodingOptions, Distribution, GenerateRequest, GenerateResult, TokenMessage } from '../../lib/model/protocol';
@@ -87,8 +88,7 @@ export function forcedText(f: ForcedView): string {
 }
 
 export function describeCache(s: GenerationState): string {
-  const names: Record<string, string> = { channel: 'per channel (KIVI)', strided: 'strided (HQQ axis 0)', 'flat-channel': 'per channel over all rows (quanto axis −1)', token: 'per token' };
-  const axis = (a: string) => names[a] ?? a;
+  const axis = (a: string) => axisInfo(a).label;
   return `${s.bits}-bit ${s.method}, groups of ${s.group}, keys ${axis(s.kaxis)}, values ${axis(s.vaxis)}, residual ${s.residual}`;
 }
 

@@ -32,7 +32,7 @@ export class KvPerplexity extends KvWidget<Name, PerplexityState> {
   #run = el('button', { type: 'button', className: 'primary', textContent: 'Run' });
   #cancel = el('button', { type: 'button', textContent: 'Cancel', disabled: true });
   #checks = new Map<PresetId, HTMLInputElement>();
-  #summary = el('p', { className: 'chart-summary' });
+  #summary = el('p', { className: 'chart-summary ppl-summary' });
   #chart = el('div', { className: 'plot' });
   #klSummary = el('p', { className: 'chart-summary ppl-kl-summary' });
   #klChart = el('div', { className: 'plot ppl-kl-chart' });

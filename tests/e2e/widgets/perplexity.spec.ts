@@ -51,7 +51,7 @@ test('keyboard: configuration checkboxes and R change the URL; Cancel stops a sw
   await r.focus();
   await page.keyboard.press('ArrowLeft'); // 128 → 64
   await expect(page).toHaveURL(/[?&]residual=64(&|$)/);
-  await expect(widget(page).locator('.chart-summary')).toContainText('R = 64');
+  await expect(widget(page).locator('.ppl-summary')).toContainText('R = 64');
   await page.getByRole('button', { name: 'Run' }).click();
   await expect(widget(page).locator('.status')).toContainText(/Scoring/, { timeout: 200_000 });
   await page.getByRole('button', { name: 'Cancel' }).click();
