@@ -76,8 +76,8 @@ export const PRESETS: Readonly<Record<PresetId, Preset>> = {
   'quanto-int4-axis-1': both('quanto-int4-axis-1', 'quanto int4, axis −1, G32', 'quanto', q(4, 32, 'flat-channel', 'minmax')),
   'quanto-int2-axis-1': both('quanto-int2-axis-1', 'quanto int2, axis −1, G32', 'quanto', q(2, 32, 'flat-channel', 'minmax')),
   'quanto-int8': both('quanto-int8', 'quanto int8, axis 0, G64', 'quanto', q(8, 64, 'token', 'minmax')),
-  'kivi-int4': both('kivi-int4', 'KIVI’s scheme int4 (keys per channel, values per token), G32', null, q(4, 32, 'channel', 'minmax'), q(4, 32, 'token', 'minmax')),
-  'kivi-int2': both('kivi-int2', 'KIVI’s scheme int2 (keys per channel, values per token), G32', null, q(2, 32, 'channel', 'minmax'), q(2, 32, 'token', 'minmax')),
+  'kivi-int4': both('kivi-int4', 'KIVI’s own scheme, int4: per-head key blocks of 32 tokens, values per token (not a Transformers setting)', null, q(4, 32, 'channel', 'minmax'), q(4, 32, 'token', 'minmax')),
+  'kivi-int2': both('kivi-int2', 'KIVI’s own scheme, int2: per-head key blocks of 32 tokens, values per token (not a Transformers setting)', null, q(2, 32, 'channel', 'minmax'), q(2, 32, 'token', 'minmax')),
 };
 
 /** The worker's cache config for a preset at residual length R. */

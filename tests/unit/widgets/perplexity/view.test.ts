@@ -82,7 +82,7 @@ describe('Transformers presets', () => {
     expect(PRESETS['quanto-int4'].key!.metaDtype).toBeUndefined();
     expect(PRESETS['quanto-int4-fp16'].key!.metaDtype).toBe('fp16');
     expect(PRESETS['kivi-int2'].backend).toBeNull();
-    expect(PRESETS['kivi-int2'].label).toMatch(/KIVI’s scheme/);
+    expect(PRESETS['kivi-int2'].label).toMatch(/KIVI’s own scheme.*not a Transformers setting/);
     expect(cacheConfigOf('hqq-int2', 128)).toMatchObject({ kind: 'quantized', backend: 'hqq', residualLength: 128 });
     expect(cacheConfigOf('kivi-int2', 128)).not.toHaveProperty('backend');
   });
