@@ -79,17 +79,23 @@ export function absMax(data: Float32Array, from: number, to: number): number {
   return m;
 }
 
-/** The scale(s) a mode gives: one per head (all equal unless 'head'). */
-export function fp8Scales(data: Float32Array, heads: number, perHead: number, kind: Fp8Kind, mode: FormatScale): Float32Array {
+/** The scale(s) a mode gives: one per head (all equal unless 'head'). `amaxOf(from, to)` = max |x| over a range. */
+export function fp8Scales(
+  amaxOf: (from: number, to: number) => number,
+  heads: number,
+  perHead: number,
+  kind: Fp8Kind,
+  mode: FormatScale,
+): Float32Array {
   const max = kind === 'e4m3' ? E4M3_MAX : E5M2_MAX;
   const out = new Float32Array(heads);
   const fix = (s: number): number => (s === 0 ? 1 : s);
   if (mode === 'unit') return out.fill(1);
   if (mode === 'head') {
-    for (let h = 0; h < heads; h++) out[h] = fix(Math.fround(absMax(data, h * perHead, (h + 1) * perHead) / max));
+    for (let h = 0; h < heads; h++) out[h] = fix(Math.fround(amaxOf(h * perHead, (h + 1) * perHead) / max));
     return out;
   }
-  const amax = absMax(data, 0, heads * perHead);
+  const amax = amaxOf(0, heads * perHead);
   const div = mode === 'tensor' ? max : mode === 'dynamic-k' ? VLLM_K_SCALE_CONSTANT : VLLM_V_SCALE_CONSTANT;
   return out.fill(fix(Math.fround(amax / div)));
 }

@@ -7,7 +7,7 @@
  */
 import { validateTensor } from '../grouping';
 import type { KVTensor } from '../types';
-import { formatsWasm } from '../wasm/formats';
+import { stageFormats } from '../wasm/formats';
 import { fp8Range, fp8Scales, absMax } from './fp8';
 import type { FormatScale } from './fp8';
 import { iq4_nl, q8_0, qx_0, qx_1 } from './ggml';
@@ -105,7 +105,11 @@ export const ENGINE_FORMATS = [
 
 export type EngineFormat = (typeof ENGINE_FORMATS)[number]['id'];
 export type EngineFormatInfo = (typeof ENGINE_FORMATS)[number];
-export type QuantizeFormatOptions = { scale?: FormatScale };
+export type QuantizeFormatOptions = {
+  scale?: FormatScale;
+  /** Reuse this buffer (length heads·tokens·headDim) for `dequantized` instead of allocating one. */
+  out?: Float32Array;
+};
 export type QuantizeFormatResult = { dequantized: Float32Array; bitsPerElement: number };
 
 /** Notes for menus: llama.cpp needs flash attention for a quantized V cache (`-fa on`). */
@@ -134,10 +138,6 @@ export function quantizeFormat(t: KVTensor, format: EngineFormat, opts: Quantize
   const info = engineFormatInfo(format);
   const { data, heads, tokens, headDim } = t;
   const n = data.length;
-  for (let i = 0; i < n; i++) {
-    const v = data[i];
-    if (v - v !== 0) throw new RangeError(`tensor.data[${i}] is ${v}: formats need finite values`);
-  }
   if (info.blockSize !== null && headDim % info.blockSize !== 0) {
     throw new RangeError(`headDim ${headDim} is not a multiple of ${format}'s block size ${info.blockSize}`);
   }
@@ -146,29 +146,41 @@ export function quantizeFormat(t: KVTensor, format: EngineFormat, opts: Quantize
   if (scales.length > 0 && !scales.includes(mode)) {
     throw new RangeError(`scale: ${format} takes one of ${scales.join(', ')}, got ${String(mode)}`);
   }
-  const out = new Float32Array(n);
+  const out = opts.out ?? new Float32Array(n);
+  if (!(out instanceof Float32Array) || out.length !== n) {
+    throw new RangeError(`out: expected a Float32Array of length ${n}`);
+  }
+  // WASM: the staged copy is checked for NaN/±Inf in the kernel; otherwise (or when it found one) the JS scan,
+  // which throws naming the first bad element.
+  const staged = stageFormats(format, data);
+  if (staged === null || !staged.finite) {
+    for (let i = 0; i < n; i++) {
+      const v = data[i];
+      if (v - v !== 0) throw new RangeError(`tensor.data[${i}] is ${v}: formats need finite values`);
+    }
+  }
+  const amaxOf = (from: number, to: number): number => (staged !== null ? staged.absMax(from, to) : absMax(data, from, to));
   const perHead = tokens * headDim;
   switch (format) {
     case 'fp8_e4m3':
     case 'fp8_e5m2': {
       const kind = format === 'fp8_e4m3' ? 'e4m3' : 'e5m2';
-      const s = fp8Scales(data, heads, perHead, kind, mode);
-      if (!formatsWasm(format, data, out, heads, perHead, s)) {
-        for (let h = 0; h < heads; h++) fp8Range(data, out, h * perHead, (h + 1) * perHead, s[h], kind);
-      }
+      const s = fp8Scales(amaxOf, heads, perHead, kind, mode);
+      if (staged !== null) staged.run(format, heads, perHead, s, out);
+      else for (let h = 0; h < heads; h++) fp8Range(data, out, h * perHead, (h + 1) * perHead, s[h], kind);
       break;
     }
     case 'nvfp4': {
       const gs = new Float32Array(heads);
-      if (mode === 'head') for (let h = 0; h < heads; h++) gs[h] = nvfp4GlobalScale(absMax(data, h * perHead, (h + 1) * perHead));
-      else gs.fill(mode === 'unit' ? 1 : nvfp4GlobalScale(absMax(data, 0, n)));
-      if (!formatsWasm(format, data, out, heads, perHead, gs)) {
-        for (let h = 0; h < heads; h++) nvfp4Range(data, out, h * perHead, (h + 1) * perHead, gs[h]);
-      }
+      if (mode === 'head') for (let h = 0; h < heads; h++) gs[h] = nvfp4GlobalScale(amaxOf(h * perHead, (h + 1) * perHead));
+      else gs.fill(mode === 'unit' ? 1 : nvfp4GlobalScale(amaxOf(0, n)));
+      if (staged !== null) staged.run(format, heads, perHead, gs, out);
+      else for (let h = 0; h < heads; h++) nvfp4Range(data, out, h * perHead, (h + 1) * perHead, gs[h]);
       break;
     }
     default:
-      if (!formatsWasm(format, data, out, heads, perHead, null)) ggmlRange(format, data, out, 0, n);
+      if (staged !== null) staged.run(format, heads, perHead, null, out);
+      else ggmlRange(format, data, out, 0, n);
   }
   return { dequantized: out, bitsPerElement: info.bitsPerElement };
 }

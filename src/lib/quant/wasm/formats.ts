@@ -4,10 +4,11 @@
  * checks both paths against the reference fixtures and against each other). iq4_nl stays JS-only (its per-element
  * binary search and sequential float32 sums gain little from 4 lanes).
  *
- * Per call: the tensor is copied into the module's memory (padded with 4 zeros), each head (FP8/NVFP4: its own
- * scale) or the whole tensor (llama.cpp blocks) is processed into a second region, and x̂ is copied out. Returns
- * false, having written nothing, when WASM SIMD is unavailable or switched off with `setWasmEnabled(false)`, the
- * format has no kernel, or the tensor does not fit in 32-bit wasm memory.
+ * Per call (`stageFormats`): the tensor is copied into the module's memory (padded with 4 zeros) and checked for
+ * NaN/±Infinity there; the caller takes its scales' max |x| from the staged copy (`absMax`), then `run` processes
+ * each head (FP8/NVFP4: its own scale) or the whole tensor (llama.cpp blocks) into a second region and copies x̂ out.
+ * `stageFormats` returns null — nothing written — when WASM SIMD is unavailable or switched off with
+ * `setWasmEnabled(false)`, the format has no kernel, or the tensor does not fit in 32-bit wasm memory.
  */
 import { FORMATS_WASM_BASE64 } from './formats.generated';
 import { wasmActive } from './index';
@@ -17,6 +18,7 @@ import type { EngineFormat } from '../formats/index';
 type Exports = {
   memory: WebAssembly.Memory;
   absmax(src: number, count: number): number;
+  finite(src: number, count: number): number;
   fp8(src: number, dst: number, count: number, scale: number, kind: number): void;
   nvfp4(src: number, dst: number, blocks: number, gs: number): void;
   q8_0(src: number, dst: number, blocks: number): void;
@@ -38,7 +40,7 @@ function load(): Exports | null {
   return kernel;
 }
 
-/** Whether `formatsWasm` can run here now. */
+/** Whether the formats' WASM path can run here now. */
 export function formatsWasmActive(): boolean {
   return wasmActive() && load() !== null;
 }
@@ -50,8 +52,24 @@ export function formatHasWasmKernel(format: EngineFormat): boolean {
   return HAS_KERNEL.has(format);
 }
 
-/** Copies `data` into the module memory (+4 zeros) and returns [x, y] byte offsets, or null when it cannot grow. */
-function stage(k: Exports, data: Float32Array): [number, number] | null {
+/** A tensor copied into the module memory. */
+export type StagedTensor = {
+  /** No NaN/±Infinity in the tensor. */
+  finite: boolean;
+  /** max |x| over elements [from, to) (SIMD over whole vectors, the ≤ 3 left in JS). */
+  absMax(from: number, to: number): number;
+  /**
+   * x̂ of `format` into `out`. `scales`: FP8 — each head's scale; NVFP4 — each head's global scale; null for the
+   * llama.cpp formats (blocks of 32 along the flat tensor, headDim a multiple of 32).
+   */
+  run(format: EngineFormat, heads: number, perHead: number, scales: Float32Array | null, out: Float32Array): void;
+};
+
+/** Stages `data` for `format`'s kernel, or null (see the module comment). */
+export function stageFormats(format: EngineFormat, data: Float32Array): StagedTensor | null {
+  if (!HAS_KERNEL.has(format) || !wasmActive()) return null;
+  const k = load();
+  if (k === null) return null;
   const n = data.length;
   const x = 0;
   const y = align16(4 * (n + 4));
@@ -59,55 +77,38 @@ function stage(k: Exports, data: Float32Array): [number, number] | null {
   const X = new Float32Array(k.memory.buffer, x, n + 4);
   X.set(data);
   X.fill(0, n);
-  return [x, y];
-}
-
-/** max |x| of `data` through the kernel (null when WASM is off or unavailable). */
-export function absMaxWasm(data: Float32Array): number | null {
-  if (!formatsWasmActive()) return null;
-  const k = load()!;
-  const st = stage(k, data);
-  if (st === null) return null;
-  return k.absmax(st[0], (data.length + 3) & ~3);
-}
-
-/**
- * x̂ of `format` into `out` through WASM. `scales`: FP8 — the scale of each head; NVFP4 — the global scale of each
- * head; null for llama.cpp formats (blocks of 32 along the flat tensor, headDim a multiple of 32).
- */
-export function formatsWasm(
-  format: EngineFormat,
-  data: Float32Array,
-  out: Float32Array,
-  heads: number,
-  perHead: number,
-  scales: Float32Array | null,
-): boolean {
-  if (!HAS_KERNEL.has(format) || !formatsWasmActive()) return false;
-  const k = load();
-  if (k === null) return false;
-  const n = data.length;
-  const st = stage(k, data);
-  if (st === null) return false;
-  const [x, y] = st;
-  switch (format) {
-    case 'fp8_e4m3':
-    case 'fp8_e5m2': {
-      const kind = format === 'fp8_e4m3' ? 0 : 1;
-      // Heads in order: a head's last vector may spill into the next head's outputs, which that head rewrites.
-      for (let h = 0; h < heads; h++) k.fp8(x + 4 * h * perHead, y + 4 * h * perHead, perHead, scales![h], kind);
-      break;
-    }
-    case 'nvfp4':
-      for (let h = 0; h < heads; h++) k.nvfp4(x + 4 * h * perHead, y + 4 * h * perHead, perHead / 16, scales![h]);
-      break;
-    case 'q8_0': k.q8_0(x, y, n / 32); break;
-    case 'q4_0': k.qx_0(x, y, n / 32, 8); break;
-    case 'q5_0': k.qx_0(x, y, n / 32, 16); break;
-    case 'q4_1': k.qx_1(x, y, n / 32, 15); break;
-    case 'q5_1': k.qx_1(x, y, n / 32, 31); break;
-    default: return false;
-  }
-  out.set(new Float32Array(k.memory.buffer, y, n));
-  return true;
+  const finite = k.finite(x, (n + 3) & ~3) === 1;
+  return {
+    finite,
+    absMax(from: number, to: number): number {
+      const whole = (to - from) & ~3;
+      let m = whole > 0 ? k.absmax(x + 4 * from, whole) : 0;
+      for (let i = from + whole; i < to; i++) {
+        const a = Math.abs(X[i]);
+        if (a > m) m = a;
+      }
+      return m;
+    },
+    run(fmt: EngineFormat, heads: number, perHead: number, scales: Float32Array | null, out: Float32Array): void {
+      switch (fmt) {
+        case 'fp8_e4m3':
+        case 'fp8_e5m2': {
+          const kind = fmt === 'fp8_e4m3' ? 0 : 1;
+          // Heads in order: a head's last vector may spill into the next head's outputs, which that head rewrites.
+          for (let h = 0; h < heads; h++) k.fp8(x + 4 * h * perHead, y + 4 * h * perHead, perHead, scales![h], kind);
+          break;
+        }
+        case 'nvfp4':
+          for (let h = 0; h < heads; h++) k.nvfp4(x + 4 * h * perHead, y + 4 * h * perHead, perHead / 16, scales![h]);
+          break;
+        case 'q8_0': k.q8_0(x, y, n / 32); break;
+        case 'q4_0': k.qx_0(x, y, n / 32, 8); break;
+        case 'q5_0': k.qx_0(x, y, n / 32, 16); break;
+        case 'q4_1': k.qx_1(x, y, n / 32, 15); break;
+        case 'q5_1': k.qx_1(x, y, n / 32, 31); break;
+        default: throw new RangeError(`no WebAssembly kernel for ${fmt}`);
+      }
+      out.set(new Float32Array(k.memory.buffer, y, n));
+    },
+  };
 }

@@ -65,17 +65,35 @@
       (br $l)))
     (call $hmax (local.get $m0)))
 
+;; 1 when all `count` f32 at src are finite (count a multiple of 4): x − x is +0 for finite x, NaN otherwise,
+  ;; and NaN survives the running sum.
+  (func (export "finite") (param $src i32) (param $count i32) (result i32)
+    (local $end i32) (local $acc v128)
+    (local.set $end (i32.add (local.get $src) (i32.shl (local.get $count) (i32.const 2))))
+    (block $d (loop $l
+      (br_if $d (i32.ge_u (local.get $src) (local.get $end)))
+      (local.set $acc (f32x4.add (local.get $acc) (f32x4.sub (v128.load (local.get $src)) (v128.load (local.get $src)))))
+      (local.set $src (i32.add (local.get $src) (i32.const 16)))
+      (br $l)))
+    (i32x4.all_true (f32x4.eq (local.get $acc) (local.get $acc))))
+
   ;; ---- FP8 -----------------------------------------------------------------------------------------------------
   ;; dst[i] = fp8(clamp(src[i] / scale, ±max)) · scale for ceil(count/4) vectors; kind 0 = e4m3fn, 1 = e5m2.
   ;; (JS: fp8.ts fp8Range. clamp with pmin/pmax = the JS ternaries; −0 keeps its sign through the rounding.)
+  ;; (the rounding of $rne written out with its constants hoisted: this loop is the whole cost of FP8)
   (func (export "fp8") (param $src i32) (param $dst i32) (param $count i32) (param $scale f32) (param $kind i32)
-    (local $end i32) (local $s v128) (local $hi v128) (local $lo v128) (local $v v128) (local $sign v128)
-    (local $sh i32) (local $tiny f32) (local $magic f32) (local $max f32)
+    (local $end i32) (local $s v128) (local $hi v128) (local $lo v128) (local $v v128) (local $a v128) (local $sign v128)
+    (local $sh i32) (local $tiny v128) (local $magic v128) (local $max f32) (local $add v128) (local $clr v128)
+    (local $one v128) (local $sgn v128)
     (if (i32.eqz (local.get $kind))
-      (then (local.set $sh (i32.const 20)) (local.set $tiny (f32.const 0x1p-6))
-            (local.set $magic (f32.const 0x1p14)) (local.set $max (f32.const 448)))
-      (else (local.set $sh (i32.const 21)) (local.set $tiny (f32.const 0x1p-14))
-            (local.set $magic (f32.const 0x1p7)) (local.set $max (f32.const 57344))))
+      (then (local.set $sh (i32.const 20)) (local.set $tiny (f32x4.splat (f32.const 0x1p-6)))
+            (local.set $magic (f32x4.splat (f32.const 0x1p14))) (local.set $max (f32.const 448)))
+      (else (local.set $sh (i32.const 21)) (local.set $tiny (f32x4.splat (f32.const 0x1p-14)))
+            (local.set $magic (f32x4.splat (f32.const 0x1p7))) (local.set $max (f32.const 57344))))
+    (local.set $add (i32x4.splat (i32.sub (i32.shl (i32.const 1) (i32.sub (local.get $sh) (i32.const 1))) (i32.const 1))))
+    (local.set $clr (i32x4.splat (i32.shl (i32.const -1) (local.get $sh))))
+    (local.set $one (i32x4.splat (i32.const 1)))
+    (local.set $sgn (i32x4.splat (i32.const 0x80000000)))
     (local.set $s (f32x4.splat (local.get $scale)))
     (local.set $hi (f32x4.splat (local.get $max)))
     (local.set $lo (f32x4.splat (f32.neg (local.get $max))))
@@ -84,8 +102,16 @@
       (br_if $d (i32.ge_u (local.get $src) (local.get $end)))
       (local.set $v (f32x4.div (v128.load (local.get $src)) (local.get $s)))
       (local.set $v (f32x4.pmin (local.get $hi) (f32x4.pmax (local.get $lo) (local.get $v))))
-      (local.set $sign (v128.and (local.get $v) (i32x4.splat (i32.const 0x80000000))))
-      (local.set $v (call $rne (f32x4.abs (local.get $v)) (local.get $sh) (local.get $tiny) (local.get $magic)))
+      (local.set $sign (v128.and (local.get $v) (local.get $sgn)))
+      (local.set $a (f32x4.abs (local.get $v)))
+      (local.set $v
+        (v128.bitselect
+          (f32x4.sub (f32x4.add (local.get $a) (local.get $magic)) (local.get $magic))
+          (v128.and
+            (i32x4.add (i32x4.add (local.get $a) (local.get $add))
+                       (v128.and (i32x4.shr_u (local.get $a) (local.get $sh)) (local.get $one)))
+            (local.get $clr))
+          (f32x4.lt (local.get $a) (local.get $tiny))))
       (v128.store (local.get $dst) (f32x4.mul (v128.or (local.get $v) (local.get $sign)) (local.get $s)))
       (local.set $src (i32.add (local.get $src) (i32.const 16)))
       (local.set $dst (i32.add (local.get $dst) (i32.const 16)))

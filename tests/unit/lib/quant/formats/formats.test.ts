@@ -123,6 +123,22 @@ describe('errors', () => {
     expect(() => quantizeFormat(ok, 'nvfp4', { scale: 'dynamic-k' })).toThrow(RangeError);
     expect(() => quantizeFormat(ok, 'fp8_e5m2', { scale: 'channel' as FormatScale })).toThrow(RangeError);
     expect(() => quantizeFormat({ ...ok, tokens: 2 }, 'q8_0')).toThrow(RangeError);
+    expect(() => quantizeFormat(ok, 'q8_0', { out: new Float32Array(31) })).toThrow(RangeError);
+  });
+  it('NaN is reported with its index on both paths', () => {
+    const bad = tensor(new Float32Array(64), 1, 2, 32);
+    bad.data[40] = NaN;
+    for (const wasm of [true, false]) {
+      setWasmEnabled(wasm);
+      expect(() => quantizeFormat(bad, 'q4_0')).toThrow(/tensor\.data\[40\]/);
+    }
+  });
+  it('opts.out is filled and returned', () => {
+    const t = tensor(Array.from({ length: 64 }, (_, i) => i / 7), 2, 1, 32);
+    const out = new Float32Array(64);
+    const r = quantizeFormat(t, 'q8_0', { out });
+    expect(r.dequantized).toBe(out);
+    expect(Array.from(out)).toEqual(Array.from(quantizeFormat(t, 'q8_0').dequantized));
   });
 });
 
