@@ -68,7 +68,14 @@ if (process.argv[1] && resolve(process.argv[1]) === resolve(new URL(import.meta.
   const outDir = arg('outDir', 'dist');
   const port = Number(arg('port', process.env.PORT ?? 4321));
   const host = arg('host', process.env.HOST ?? '127.0.0.1');
-  const server = await startServer({ outDir, port, host });
+  let server;
+  try {
+    server = await startServer({ outDir, port, host });
+  } catch (e) {
+    // One line, no stack: a missing build or a port in use is not a crash.
+    console.error(`KV Cache Lab: cannot serve ${resolve(outDir)} on ${host}:${port}: ${e?.message ?? e}${e?.code === 'ENOENT' ? ' (run npm run build first)' : ''}`);
+    process.exit(1);
+  }
   console.log(`KV Cache Lab: serving ${resolve(outDir)} at http://${host}:${port}/ (CORS: *)`);
   for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => server.close(() => process.exit(0)));
 }

@@ -14,7 +14,8 @@
  *    keeping a variant only when it saves at least 10 %, and writes the byte counts to
  *    <outDir>/_server/compression.json.
  */
-import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { dirname, extname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
@@ -135,7 +136,28 @@ function brotliOptions(size, ext) {
   };
 }
 
-/** Step 4: .br and .gz siblings; returns { path: { size, br, gzip } } (null = variant not kept). */
+/**
+ * Brotli and gzip of a file's bytes, cached by content hash under node_modules/.cache (the
+ * 26.9 MB ONNX Runtime WASM, the tokenizer and the tensors are the same from one build to
+ * the next, and brotli of them takes most of this step's time).
+ */
+async function compressed(body, ext) {
+  const key = createHash('sha256').update(body).update(ext).digest('hex');
+  const dir = join(ROOT, 'node_modules', '.cache', 'kvlab-precompress');
+  const hit = await Promise.all([readFile(join(dir, `${key}.br`)), readFile(join(dir, `${key}.gz`))]).catch(() => null);
+  if (hit) return hit;
+  const out = await Promise.all([brotli(body, brotliOptions(body.length, ext)), gzip(body, { level: 9 })]);
+  await mkdir(dir, { recursive: true });
+  // Written under a temporary name and renamed, so a concurrent build never reads half a file.
+  for (const [i, e] of /** @type {const} */ ([[0, 'br'], [1, 'gz']])) {
+    const tmp = join(dir, `${key}.${e}.${process.pid}.tmp`);
+    await writeFile(tmp, out[i]);
+    await rename(tmp, join(dir, `${key}.${e}`));
+  }
+  return out;
+}
+
+/** Step 5: .br and .gz siblings; returns { path: { size, br, gzip } } (null = variant not kept). */
 export async function precompress(outDir, { minSize = 1024, keepRatio = 0.9 } = {}) {
   const jobs = [];
   for await (const file of walk(outDir)) {
@@ -152,7 +174,7 @@ export async function precompress(outDir, { minSize = 1024, keepRatio = 0.9 } = 
       const body = await readFile(file);
       if (body.length < minSize) continue;
       const ext = extname(file).toLowerCase();
-      const [b, g] = await Promise.all([brotli(body, brotliOptions(body.length, ext)), gzip(body, { level: 9 })]);
+      const [b, g] = await compressed(body, ext);
       const entry = { size: body.length, br: null, gzip: null };
       if (b.length <= body.length * keepRatio) {
         await writeFile(`${file}.br`, b);
