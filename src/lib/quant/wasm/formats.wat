@@ -48,34 +48,44 @@
         (if (f32.gt (local.get $r) (f32.const 65504)) (then (local.set $r (f32.const inf))))))
     (f32.copysign (local.get $r) (local.get $x)))
 
-  ;; Horizontal max of the four lanes.
+  ;; Horizontal max of the four lanes (non-negative, NaN-free: |x| of finite values): fold halves with pmax.
   (func $hmax (param $v v128) (result f32)
-    (f32.max
-      (f32.max (f32x4.extract_lane 0 (local.get $v)) (f32x4.extract_lane 1 (local.get $v)))
-      (f32.max (f32x4.extract_lane 2 (local.get $v)) (f32x4.extract_lane 3 (local.get $v)))))
+    (local.set $v (f32x4.pmax (local.get $v) (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v))))
+    (local.set $v (f32x4.pmax (local.get $v) (i8x16.shuffle 4 5 6 7 0 1 2 3 12 13 14 15 8 9 10 11 (local.get $v) (local.get $v))))
+    (f32x4.extract_lane 0 (local.get $v)))
 
-  ;; max |x| over `count` f32 at src (count a multiple of 4; the caller pads with zeros).
+  ;; max |x| over `count` f32 at src (count a multiple of 4; the caller pads with zeros). pmax (one maxps) equals
+  ;; max here: the operands are |x| of finite values, so no NaN and no −0. Two accumulators halve the dependency chain.
   (func $absmax (export "absmax") (param $src i32) (param $count i32) (result f32)
-    (local $end i32) (local $m0 v128) (local $m1 v128)
+    (local $end i32) (local $end2 i32) (local $m0 v128) (local $m1 v128)
     (local.set $end (i32.add (local.get $src) (i32.shl (local.get $count) (i32.const 2))))
+    (local.set $end2 (i32.add (local.get $src) (i32.shl (i32.and (local.get $count) (i32.const -8)) (i32.const 2))))
     (block $d (loop $l
-      (br_if $d (i32.ge_u (local.get $src) (local.get $end)))
-      (local.set $m0 (f32x4.max (local.get $m0) (f32x4.abs (v128.load (local.get $src)))))
-      (local.set $src (i32.add (local.get $src) (i32.const 16)))
+      (br_if $d (i32.ge_u (local.get $src) (local.get $end2)))
+      (local.set $m0 (f32x4.pmax (local.get $m0) (f32x4.abs (v128.load (local.get $src)))))
+      (local.set $m1 (f32x4.pmax (local.get $m1) (f32x4.abs (v128.load offset=16 (local.get $src)))))
+      (local.set $src (i32.add (local.get $src) (i32.const 32)))
       (br $l)))
-    (call $hmax (local.get $m0)))
+    (if (i32.lt_u (local.get $src) (local.get $end))
+      (then (local.set $m0 (f32x4.pmax (local.get $m0) (f32x4.abs (v128.load (local.get $src)))))))
+    (call $hmax (f32x4.pmax (local.get $m0) (local.get $m1))))
 
-;; 1 when all `count` f32 at src are finite (count a multiple of 4): x − x is +0 for finite x, NaN otherwise,
-  ;; and NaN survives the running sum.
+  ;; 1 when all `count` f32 at src are finite (count a multiple of 4): a non-finite f32 has all exponent bits set;
+  ;; integer compares OR-ed into two accumulators (no float latency chain).
   (func (export "finite") (param $src i32) (param $count i32) (result i32)
-    (local $end i32) (local $acc v128)
+    (local $end i32) (local $end2 i32) (local $e v128) (local $b0 v128) (local $b1 v128)
+    (local.set $e (i32x4.splat (i32.const 0x7f800000)))
     (local.set $end (i32.add (local.get $src) (i32.shl (local.get $count) (i32.const 2))))
+    (local.set $end2 (i32.add (local.get $src) (i32.shl (i32.and (local.get $count) (i32.const -8)) (i32.const 2))))
     (block $d (loop $l
-      (br_if $d (i32.ge_u (local.get $src) (local.get $end)))
-      (local.set $acc (f32x4.add (local.get $acc) (f32x4.sub (v128.load (local.get $src)) (v128.load (local.get $src)))))
-      (local.set $src (i32.add (local.get $src) (i32.const 16)))
+      (br_if $d (i32.ge_u (local.get $src) (local.get $end2)))
+      (local.set $b0 (v128.or (local.get $b0) (i32x4.eq (v128.and (v128.load (local.get $src)) (local.get $e)) (local.get $e))))
+      (local.set $b1 (v128.or (local.get $b1) (i32x4.eq (v128.and (v128.load offset=16 (local.get $src)) (local.get $e)) (local.get $e))))
+      (local.set $src (i32.add (local.get $src) (i32.const 32)))
       (br $l)))
-    (i32x4.all_true (f32x4.eq (local.get $acc) (local.get $acc))))
+    (if (i32.lt_u (local.get $src) (local.get $end))
+      (then (local.set $b0 (v128.or (local.get $b0) (i32x4.eq (v128.and (v128.load (local.get $src)) (local.get $e)) (local.get $e))))))
+    (i32.eqz (v128.any_true (v128.or (local.get $b0) (local.get $b1)))))
 
   ;; ---- FP8 -----------------------------------------------------------------------------------------------------
   ;; dst[i] = fp8(clamp(src[i] / scale, ±max)) · scale for ceil(count/4) vectors; kind 0 = e4m3fn, 1 = e5m2.
@@ -84,7 +94,9 @@
   (func (export "fp8") (param $src i32) (param $dst i32) (param $count i32) (param $scale f32) (param $kind i32)
     (local $end i32) (local $s v128) (local $hi v128) (local $lo v128) (local $v v128) (local $a v128) (local $sign v128)
     (local $sh i32) (local $tiny v128) (local $magic v128) (local $max f32) (local $add v128) (local $clr v128)
-    (local $one v128) (local $sgn v128)
+    (local $one v128) (local $sgn v128) (local $div i32)
+    ;; x / 1 = x exactly: vLLM's default unit scale needs no division
+    (local.set $div (f32.ne (local.get $scale) (f32.const 1)))
     (if (i32.eqz (local.get $kind))
       (then (local.set $sh (i32.const 20)) (local.set $tiny (f32x4.splat (f32.const 0x1p-6)))
             (local.set $magic (f32x4.splat (f32.const 0x1p14))) (local.set $max (f32.const 448)))
@@ -100,7 +112,8 @@
     (local.set $end (i32.add (local.get $src) (i32.shl (i32.and (i32.add (local.get $count) (i32.const 3)) (i32.const -4)) (i32.const 2))))
     (block $d (loop $l
       (br_if $d (i32.ge_u (local.get $src) (local.get $end)))
-      (local.set $v (f32x4.div (v128.load (local.get $src)) (local.get $s)))
+      (local.set $v (v128.load (local.get $src)))
+      (if (local.get $div) (then (local.set $v (f32x4.div (local.get $v) (local.get $s)))))
       (local.set $v (f32x4.pmin (local.get $hi) (f32x4.pmax (local.get $lo) (local.get $v))))
       (local.set $sign (v128.and (local.get $v) (local.get $sgn)))
       (local.set $a (f32x4.abs (local.get $v)))
@@ -127,9 +140,9 @@
     (block $d (loop $l
       (br_if $d (i32.ge_u (local.get $src) (local.get $end)))
       (local.set $vmax (call $hmax
-        (f32x4.max
-          (f32x4.max (f32x4.abs (v128.load (local.get $src))) (f32x4.abs (v128.load offset=16 (local.get $src))))
-          (f32x4.max (f32x4.abs (v128.load offset=32 (local.get $src))) (f32x4.abs (v128.load offset=48 (local.get $src)))))))
+        (f32x4.pmax
+          (f32x4.pmax (f32x4.abs (v128.load (local.get $src))) (f32x4.abs (v128.load offset=16 (local.get $src))))
+          (f32x4.pmax (f32x4.abs (v128.load offset=32 (local.get $src))) (f32x4.abs (v128.load offset=48 (local.get $src)))))))
       ;; s = e4m3(min(fl(gs · fl(vmax · fl(1/6))), 448))
       (local.set $s (f32.mul (local.get $gs) (f32.mul (local.get $vmax) (f32.const 0x1.555556p-3))))
       (if (f32.gt (local.get $s) (f32.const 448)) (then (local.set $s (f32.const 448))))
@@ -180,7 +193,7 @@
       (local.set $k (i32.const 16))
       (block $ad (loop $al
         (br_if $ad (i32.ge_u (local.get $k) (i32.const 128)))
-        (local.set $am (f32x4.max (local.get $am) (f32x4.abs (v128.load (i32.add (local.get $src) (local.get $k))))))
+        (local.set $am (f32x4.pmax (local.get $am) (f32x4.abs (v128.load (i32.add (local.get $src) (local.get $k))))))
         (local.set $k (i32.add (local.get $k) (i32.const 16)))
         (br $al)))
       (local.set $amax (call $hmax (local.get $am)))
@@ -222,7 +235,7 @@
       (local.set $k (i32.const 16))
       (block $ad (loop $al
         (br_if $ad (i32.ge_u (local.get $k) (i32.const 128)))
-        (local.set $am (f32x4.max (local.get $am) (f32x4.abs (v128.load (i32.add (local.get $src) (local.get $k))))))
+        (local.set $am (f32x4.pmax (local.get $am) (f32x4.abs (v128.load (i32.add (local.get $src) (local.get $k))))))
         (local.set $k (i32.add (local.get $k) (i32.const 16)))
         (br $al)))
       (local.set $amax (call $hmax (local.get $am)))
