@@ -5,9 +5,10 @@
 ;; - every JS step is one float32 operation (Math.fround after each +, −, ·, /), and wasm's f32 / f32x4 arithmetic is
 ;;   IEEE single precision with round-to-nearest-even and gradual underflow, with no fused multiply-add;
 ;; - rounding to a small float grid (e4m3, e5m2, e2m1, fp16) is exact in both: JS rounds in float64 by scaling with
-;;   the grid's quantum; here the normal range rounds the f32 bit pattern (add 2^k − 1 plus the lowest kept bit,
-;;   then clear the k dropped bits — round to nearest, ties to even, the carry moving into the exponent) and the
-;;   subnormal range adds and subtracts 2^(quantum exponent + 23), whose f32 sum rounds to that quantum (RNE);
+;;   the grid's quantum; here a ≥ 0 is rounded as (a + M) − M with M = max(2^(e + 23 − m), 2^(emin + 23 − m)),
+;;   2^e ≤ a < 2^(e+1) read off a's exponent bits and m the grid's mantissa bits: the f32 sum has ulp 2^(e − m)
+;;   (or the subnormal quantum 2^(emin − m)), so the addition rounds a to the grid, ties to even (the sum's last
+;;   bit is the grid value's last bit), and the subtraction is exact (fp16 uses the bit-pattern form in $fp16);
 ;; - products q·scale are exact before their single rounding (q has ≤ 8 significant bits);
 ;; - reductions (max |x|, min, max) are exact; where the JS loop's visiting order decides between −0 and +0 or
 ;;   between +a and −a, the kernel finds the element the sequential scan would keep (see each function).
@@ -17,22 +18,10 @@
 
   ;; ---- helpers -----------------------------------------------------------------------------------------------
 
-  ;; RNE of |a| (v128 of f32, non-negative, finite) to a float with 23 − sh mantissa bits: add 2^(sh−1) − 1 plus
-  ;; the lowest kept bit, clear the sh dropped bits; below `tiny` (smallest normal) the quantum is fixed:
-  ;; (a + magic) − magic.
-  (func $rne (param $a v128) (param $sh i32) (param $tiny f32) (param $magic f32) (result v128)
-    (local $b v128) (local $mg v128)
-    (local.set $b
-      (v128.and
-        (i32x4.add
-          (i32x4.add (local.get $a) (i32x4.splat (i32.sub (i32.shl (i32.const 1) (i32.sub (local.get $sh) (i32.const 1))) (i32.const 1))))
-          (v128.and (i32x4.shr_u (local.get $a) (local.get $sh)) (i32x4.splat (i32.const 1))))
-        (i32x4.splat (i32.shl (i32.const -1) (local.get $sh)))))
-    (local.set $mg (f32x4.splat (local.get $magic)))
-    (v128.bitselect
-      (f32x4.sub (f32x4.add (local.get $a) (local.get $mg)) (local.get $mg))
-      (local.get $b)
-      (f32x4.lt (local.get $a) (f32x4.splat (local.get $tiny)))))
+  ;; M of the grid rounding above for |x| = a (v128 of f32): a's exponent bits + k·2^23, at least `floor`.
+  (func $gridM (param $a v128) (param $k v128) (param $floor v128) (result v128)
+    (f32x4.pmax (local.get $floor)
+      (i32x4.add (v128.and (local.get $a) (i32x4.splat (i32.const 0x7f800000))) (local.get $k))))
 
   ;; fp16 round trip of one f32 (RNE, subnormals, overflow to ±inf at |x| ≥ 65520) = fp16.ts roundToFp16 on f32.
   (func $fp16 (param $x f32) (result f32)
@@ -90,22 +79,20 @@
   ;; ---- FP8 -----------------------------------------------------------------------------------------------------
   ;; dst[i] = fp8(clamp(src[i] / scale, ±max)) · scale for ceil(count/4) vectors; kind 0 = e4m3fn, 1 = e5m2.
   ;; (JS: fp8.ts fp8Range. clamp with pmin/pmax = the JS ternaries; −0 keeps its sign through the rounding.)
-  ;; (the rounding of $rne written out with its constants hoisted: this loop is the whole cost of FP8)
   (func (export "fp8") (param $src i32) (param $dst i32) (param $count i32) (param $scale f32) (param $kind i32)
-    (local $end i32) (local $s v128) (local $hi v128) (local $lo v128) (local $v v128) (local $a v128) (local $sign v128)
-    (local $sh i32) (local $tiny v128) (local $magic v128) (local $max f32) (local $add v128) (local $clr v128)
-    (local $one v128) (local $sgn v128) (local $div i32)
+    (local $end i32) (local $s v128) (local $hi v128) (local $lo v128) (local $v v128) (local $a v128) (local $m v128)
+    (local $k v128) (local $floor v128) (local $max f32) (local $sgn v128) (local $em v128) (local $div i32)
     ;; x / 1 = x exactly: vLLM's default unit scale needs no division
     (local.set $div (f32.ne (local.get $scale) (f32.const 1)))
     (if (i32.eqz (local.get $kind))
-      (then (local.set $sh (i32.const 20)) (local.set $tiny (f32x4.splat (f32.const 0x1p-6)))
-            (local.set $magic (f32x4.splat (f32.const 0x1p14))) (local.set $max (f32.const 448)))
-      (else (local.set $sh (i32.const 21)) (local.set $tiny (f32x4.splat (f32.const 0x1p-14)))
-            (local.set $magic (f32x4.splat (f32.const 0x1p7))) (local.set $max (f32.const 57344))))
-    (local.set $add (i32x4.splat (i32.sub (i32.shl (i32.const 1) (i32.sub (local.get $sh) (i32.const 1))) (i32.const 1))))
-    (local.set $clr (i32x4.splat (i32.shl (i32.const -1) (local.get $sh))))
-    (local.set $one (i32x4.splat (i32.const 1)))
+      (then (local.set $k (i32x4.splat (i32.const 0x0a000000))) ;; 20·2^23: quantum 2^(e−3)
+            (local.set $floor (f32x4.splat (f32.const 0x1p14))) ;; subnormal quantum 2^-9
+            (local.set $max (f32.const 448)))
+      (else (local.set $k (i32x4.splat (i32.const 0x0a800000))) ;; 21·2^23: quantum 2^(e−2)
+            (local.set $floor (f32x4.splat (f32.const 0x1p7))) ;; subnormal quantum 2^-16
+            (local.set $max (f32.const 57344))))
     (local.set $sgn (i32x4.splat (i32.const 0x80000000)))
+    (local.set $em (i32x4.splat (i32.const 0x7f800000)))
     (local.set $s (f32x4.splat (local.get $scale)))
     (local.set $hi (f32x4.splat (local.get $max)))
     (local.set $lo (f32x4.splat (f32.neg (local.get $max))))
@@ -115,17 +102,11 @@
       (local.set $v (v128.load (local.get $src)))
       (if (local.get $div) (then (local.set $v (f32x4.div (local.get $v) (local.get $s)))))
       (local.set $v (f32x4.pmin (local.get $hi) (f32x4.pmax (local.get $lo) (local.get $v))))
-      (local.set $sign (v128.and (local.get $v) (local.get $sgn)))
-      (local.set $a (f32x4.abs (local.get $v)))
-      (local.set $v
-        (v128.bitselect
-          (f32x4.sub (f32x4.add (local.get $a) (local.get $magic)) (local.get $magic))
-          (v128.and
-            (i32x4.add (i32x4.add (local.get $a) (local.get $add))
-                       (v128.and (i32x4.shr_u (local.get $a) (local.get $sh)) (local.get $one)))
-            (local.get $clr))
-          (f32x4.lt (local.get $a) (local.get $tiny))))
-      (v128.store (local.get $dst) (f32x4.mul (v128.or (local.get $v) (local.get $sign)) (local.get $s)))
+      (local.set $a (v128.andnot (local.get $v) (local.get $sgn)))
+      (local.set $m (f32x4.pmax (local.get $floor) (i32x4.add (v128.and (local.get $a) (local.get $em)) (local.get $k))))
+      (local.set $a (f32x4.sub (f32x4.add (local.get $a) (local.get $m)) (local.get $m)))
+      (v128.store (local.get $dst)
+        (f32x4.mul (v128.or (local.get $a) (v128.and (local.get $v) (local.get $sgn))) (local.get $s)))
       (local.set $src (i32.add (local.get $src) (i32.const 16)))
       (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
       (br $l))))
@@ -146,8 +127,9 @@
       ;; s = e4m3(min(fl(gs · fl(vmax · fl(1/6))), 448))
       (local.set $s (f32.mul (local.get $gs) (f32.mul (local.get $vmax) (f32.const 0x1.555556p-3))))
       (if (f32.gt (local.get $s) (f32.const 448)) (then (local.set $s (f32.const 448))))
-      (local.set $s (f32x4.extract_lane 0
-        (call $rne (f32x4.splat (local.get $s)) (i32.const 20) (f32.const 0x1p-6) (f32.const 0x1p14))))
+      (local.set $v (f32x4.splat (local.get $s)))
+      (local.set $m (call $gridM (local.get $v) (i32x4.splat (i32.const 0x0a000000)) (f32x4.splat (f32.const 0x1p14))))
+      (local.set $s (f32x4.extract_lane 0 (f32x4.sub (f32x4.add (local.get $v) (local.get $m)) (local.get $m))))
       (local.set $y (f32.mul (local.get $s) (local.get $igs)))
       (local.set $o (f32x4.splat
         (if (result f32) (f32.eq (local.get $y) (f32.const 0))
@@ -161,15 +143,10 @@
         (local.set $v (f32x4.mul (v128.load (local.get $p)) (local.get $o)))
         (local.set $v (f32x4.pmin (f32x4.splat (f32.const 6)) (f32x4.pmax (f32x4.splat (f32.const -6)) (local.get $v))))
         (local.set $a (f32x4.abs (local.get $v)))
-        ;; E2M1 magnitude: quantum 0.5 below 2, 1 below 4, 2 above (RNE = cast_to_fp4's thresholds)
-        (local.set $m
-          (v128.bitselect
-            (f32x4.sub (f32x4.add (local.get $a) (f32x4.splat (f32.const 0x1p22))) (f32x4.splat (f32.const 0x1p22)))
-            (v128.bitselect
-              (f32x4.sub (f32x4.add (local.get $a) (f32x4.splat (f32.const 0x1p23))) (f32x4.splat (f32.const 0x1p23)))
-              (f32x4.sub (f32x4.add (local.get $a) (f32x4.splat (f32.const 0x1p24))) (f32x4.splat (f32.const 0x1p24)))
-              (f32x4.lt (local.get $a) (f32x4.splat (f32.const 4))))
-            (f32x4.lt (local.get $a) (f32x4.splat (f32.const 2)))))
+        ;; E2M1 magnitude: quantum 0.5 below 2 (M ≥ 2^22), 2^(e−1) above (RNE = cast_to_fp4's thresholds)
+        (local.set $m (f32x4.pmax (f32x4.splat (f32.const 0x1p22))
+          (i32x4.add (v128.and (local.get $a) (i32x4.splat (i32.const 0x7f800000))) (i32x4.splat (i32.const 0x0b000000)))))
+        (local.set $m (f32x4.sub (f32x4.add (local.get $a) (local.get $m)) (local.get $m)))
         ;; times torch.sign(v): the sign bit only where v ≠ 0 (v = −0 gives +0)
         (local.set $sign (v128.and (v128.and (local.get $v) (i32x4.splat (i32.const 0x80000000)))
                                    (f32x4.ne (local.get $v) (f32x4.splat (f32.const 0)))))

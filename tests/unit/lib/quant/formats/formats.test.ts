@@ -305,6 +305,66 @@ describe('WebAssembly path', () => {
       { numRuns: 150 },
     );
   });
+  it('every fp8 grid midpoint (and its f32 neighbours) rounds to the even neighbour on both paths', () => {
+    for (const [f, maxCode, decode] of [
+      ['fp8_e4m3', 0x7e, (c: number) => (c < 8 ? c * 2 ** -9 : (1 + (c & 7) / 8) * 2 ** ((c >> 3) - 7))],
+      ['fp8_e5m2', 0x7b, (c: number) => (c < 4 ? c * 2 ** -16 : (1 + (c & 3) / 4) * 2 ** ((c >> 2) - 15))],
+    ] as const) {
+      const xs: number[] = [];
+      const want: number[] = [];
+      for (let c = 0; c < maxCode; c++) {
+        const lo = decode(c);
+        const hi = decode(c + 1);
+        const mid = (lo + hi) / 2; // exact in f32 (one more bit)
+        const even = c % 2 === 0 ? lo : hi;
+        const below = new Float32Array([mid]);
+        new Uint32Array(below.buffer)[0] -= 1;
+        const above = new Float32Array([mid]);
+        new Uint32Array(above.buffer)[0] += 1;
+        xs.push(mid, below[0], above[0], -mid);
+        want.push(even, lo, hi, -even);
+      }
+      while (xs.length % 4 !== 0) {
+        xs.push(0);
+        want.push(0);
+      }
+      const t = tensor(xs, 1, 1, xs.length);
+      for (const wasm of [false, true]) {
+        setWasmEnabled(wasm);
+        expect(Array.from(quantizeFormat(t, f).dequantized)).toEqual(want.map((v) => Math.fround(v)));
+      }
+    }
+  });
+  it('NVFP4 e2m1 thresholds (block max 6, global scale 1) and their f32 neighbours on both paths', () => {
+    const thr = [0.25, 0.75, 1.25, 1.75, 2.5, 3.5, 5];
+    const items: number[] = [];
+    for (const v of thr) {
+      const f = new Float32Array([v, v, v]);
+      const u = new Uint32Array(f.buffer);
+      u[0] -= 1;
+      u[2] += 1;
+      items.push(f[1], f[0], f[2], -v);
+    }
+    // blocks of 16 that each start with 6, so s = e4m3(6 · fl(1/6)) = 1 and o = 1
+    const pos = (i: number): number => Math.floor(i / 15) * 16 + 1 + (i % 15);
+    const xs = new Array<number>(16 * Math.ceil(items.length / 15)).fill(0);
+    for (let b = 0; b < xs.length; b += 16) xs[b] = 6;
+    items.forEach((v, i) => (xs[pos(i)] = v));
+    const t = tensor(xs, 1, 1, xs.length);
+    setWasmEnabled(false);
+    const js = quantizeFormat(t, 'nvfp4', { scale: 'unit' }).dequantized;
+    setWasmEnabled(true);
+    const wa = quantizeFormat(t, 'nvfp4', { scale: 'unit' }).dequantized;
+    expect(Array.from(bitsOf(wa))).toEqual(Array.from(bitsOf(js)));
+    // hand-computed: at each threshold the even level, just below it the lower, just above it the upper
+    const lv = [[0, 0, 0.5], [1, 0.5, 1], [1, 1, 1.5], [2, 1.5, 2], [2, 2, 3], [4, 3, 4], [4, 4, 6]];
+    thr.forEach((_, i) => {
+      expect(js[pos(4 * i)]).toBe(lv[i][0]);
+      expect(js[pos(4 * i + 1)]).toBe(lv[i][1]);
+      expect(js[pos(4 * i + 2)]).toBe(lv[i][2]);
+      expect(js[pos(4 * i + 3)]).toBe(-lv[i][0]);
+    });
+  });
   it('FP8 per-head scales with a headDim that is not a multiple of 4 (vector tails cross head boundaries)', () => {
     const data = Float32Array.from({ length: 3 * 5 * 7 }, (_, i) => Math.sin(i * 1.7) * (1 + (i % 35 === 3 ? 40 : 0)) * 10 ** Math.floor(i / 35));
     const t = tensor(data, 3, 5, 7);
