@@ -18,6 +18,9 @@ export default defineConfig({
     baseURL: BASE_URL,
     launchOptions: { executablePath: findChromium(), args: CHROMIUM_ARGS },
     trace: 'off',
+    // The service worker would answer requests before page.route and the request log see them;
+    // tests/e2e/offline.spec.ts allows it where offline behaviour is what is tested.
+    serviceWorkers: 'block',
   },
   projects: [{ name: 'chromium', use: { browserName: 'chromium' } }],
   webServer: {
