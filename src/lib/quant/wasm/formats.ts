@@ -21,9 +21,9 @@ type Exports = {
   finite(src: number, count: number): number;
   fp8(src: number, dst: number, count: number, scale: number, kind: number): void;
   nvfp4(src: number, dst: number, blocks: number, gs: number): void;
-  q8_0(src: number, dst: number, blocks: number): void;
-  qx_0(src: number, dst: number, blocks: number, half: number): void;
-  qx_1(src: number, dst: number, blocks: number, top: number): void;
+  q8_0(src: number, dst: number, blocks: number, meta: number): void;
+  qx_0(src: number, dst: number, blocks: number, half: number, meta: number): void;
+  qx_1(src: number, dst: number, blocks: number, top: number, meta: number): void;
 };
 
 let kernel: Exports | null | undefined; // undefined: not tried yet; null: unavailable
@@ -73,7 +73,8 @@ export function stageFormats(format: EngineFormat, data: Float32Array): StagedTe
   const n = data.length;
   const x = 0;
   const y = align16(4 * (n + 4));
-  if (!ensureBytes(k.memory, y + 4 * (n + 4))) return null;
+  const meta = align16(y + 4 * (n + 4)); // block kernels' per-chunk scalars: 5 arrays of 64 f32 (+ one vector)
+  if (!ensureBytes(k.memory, meta + 1296)) return null;
   const X = new Float32Array(k.memory.buffer, x, n + 4);
   X.set(data);
   X.fill(0, n);
@@ -101,11 +102,11 @@ export function stageFormats(format: EngineFormat, data: Float32Array): StagedTe
         case 'nvfp4':
           for (let h = 0; h < heads; h++) k.nvfp4(x + 4 * h * perHead, y + 4 * h * perHead, perHead / 16, scales![h]);
           break;
-        case 'q8_0': k.q8_0(x, y, n / 32); break;
-        case 'q4_0': k.qx_0(x, y, n / 32, 8); break;
-        case 'q5_0': k.qx_0(x, y, n / 32, 16); break;
-        case 'q4_1': k.qx_1(x, y, n / 32, 15); break;
-        case 'q5_1': k.qx_1(x, y, n / 32, 31); break;
+        case 'q8_0': k.q8_0(x, y, n / 32, meta); break;
+        case 'q4_0': k.qx_0(x, y, n / 32, 8, meta); break;
+        case 'q5_0': k.qx_0(x, y, n / 32, 16, meta); break;
+        case 'q4_1': k.qx_1(x, y, n / 32, 15, meta); break;
+        case 'q5_1': k.qx_1(x, y, n / 32, 31, meta); break;
         default: throw new RangeError(`no WebAssembly kernel for ${fmt}`);
       }
       out.set(new Float32Array(k.memory.buffer, y, n));

@@ -158,154 +158,250 @@
       (local.set $dst (i32.add (local.get $dst) (i32.const 64)))
       (br $l))))
 
-  ;; ---- llama.cpp q8_0 ------------------------------------------------------------------------------------------
-  ;; d = amax/127, id = 1/d (0 when d = 0), q = roundf(x·id) (halves away from zero), x̂ = q·fp16(d). (ggml.ts q8_0)
-  (func (export "q8_0") (param $src i32) (param $dst i32) (param $blocks i32)
-    (local $end i32) (local $k i32) (local $am v128) (local $amax f32) (local $d f32) (local $id v128) (local $dh v128)
-    (local $v v128) (local $t v128)
-    (local.set $end (i32.add (local.get $src) (i32.shl (local.get $blocks) (i32.const 7))))
-    (block $d (loop $l
-      (br_if $d (i32.ge_u (local.get $src) (local.get $end)))
-      (local.set $am (f32x4.abs (v128.load (local.get $src))))
-      (local.set $k (i32.const 16))
-      (block $ad (loop $al
-        (br_if $ad (i32.ge_u (local.get $k) (i32.const 128)))
-        (local.set $am (f32x4.pmax (local.get $am) (f32x4.abs (v128.load (i32.add (local.get $src) (local.get $k))))))
-        (local.set $k (i32.add (local.get $k) (i32.const 16)))
-        (br $al)))
-      (local.set $amax (call $hmax (local.get $am)))
-      (local.set $d (f32.div (local.get $amax) (f32.const 127)))
-      (local.set $id (f32x4.splat (if (result f32) (f32.eq (local.get $d) (f32.const 0))
-        (then (f32.const 0)) (else (f32.div (f32.const 1) (local.get $d))))))
-      (local.set $dh (f32x4.splat (call $fp16 (local.get $d))))
-      (local.set $k (i32.const 0))
-      (block $qd (loop $ql
-        (br_if $qd (i32.ge_u (local.get $k) (i32.const 128)))
-        (local.set $v (f32x4.mul (v128.load (i32.add (local.get $src) (local.get $k))) (local.get $id)))
-        (local.set $t (f32x4.trunc (local.get $v)))
-        ;; + copysign(1, v) where |v − trunc v| ≥ 0.5 (exact: |v| < 2^23); −0 + +0 = +0 as the int8 code
-        (local.set $t (f32x4.add (local.get $t)
-          (v128.and
-            (f32x4.ge (f32x4.abs (f32x4.sub (local.get $v) (local.get $t))) (f32x4.splat (f32.const 0.5)))
-            (v128.or (f32x4.splat (f32.const 1)) (v128.and (local.get $v) (i32x4.splat (i32.const 0x80000000)))))))
-        (v128.store (i32.add (local.get $dst) (local.get $k)) (f32x4.mul (local.get $t) (local.get $dh)))
-        (local.set $k (i32.add (local.get $k) (i32.const 16)))
-        (br $ql)))
-      (local.set $src (i32.add (local.get $src) (i32.const 128)))
-      (local.set $dst (i32.add (local.get $dst) (i32.const 128)))
-      (br $l))))
+;; ---- llama.cpp block formats -------------------------------------------------------------------------------
+  ;; Chunks of up to 64 blocks of 32, three passes per chunk: (A) per-block reductions stored to `meta`, (M) the
+  ;; per-block scalars d, 1/d, fp16(d) (, fp16(min)) four blocks per vector, (B) the quantize/dequantize loop with
+  ;; each block's scalars broadcast by v128.load32_splat. Meta arrays (64 f32 each) at meta + 0, 256, 512, 768,
+  ;; 1024; lanes past the chunk's last block compute garbage that nothing reads.
 
-  ;; ---- llama.cpp q4_0 / q5_0 -----------------------------------------------------------------------------------
-  ;; half = 8 (q4_0) or 16 (q5_0). max = the signed value of the first element with the largest |x| (+0 when all
+  ;; fp16 round trip of four f32 (= $fp16 per lane): grid rounding with M = max(2^(e+13), 0.5), overflow → ±inf.
+  (func $fp16x4 (param $d v128) (result v128)
+    (local $a v128) (local $m v128) (local $sg v128)
+    (local.set $sg (v128.and (local.get $d) (i32x4.splat (i32.const 0x80000000))))
+    (local.set $a (v128.xor (local.get $d) (local.get $sg)))
+    (local.set $m (f32x4.pmax (f32x4.splat (f32.const 0.5))
+      (i32x4.add (v128.and (local.get $a) (i32x4.splat (i32.const 0x7f800000))) (i32x4.splat (i32.const 0x06800000)))))
+    (local.set $a (f32x4.sub (f32x4.add (local.get $a) (local.get $m)) (local.get $m)))
+    (local.set $a (v128.bitselect (f32x4.splat (f32.const inf)) (local.get $a)
+      (f32x4.gt (local.get $a) (f32x4.splat (f32.const 65504)))))
+    (v128.or (local.get $a) (local.get $sg)))
+
+  ;; 1/d where d ≠ 0, else 0 (ggml: `d ? 1.0f/d : 0.0f`; −0 counts as 0).
+  (func $inv0 (param $d v128) (result v128)
+    (v128.and (f32x4.div (f32x4.splat (f32.const 1)) (local.get $d))
+              (f32x4.ne (local.get $d) (f32x4.splat (f32.const 0)))))
+
+  ;; max |x| of the 32 f32 at p.
+  (func $blockAbsMax (param $p i32) (result f32)
+    (call $hmax (f32x4.pmax
+      (f32x4.pmax
+        (f32x4.pmax (f32x4.abs (v128.load (local.get $p))) (f32x4.abs (v128.load offset=16 (local.get $p))))
+        (f32x4.pmax (f32x4.abs (v128.load offset=32 (local.get $p))) (f32x4.abs (v128.load offset=48 (local.get $p)))))
+      (f32x4.pmax
+        (f32x4.pmax (f32x4.abs (v128.load offset=64 (local.get $p))) (f32x4.abs (v128.load offset=80 (local.get $p))))
+        (f32x4.pmax (f32x4.abs (v128.load offset=96 (local.get $p))) (f32x4.abs (v128.load offset=112 (local.get $p))))))))
+
+  ;; q8_0: d = amax/127, id = 1/d (0 when d = 0), q = roundf(x·id) (halves away from zero), x̂ = q·fp16(d).
+  ;; (ggml.ts q8_0)
+  (func (export "q8_0") (param $src i32) (param $dst i32) (param $blocks i32) (param $meta i32)
+    (local $cb i32) (local $b i32) (local $p i32) (local $k i32) (local $d v128) (local $id v128) (local $dh v128)
+    (local $v v128) (local $t v128) (local $c v128) (local $sgn v128) (local $zero v128)
+    (local.set $c (f32x4.splat (f32.const 0x1.fffffep-2)))
+    (local.set $sgn (i32x4.splat (i32.const 0x80000000)))
+    (block $done (loop $chunk
+      (br_if $done (i32.le_s (local.get $blocks) (i32.const 0)))
+      (local.set $cb (select (i32.const 64) (local.get $blocks) (i32.gt_s (local.get $blocks) (i32.const 64))))
+      ;; (A) amax per block
+      (local.set $b (i32.const 0))
+      (block $ad (loop $al
+        (br_if $ad (i32.ge_u (local.get $b) (local.get $cb)))
+        (f32.store (i32.add (local.get $meta) (i32.shl (local.get $b) (i32.const 2)))
+          (call $blockAbsMax (i32.add (local.get $src) (i32.shl (local.get $b) (i32.const 7)))))
+        (local.set $b (i32.add (local.get $b) (i32.const 1)))
+        (br $al)))
+      ;; (M) d = amax/127; id; fp16(d)
+      (local.set $b (i32.const 0))
+      (block $md (loop $ml
+        (br_if $md (i32.ge_u (local.get $b) (local.get $cb)))
+        (local.set $p (i32.add (local.get $meta) (i32.shl (local.get $b) (i32.const 2))))
+        (local.set $d (f32x4.div (v128.load (local.get $p)) (f32x4.splat (f32.const 127))))
+        (v128.store offset=256 (local.get $p) (call $inv0 (local.get $d)))
+        (v128.store offset=512 (local.get $p) (call $fp16x4 (local.get $d)))
+        (local.set $b (i32.add (local.get $b) (i32.const 4)))
+        (br $ml)))
+      ;; (B) quantize/dequantize
+      (local.set $b (i32.const 0))
+      (block $bd (loop $bl
+        (br_if $bd (i32.ge_u (local.get $b) (local.get $cb)))
+        (local.set $p (i32.add (local.get $meta) (i32.shl (local.get $b) (i32.const 2))))
+        (local.set $id (v128.load32_splat offset=256 (local.get $p)))
+        (local.set $dh (v128.load32_splat offset=512 (local.get $p)))
+        (local.set $k (i32.const 0))
+        (block $qd (loop $ql
+          (br_if $qd (i32.ge_u (local.get $k) (i32.const 128)))
+          (local.set $v (f32x4.mul (v128.load (i32.add (local.get $src) (local.get $k))) (local.get $id)))
+          ;; roundf(v) = sign(v)·trunc(|v| + 0.49999997) for |v| ≤ 128 (checked exhaustively over every f32 in
+          ;; [0.25, 128]; below 0.25 both are 0); the + 0 turns a −0 into the int8 code's +0
+          (local.set $t (f32x4.add (local.get $zero)
+            (f32x4.trunc (f32x4.add (local.get $v) (v128.or (local.get $c) (v128.and (local.get $v) (local.get $sgn)))))))
+          (v128.store (i32.add (local.get $dst) (local.get $k)) (f32x4.mul (local.get $t) (local.get $dh)))
+          (local.set $k (i32.add (local.get $k) (i32.const 16)))
+          (br $ql)))
+        (local.set $src (i32.add (local.get $src) (i32.const 128)))
+        (local.set $dst (i32.add (local.get $dst) (i32.const 128)))
+        (local.set $b (i32.add (local.get $b) (i32.const 1)))
+        (br $bl)))
+      (local.set $blocks (i32.sub (local.get $blocks) (local.get $cb)))
+      (br $chunk))))
+
+  ;; q4_0 / q5_0 (half = 8 / 16): max = the signed value of the first element with the largest |x| (+0 when all
   ;; are zero: ggml's `if (amax < fabsf(v))` never fires); d = max/−half; q = min(2·half − 1, trunc(x·id + half +
   ;; 0.5)); x̂ = (q − half)·fp16(d). (ggml.ts qx_0)
-  (func (export "qx_0") (param $src i32) (param $dst i32) (param $blocks i32) (param $half i32)
-    (local $end i32) (local $k i32) (local $am v128) (local $amax f32) (local $max f32) (local $d f32) (local $id v128)
-    (local $dh v128) (local $off v128) (local $top v128) (local $hv v128) (local $msk i32) (local $av v128)
+  (func (export "qx_0") (param $src i32) (param $dst i32) (param $blocks i32) (param $half i32) (param $meta i32)
+    (local $cb i32) (local $b i32) (local $p i32) (local $k i32) (local $bs i32) (local $msk i32) (local $amax f32)
+    (local $max f32) (local $av v128) (local $d v128) (local $id v128) (local $dh v128) (local $off v128)
+    (local $top v128) (local $hv v128) (local $nh v128)
     (local.set $off (f32x4.splat (f32.add (f32.convert_i32_s (local.get $half)) (f32.const 0.5))))
     (local.set $top (i32x4.splat (i32.sub (i32.shl (local.get $half) (i32.const 1)) (i32.const 1))))
     (local.set $hv (i32x4.splat (local.get $half)))
-    (local.set $end (i32.add (local.get $src) (i32.shl (local.get $blocks) (i32.const 7))))
-    (block $d (loop $l
-      (br_if $d (i32.ge_u (local.get $src) (local.get $end)))
-      (local.set $am (f32x4.abs (v128.load (local.get $src))))
-      (local.set $k (i32.const 16))
+    (local.set $nh (f32x4.splat (f32.neg (f32.convert_i32_s (local.get $half)))))
+    (block $done (loop $chunk
+      (br_if $done (i32.le_s (local.get $blocks) (i32.const 0)))
+      (local.set $cb (select (i32.const 64) (local.get $blocks) (i32.gt_s (local.get $blocks) (i32.const 64))))
+      ;; (A) signed max per block
+      (local.set $b (i32.const 0))
       (block $ad (loop $al
-        (br_if $ad (i32.ge_u (local.get $k) (i32.const 128)))
-        (local.set $am (f32x4.pmax (local.get $am) (f32x4.abs (v128.load (i32.add (local.get $src) (local.get $k))))))
-        (local.set $k (i32.add (local.get $k) (i32.const 16)))
+        (br_if $ad (i32.ge_u (local.get $b) (local.get $cb)))
+        (local.set $bs (i32.add (local.get $src) (i32.shl (local.get $b) (i32.const 7))))
+        (local.set $amax (call $blockAbsMax (local.get $bs)))
+        (local.set $max (f32.const 0))
+        (if (f32.gt (local.get $amax) (f32.const 0))
+          (then
+            ;; first vector holding |x| = amax, first lane in it
+            (local.set $av (f32x4.splat (local.get $amax)))
+            (local.set $k (i32.const 0))
+            (block $fd (loop $fl
+              (local.set $msk (i32x4.bitmask (f32x4.eq (f32x4.abs (v128.load (i32.add (local.get $bs) (local.get $k)))) (local.get $av))))
+              (br_if $fd (local.get $msk))
+              (local.set $k (i32.add (local.get $k) (i32.const 16)))
+              (br $fl)))
+            (local.set $max (f32.load (i32.add (i32.add (local.get $bs) (local.get $k)) (i32.shl (i32.ctz (local.get $msk)) (i32.const 2)))))))
+        (f32.store (i32.add (local.get $meta) (i32.shl (local.get $b) (i32.const 2))) (local.get $max))
+        (local.set $b (i32.add (local.get $b) (i32.const 1)))
         (br $al)))
-      (local.set $amax (call $hmax (local.get $am)))
-      (local.set $max (f32.const 0))
-      (if (f32.gt (local.get $amax) (f32.const 0))
-        (then
-          ;; first vector holding |x| = amax, first lane in it
-          (local.set $av (f32x4.splat (local.get $amax)))
-          (local.set $k (i32.const 0))
-          (block $fd (loop $fl
-            (local.set $msk (i32x4.bitmask (f32x4.eq (f32x4.abs (v128.load (i32.add (local.get $src) (local.get $k)))) (local.get $av))))
-            (br_if $fd (local.get $msk))
-            (local.set $k (i32.add (local.get $k) (i32.const 16)))
-            (br $fl)))
-          (local.set $max (f32.load (i32.add (i32.add (local.get $src) (local.get $k)) (i32.shl (i32.ctz (local.get $msk)) (i32.const 2)))))))
-      (local.set $d (f32.div (local.get $max) (f32.neg (f32.convert_i32_s (local.get $half)))))
-      (local.set $id (f32x4.splat (if (result f32) (f32.eq (local.get $d) (f32.const 0))
-        (then (f32.const 0)) (else (f32.div (f32.const 1) (local.get $d))))))
-      (local.set $dh (f32x4.splat (call $fp16 (local.get $d))))
-      (local.set $k (i32.const 0))
-      (block $qd (loop $ql
-        (br_if $qd (i32.ge_u (local.get $k) (i32.const 128)))
-        (v128.store (i32.add (local.get $dst) (local.get $k))
-          (f32x4.mul
-            (f32x4.convert_i32x4_s (i32x4.sub
-              (i32x4.min_s (local.get $top)
-                (i32x4.trunc_sat_f32x4_s (f32x4.add (f32x4.mul (v128.load (i32.add (local.get $src) (local.get $k))) (local.get $id)) (local.get $off))))
-              (local.get $hv)))
-            (local.get $dh)))
-        (local.set $k (i32.add (local.get $k) (i32.const 16)))
-        (br $ql)))
-      (local.set $src (i32.add (local.get $src) (i32.const 128)))
-      (local.set $dst (i32.add (local.get $dst) (i32.const 128)))
-      (br $l))))
+      ;; (M) d = max/−half; id; fp16(d)
+      (local.set $b (i32.const 0))
+      (block $md (loop $ml
+        (br_if $md (i32.ge_u (local.get $b) (local.get $cb)))
+        (local.set $p (i32.add (local.get $meta) (i32.shl (local.get $b) (i32.const 2))))
+        (local.set $d (f32x4.div (v128.load (local.get $p)) (local.get $nh)))
+        (v128.store offset=256 (local.get $p) (call $inv0 (local.get $d)))
+        (v128.store offset=512 (local.get $p) (call $fp16x4 (local.get $d)))
+        (local.set $b (i32.add (local.get $b) (i32.const 4)))
+        (br $ml)))
+      ;; (B)
+      (local.set $b (i32.const 0))
+      (block $bd (loop $bl
+        (br_if $bd (i32.ge_u (local.get $b) (local.get $cb)))
+        (local.set $p (i32.add (local.get $meta) (i32.shl (local.get $b) (i32.const 2))))
+        (local.set $id (v128.load32_splat offset=256 (local.get $p)))
+        (local.set $dh (v128.load32_splat offset=512 (local.get $p)))
+        (local.set $k (i32.const 0))
+        (block $qd (loop $ql
+          (br_if $qd (i32.ge_u (local.get $k) (i32.const 128)))
+          (v128.store (i32.add (local.get $dst) (local.get $k))
+            (f32x4.mul
+              (f32x4.convert_i32x4_s (i32x4.sub
+                (i32x4.min_s (local.get $top)
+                  (i32x4.trunc_sat_f32x4_s (f32x4.add (f32x4.mul (v128.load (i32.add (local.get $src) (local.get $k))) (local.get $id)) (local.get $off))))
+                (local.get $hv)))
+              (local.get $dh)))
+          (local.set $k (i32.add (local.get $k) (i32.const 16)))
+          (br $ql)))
+        (local.set $src (i32.add (local.get $src) (i32.const 128)))
+        (local.set $dst (i32.add (local.get $dst) (i32.const 128)))
+        (local.set $b (i32.add (local.get $b) (i32.const 1)))
+        (br $bl)))
+      (local.set $blocks (i32.sub (local.get $blocks) (local.get $cb)))
+      (br $chunk))))
 
-  ;; ---- llama.cpp q4_1 / q5_1 -----------------------------------------------------------------------------------
-  ;; top = 15 (q4_1) or 31 (q5_1). d = (max − min)/top; q = min(top, trunc((x − min)·id + 0.5)); x̂ = q·fp16(d) +
+  ;; q4_1 / q5_1 (top = 15 / 31): d = (max − min)/top; q = min(top, trunc((x − min)·id + 0.5)); x̂ = q·fp16(d) +
   ;; fp16(min). (ggml.ts qx_1.) When min or max is ±0 the sign the sequential scan keeps can matter, so that block's
   ;; min/max is redone in scan order (`v < min`, `v > max`, from ±FLT_MAX).
-  (func (export "qx_1") (param $src i32) (param $dst i32) (param $blocks i32) (param $top i32)
-    (local $end i32) (local $k i32) (local $mnv v128) (local $mxv v128) (local $x v128) (local $mn f32) (local $mx f32)
-    (local $e f32) (local $d f32) (local $id v128) (local $dh v128) (local $mh v128) (local $minv v128) (local $tv v128)
+  (func (export "qx_1") (param $src i32) (param $dst i32) (param $blocks i32) (param $top i32) (param $meta i32)
+    (local $cb i32) (local $b i32) (local $p i32) (local $k i32) (local $bs i32) (local $mnv v128) (local $mxv v128)
+    (local $x v128) (local $mn f32) (local $mx f32) (local $e f32) (local $d v128) (local $mnq v128)
+    (local $id v128) (local $dh v128) (local $mh v128) (local $minv v128) (local $tv v128) (local $tf v128)
     (local.set $tv (i32x4.splat (local.get $top)))
-    (local.set $end (i32.add (local.get $src) (i32.shl (local.get $blocks) (i32.const 7))))
-    (block $d (loop $l
-      (br_if $d (i32.ge_u (local.get $src) (local.get $end)))
-      (local.set $mnv (v128.load (local.get $src)))
-      (local.set $mxv (local.get $mnv))
-      (local.set $k (i32.const 16))
+    (local.set $tf (f32x4.splat (f32.convert_i32_s (local.get $top))))
+    (block $done (loop $chunk
+      (br_if $done (i32.le_s (local.get $blocks) (i32.const 0)))
+      (local.set $cb (select (i32.const 64) (local.get $blocks) (i32.gt_s (local.get $blocks) (i32.const 64))))
+      ;; (A) min, max per block
+      (local.set $b (i32.const 0))
       (block $ad (loop $al
-        (br_if $ad (i32.ge_u (local.get $k) (i32.const 128)))
-        (local.set $x (v128.load (i32.add (local.get $src) (local.get $k))))
-        (local.set $mnv (f32x4.pmin (local.get $x) (local.get $mnv)))
-        (local.set $mxv (f32x4.pmax (local.get $x) (local.get $mxv)))
-        (local.set $k (i32.add (local.get $k) (i32.const 16)))
+        (br_if $ad (i32.ge_u (local.get $b) (local.get $cb)))
+        (local.set $bs (i32.add (local.get $src) (i32.shl (local.get $b) (i32.const 7))))
+        (local.set $mnv (v128.load (local.get $bs)))
+        (local.set $mxv (local.get $mnv))
+        (local.set $k (i32.const 16))
+        (block $sd (loop $sl
+          (br_if $sd (i32.ge_u (local.get $k) (i32.const 128)))
+          (local.set $x (v128.load (i32.add (local.get $bs) (local.get $k))))
+          (local.set $mnv (f32x4.pmin (local.get $x) (local.get $mnv)))
+          (local.set $mxv (f32x4.pmax (local.get $x) (local.get $mxv)))
+          (local.set $k (i32.add (local.get $k) (i32.const 16)))
+          (br $sl)))
+        (local.set $mnv (f32x4.pmin (local.get $mnv) (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $mnv) (local.get $mnv))))
+        (local.set $mnv (f32x4.pmin (local.get $mnv) (i8x16.shuffle 4 5 6 7 0 1 2 3 12 13 14 15 8 9 10 11 (local.get $mnv) (local.get $mnv))))
+        (local.set $mn (f32x4.extract_lane 0 (local.get $mnv)))
+        (local.set $mx (call $hmax (local.get $mxv)))
+        (if (i32.or (f32.eq (local.get $mn) (f32.const 0)) (f32.eq (local.get $mx) (f32.const 0)))
+          (then
+            (local.set $mn (f32.const 0x1.fffffep127))
+            (local.set $mx (f32.const -0x1.fffffep127))
+            (local.set $k (i32.const 0))
+            (block $zd (loop $zl
+              (br_if $zd (i32.ge_u (local.get $k) (i32.const 128)))
+              (local.set $e (f32.load (i32.add (local.get $bs) (local.get $k))))
+              (if (f32.lt (local.get $e) (local.get $mn)) (then (local.set $mn (local.get $e))))
+              (if (f32.gt (local.get $e) (local.get $mx)) (then (local.set $mx (local.get $e))))
+              (local.set $k (i32.add (local.get $k) (i32.const 4)))
+              (br $zl)))))
+        (local.set $p (i32.add (local.get $meta) (i32.shl (local.get $b) (i32.const 2))))
+        (f32.store (local.get $p) (local.get $mn))
+        (f32.store offset=256 (local.get $p) (local.get $mx))
+        (local.set $b (i32.add (local.get $b) (i32.const 1)))
         (br $al)))
-      (local.set $mn (f32.min
-        (f32.min (f32x4.extract_lane 0 (local.get $mnv)) (f32x4.extract_lane 1 (local.get $mnv)))
-        (f32.min (f32x4.extract_lane 2 (local.get $mnv)) (f32x4.extract_lane 3 (local.get $mnv)))))
-      (local.set $mx (call $hmax (local.get $mxv)))
-      (if (i32.or (f32.eq (local.get $mn) (f32.const 0)) (f32.eq (local.get $mx) (f32.const 0)))
-        (then
-          (local.set $mn (f32.const 0x1.fffffep127))
-          (local.set $mx (f32.const -0x1.fffffep127))
-          (local.set $k (i32.const 0))
-          (block $sd (loop $sl
-            (br_if $sd (i32.ge_u (local.get $k) (i32.const 128)))
-            (local.set $e (f32.load (i32.add (local.get $src) (local.get $k))))
-            (if (f32.lt (local.get $e) (local.get $mn)) (then (local.set $mn (local.get $e))))
-            (if (f32.gt (local.get $e) (local.get $mx)) (then (local.set $mx (local.get $e))))
-            (local.set $k (i32.add (local.get $k) (i32.const 4)))
-            (br $sl)))))
-      (local.set $d (f32.div (f32.sub (local.get $mx) (local.get $mn)) (f32.convert_i32_s (local.get $top))))
-      (local.set $id (f32x4.splat (if (result f32) (f32.eq (local.get $d) (f32.const 0))
-        (then (f32.const 0)) (else (f32.div (f32.const 1) (local.get $d))))))
-      (local.set $dh (f32x4.splat (call $fp16 (local.get $d))))
-      (local.set $mh (f32x4.splat (call $fp16 (local.get $mn))))
-      (local.set $minv (f32x4.splat (local.get $mn)))
-      (local.set $k (i32.const 0))
-      (block $qd (loop $ql
-        (br_if $qd (i32.ge_u (local.get $k) (i32.const 128)))
-        (v128.store (i32.add (local.get $dst) (local.get $k))
-          (f32x4.add
-            (f32x4.mul
-              (f32x4.convert_i32x4_s (i32x4.min_s (local.get $tv)
-                (i32x4.trunc_sat_f32x4_s (f32x4.add
-                  (f32x4.mul (f32x4.sub (v128.load (i32.add (local.get $src) (local.get $k))) (local.get $minv)) (local.get $id))
-                  (f32x4.splat (f32.const 0.5))))))
-              (local.get $dh))
-            (local.get $mh)))
-        (local.set $k (i32.add (local.get $k) (i32.const 16)))
-        (br $ql)))
-      (local.set $src (i32.add (local.get $src) (i32.const 128)))
-      (local.set $dst (i32.add (local.get $dst) (i32.const 128)))
-      (br $l))))
+      ;; (M) d = (max − min)/top; id; fp16(d); fp16(min)
+      (local.set $b (i32.const 0))
+      (block $md (loop $ml
+        (br_if $md (i32.ge_u (local.get $b) (local.get $cb)))
+        (local.set $p (i32.add (local.get $meta) (i32.shl (local.get $b) (i32.const 2))))
+        (local.set $mnq (v128.load (local.get $p)))
+        (local.set $d (f32x4.div (f32x4.sub (v128.load offset=256 (local.get $p)) (local.get $mnq)) (local.get $tf)))
+        (v128.store offset=512 (local.get $p) (call $inv0 (local.get $d)))
+        (v128.store offset=768 (local.get $p) (call $fp16x4 (local.get $d)))
+        (v128.store offset=1024 (local.get $p) (call $fp16x4 (local.get $mnq)))
+        (local.set $b (i32.add (local.get $b) (i32.const 4)))
+        (br $ml)))
+      ;; (B)
+      (local.set $b (i32.const 0))
+      (block $bd (loop $bl
+        (br_if $bd (i32.ge_u (local.get $b) (local.get $cb)))
+        (local.set $p (i32.add (local.get $meta) (i32.shl (local.get $b) (i32.const 2))))
+        (local.set $minv (v128.load32_splat (local.get $p)))
+        (local.set $id (v128.load32_splat offset=512 (local.get $p)))
+        (local.set $dh (v128.load32_splat offset=768 (local.get $p)))
+        (local.set $mh (v128.load32_splat offset=1024 (local.get $p)))
+        (local.set $k (i32.const 0))
+        (block $qd (loop $ql
+          (br_if $qd (i32.ge_u (local.get $k) (i32.const 128)))
+          (v128.store (i32.add (local.get $dst) (local.get $k))
+            (f32x4.add
+              (f32x4.mul
+                (f32x4.convert_i32x4_s (i32x4.min_s (local.get $tv)
+                  (i32x4.trunc_sat_f32x4_s (f32x4.add
+                    (f32x4.mul (f32x4.sub (v128.load (i32.add (local.get $src) (local.get $k))) (local.get $minv)) (local.get $id))
+                    (f32x4.splat (f32.const 0.5))))))
+                (local.get $dh))
+              (local.get $mh)))
+          (local.set $k (i32.add (local.get $k) (i32.const 16)))
+          (br $ql)))
+        (local.set $src (i32.add (local.get $src) (i32.const 128)))
+        (local.set $dst (i32.add (local.get $dst) (i32.const 128)))
+        (local.set $b (i32.add (local.get $b) (i32.const 1)))
+        (br $bl)))
+      (local.set $blocks (i32.sub (local.get $blocks) (local.get $cb)))
+      (br $chunk))))
 )
