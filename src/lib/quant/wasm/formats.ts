@@ -20,7 +20,7 @@ type Exports = {
   absmax(src: number, count: number): number;
   finite(src: number, count: number): number;
   fp8(src: number, dst: number, count: number, scale: number, kind: number): void;
-  nvfp4(src: number, dst: number, blocks: number, gs: number): void;
+  nvfp4(src: number, dst: number, blocks: number, gs: number, meta: number): void;
   q8_0(src: number, dst: number, blocks: number, meta: number): void;
   qx_0(src: number, dst: number, blocks: number, half: number, meta: number): void;
   qx_1(src: number, dst: number, blocks: number, top: number, meta: number): void;
@@ -73,7 +73,7 @@ export function stageFormats(format: EngineFormat, data: Float32Array): StagedTe
   const n = data.length;
   const x = 0;
   const y = align16(4 * (n + 4));
-  const meta = align16(y + 4 * (n + 4)); // block kernels' per-chunk scalars: 5 arrays of 64 f32 (+ one vector)
+  const meta = align16(y + 4 * (n + 4)); // block kernels' per-chunk scalars: up to 5 arrays of 64 f32 (+ one vector)
   if (!ensureBytes(k.memory, meta + 1296)) return null;
   const X = new Float32Array(k.memory.buffer, x, n + 4);
   X.set(data);
@@ -100,7 +100,7 @@ export function stageFormats(format: EngineFormat, data: Float32Array): StagedTe
           break;
         }
         case 'nvfp4':
-          for (let h = 0; h < heads; h++) k.nvfp4(x + 4 * h * perHead, y + 4 * h * perHead, perHead / 16, scales![h]);
+          for (let h = 0; h < heads; h++) k.nvfp4(x + 4 * h * perHead, y + 4 * h * perHead, perHead / 16, scales![h], meta);
           break;
         case 'q8_0': k.q8_0(x, y, n / 32, meta); break;
         case 'q4_0': k.qx_0(x, y, n / 32, 8, meta); break;

@@ -112,53 +112,87 @@
       (br $l))))
 
   ;; ---- NVFP4 ---------------------------------------------------------------------------------------------------
-  ;; Blocks of 16 with global scale gs (JS: nvfp4.ts nvfp4Range / nvfp4BlockScales).
-  (func (export "nvfp4") (param $src i32) (param $dst i32) (param $blocks i32) (param $gs f32)
-    (local $end i32) (local $k i32) (local $p i32) (local $q i32) (local $vmax f32) (local $s f32) (local $y f32)
-    (local $igs f32) (local $o v128) (local $ds v128) (local $v v128) (local $a v128) (local $m v128) (local $sign v128)
-    (local.set $igs (f32.div (f32.const 1) (local.get $gs)))
-    (local.set $end (i32.add (local.get $src) (i32.shl (local.get $blocks) (i32.const 6))))
-    (block $d (loop $l
-      (br_if $d (i32.ge_u (local.get $src) (local.get $end)))
-      (local.set $vmax (call $hmax
-        (f32x4.pmax
-          (f32x4.pmax (f32x4.abs (v128.load (local.get $src))) (f32x4.abs (v128.load offset=16 (local.get $src))))
-          (f32x4.pmax (f32x4.abs (v128.load offset=32 (local.get $src))) (f32x4.abs (v128.load offset=48 (local.get $src)))))))
-      ;; s = e4m3(min(fl(gs · fl(vmax · fl(1/6))), 448))
-      (local.set $s (f32.mul (local.get $gs) (f32.mul (local.get $vmax) (f32.const 0x1.555556p-3))))
-      (if (f32.gt (local.get $s) (f32.const 448)) (then (local.set $s (f32.const 448))))
-      (local.set $v (f32x4.splat (local.get $s)))
-      (local.set $m (call $gridM (local.get $v) (i32x4.splat (i32.const 0x0a000000)) (f32x4.splat (f32.const 0x1p14))))
-      (local.set $s (f32x4.extract_lane 0 (f32x4.sub (f32x4.add (local.get $v) (local.get $m)) (local.get $m))))
-      (local.set $y (f32.mul (local.get $s) (local.get $igs)))
-      (local.set $o (f32x4.splat
-        (if (result f32) (f32.eq (local.get $y) (f32.const 0))
-          (then (f32.const 0x1.5798eep-27)) ;; fl(1/1e8)
-          (else (f32.div (f32.const 1) (local.get $y))))))
-      (local.set $ds (f32x4.splat (f32.div (local.get $s) (local.get $gs))))
-      (local.set $k (i32.const 0))
+  ;; Blocks of 16 with global scale gs (JS: nvfp4.ts nvfp4Range / nvfp4BlockScales), in chunks of up to 64 blocks:
+  ;; (A) each block's max |x| to meta; (M) four blocks per vector:
+  ;;   s = e4m3(min(fl(gs · fl(vmax · fl(1/6))), 448)),  y = fl(s · fl(1/gs)),  o = y = 0 ? fl(1/1e8) : fl(1/y),
+  ;;   ds = fl(s / gs)  (o at meta + 256, ds at meta + 512);
+  ;; (B) elements: E2M1(clamp(fl(x·o), ±6)) · ds with torch.sign's zero rule.
+  (func (export "nvfp4") (param $src i32) (param $dst i32) (param $blocks i32) (param $gs f32) (param $meta i32)
+    (local $cb i32) (local $b i32) (local $p i32) (local $k i32) (local $gv v128) (local $igs v128) (local $s v128)
+    (local $y v128) (local $m v128) (local $o v128) (local $ds v128) (local $v v128) (local $a v128) (local $sign v128)
+    (local $em v128) (local $sgn v128) (local $six v128) (local $nsix v128) (local $k22 v128) (local $f22 v128)
+    (local.set $gv (f32x4.splat (local.get $gs)))
+    (local.set $igs (f32x4.splat (f32.div (f32.const 1) (local.get $gs))))
+    (local.set $em (i32x4.splat (i32.const 0x7f800000)))
+    (local.set $sgn (i32x4.splat (i32.const 0x80000000)))
+    (local.set $six (f32x4.splat (f32.const 6)))
+    (local.set $nsix (f32x4.splat (f32.const -6)))
+    (local.set $k22 (i32x4.splat (i32.const 0x0b000000)))
+    (local.set $f22 (f32x4.splat (f32.const 0x1p22)))
+    (block $done (loop $chunk
+      (br_if $done (i32.le_s (local.get $blocks) (i32.const 0)))
+      (local.set $cb (select (i32.const 64) (local.get $blocks) (i32.gt_s (local.get $blocks) (i32.const 64))))
+      ;; (A)
+      (local.set $b (i32.const 0))
+      (block $ad (loop $al
+        (br_if $ad (i32.ge_u (local.get $b) (local.get $cb)))
+        (local.set $p (i32.add (local.get $src) (i32.shl (local.get $b) (i32.const 6))))
+        (f32.store (i32.add (local.get $meta) (i32.shl (local.get $b) (i32.const 2)))
+          (call $hmax
+            (f32x4.pmax
+              (f32x4.pmax (f32x4.abs (v128.load (local.get $p))) (f32x4.abs (v128.load offset=16 (local.get $p))))
+              (f32x4.pmax (f32x4.abs (v128.load offset=32 (local.get $p))) (f32x4.abs (v128.load offset=48 (local.get $p)))))))
+        (local.set $b (i32.add (local.get $b) (i32.const 1)))
+        (br $al)))
+      ;; (M)
+      (local.set $b (i32.const 0))
+      (block $md (loop $ml
+        (br_if $md (i32.ge_u (local.get $b) (local.get $cb)))
+        (local.set $p (i32.add (local.get $meta) (i32.shl (local.get $b) (i32.const 2))))
+        (local.set $s (f32x4.mul (local.get $gv) (f32x4.mul (v128.load (local.get $p)) (f32x4.splat (f32.const 0x1.555556p-3)))))
+        (local.set $s (f32x4.pmin (local.get $s) (f32x4.splat (f32.const 448))))
+        ;; e4m3: quantum 2^(e−3), subnormal 2^-9 (s ≥ 0)
+        (local.set $m (call $gridM (local.get $s) (i32x4.splat (i32.const 0x0a000000)) (f32x4.splat (f32.const 0x1p14))))
+        (local.set $s (f32x4.sub (f32x4.add (local.get $s) (local.get $m)) (local.get $m)))
+        (local.set $y (f32x4.mul (local.get $s) (local.get $igs)))
+        (v128.store offset=256 (local.get $p)
+          (v128.bitselect (f32x4.splat (f32.const 0x1.5798eep-27)) ;; fl(1/1e8)
+            (f32x4.div (f32x4.splat (f32.const 1)) (local.get $y))
+            (f32x4.eq (local.get $y) (f32x4.splat (f32.const 0)))))
+        (v128.store offset=512 (local.get $p) (f32x4.div (local.get $s) (local.get $gv)))
+        (local.set $b (i32.add (local.get $b) (i32.const 4)))
+        (br $ml)))
+      ;; (B)
+      (local.set $b (i32.const 0))
       (block $bd (loop $bl
-        (br_if $bd (i32.ge_u (local.get $k) (i32.const 64)))
-        (local.set $p (i32.add (local.get $src) (local.get $k)))
-        (local.set $v (f32x4.mul (v128.load (local.get $p)) (local.get $o)))
-        (local.set $v (f32x4.pmin (f32x4.splat (f32.const 6)) (f32x4.pmax (f32x4.splat (f32.const -6)) (local.get $v))))
-        (local.set $a (f32x4.abs (local.get $v)))
-        ;; E2M1 magnitude: quantum 0.5 below 2 (M ≥ 2^22), 2^(e−1) above (RNE = cast_to_fp4's thresholds)
-        (local.set $m (f32x4.pmax (f32x4.splat (f32.const 0x1p22))
-          (i32x4.add (v128.and (local.get $a) (i32x4.splat (i32.const 0x7f800000))) (i32x4.splat (i32.const 0x0b000000)))))
-        (local.set $m (f32x4.sub (f32x4.add (local.get $a) (local.get $m)) (local.get $m)))
-        ;; times torch.sign(v): the sign bit only where v ≠ 0 (v = −0 gives +0)
-        (local.set $sign (v128.and (v128.and (local.get $v) (i32x4.splat (i32.const 0x80000000)))
-                                   (f32x4.ne (local.get $v) (f32x4.splat (f32.const 0)))))
-        (v128.store (i32.add (local.get $dst) (local.get $k))
-          (f32x4.mul (v128.or (local.get $m) (local.get $sign)) (local.get $ds)))
-        (local.set $k (i32.add (local.get $k) (i32.const 16)))
+        (br_if $bd (i32.ge_u (local.get $b) (local.get $cb)))
+        (local.set $p (i32.add (local.get $meta) (i32.shl (local.get $b) (i32.const 2))))
+        (local.set $o (v128.load32_splat offset=256 (local.get $p)))
+        (local.set $ds (v128.load32_splat offset=512 (local.get $p)))
+        (local.set $k (i32.const 0))
+        (block $qd (loop $ql
+          (br_if $qd (i32.ge_u (local.get $k) (i32.const 64)))
+          (local.set $v (f32x4.mul (v128.load (i32.add (local.get $src) (local.get $k))) (local.get $o)))
+          (local.set $v (f32x4.pmin (local.get $six) (f32x4.pmax (local.get $nsix) (local.get $v))))
+          (local.set $a (v128.andnot (local.get $v) (local.get $sgn)))
+          ;; E2M1 magnitude: quantum 0.5 below 2 (M ≥ 2^22), 2^(e−1) above (RNE = cast_to_fp4's thresholds)
+          (local.set $m (f32x4.pmax (local.get $f22) (i32x4.add (v128.and (local.get $a) (local.get $em)) (local.get $k22))))
+          (local.set $m (f32x4.sub (f32x4.add (local.get $a) (local.get $m)) (local.get $m)))
+          ;; times torch.sign(v): the sign bit only where v ≠ 0 (v = −0 gives +0)
+          (local.set $sign (v128.and (v128.and (local.get $v) (local.get $sgn))
+                                     (f32x4.ne (local.get $v) (f32x4.splat (f32.const 0)))))
+          (v128.store (i32.add (local.get $dst) (local.get $k))
+            (f32x4.mul (v128.or (local.get $m) (local.get $sign)) (local.get $ds)))
+          (local.set $k (i32.add (local.get $k) (i32.const 16)))
+          (br $ql)))
+        (local.set $src (i32.add (local.get $src) (i32.const 64)))
+        (local.set $dst (i32.add (local.get $dst) (i32.const 64)))
+        (local.set $b (i32.add (local.get $b) (i32.const 1)))
         (br $bl)))
-      (local.set $src (i32.add (local.get $src) (i32.const 64)))
-      (local.set $dst (i32.add (local.get $dst) (i32.const 64)))
-      (br $l))))
+      (local.set $blocks (i32.sub (local.get $blocks) (local.get $cb)))
+      (br $chunk))))
 
-;; ---- llama.cpp block formats -------------------------------------------------------------------------------
+  ;; ---- llama.cpp block formats -------------------------------------------------------------------------------
   ;; Chunks of up to 64 blocks of 32, three passes per chunk: (A) per-block reductions stored to `meta`, (M) the
   ;; per-block scalars d, 1/d, fp16(d) (, fp16(min)) four blocks per vector, (B) the quantize/dequantize loop with
   ;; each block's scalars broadcast by v128.load32_splat. Meta arrays (64 f32 each) at meta + 0, 256, 512, 768,
