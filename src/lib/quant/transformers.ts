@@ -198,9 +198,11 @@ function broadcast(a: number, b: number): number | null {
 const sizeMismatch = (a: number, b: number) => `RuntimeError: The size of tensor a (${a}) must match the size of tensor b (${b}) at non-singleton dimension 0`;
 
 /**
- * HQQ `pack_{4,2,1}bit_u8` on a [rows, cols] code tensor: slices of `floor(rows / k)` rows (k = 8 / nbits),
- * the last slice taking the remainder, OR-ed left to right with broadcasting. Returns the packed row count,
- * or the torch error. (8 bits is a cast; 3 bits pads rows to a multiple of 10, so neither can fail here.)
+ * HQQ `pack_{4,2,1}bit_u8` on a [rows, cols] code tensor: k = 8 / nbits slices of `floor(rows / k)` rows,
+ * OR-ed left to right with torch broadcasting. For 4 and 2 bits the last slice is `W_q[(k-1)*step:]` and takes
+ * the remainder (so a row count that is not a multiple of k raises, or broadcasts when step is 1); for 1 bit it is
+ * `W_q[7*step : 8*step]`, so the remainder rows are dropped without an error and only the dequantization fails.
+ * Returns the packed row count, or the torch error. (8 bits is a cast; 3 bits pads rows to a multiple of 10.)
  */
 export function hqqPackRows(rows: number, nbits: number): { rows: number } | { error: string } {
   if (nbits === 8) return { rows };
@@ -209,7 +211,7 @@ export function hqqPackRows(rows: number, nbits: number): { rows: number } | { e
   const step = Math.floor(rows / k);
   let acc = step;
   for (let i = 1; i < k; i++) {
-    const next = i === k - 1 ? rows - (k - 1) * step : step;
+    const next = i === k - 1 && nbits !== 1 ? rows - (k - 1) * step : step;
     const b = broadcast(acc, next);
     if (b === null) return { error: sizeMismatch(acc, next) };
     acc = b;
@@ -225,8 +227,11 @@ export interface TensorShape {
 }
 
 export interface TensorCheck {
-  /** 'quantize': raised by `_quantize` on this tensor; 'dequantize': raised by `_dequantize` at the next decode step. */
-  when: 'quantize' | 'dequantize';
+  /**
+   * 'quantize': raised by `_quantize` on this tensor; 'dequantize': raised by `_dequantize` at the next decode step;
+   * 'silent': nothing raises but the dequantized values are wrong (a single row of codes broadcast over all groups).
+   */
+  when: 'quantize' | 'dequantize' | 'silent';
   error: string;
   cause: string;
   source: UpstreamSource;
@@ -284,16 +289,22 @@ export function checkTensor(backend: TransformersBackend, nbits: number, axis: n
   }
   const rowsOut = broadcast(unpacked, zeroRows);
   const dequantSource = { ...HQQ_Q, func: 'Quantizer.dequantize' };
+  const trim3 = `Quantizer.dequantize keeps shape[0]·shape[1]//group_size = ${B}·${H}//${G} = ${unpacked} row${unpacked === 1 ? '' : 's'} of the 3-bit codes (a formula for 2-D weights), but the cache has ${zeroRows} groups`;
   if (rowsOut === null) {
     return {
       when: 'dequantize',
       error: sizeMismatch(unpacked, zeroRows),
       cause:
         nbits === 3 && axis === 1
-          ? `Quantizer.dequantize keeps shape[0]·shape[1]//group_size = ${B}·${H}//${G} = ${unpacked} rows of the 3-bit codes (a formula for 2-D weights), but the cache has ${zeroRows} groups, so the first dequantization fails.`
-          : `The packed codes unpack to ${unpacked} rows but there are ${zeroRows} zero points: the earlier packing of ${rows} rows went wrong silently.`,
+          ? `${trim3}, so the first dequantization fails.`
+          : nbits === 1
+            ? `pack_1bit_u8 keeps 8 slices of ${Math.floor(rows / 8)} rows and drops the other ${rows % 8} of the ${rows} rows without an error, so the codes unpack to ${unpacked} rows against ${zeroRows} zero points.`
+            : `pack_${nbits}bit_u8 broadcast its uneven slices of ${rows} rows without an error, so the codes unpack to ${unpacked} rows against ${zeroRows} zero points.`,
       source: dequantSource,
     };
+  }
+  if (rowsOut === zeroRows && unpacked !== zeroRows) {
+    return { when: 'silent', error: '', cause: `${trim3}; that one row broadcasts over every group, so no error is raised but the dequantized cache is wrong.`, source: dequantSource };
   }
   const cols = axis === 1 ? G : N / G;
   if (rowsOut * cols !== N) {
@@ -413,6 +424,19 @@ function notesFor(config: TransformersCacheConfig, model: TransformersModelGeome
   return notes;
 }
 
+/** A warning when a quantized tensor of the schedule dequantizes to wrong values without raising (see TensorCheck 'silent'). */
+function silentCorruption(config: TransformersCacheConfig, model: TransformersModelGeometry, schedule: TokenSchedule): string | null {
+  const b = config.backend as TransformersBackend;
+  for (const ev of quantizeEvents(schedule, config.residualLength)) {
+    if (ev.step + 1 > schedule.decodeSteps) continue;
+    for (const [name, axis] of [['keys', config.axisKey], ['values', config.axisValue]] as const) {
+      const c = checkTensor(b, config.nbits, axis, config.qGroupSize, { batch: model.batch, kvHeads: model.kvHeads, tokens: ev.tokens, headDim: model.headDim });
+      if (c?.when === 'silent') return `Runs without an error but the ${name} come back wrong from decode step ${ev.step + 1}: ${c.cause}`;
+    }
+  }
+  return null;
+}
+
 /**
  * What Transformers 5.x would do with `config` on a model of this geometry over this schedule.
  * Inputs must be integers (batch, heads, head_dim, group size ≥ 1; prompt ≥ 1; decode steps ≥ 0).
@@ -431,11 +455,16 @@ export function transformersVerdict(config: TransformersCacheConfig, model: Tran
     const runtime = firstRuntimeFailure(config, model, schedule);
     if (runtime) errors.push(runtime);
   }
+  const notes = notesFor(config, model, schedule);
+  if (errors.length === 0) {
+    const silent = silentCorruption(config, model, schedule);
+    if (silent) notes.unshift({ level: 'warning', text: silent });
+  }
   return {
     runs: errors.length === 0,
     failure: errors[0] ?? null,
     errors,
-    notes: notesFor(config, model, schedule),
+    notes,
     keyLayout: known ? layoutFor(b, config.axisKey) : null,
     valueLayout: known ? layoutFor(b, config.axisValue) : null,
     events: quantizeEvents(schedule, config.residualLength),
