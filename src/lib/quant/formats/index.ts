@@ -3,7 +3,8 @@
  * engines' own arithmetic: FP8 (vLLM/PyTorch, ./fp8.ts), NVFP4 (vLLM's emulation, ./nvfp4.ts) and llama.cpp's
  * block formats (ggml's reference quantizers, ./ggml.ts). Results are bit-identical to those references
  * (tests/unit/lib/quant/formats/ compares against fixtures written by scripts/reference/formats_reference.py with
- * PyTorch, gguf-py and vLLM's emulation code). The WebAssembly SIMD path (../wasm/formats.ts) gives the same bits.
+ * PyTorch, gguf-py and vLLM's emulation code). The WebAssembly SIMD path (../wasm/formats.ts: every format but
+ * iq4_nl) gives the same bits.
  */
 import { validateTensor } from '../grouping';
 import type { KVTensor } from '../types';
@@ -17,8 +18,12 @@ export type { FormatScale } from './fp8';
 
 /**
  * Each format with the facts a menu needs: `bitsPerElement` as stored (block metadata included, per-tensor scales
- * not), `blockSize` (elements sharing a stored scale, null = per-tensor/per-head scale), `engines` with the exact
- * flag spelling that selects it.
+ * not), `blockSize` (elements sharing a stored scale, null = per-tensor/per-head scale), `scales` (the
+ * `opts.scale` modes it takes, first = default), `engines` with the exact flag spelling that selects it.
+ * Flag sources: vLLM `CacheDType` in vllm/config/cache.py (commit 002f10e: "fp8", "fp8_e4m3", "fp8_e5m2", "nvfp4"
+ * among others) for `--kv-cache-dtype`; llama.cpp `-ctk/--cache-type-k` and `-ctv/--cache-type-v`
+ * (common/arg.cpp, types f16 … q5_1, iq4_nl); SGLang `--kv-cache-dtype` (server_args.py) and TensorRT-LLM's
+ * `KvCacheConfig(dtype=...)` (llmapi) as their docs spell them.
  */
 export const ENGINE_FORMATS = [
   {
@@ -50,7 +55,7 @@ export const ENGINE_FORMATS = [
     label: 'NVFP4',
     bitsPerElement: 4.5,
     blockSize: 16,
-    scales: ['tensor', 'head', 'unit'],
+    scales: ['tensor', 'head', 'unit'], // scope of the global scale gs
     engines: [{ engine: 'vLLM', flag: '--kv-cache-dtype nvfp4' }],
   },
   {

@@ -3,6 +3,8 @@
  * storage layouts, errors, properties that hold for the real formats (fast-check), and the WebAssembly path against
  * the JS path on random tensors.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ENGINE_FORMATS, engineFormatInfo, quantizeFormat, setWasmEnabled } from '../../../../../src/lib/quant/index';
@@ -11,6 +13,8 @@ import { roundE4m3, roundE5m2 } from '../../../../../src/lib/quant/formats/fp8';
 import { castToFp4 } from '../../../../../src/lib/quant/formats/nvfp4';
 import { iq4nlIndex, IQ4NL_VALUES } from '../../../../../src/lib/quant/formats/ggml';
 import { formatHasWasmKernel, formatsWasmActive } from '../../../../../src/lib/quant/wasm/formats';
+import { FORMATS_WASM_BASE64 } from '../../../../../src/lib/quant/wasm/formats.generated';
+import { compileKernel } from '../../../../../scripts/build-wasm.mjs';
 
 afterEach(() => setWasmEnabled(true));
 
@@ -281,6 +285,12 @@ describe('properties', () => {
 });
 
 describe('WebAssembly path', () => {
+  it('the committed formats.generated.ts is what scripts/build-wasm.mjs produces from formats.wat', async () => {
+    const dir = join(__dirname, '../../../../../src/lib/quant/wasm');
+    const fresh = await compileKernel(readFileSync(join(dir, 'formats.wat'), 'utf8'), 'FORMATS_WASM_BASE64', 'formats.wat');
+    expect(fresh).toBe(readFileSync(join(dir, 'formats.generated.ts'), 'utf8'));
+    expect(fresh).toContain(FORMATS_WASM_BASE64.slice(0, 60));
+  });
   it('is available here and covers every format but iq4_nl', () => {
     expect(formatsWasmActive()).toBe(true);
     for (const f of ALL) expect(formatHasWasmKernel(f)).toBe(f !== 'iq4_nl');
