@@ -22,8 +22,9 @@ export type { FormatScale } from './fp8';
  * `opts.scale` modes it takes, first = default), `engines` with the exact flag spelling that selects it.
  * Flag sources: vLLM `CacheDType` in vllm/config/cache.py (commit 002f10e: "fp8", "fp8_e4m3", "fp8_e5m2", "nvfp4"
  * among others) for `--kv-cache-dtype`; llama.cpp `-ctk/--cache-type-k` and `-ctv/--cache-type-v`
- * (common/arg.cpp, types f16 … q5_1, iq4_nl); SGLang `--kv-cache-dtype` (server_args.py) and TensorRT-LLM's
- * `KvCacheConfig(dtype=...)` (llmapi) as their docs spell them.
+ * (common/arg.cpp, types f16 … q5_1, iq4_nl); SGLang `--kv-cache-dtype` fp8_e4m3 | fp8_e5m2 (its `fp4_e2m1` is an
+ * MXFP4-style cache, not NVFP4, so it is not listed); TensorRT-LLM `KvCacheConfig(dtype='fp8')` as its LLM-API docs
+ * spell it (not checked against its source here).
  */
 export const ENGINE_FORMATS = [
   {
