@@ -52,7 +52,8 @@ export function createModelHandler(deps: HandlerDeps): ModelHandler {
   let runner: ModelRunner | null = null;
   let loadedId: ModelId | null = null;
   let queue: Promise<void> = Promise.resolve();
-  const jobs = new Map<string, { aborted: boolean }>();
+  // `controller` aborts a model download in progress (cancel during a load; see `loadRunner`).
+  const jobs = new Map<string, { aborted: boolean; controller: AbortController }>();
 
   const post = (msg: ModelResponse) => {
     try {
@@ -63,7 +64,7 @@ export function createModelHandler(deps: HandlerDeps): ModelHandler {
     }
   };
 
-  async function ensureModel(id: string, model: ModelId, allowRemote: boolean | undefined): Promise<ModelRunner> {
+  async function ensureModel(id: string, model: ModelId, allowRemote: boolean | undefined, signal?: AbortSignal): Promise<ModelRunner> {
     if (runner && loadedId === model) return runner;
     const entry = getModelEntry(model);
     if (entry.source === 'hub' && allowRemote !== true) {
@@ -85,8 +86,10 @@ export function createModelHandler(deps: HandlerDeps): ModelHandler {
         model,
         allowRemote,
         onProgress: (p) => post({ type: 'progress', id, ...p }),
+        signal,
       });
     } catch (err) {
+      if (err instanceof CancelledError) throw err;
       throw err instanceof ModelError ? err : loadError(model, err);
     }
     runner = loaded;
@@ -95,11 +98,11 @@ export function createModelHandler(deps: HandlerDeps): ModelHandler {
     return loaded;
   }
 
-  async function run(req: Exclude<ModelRequest, { type: 'cancel' }>, signal: { aborted: boolean }): Promise<void> {
+  async function run(req: Exclude<ModelRequest, { type: 'cancel' }>, signal: { aborted: boolean; controller?: AbortController }): Promise<void> {
     if (signal.aborted) throw new CancelledError();
     const model = req.model ?? loadedId ?? DEFAULT_MODEL_ID;
     const t0 = performance.now();
-    const r = await ensureModel(req.id, model, req.allowRemote);
+    const r = await ensureModel(req.id, model, req.allowRemote, signal.controller?.signal);
     if (signal.aborted) throw new CancelledError();
     const ctx: OpContext = {
       signal,
@@ -134,7 +137,10 @@ export function createModelHandler(deps: HandlerDeps): ModelHandler {
     }
     if (req.type === 'cancel') {
       const job = jobs.get(req.target);
-      if (job) job.aborted = true;
+      if (job) {
+        job.aborted = true;
+        job.controller.abort();
+      }
       post({ type: 'result', id: req.id, result: { kind: 'cancel', target: req.target, wasRunning: job !== undefined } });
       return;
     }
@@ -142,7 +148,7 @@ export function createModelHandler(deps: HandlerDeps): ModelHandler {
       post(toErrorMessage(req.id, new ModelError('busy', `A request with id ${req.id} is already running.`, 'Wait for it or cancel it.')));
       return;
     }
-    const signal = { aborted: false };
+    const signal = { aborted: false, controller: new AbortController() };
     jobs.set(req.id, signal);
     const job = queue.then(async () => {
       try {

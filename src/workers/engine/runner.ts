@@ -13,6 +13,17 @@ import type { PreTrainedModel, PreTrainedTokenizer } from '@huggingface/transfor
 import { floatToHalf, halfBitsToFloat32, kvFromDims, type KVTensor } from '../../lib/model/kv';
 import type { ModelInfo, ProgressMessage } from '../../lib/model/protocol';
 import { getModelEntry, type ModelId } from '../../lib/model/catalogue';
+import {
+  MANIFEST_FILE,
+  createVerifyingFetch,
+  describeFailures,
+  evictAll,
+  isManifest,
+  pruneCache,
+  type CacheLike,
+  type ModelManifest,
+} from '../../lib/model/integrity';
+import { CancelledError, ModelError } from './errors';
 
 export interface ForwardInput {
   /** Tokens to run, at positions `pastLength … pastLength + n − 1`. */
@@ -57,6 +68,8 @@ export interface LoadOptions {
   /** Allow a Hub model to download; ignored for local models. */
   allowRemote?: boolean;
   onProgress?: (p: Omit<ProgressMessage, 'type' | 'id'>) => void;
+  /** Cancels the load: every download of it is aborted and the load rejects with `CancelledError`. */
+  signal?: AbortSignal;
 }
 
 interface LooseConfig {
@@ -88,6 +101,54 @@ export async function loadRunner(options: LoadOptions): Promise<ModelRunner> {
   const entry = getModelEntry(options.model);
   env.allowLocalModels = true;
   env.allowRemoteModels = entry.source === 'hub' && options.allowRemote === true;
+  const signal = options.signal;
+  const cancelled = () => {
+    if (signal?.aborted) throw new CancelledError();
+  };
+  cancelled();
+  // In a browser (the worker) every file comes through `fetch`; there the downloads are verified
+  // against the build's manifest and abortable. In Node (tests, scripts) local files are read from disk.
+  const modelUrl = entry.source === 'local' ? localModelUrl(entry.repo) : null;
+  const manifest = modelUrl ? await fetchManifest(modelUrl, signal) : null;
+  cancelled();
+  const cache = modelUrl ? await openTransformersCache() : null;
+  if (cache && manifest && modelUrl) await pruneCache(cache, manifest, modelUrl).catch(() => []);
+  const previousFetch = env.fetch;
+  const fetcher = createVerifyingFetch({ modelUrl: modelUrl ?? 'http://invalid/', manifest, signal });
+  if (modelUrl || signal) env.fetch = fetcher;
+  try {
+    try {
+      return await loadOnce(entry, options);
+    } catch (err) {
+      cancelled();
+      const failed = describeFailures(fetcher.failures);
+      if (failed?.kind === 'aborted') throw new CancelledError();
+      if (failed) {
+        throw new ModelError('model-load-failed', failed.message, failed.action, fetcher.failures.map((f) => `${f.url}: ${f.kind}: ${f.detail}`).join('\n'));
+      }
+      // Every download was intact (or came from Cache Storage), yet loading failed: a cached copy
+      // written before verification existed, or an ONNX Runtime file, may be at fault. Drop them all
+      // and load once more from the network; a second failure is reported as is.
+      const wasm = (env.backends.onnx as { wasm?: { wasmPaths?: unknown } }).wasm?.wasmPaths;
+      const extra = wasm && typeof wasm === 'object' ? Object.values(wasm as Record<string, string>).filter((u) => typeof u === 'string') : [];
+      const removed = cache && modelUrl ? await evictAll(cache, manifest, modelUrl, extra).catch(() => []) : [];
+      if (!removed.length) throw err;
+      return await loadOnce(entry, options);
+    }
+  } catch (err) {
+    if (signal?.aborted) throw new CancelledError();
+    const failed = describeFailures(fetcher.failures);
+    if (failed && !(err instanceof ModelError) && !(err instanceof CancelledError)) {
+      throw new ModelError('model-load-failed', failed.message, failed.action, String((err as Error)?.message ?? err));
+    }
+    throw err;
+  } finally {
+    env.fetch = previousFetch;
+  }
+}
+
+/** One attempt: config, tokenizer, ONNX session. */
+async function loadOnce(entry: ReturnType<typeof getModelEntry>, options: LoadOptions): Promise<ModelRunner> {
   const progress_callback = (p: { status: string; file?: string; loaded?: number; total?: number }) => {
     if (!options.onProgress) return;
     if (p.status === 'progress' || p.status === 'download' || p.status === 'initiate') {
@@ -104,13 +165,51 @@ export async function loadRunner(options: LoadOptions): Promise<ModelRunner> {
   // (get_file_metadata), which for a local file downloads the whole ONNX graph twice. Local
   // models therefore load without it and report coarse progress; Hub models use Range requests.
   if (entry.source === 'local') options.onProgress?.({ phase: 'download', loaded: 0, total: entry.approxBytes, detail: 'onnx' });
+  if (options.signal?.aborted) throw new CancelledError();
   const model = await AutoModelForCausalLM.from_pretrained(entry.repo, {
     config,
     dtype: entry.dtype,
     ...(entry.source === 'hub' ? { progress_callback } : {}),
   });
+  if (options.signal?.aborted) {
+    await model.dispose().catch(() => undefined);
+    throw new CancelledError();
+  }
   if (entry.source === 'local') options.onProgress?.({ phase: 'initialize', detail: 'onnx' });
   return createRunner(entry.id, tokenizer, model, entry.exportsQueries);
+}
+
+/** The model folder as an absolute http(s) URL, or null outside a browser (Node reads files from disk). */
+function localModelUrl(repo: string): string | null {
+  const here = (globalThis as { location?: { href?: string } }).location?.href;
+  if (!here || !/^https?:/.test(here)) return null;
+  return new URL(`${repo}/`, new URL(env.localModelPath, here)).href;
+}
+
+/**
+ * The build's manifest (scripts/model-manifest.mjs), revalidated on every load so a redeploy is
+ * seen. Without one (offline with an old service worker, a build without the script) the files are
+ * loaded unverified, as before.
+ */
+async function fetchManifest(modelUrl: string, signal?: AbortSignal): Promise<ModelManifest | null> {
+  try {
+    const res = await fetch(new URL(MANIFEST_FILE, modelUrl), { cache: 'no-cache', signal });
+    if (!res.ok) return null;
+    const json: unknown = await res.json();
+    return isManifest(json) ? json : null;
+  } catch {
+    return null;
+  }
+}
+
+/** transformers.js 4.3.2's Cache Storage (`caches.open(env.cacheKey)`, src/utils/cache.js `getCache`). */
+async function openTransformersCache(): Promise<CacheLike | null> {
+  if (typeof caches === 'undefined' || !env.useBrowserCache) return null;
+  try {
+    return await caches.open(env.cacheKey);
+  } catch {
+    return null; // e.g. a sandboxed frame that refuses Cache Storage
+  }
 }
 
 function createRunner(
