@@ -15,6 +15,8 @@ by the engines' own code, for tests/unit/lib/quant/formats/ to compare bit for b
   evaluates it as amax.reciprocal() * 2688).
 
 Usage: python scripts/reference/formats_reference.py --vllm-nvfp4 /path/to/nvfp4_emulation_utils.py
+(the committed fixtures were made with torch 2.13.0+cpu, numpy 2.4.6, gguf 0.19.0 and vLLM 055e47c's file; the
+script only needs that file's get_reciprocal, cast_to_fp4, ref_nvfp4_quant and ref_nvfp4_quant_dequant).
 Output: manifest.json (cases, shapes, output order) + one <case>.bin per case: float32 little-endian, the input
 tensor followed by each output in manifest order.
 """
@@ -138,7 +140,9 @@ def iq4_nl_ref(x: np.ndarray) -> np.ndarray:
     d[small] = 0
     L[small] = 0
     qs = (L[:, :16] | (L[:, 16:] << 4)).astype(np.uint8)
-    blocks = np.concatenate([d.astype(np.float16).view(np.uint8).reshape(nb, 2), qs], axis=1)
+    with np.errstate(over="ignore"):  # a scale past 65504 becomes fp16 inf, as GGML_FP32_TO_FP16
+        dh = d.astype(np.float16)
+    blocks = np.concatenate([dh.view(np.uint8).reshape(nb, 2), qs], axis=1)
     return gq.dequantize(blocks, QT.IQ4_NL).reshape(x.shape).astype(np.float32)
 
 
