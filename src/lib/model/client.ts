@@ -87,6 +87,10 @@ export function createModelClient(createWorker: () => WorkerLike): ModelClient {
   let worker: WorkerLike | null = null;
   const pending = new Map<string, Pending>();
   const latestByType = new Map<JobType, string>();
+  // After a failed model load the worker is replaced before the next request: ONNX Runtime keeps its
+  // WebAssembly module for the worker's lifetime (transformers.js 4.3.2 backends/onnx.js memoizes
+  // `ensureWasmLoaded`), so a retry in the same worker could not recover from a bad runtime file.
+  let restartBeforeNext = false;
 
   const failAll = (err: ModelClientError) => {
     for (const p of pending.values()) p.reject(err);
@@ -114,12 +118,20 @@ export function createModelClient(createWorker: () => WorkerLike): ModelClient {
     pending.delete(msg.id);
     if (latestByType.get(p.type) === msg.id) latestByType.delete(p.type);
     if (msg.type === 'result') p.resolve(msg.result);
-    else if (msg.type === 'error') p.reject(new ModelClientError(msg.code, msg.message, msg.action, msg.detail));
+    else if (msg.type === 'error') {
+      if (msg.code === 'model-load-failed') restartBeforeNext = true;
+      p.reject(new ModelClientError(msg.code, msg.message, msg.action, msg.detail));
+    }
     else p.reject(new ModelClientError('cancelled', 'The request was cancelled.', 'Start it again when you are ready.'));
   };
 
   const ensureWorker = (): WorkerLike => {
+    if (worker && restartBeforeNext && pending.size === 0) {
+      worker.terminate();
+      worker = null;
+    }
     if (worker) return worker;
+    restartBeforeNext = false;
     if (typeof WebAssembly !== 'object') throw unavailable('no WebAssembly');
     let w: WorkerLike;
     try {

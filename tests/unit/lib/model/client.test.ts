@@ -88,3 +88,34 @@ describe('model client', () => {
     await expect(job.promise).rejects.toMatchObject({ code: 'worker-unavailable', message: expect.stringContaining('failed to fetch') });
   });
 });
+
+describe('model client after a failed load', () => {
+  it('starts a fresh worker for the next request (ONNX Runtime state does not survive in the old one)', async () => {
+    let made = 0;
+    const terminated: number[] = [];
+    const create = (): WorkerLike => {
+      const n = ++made;
+      const listeners: ((e: never) => void)[] = [];
+      const handler = createModelHandler({
+        post: (msg: ModelResponse) => queueMicrotask(() => listeners.forEach((fn) => fn({ data: msg } as never))),
+        // The first worker's load fails as a damaged runtime file would; the second one loads.
+        load: async () => {
+          if (n === 1) throw new Error('Aborted(CompileError: WebAssembly.Module(): section was shorter than expected size)');
+          return createToyRunner();
+        },
+        quantize,
+      });
+      return {
+        postMessage: (msg) => void handler.handle(structuredClone(msg)),
+        addEventListener: (type: string, fn: (e: never) => void) => void (type === 'message' && listeners.push(fn)),
+        terminate: () => void terminated.push(n),
+      };
+    };
+    const client = createModelClient(create);
+    await expect(client.request({ type: 'prefill', prompt: 'hello' }).promise).rejects.toMatchObject({ code: 'model-load-failed' });
+    const r = await client.request({ type: 'prefill', prompt: 'hello' }).promise;
+    expect(r.kind).toBe('prefill');
+    expect(made).toBe(2);
+    expect(terminated).toEqual([1]);
+  });
+});
