@@ -198,6 +198,8 @@ export async function inlineScriptHashes(html) {
 
 /** A request target made safe for one log line: no control characters, at most 200 characters. */
 export function logSafe(s) {
+  // Control characters (CR/LF would forge log lines) become '?'.
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point
   const t = String(s ?? '').replace(/[\x00-\x1f\x7f]/g, '?');
   return JSON.stringify(t.length > 200 ? `${t.slice(0, 200)}…` : t);
 }
