@@ -3,7 +3,7 @@
  * written by `scripts/kv-dump/dump_kv.py` (schema: `scripts/kv-dump/README.md`).
  *
  * Format (huggingface/safetensors README, "Format"; checks as in `safetensors/src/tensor.rs`,
- * `Metadata::validate` and `SafeTensors::read_metadata`, safetensors v0.6):
+ * `Metadata::validate` and `SafeTensors::read_metadata`, huggingface/safetensors main):
  *   8 bytes  little-endian u64 N = header length
  *   N bytes  UTF-8 JSON object, may be right-padded with spaces:
  *            { "__metadata__"?: {string: string}, "<name>": {dtype, shape, data_offsets: [begin, end]} }
@@ -43,7 +43,7 @@ export class SafetensorsError extends Error {
   }
 }
 
-/** Bytes per element of every dtype upstream's `Dtype` enum names (safetensors v0.6). */
+/** Bytes per element of the whole-byte dtypes of upstream's `Dtype` enum (safetensors/src/tensor.rs). */
 const DTYPE_BYTES: Record<string, number> = {
   BOOL: 1,
   U8: 1,
