@@ -100,13 +100,28 @@ export function fp8Scales(
   return out.fill(fix(Math.fround(amax / div)));
 }
 
-/** Fake-quantizes data[from, to) with one scale into out (JS reference path). */
+const F32 = new Float32Array(1);
+const U32 = new Uint32Array(F32.buffer);
+
+/**
+ * Fake-quantizes data[from, to) with one scale into out (JS reference path). After the clamp |v| ≤ max, so the
+ * rounding is the grid rounding (a + M) − M with M = max(2^(e + 23 − m), 2^(emin + 23 − m)) taken from a's
+ * exponent bits (each addition an f32 operation: the float64 sum is exact, Math.fround rounds it once) — the same
+ * value as roundE4m3 / roundE5m2, which the tests check on every grid midpoint.
+ */
 export function fp8Range(data: Float32Array, out: Float32Array, from: number, to: number, scale: number, kind: Fp8Kind): void {
   const max = kind === 'e4m3' ? E4M3_MAX : E5M2_MAX;
-  const round = kind === 'e4m3' ? roundE4m3 : roundE5m2;
+  const k = kind === 'e4m3' ? 20 << 23 : 21 << 23; // quantum 2^(e−3) / 2^(e−2)
+  const floor = kind === 'e4m3' ? 2 ** 14 : 2 ** 7; // subnormal quantum 2^-9 / 2^-16
+  const unit = scale === 1;
   for (let i = from; i < to; i++) {
-    let v = Math.fround(data[i] / scale);
+    let v = unit ? data[i] : Math.fround(data[i] / scale);
     v = v > max ? max : v < -max ? -max : v;
-    out[i] = Math.fround(round(v) * scale);
+    const a = v < 0 ? -v : v;
+    F32[0] = a;
+    U32[0] = (U32[0] & 0x7f800000) + k;
+    const M = F32[0] > floor ? F32[0] : floor;
+    const r = Math.fround(Math.fround(a + M) - M);
+    out[i] = Math.fround((v < 0 || (v === 0 && 1 / v < 0) ? -r : r) * scale);
   }
 }
