@@ -170,24 +170,34 @@ test('kv-rotation: errors equal src/lib/quant (plain and Hadamard-rotated) and f
   expectClean(log);
 });
 
-test('kv-config: quanto rejects 3 bits with an explanation, HQQ accepts it and swaps the axis numbers', async ({ page, log }) => {
+test('kv-config: quanto rejects 3 bits with an explanation; HQQ at 3 bits per token fails at the first decode step; at 4 bits HQQ swaps the axis numbers', async ({ page, log }) => {
   await page.goto(url('using-it-in-transformers'));
   const w = page.locator('kv-config#cfg1');
   await expect(w).toHaveAttribute('data-valid', 'true');
+  await expect(w).toHaveAttribute('data-verdict', 'runs');
+  await expect(w.getByRole('note').filter({ hasText: 'Runs in Transformers' })).toBeVisible();
   const code = w.locator('pre.config-snippet');
   await expect(code).toContainText('"backend": "quanto"');
   await expect(code).toContainText('"axis_key": 0');
+  await expect(code).toContainText('dtype=torch.float16');
   const bits = w.getByRole('slider', { name: 'nbits' });
   await bits.focus();
   await page.keyboard.press('ArrowLeft');
   await expect(page).toHaveURL(/cfg1\.bits=3/);
   await expect(w).toHaveAttribute('data-valid', 'false');
   await expect(w.locator('.issue-error')).toContainText('2 or 4');
+  await expect(w.getByRole('note').filter({ hasText: 'Fails in Transformers' })).toContainText('`nbits` for `quanto` backend has to be one of');
   await w.getByRole('combobox', { name: 'Backend' }).focus();
   await w.getByRole('combobox', { name: 'Backend' }).selectOption('hqq');
   await expect(page).toHaveURL(/cfg1\.backend=hqq/);
-  await expect(w).toHaveAttribute('data-valid', 'true');
+  await expect(w).toHaveAttribute('data-verdict', 'fails');
+  await expect(w.getByRole('note').filter({ hasText: 'Fails in Transformers' })).toContainText('decode step 1');
   await expect(code).toContainText('"nbits": 3');
   await expect(code).toContainText('"axis_key": 1');
+  await bits.focus();
+  await page.keyboard.press('ArrowRight');
+  await expect(page).toHaveURL(/cfg1\.bits=4/);
+  await expect(w).toHaveAttribute('data-valid', 'true');
+  await expect(code).toContainText('"axis_value": 1');
   expectClean(log);
 });

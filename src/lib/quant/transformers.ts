@@ -352,7 +352,7 @@ function constructionErrors(config: TransformersCacheConfig, model: Transformers
     errors.push(
       at(
         `ValueError: \`nbits\` for \`${name}\` backend has to be one of ${list(TRANSFORMERS_BITS[b])} but got ${config.nbits}`,
-        b === 'quanto' ? 'quanto stores the cache only as qint2 or qint4.' : 'HQQ accepts 1, 2, 3, 4 or 8 bits here.',
+        b === 'quanto' ? 'quanto stores the cache only as qint2 or qint4: choose 2 or 4 bits, or the hqq backend (1, 2, 3, 4 or 8 bits).' : 'HQQ accepts 1, 2, 3, 4 or 8 bits here.',
         { ...TF, func: layerFunc },
       ),
     );
