@@ -163,6 +163,9 @@ export class KvAttention extends KvWidget<Name, AttentionState> {
 
   /** New tensors from the picker (an example, or the reader's prompt run live): clamp layer/head/query, redraw. */
   private setTensors(set: TensorSet): void {
+    // The picker's progress messages ("Running the prompt through the model…") end with the result; clear
+    // them here, before the redraw (which may explain missing queries; the picker then adds a truncation notice).
+    this.status.set('');
     const s = this.state;
     this.#set = set;
     this.#quantKey = '';

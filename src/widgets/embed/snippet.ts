@@ -5,6 +5,7 @@
  * Every value ends up in the snippet through the URL API and attribute escaping,
  * never as raw text.
  */
+import { fragmentState, placeState, stateParams } from '../shared/state-link';
 import { WIDGETS, isWidgetName, type WidgetName } from '../registry';
 import { paramNamesOf } from './codecs';
 
@@ -57,11 +58,13 @@ export function buildEmbedUrl(o: EmbedUrlOptions): string {
   const url = new URL(`${normBase(o.base)}embed/${o.widget}/`, o.origin);
   const allowed = paramNamesOf(o.widget);
   const given = new Map(toPairs(o.params));
+  const entries: [string, string][] = [];
   for (const name of allowed) {
     const v = given.get(name);
-    if (v !== undefined && v !== '') url.searchParams.set(name, v);
+    if (v !== undefined && v !== '') entries.push([name, v]);
   }
-  return url.toString();
+  // A long prompt goes to the fragment, or the iframe's request would exceed the server's header limit.
+  return placeState(url.toString(), { owned: [], entries }).url.toString();
 }
 
 export interface SnippetOptions extends EmbedUrlOptions {
@@ -132,16 +135,18 @@ export function parseWidgetUrl(raw: string, o: { origins: readonly string[]; bas
   if (parts.length === 2 && parts[0] === 'embed') {
     const name = parts[1];
     if (!isWidgetName(name) || !o.available.includes(name)) return null;
-    return { widget: name, params: pick(name, url.searchParams, '') };
+    return { widget: name, params: pick(name, stateParams(url), '') };
   }
   if (parts.length === 2 && parts[0] === 'articles') {
     const slug = parts[1];
     const candidates = o.available.filter((n) => WIDGETS[n].chapter === slug);
     if (!candidates.length) return null;
-    const id = decodeURIComponent(url.hash.slice(1));
+    // With long state in the fragment (`#kv-state&q1.prompt=…`), the element id is the parameters' prefix.
+    const frag = fragmentState(url.hash);
+    const id = frag ? ([...frag.keys()].find((k) => k.includes('.'))?.split('.')[0] ?? '') : decodeURIComponent(url.hash.slice(1));
     const byId = id ? candidates.find((n) => id === n || id.startsWith(`${n}-`) || id.startsWith(n)) : undefined;
     const widget = byId ?? candidates[0];
-    return { widget, params: pick(widget, url.searchParams, id ? `${id}.` : '') };
+    return { widget, params: pick(widget, stateParams(url), id ? `${id}.` : '') };
   }
   return null;
 }

@@ -84,6 +84,9 @@ export class KvExplorer extends KvWidget<Name, ExplorerState> {
   }
 
   private setTensors(set: TensorSet): void {
+    // The picker's progress messages ("Running the prompt through the model…") end with the result; clear
+    // them here, before the redraw (the picker then writes a truncation notice, if any).
+    this.status.set('');
     this.#set = set;
     this.#overviewKey = '';
     this.runUpdate('all');

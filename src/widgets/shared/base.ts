@@ -16,6 +16,7 @@ import './widget.css';
 import type { Codec } from './params';
 import { copyButton, el, noteList, statusLine } from './controls';
 import { attachEmbedPanel } from '../embed/panel';
+import { LONG_LINK_CHARS, fragmentState, placeState, stateParams } from './state-link';
 
 export type UrlMode = 'page' | 'scoped' | 'none';
 
@@ -32,6 +33,8 @@ export abstract class KvWidget<N extends string, S extends Record<N, unknown>> e
   readonly controlsEl = el('div', { className: 'widget-controls' });
   readonly bodyEl = el('div', { className: 'widget-body' });
   readonly footerEl = el('div', { className: 'widget-footer' });
+  /** Says when the last copied link keeps its state in the fragment or is long (textContent only). */
+  readonly linkNote = el('p', { className: 'link-note' });
   #built = false;
   #syncingAttributes = false;
   #bodyWidth = -1;
@@ -67,13 +70,15 @@ export abstract class KvWidget<N extends string, S extends Record<N, unknown>> e
     this.#built = true;
     this.readState();
     const heading = el('p', { className: 'widget-title', textContent: this.widgetTitle });
-    const group = el('div', { className: 'widget' });
+    // `kv-widget` carries every style rule (widget.css); `widget` stays for readers' and tests' selectors.
+    const group = el('div', { className: 'widget kv-widget' });
     group.setAttribute('role', 'group');
     const headingId = `${this.id || this.localName}-title`;
     heading.id = headingId;
     group.setAttribute('aria-labelledby', headingId);
     const copy = copyButton('Copy link to this state', () => this.linkToState());
-    this.footerEl.append(copy.root);
+    this.linkNote.hidden = true;
+    this.footerEl.append(copy.root, this.linkNote);
     // Chapters (url="scoped") get an "Embed" button with the iframe snippet for this state.
     attachEmbedPanel(this as unknown as Parameters<typeof attachEmbedPanel>[0]);
     group.append(heading, this.noteView.root, this.controlsEl, this.status.root, this.bodyEl, this.footerEl);
@@ -124,7 +129,13 @@ export abstract class KvWidget<N extends string, S extends Record<N, unknown>> e
     let state = fromAttrs.state;
     const notes = [...fromAttrs.notes];
     if (this.urlMode !== 'none' && typeof location !== 'undefined') {
-      const params = new URLSearchParams(location.search);
+      // Long state (a long prompt) travels in the fragment (see ./state-link).
+      let params: URLSearchParams;
+      try {
+        params = stateParams(new URL(location.href));
+      } catch {
+        params = new URLSearchParams(location.search);
+      }
       const prefix = this.urlPrefix;
       const present = this.codec.names.filter((n) => params.has(prefix + n));
       if (present.length) {
@@ -133,6 +144,11 @@ export abstract class KvWidget<N extends string, S extends Record<N, unknown>> e
         for (const n of present) merged[n] = (fromUrl.state as Record<string, unknown>)[n];
         state = merged as S;
         notes.push(...fromUrl.notes);
+        // A chapter link with fragment state cannot also name the element: bring it into view instead.
+        const frag = fragmentState(location.hash);
+        if (this.urlMode === 'scoped' && frag && this.codec.names.some((n) => frag.has(prefix + n))) {
+          requestAnimationFrame(() => this.scrollIntoView({ block: 'start' }));
+        }
       }
     }
     this.state = state;
@@ -174,10 +190,7 @@ export abstract class KvWidget<N extends string, S extends Record<N, unknown>> e
   protected writeUrl(): void {
     if (this.urlMode === 'none' || typeof history === 'undefined') return;
     try {
-      const url = new URL(location.href);
-      const prefix = this.urlPrefix;
-      for (const n of this.codec.names) url.searchParams.delete(prefix + n);
-      for (const [k, v] of this.codec.serialize(this.state, prefix)) url.searchParams.set(k, v);
+      const { url } = this.placeState();
       history.replaceState(history.state, '', url);
     } catch {
       // Sandboxed documents (about:srcdoc, opaque origins) may refuse replaceState: the widget still works.
@@ -186,12 +199,26 @@ export abstract class KvWidget<N extends string, S extends Record<N, unknown>> e
 
   /** The URL that reopens this widget in its current state. */
   linkToState(): string {
-    const url = new URL(location.href);
+    const { url, inFragment } = this.placeState(this.urlMode === 'scoped' && this.id ? this.id : undefined);
+    const href = url.toString();
+    const notes: string[] = [];
+    if (inFragment) notes.push('The settings are long, so this link keeps them after the “#” (browsers open it; the server never sees that part).');
+    if (href.length > LONG_LINK_CHARS) {
+      notes.push(`The link is ${href.length.toLocaleString('en')} characters long: some chat and mail apps cut long links, so check that it arrives whole, or share a shorter prompt.`);
+    }
+    this.linkNote.textContent = notes.join(' ');
+    this.linkNote.hidden = notes.length === 0;
+    return href;
+  }
+
+  /** The current URL with this widget's state in the query, or in the fragment when too long. */
+  private placeState(anchor?: string) {
     const prefix = this.urlPrefix;
-    for (const n of this.codec.names) url.searchParams.delete(prefix + n);
-    for (const [k, v] of this.codec.serialize(this.state, prefix)) url.searchParams.set(k, v);
-    if (this.urlMode === 'scoped' && this.id) url.hash = this.id;
-    return url.toString();
+    return placeState(location.href, {
+      owned: this.codec.names.map((n) => prefix + n),
+      entries: this.codec.serialize(this.state, prefix),
+      anchor,
+    });
   }
 
   protected applyTheme(): void {
