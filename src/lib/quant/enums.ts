@@ -13,11 +13,20 @@ export const MEMORY_BITS = [1, 2, 3, 4, 8, 16] as const;
 export type MemoryBits = (typeof MEMORY_BITS)[number];
 
 /**
- * Grouping axis.
- * - `token`: quanto `axis=0` / HQQ `axis=1` (runs of `groupSize` consecutive elements of the row-major tensor).
- * - `channel`: KIVI per-channel keys (for each head and channel, runs of `groupSize` consecutive tokens).
+ * Grouping layouts of the `[heads, tokens, headDim]` tensor (row-major, N = heads · tokens · headDim elements), named
+ * for what each library really does (`groupMembers` in grouping.ts lists a group's elements):
+ * - `token`: runs of G consecutive elements of the flattened tensor = quanto `axis=0`
+ *   (optimum-quanto `tensor/grouped.py` `group()`: `base.reshape([-1, G])`) = HQQ `axis=1`
+ *   (hqq 0.2.8.post1 `hqq/core/quantize.py` `Quantizer.quantize`: `W.reshape([-1, group_size])`). N % G == 0.
+ * - `channel`: KIVI's per-head, per-channel groups of G consecutive tokens (KIVI `quant/new_pack.py`), a trailing
+ *   partial group allowed. KIVI's own scheme, not a Transformers setting.
+ * - `strided`: HQQ `axis=0` (`W.reshape([group_size, -1])`, min/max along dim 0): group j = the G elements
+ *   {j, j + N/G, j + 2N/G, …}. N % G == 0. Membership depends on N, so it changes whenever the cache grows.
+ * - `flat-channel`: quanto `axis=-1` (`group()` reshapes to (heads·tokens/G, G, headDim), permutes to
+ *   (G, headDim, heads·tokens/G); `MaxOptimizer` reduces dim 0): per channel d, groups of G consecutive rows of the
+ *   flattened (head, token) index, straddling heads when tokens % G ≠ 0. (heads · tokens) % G == 0.
  */
-export const AXES = ['token', 'channel'] as const;
+export const AXES = ['token', 'channel', 'strided', 'flat-channel'] as const;
 export type Axis = (typeof AXES)[number];
 
 /** Quantizers: quanto `MaxOptimizer` (minmax), HQQ proximal optimizer (hqq), symmetric absmax. */

@@ -1,38 +1,32 @@
 /**
- * WebAssembly SIMD path of HQQ's zero-point optimizer (`../hqq.ts`: hqq/core/optimize.py
- * `optimize_weights_proximal_legacy`, then the final quantization with meta rounded to fp16/fp32). Same arguments
- * and outputs as `hqqToken` / `hqqChannel`; returns the number of optimizer iterations that ran (as they do), or
- * false — having written nothing — when WASM/SIMD is unavailable, switched off with `setWasmEnabled(false)`, the
- * data holds NaN/±Infinity (the caller's JS path then throws its RangeError), the tensor does not fit in 32-bit
- * wasm memory, or `lpNorm` is outside [0.05, 1.95] (the kernel's power needs |p − 1| ≤ 0.95, see hqq.wat).
+ * WebAssembly SIMD path of HQQ's zero-point optimizer (hqq 0.2.8.post1 / mobiusml/hqq e0b1d00,
+ * `hqq/core/optimize.py` `optimize_weights_proximal_legacy` after `hqq/core/quantize.py` `Quantizer.quantize`),
+ * bit-identical to the float32 JS path `../hqq.ts` `hqqGroups` on every layout (tests/unit/lib/quant/hqq-wasm.test.ts).
+ * Returns the number of optimizer steps that ran, or false — having written nothing — when WASM/SIMD is
+ * unavailable, switched off with `setWasmEnabled(false)`, the data holds NaN/±Infinity (the caller's JS path then
+ * throws its RangeError), or the tensor does not fit in 32-bit wasm memory.
  *
  * Per call: the tensor is copied into the module memory; `hqq_init` gathers it into a lane-major order (one v128 =
- * the same element of 4 groups; token axis: 4 consecutive groups, channel axis: 4 consecutive channels of a
- * (head, token block)), computes each group's min/max, s and z0 in f64 exactly as hqq.ts (so `scales` are the
- * reference's), and the per-element code-unit offsets d = (W − min)·s; JS then runs the optimizer loop — one
- * `hqq_iterate` call per iteration (two passes per chunk: codes and errors, then the power on the rows that need
- * it), the early-stop test on the whole-tensor mean |W − W_r| in f64 here, β·κ in f64 — and `hqq_final` writes
- * meta, codes and x̂ back in the original order.
- *
- * Accuracy (f32 instead of the reference's f64, as HQQ itself on CPU): per-element values differ by ~1e-7
- * relative; a code differs only where W·s + z lies within ~1e-5 of a rounding tie, and a flip changes its group's
- * next zero by O(1/G) code units — tests/unit/lib/quant/hqq-wasm.test.ts measures the agreement.
+ * the same member index of 4 groups of equal length, groups taken in group order from grouping.ts `gatherPlan`)
+ * and computes each group's s and z; JS runs the optimizer loop — one `hqq_iterate` call per step and the early-stop
+ * test on the float32 mean error, as hqq.ts — and `hqq_final` writes meta, codes and x̂ back in the original order.
  */
 import { HQQ_WASM_BASE64 } from './hqq.generated';
 import { wasmActive, wasmSimdSupported } from './index';
 import { align16, decodeBase64, ensureBytes } from './memory';
 import type { HqqParams } from '../types';
+import type { Axis } from '../enums';
+import { gatherPlan } from '../grouping';
+import { shrinkThreshold } from '../hqq';
 
 type Exports = {
   memory: WebAssembly.Memory;
-  hqq_init(X: number, IDX: number, DL: number, LEN: number, chunks: number, qmax: number, e2p: number,
-    ZP: number, C: number, IS: number, S64: number, Z0: number, S32: number): number;
-  hqq_iterate(DL: number, LEN: number, chunks: number, ZP: number, C: number, IS: number, qmax: number,
-    invBeta: number, pm1: number, thr: number, S32: number, LST: number): number;
-  hqq_final(DL: number, IDX: number, LEN: number, chunks: number, ZP: number, S64: number, Z0: number, qmax: number,
-    is32: number, OUT: number, OUTC: number, SC: number, ZR: number): void;
+  hqq_init(X: number, IDX: number, DL: number, LEN: number, chunks: number, qmax: number, S: number, Z: number): number;
+  hqq_iterate(DL: number, LEN: number, chunks: number, S: number, Z: number, qmax: number, invBeta: number,
+    pm1: number, thr: number): number;
+  hqq_final(DL: number, IDX: number, LEN: number, chunks: number, S: number, Z: number, qmax: number, is32: number,
+    OUT: number, OUTC: number, SC: number, ZR: number): void;
   hqq_pow(src: number, dst: number, count: number, e: number): void;
-  hqq_pow_fast(src: number, dst: number, count: number, pm1: number): void;
 };
 
 let kernel: Exports | null | undefined; // undefined: not tried yet; null: unavailable
@@ -51,61 +45,49 @@ function load(): Exports | null {
 }
 
 /**
- * The gather order for one shape: `idx[slot]` = element index of lane-major slot (n for padding, which reads a
- * zero and writes to a dummy element); `len[k]` = rows of chunk k; `gidx[v]` = real group of virtual group v
- * (= 4·chunk + lane; −1 for padding), null when it is the identity (token axis, or channel axis with D % 4 = 0).
+ * The lane-major gather order for one shape and layout: chunks of up to 4 consecutive groups of equal length;
+ * `idx[slot]` = element index of lane-major slot (n for padding, which reads a zero and writes to a dummy element);
+ * `len[k]` = rows of chunk k; `gidx[v]` = real group of virtual group v (= 4·chunk + lane; −1 for padding), null
+ * when it is the identity.
  */
 type Plan = { key: string; n: number; groups: number; chunks: number; slots: number; idx: Int32Array; len: Int32Array; gidx: Int32Array | null };
 let plan: Plan | null = null;
 
-function makePlan(axis: 'token' | 'channel', heads: number, tokens: number, D: number, G: number): Plan {
+function makePlan(axis: Axis, heads: number, tokens: number, D: number, G: number): Plan {
   const key = `${axis}:${heads}:${tokens}:${D}:${G}`;
   if (plan !== null && plan.key === key) return plan;
   const n = heads * tokens * D;
-  if (axis === 'token') {
-    const groups = n / G;
-    const chunks = Math.ceil(groups / 4);
-    const slots = chunks * G * 4;
-    const idx = new Int32Array(slots);
-    const len = new Int32Array(chunks).fill(G);
-    for (let k = 0, s = 0; k < chunks; k++) {
-      for (let j = 0; j < G; j++) {
-        for (let l = 0; l < 4; l++, s++) {
-          const g = 4 * k + l;
-          idx[s] = g < groups ? g * G + j : n;
-        }
-      }
-    }
-    return (plan = { key, n, groups, chunks, slots, idx, len, gidx: null });
+  const gp = gatherPlan(axis, { heads, tokens, headDim: D }, G);
+  const { groups, off } = gp;
+  const gat = gp.idx;
+  // chunk boundaries: start a new chunk after 4 groups or when the group length changes
+  const cStart: number[] = [];
+  const cCount: number[] = [];
+  for (let g = 0; g < groups; ) {
+    const l = off[g + 1] - off[g];
+    let c = 1;
+    while (c < 4 && g + c < groups && off[g + c + 1] - off[g + c] === l) c++;
+    cStart.push(g);
+    cCount.push(c);
+    g += c;
   }
-  const tgs = Math.ceil(tokens / G);
-  const D4 = Math.ceil(D / 4);
-  const groups = heads * tgs * D;
-  const chunks = heads * tgs * D4;
-  const slots = 4 * heads * tokens * D4;
-  const idx = new Int32Array(slots);
+  const chunks = cStart.length;
   const len = new Int32Array(chunks);
-  const gidx = D % 4 === 0 ? null : new Int32Array(4 * chunks);
-  let k = 0;
-  let s = 0;
-  for (let h = 0; h < heads; h++) {
-    for (let tg = 0; tg < tgs; tg++) {
-      const t0 = tg * G;
-      const rows = t0 + G <= tokens ? G : tokens - t0;
-      for (let dc = 0; dc < D4; dc++, k++) {
-        len[k] = rows;
-        for (let l = 0; l < 4; l++) {
-          const d = 4 * dc + l;
-          if (gidx !== null) gidx[4 * k + l] = d < D ? (h * tgs + tg) * D + d : -1;
-        }
-        for (let r = 0; r < rows; r++) {
-          const base = (h * tokens + t0 + r) * D;
-          for (let l = 0; l < 4; l++, s++) {
-            const d = 4 * dc + l;
-            idx[s] = d < D ? base + d : n;
-          }
-        }
-      }
+  let slots = 0;
+  let padded = false;
+  for (let k = 0; k < chunks; k++) {
+    len[k] = off[cStart[k] + 1] - off[cStart[k]];
+    slots += 4 * len[k];
+    if (cCount[k] !== 4) padded = true;
+  }
+  const idx = new Int32Array(slots);
+  const gidx = padded ? new Int32Array(4 * chunks).fill(-1) : null;
+  for (let k = 0, s = 0; k < chunks; k++) {
+    const g0 = cStart[k];
+    const c = cCount[k];
+    if (gidx !== null) for (let l = 0; l < c; l++) gidx[4 * k + l] = g0 + l;
+    for (let j = 0; j < len[k]; j++) {
+      for (let l = 0; l < 4; l++, s++) idx[s] = l < c ? gat[off[g0 + l] + j] : n;
     }
   }
   return (plan = { key, n, groups, chunks, slots, idx, len, gidx });
@@ -114,8 +96,7 @@ function makePlan(axis: 'token' | 'channel', heads: number, tokens: number, D: n
 // Byte offsets in the module memory for the current plan; views rebuilt when the plan changes or memory grows.
 type Layout = {
   plan: Plan; buffer: ArrayBuffer;
-  x: number; oc: number; idx: number; dl: number; len: number;
-  zp: number; c: number; sc: number; zr: number; is: number; s64: number; z0: number; s32: number; lst: number;
+  x: number; oc: number; idx: number; dl: number; len: number; s: number; z: number; sc: number; zr: number;
   X: Float32Array; OC: Uint8Array; SC: Float32Array; ZR: Float32Array;
 };
 let layout: Layout | null = null;
@@ -129,19 +110,11 @@ function prepare(k: Exports, P: Plan): Layout | null {
   const idx = align16(oc + P.n + 4);
   const dl = align16(idx + 4 * P.slots);
   const len = align16(dl + 4 * P.slots);
-  const zp = align16(len + 4 * P.chunks);
-  const c = align16(zp + 4 * vg);
-  const sc = align16(c + 4 * vg);
+  const s = align16(len + 4 * P.chunks);
+  const z = align16(s + 4 * vg);
+  const sc = align16(z + 4 * vg);
   const zr = align16(sc + 4 * vg);
-  const is = align16(zr + 4 * vg);
-  const s64 = align16(is + 8 * vg);
-  const z0 = align16(s64 + 8 * vg);
-  const s32 = align16(z0 + 8 * vg);
-  // hqq_iterate's list of the rows that need the power, one chunk at a time
-  const lst = align16(s32 + 4 * vg);
-  let maxLen = 0;
-  for (let i = 0; i < P.chunks; i++) maxLen = Math.max(maxLen, P.len[i]);
-  if (!ensureBytes(mem, lst + 16 * maxLen)) return null;
+  if (!ensureBytes(mem, zr + 4 * vg)) return null;
   const buffer = mem.buffer;
   // The plan's index tables only need copying when the plan (not just the buffer) changed: grow keeps contents.
   if (layout === null || layout.plan !== P) {
@@ -149,7 +122,7 @@ function prepare(k: Exports, P: Plan): Layout | null {
     new Int32Array(buffer, len, P.chunks).set(P.len);
   }
   layout = {
-    plan: P, buffer, x, oc, idx, dl, len, zp, c, sc, zr, is, s64, z0, s32, lst,
+    plan: P, buffer, x, oc, idx, dl, len, s, z, sc, zr,
     X: new Float32Array(buffer, x, P.n + 4),
     OC: new Uint8Array(buffer, oc, P.n + 4),
     SC: new Float32Array(buffer, sc, vg),
@@ -164,12 +137,12 @@ export function hqqWasmActive(): boolean {
 }
 
 /**
- * HQQ through WASM: `axis` 'token' (groups of G consecutive elements of the flat tensor; n % G = 0) or 'channel'
- * (KIVI: per head, per block of G tokens — the last one possibly shorter —, per channel). Outputs as `hqqToken` /
- * `hqqChannel` (`round` is given as `metaDtype`). Returns the iteration count, or false having written nothing.
+ * HQQ through WASM on any layout (grouping.ts; the size checks of `resolveConfig` must have passed). Outputs as
+ * `../hqq.ts` `hqqGathered` (`round` is given as `metaDtype`). Returns the step count, or false having written
+ * nothing.
  */
 export function hqqWasm(
-  axis: 'token' | 'channel',
+  axis: Axis,
   data: Float32Array,
   heads: number,
   tokens: number,
@@ -184,12 +157,12 @@ export function hqqWasm(
   zeros: Float32Array,
 ): number | false {
   const p = params.lpNorm;
-  if (!(p >= 0.05 && p <= 1.95)) return false;
+  if (!(p > 0 && p < 1)) return false;
   if (!hqqWasmActive()) return false;
   const k = load();
   if (k === null) return false;
   const n = heads * tokens * D;
-  if (n === 0 || (axis === 'token' && n % G !== 0)) return false;
+  if (n === 0) return false;
   const P = makePlan(axis, heads, tokens, D, G);
   const L = prepare(k, P);
   if (L === null) return false;
@@ -198,23 +171,19 @@ export function hqqWasm(
   X[n] = 0; // padding lanes read this (and hqq_final's padding writes land here)
   const qmax = (1 << bits) - 1;
   const { chunks } = P;
-  if (k.hqq_init(L.x, L.idx, L.dl, L.len, chunks, qmax, 2 - p, L.zp, L.c, L.is, L.s64, L.z0, L.s32) !== 0) return false;
-  // optimize_weights_proximal_legacy's loop, as hqq.ts: β and the stop test in f64 here, the pass in the kernel
-  // (which computes the power only on rows where some error exceeds the shrink threshold β^(−1/(2−p)), given here
-  // less a margin that covers the power's error: rows below it have shrink exactly 0).
-  let beta = params.beta;
-  let best = 1e4;
+  if (k.hqq_init(L.x, L.idx, L.dl, L.len, chunks, qmax, L.s, L.z) !== 0) return false;
+  // optimize_weights_proximal_legacy's loop, exactly as hqq.ts: β constant, best = +∞, float32 mean error.
+  const invBeta = Math.fround(1 / params.beta);
+  const thr = shrinkThreshold(invBeta, p);
+  let best = Infinity;
   let it = 0;
   while (it < params.iters) {
     it++;
-    const thr = Math.pow(beta, -1 / (2 - p)) * (1 - 1e-5);
-    const errSum = k.hqq_iterate(L.dl, L.len, chunks, L.zp, L.c, L.is, qmax, 1 / beta, p - 1, thr, L.s32, L.lst);
-    const err = errSum / n;
-    beta *= params.kappa;
+    const err = Math.fround(k.hqq_iterate(L.dl, L.len, chunks, L.s, L.z, qmax, invBeta, p - 1, thr) / n);
     if (err < best) best = err;
     else break;
   }
-  k.hqq_final(L.dl, L.idx, L.len, chunks, L.zp, L.s64, L.z0, qmax, metaDtype === 'fp32' ? 1 : 0, L.x, L.oc, L.sc, L.zr);
+  k.hqq_final(L.dl, L.idx, L.len, chunks, L.s, L.z, qmax, metaDtype === 'fp32' ? 1 : 0, L.x, L.oc, L.sc, L.zr);
   deq.set(X.subarray(0, n));
   codes.set(L.OC.subarray(0, n));
   const { SC, ZR } = L;
@@ -234,11 +203,8 @@ export function hqqWasm(
   return it;
 }
 
-/**
- * Test hook: the kernel's power a^e on `a` (rounded to f32) — `fast`: the hot loop's version (e = p − 1,
- * |e| ≤ 0.95, no clamp), else the clamped one used for s^(2−p). Null when WASM SIMD is unavailable.
- */
-export function hqqPowWasm(a: Float32Array, e: number, fast: boolean): Float32Array | null {
+/** Test hook: the kernel's f32(a^e) (`$pow64`) on `a` (rounded to f32); null when WASM SIMD is unavailable. */
+export function hqqPowWasm(a: Float32Array, e: number): Float32Array | null {
   const k = load();
   if (k === null) return null;
   const m = (a.length + 3) & ~3;
@@ -249,7 +215,6 @@ export function hqqPowWasm(a: Float32Array, e: number, fast: boolean): Float32Ar
   src.fill(1);
   src.set(a);
   const dst = 4 * m;
-  if (fast) k.hqq_pow_fast(0, dst, m, e);
-  else k.hqq_pow(0, dst, m, e);
+  k.hqq_pow(0, dst, m, e);
   return new Float32Array(k.memory.buffer, dst, a.length).slice();
 }

@@ -22,6 +22,32 @@ export function groupsToken(flat: ArrayLike<number>, G: number): Groups {
   return { values, index };
 }
 
+/** HQQ axis=0: `flat.reshape([G, -1])`, a group is a column: elements j, j + N/G, j + 2N/G, … */
+export function groupsStrided(flat: ArrayLike<number>, G: number): Groups {
+  const cols = flat.length / G;
+  const matrix: number[][] = [];
+  for (let i = 0; i < G; i++) matrix.push(Array.from({ length: cols }, (_, j) => i * cols + j));
+  const index = Array.from({ length: cols }, (_, j) => matrix.map((row) => row[j]));
+  return { values: index.map((ix) => ix.map((i) => flat[i])), index };
+}
+
+/**
+ * quanto axis=-1 (`group()`): reshape to (R/G, G, D) with R = heads·tokens, permute (1, 2, 0), reshape (G, D·R/G);
+ * a group is a column c = d·(R/G) + a.
+ */
+export function groupsFlatChannel(flat: ArrayLike<number>, rows: number, D: number, G: number): Groups {
+  const A = rows / G;
+  const index: number[][] = [];
+  for (let d = 0; d < D; d++) {
+    for (let a = 0; a < A; a++) {
+      const ix: number[] = [];
+      for (let r = 0; r < G; r++) ix.push((a * G + r) * D + d);
+      index.push(ix);
+    }
+  }
+  return { values: index.map((ix) => ix.map((i) => flat[i])), index };
+}
+
 /** KIVI per-channel: nested[h][t][d]; groups ordered [h][tokenGroup][d], each holding up to G tokens. */
 export function groupsChannel(flat: ArrayLike<number>, heads: number, tokens: number, D: number, G: number): Groups {
   const nested: number[][][] = [];
@@ -145,7 +171,10 @@ export function refAbsmax(groups: Groups, n: number, bits: number, meta: 'fp16' 
   });
 }
 
-/** HQQ Quantizer.quantize + optimize_weights_proximal_legacy, line by line. */
+/**
+ * HQQ Quantizer.quantize + optimize_weights_proximal_legacy of hqq 0.2.8.post1 (mobiusml/hqq e0b1d00), line by line,
+ * in float64: β constant (κ unused since hqq a566c78), best_error starts at +∞, the zero of the breaking step kept.
+ */
 export function refHqq(
   groups: Groups,
   n: number,
@@ -164,8 +193,8 @@ export function refHqq(
   let zero = W.map((g, i) => -Math.min(...g) * scale[i]);
   const shrink = (x: number, beta: number, p: number): number =>
     Math.sign(x) * Math.max(0, Math.abs(x) - (1 / beta) * Math.pow(Math.abs(x), p - 1));
-  let beta = opt.beta;
-  let bestError = 1e4;
+  const beta = opt.beta;
+  let bestError = Infinity;
   let itersRun = 0;
   for (let i = 0; i < opt.iters; i++) {
     itersRun++;
@@ -173,7 +202,6 @@ export function refHqq(
     const Wr = Wq.map((g, gi) => g.map((q) => (q - zero[gi]) / scale[gi]));
     const We = W.map((g, gi) => g.map((w, j) => shrink(w - Wr[gi][j], beta, opt.lpNorm)));
     zero = W.map((g, gi) => g.reduce((acc, w, j) => acc + (Wq[gi][j] - (w - We[gi][j]) * scale[gi]), 0) / g.length);
-    beta *= opt.kappa;
     let err = 0;
     W.forEach((g, gi) => g.forEach((w, j) => (err += Math.abs(w - Wr[gi][j]))));
     err /= n;
