@@ -286,8 +286,8 @@
     (local $max f32) (local $av v128) (local $d v128) (local $id v128) (local $dh v128) (local $off v128)
     (local $top v128) (local $hv v128) (local $nh v128)
     (local.set $off (f32x4.splat (f32.add (f32.convert_i32_s (local.get $half)) (f32.const 0.5))))
-    (local.set $top (i32x4.splat (i32.sub (i32.shl (local.get $half) (i32.const 1)) (i32.const 1))))
-    (local.set $hv (i32x4.splat (local.get $half)))
+    (local.set $top (f32x4.splat (f32.convert_i32_s (i32.sub (i32.shl (local.get $half) (i32.const 1)) (i32.const 1)))))
+    (local.set $hv (f32x4.splat (f32.convert_i32_s (local.get $half))))
     (local.set $nh (f32x4.splat (f32.neg (f32.convert_i32_s (local.get $half)))))
     (block $done (loop $chunk
       (br_if $done (i32.le_s (local.get $blocks) (i32.const 0)))
@@ -334,11 +334,13 @@
         (block $qd (loop $ql
           (br_if $qd (i32.ge_u (local.get $k) (i32.const 128)))
           (v128.store (i32.add (local.get $dst) (local.get $k))
+            ;; q in float: the operand is ≥ 0.49 so trunc = ggml's (int8_t) cast; q − half is exact (+0 for 0)
             (f32x4.mul
-              (f32x4.convert_i32x4_s (i32x4.sub
-                (i32x4.min_s (local.get $top)
-                  (i32x4.trunc_sat_f32x4_s (f32x4.add (f32x4.mul (v128.load (i32.add (local.get $src) (local.get $k))) (local.get $id)) (local.get $off))))
-                (local.get $hv)))
+              (f32x4.sub
+                ;; pmin(top, t) = t < top ? t : top, the JS ternary (also for NaN: 0·(1/d) when 1/d = inf)
+                (f32x4.pmin (local.get $top)
+                            (f32x4.trunc (f32x4.add (f32x4.mul (v128.load (i32.add (local.get $src) (local.get $k))) (local.get $id)) (local.get $off))))
+                (local.get $hv))
               (local.get $dh)))
           (local.set $k (i32.add (local.get $k) (i32.const 16)))
           (br $ql)))
@@ -355,8 +357,7 @@
   (func (export "qx_1") (param $src i32) (param $dst i32) (param $blocks i32) (param $top i32) (param $meta i32)
     (local $cb i32) (local $b i32) (local $p i32) (local $k i32) (local $bs i32) (local $mnv v128) (local $mxv v128)
     (local $x v128) (local $mn f32) (local $mx f32) (local $e f32) (local $d v128) (local $mnq v128)
-    (local $id v128) (local $dh v128) (local $mh v128) (local $minv v128) (local $tv v128) (local $tf v128)
-    (local.set $tv (i32x4.splat (local.get $top)))
+    (local $id v128) (local $dh v128) (local $mh v128) (local $minv v128) (local $tf v128)
     (local.set $tf (f32x4.splat (f32.convert_i32_s (local.get $top))))
     (block $done (loop $chunk
       (br_if $done (i32.le_s (local.get $blocks) (i32.const 0)))
@@ -424,10 +425,10 @@
           (v128.store (i32.add (local.get $dst) (local.get $k))
             (f32x4.add
               (f32x4.mul
-                (f32x4.convert_i32x4_s (i32x4.min_s (local.get $tv)
-                  (i32x4.trunc_sat_f32x4_s (f32x4.add
+                (f32x4.pmin (local.get $tf) ;; t < top ? t : top, as the JS
+                  (f32x4.trunc (f32x4.add
                     (f32x4.mul (f32x4.sub (v128.load (i32.add (local.get $src) (local.get $k))) (local.get $minv)) (local.get $id))
-                    (f32x4.splat (f32.const 0.5))))))
+                    (f32x4.splat (f32.const 0.5)))))
                 (local.get $dh))
               (local.get $mh)))
           (local.set $k (i32.add (local.get $k) (i32.const 16)))

@@ -375,6 +375,20 @@ describe('WebAssembly path', () => {
       expect(js[pos(4 * i + 3)]).toBe(-lv[i][0]);
     });
   });
+  it('blocks so small that the float32 block scale is subnormal (1/d = inf) give the same bits on both paths', () => {
+    const data = new Float32Array(8 * 32);
+    for (let i = 0; i < data.length; i++) data[i] = (i % 3 === 0 ? 0 : Math.sin(i)) * 10 ** (-36 - (i >> 5) * 0.5);
+    const t = tensor(data, 2, 4, 32);
+    for (const f of ALL) {
+      setWasmEnabled(false);
+      const js = quantizeFormat(t, f).dequantized;
+      setWasmEnabled(true);
+      const wa = quantizeFormat(t, f).dequantized;
+      const a = bitsOf(js);
+      const b = bitsOf(wa);
+      for (let i = 0; i < a.length; i++) if (!(js[i] !== js[i] && wa[i] !== wa[i])) expect([f, i, b[i]]).toEqual([f, i, a[i]]);
+    }
+  });
   it('FP8 per-head scales with a headDim that is not a multiple of 4 (vector tails cross head boundaries)', () => {
     const data = Float32Array.from({ length: 3 * 5 * 7 }, (_, i) => Math.sin(i * 1.7) * (1 + (i % 35 === 3 ? 40 : 0)) * 10 ** Math.floor(i / 35));
     const t = tensor(data, 3, 5, 7);
