@@ -89,7 +89,7 @@ export class KvConfig extends KvWidget<Name, ConfigState> {
     const verdict = verdictOf(s);
     if (verdict) {
       this.#verdict.hidden = false;
-      renderTransformersNote(this.#verdict, verdict, { context: checkContext(s) });
+      renderTransformersNote(this.#verdict, verdict, { context: checkContext(s), showCause: false, notes: 'none' }); // causes and notes are in the issue list below
     } else {
       // A grouping with no axis number for this backend: the issue list says why; no upstream verdict to show.
       this.#verdict.hidden = true;

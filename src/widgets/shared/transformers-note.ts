@@ -8,8 +8,10 @@ import { describeFailure, describeSource, type TransformersVerdict } from '../..
 export interface TransformersNoteOptions {
   /** What was checked, e.g. "quanto, 4 bits, axis 0, SmolLM2-135M, 5-token prompt" (plain text). */
   context?: string;
-  /** Also list the verdict's warnings and notes (default: warnings only). */
-  showInfo?: boolean;
+  /** Which of the verdict's notes to list: none, warnings (default) or all. */
+  notes?: 'none' | 'warnings' | 'all';
+  /** Show the plain-language cause of the failure (default true; off where the widget lists it already). */
+  showCause?: boolean;
 }
 
 function line(tag: 'p' | 'li', className: string, text: string): HTMLElement {
@@ -40,7 +42,7 @@ export function renderTransformersNote(root: HTMLElement, verdict: TransformersV
   if (verdict.failure) {
     const f = verdict.failure;
     children.push(line('p', 'tf-note-error', describeFailure(f)));
-    children.push(line('p', 'tf-note-cause', f.cause));
+    if (options.showCause !== false) children.push(line('p', 'tf-note-cause', f.cause));
     children.push(line('p', 'tf-note-source', `Raised in ${describeSource(f.source)}.`));
     if (verdict.errors.length > 1) {
       const more = document.createElement('ul');
@@ -49,7 +51,8 @@ export function renderTransformersNote(root: HTMLElement, verdict: TransformersV
       children.push(more);
     }
   }
-  const notes = verdict.notes.filter((n) => options.showInfo || n.level === 'warning');
+  const which = options.notes ?? 'warnings';
+  const notes = which === 'none' ? [] : verdict.notes.filter((n) => which === 'all' || n.level === 'warning');
   if (notes.length > 0) {
     const list = document.createElement('ul');
     list.className = 'tf-note-notes';
