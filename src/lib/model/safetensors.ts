@@ -339,7 +339,8 @@ function schemaError(msg: string): never {
 function checkMeta(raw: unknown): KvDumpMeta {
   if (!isPlainObject(raw)) schemaError('__metadata__.kvlab is not a JSON object');
   if (raw.schema !== KV_DUMP_SCHEMA) schemaError(`schema is ${JSON.stringify(raw.schema)}, expected "${KV_DUMP_SCHEMA}"`);
-  if (raw.version !== KV_DUMP_VERSION) schemaError(`version ${JSON.stringify(raw.version)} is not supported (this reader knows ${KV_DUMP_VERSION})`);
+  if (raw.version !== KV_DUMP_VERSION)
+    schemaError(`version ${JSON.stringify(raw.version)} is not supported (this reader knows ${KV_DUMP_VERSION})`);
   for (const k of ['num_hidden_layers', 'num_attention_heads', 'num_key_value_heads', 'head_dim'] as const) {
     if (!isCount(raw[k]) || raw[k] === 0) schemaError(`${k} must be a positive integer`);
   }

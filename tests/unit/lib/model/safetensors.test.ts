@@ -55,7 +55,9 @@ describe('float decoding (hand-computed values)', () => {
       [0x7c00, Infinity],
       [0xfc00, -Infinity],
     ];
-    const f = parseSafetensors(build({ t: { dtype: 'F16', shape: [cases.length], data_offsets: [0, 2 * cases.length] } }, u16le(cases.map((c) => c[0]))));
+    const f = parseSafetensors(
+      build({ t: { dtype: 'F16', shape: [cases.length], data_offsets: [0, 2 * cases.length] } }, u16le(cases.map((c) => c[0]))),
+    );
     const out = f.toFloat32('t', { allowNonFinite: true });
     expect(Array.from(out)).toEqual(cases.map((c) => c[1]));
     expect(Object.is(out[8], 0)).toBe(true);
@@ -81,7 +83,10 @@ describe('float decoding (hand-computed values)', () => {
   it('F32 little-endian, at an unaligned offset', () => {
     // Header of 3 bytes + padding makes the data start at an odd absolute offset: the reader must not assume alignment.
     const vals = [1.5, -0.1, 3.4028234663852886e38];
-    const file = build({ a: { dtype: 'U8', shape: [1], data_offsets: [0, 1] }, b: { dtype: 'F32', shape: [3], data_offsets: [1, 13] } }, new Uint8Array([7, ...f32le(vals)]));
+    const file = build(
+      { a: { dtype: 'U8', shape: [1], data_offsets: [0, 1] }, b: { dtype: 'F32', shape: [3], data_offsets: [1, 13] } },
+      new Uint8Array([7, ...f32le(vals)]),
+    );
     const f = parseSafetensors(file);
     expect(Array.from(f.toFloat32('b'))).toEqual(vals.map((v) => Math.fround(v)));
     expect(f.names).toEqual(['a', 'b']);
@@ -103,19 +108,34 @@ describe('errors', () => {
   const cases: [string, () => unknown, SafetensorsErrorCode][] = [
     ['fewer than 8 bytes', () => parseSafetensors(new Uint8Array(5)), 'not-safetensors'],
     ['header not starting with {', () => parseSafetensors(new TextEncoder().encode('\x05\0\0\0\0\0\0\0hello')), 'not-safetensors'],
-    ['a PNG file', () => parseSafetensors(new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0])), 'header-too-large'],
+    [
+      'a PNG file',
+      () => parseSafetensors(new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0])),
+      'header-too-large',
+    ],
     ['header longer than the file', () => parseSafetensors(build(ok, f32le([1, 2])).subarray(0, 20)), 'truncated'],
     ['data shorter than the offsets', () => parseSafetensors(build(ok, f32le([1, 2])).subarray(0, build(ok).length + 6)), 'truncated'],
     ['header over the limit', () => parseSafetensors(build(ok, f32le([1, 2])), { maxHeaderBytes: 10 }), 'header-too-large'],
     ['file over the limit', () => parseSafetensors(build(ok, f32le([1, 2])), { maxBytes: 20 }), 'file-too-large'],
     ['invalid JSON', () => parseSafetensors(new Uint8Array([2, 0, 0, 0, 0, 0, 0, 0, 0x7b, 0x7b])), 'bad-header'],
-    ['unknown dtype', () => parseSafetensors(build({ t: { dtype: 'F128', shape: [1], data_offsets: [0, 16] } }, new Uint8Array(16))), 'unsupported-dtype'],
-    ['shape vs bytes', () => parseSafetensors(build({ t: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }, new Uint8Array(8))), 'shape-mismatch'],
+    [
+      'unknown dtype',
+      () => parseSafetensors(build({ t: { dtype: 'F128', shape: [1], data_offsets: [0, 16] } }, new Uint8Array(16))),
+      'unsupported-dtype',
+    ],
+    [
+      'shape vs bytes',
+      () => parseSafetensors(build({ t: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }, new Uint8Array(8))),
+      'shape-mismatch',
+    ],
     [
       'overlapping tensors',
       () =>
         parseSafetensors(
-          build({ a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F32', shape: [2], data_offsets: [4, 12] } }, new Uint8Array(12)),
+          build(
+            { a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F32', shape: [2], data_offsets: [4, 12] } },
+            new Uint8Array(12),
+          ),
         ),
       'bad-offsets',
     ],
@@ -123,13 +143,24 @@ describe('errors', () => {
       'a gap between tensors',
       () =>
         parseSafetensors(
-          build({ a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] }, b: { dtype: 'F32', shape: [1], data_offsets: [8, 12] } }, new Uint8Array(12)),
+          build(
+            { a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] }, b: { dtype: 'F32', shape: [1], data_offsets: [8, 12] } },
+            new Uint8Array(12),
+          ),
         ),
       'bad-offsets',
     ],
     ['trailing bytes after the last tensor', () => parseSafetensors(build(ok, new Uint8Array(12))), 'bad-offsets'],
-    ['offsets ending before they begin', () => parseSafetensors(build({ t: { dtype: 'F32', shape: [0], data_offsets: [4, 0] } }, new Uint8Array(4))), 'bad-offsets'],
-    ['negative shape', () => parseSafetensors(build({ t: { dtype: 'F32', shape: [-1], data_offsets: [0, 4] } }, new Uint8Array(4))), 'bad-header'],
+    [
+      'offsets ending before they begin',
+      () => parseSafetensors(build({ t: { dtype: 'F32', shape: [0], data_offsets: [4, 0] } }, new Uint8Array(4))),
+      'bad-offsets',
+    ],
+    [
+      'negative shape',
+      () => parseSafetensors(build({ t: { dtype: 'F32', shape: [-1], data_offsets: [0, 4] } }, new Uint8Array(4))),
+      'bad-header',
+    ],
     ['metadata not string → string', () => parseSafetensors(build({ __metadata__: { n: 1 } })), 'bad-header'],
     ['missing tensor', () => parseSafetensors(build(ok, f32le([1, 2]))).info('nope'), 'missing-tensor'],
     ['NaN', () => parseSafetensors(build(ok, f32le([1, NaN]))).toFloat32('t'), 'non-finite'],
