@@ -1,8 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { allocateFakeQuantOutput, fakeQuantize, fakeQuantizeInto } from '../../../../src/lib/quant/index';
-import type { KVTensor, QuantConfig } from '../../../../src/lib/quant/index';
-import { groupsChannel, groupsToken, keyLikeTensor, refAbsmax, refMinmax } from './reference';
+import { AXES, allocateFakeQuantOutput, fakeQuantize, fakeQuantizeInto, setWasmEnabled } from '../../../../src/lib/quant/index';
+import type { Axis, KVTensor, QuantConfig } from '../../../../src/lib/quant/index';
+import { groupsChannel, groupsFlatChannel, groupsStrided, groupsToken, keyLikeTensor, refAbsmax, refMinmax } from './reference';
 
 const small = (): KVTensor => ({ data: new Float32Array(2 * 3 * 4), heads: 2, tokens: 3, headDim: 4 });
 const ok: QuantConfig = { bits: 4, groupSize: 4, axis: 'token', method: 'minmax' };
@@ -16,7 +16,9 @@ describe('fakeQuantize rejects impossible configurations with readable RangeErro
     ['groupSize 2.5', { groupSize: 2.5 }, /groupSize = 2.5 .*positive integer/],
     ['groupSize NaN', { groupSize: NaN }, /groupSize = NaN .*positive integer/],
     ['groupSize not dividing', { groupSize: 5 }, /groupSize = 5 .*divisor of the element count .* = 24/],
-    ['axis', { axis: 'row' }, /axis = "row" .*one of "token", "channel"/],
+    ['axis', { axis: 'row' }, /axis = "row" .*one of "token", "channel", "strided", "flat-channel"/],
+    ['strided not dividing', { axis: 'strided', groupSize: 5 }, /groupSize = 5 .*"strided".*group_size should be divisble/],
+    ['flat-channel not dividing', { axis: 'flat-channel', groupSize: 4 }, /groupSize = 4 .*heads · tokens = 2 · 3 = 6 .*Group size \(4\) must be a divisor of \(6\)/],
     ['method', { method: 'gptq' }, /method = "gptq" .*one of "minmax", "hqq", "absmax"/],
     ['metaDtype', { metaDtype: 'bf16' }, /metaDtype = "bf16" .*one of "fp16", "fp32"/],
     ['absmax 1 bit', { method: 'absmax', bits: 1 }, /bits = 1 .*one of 2, 3, 4, 8 for method "absmax"/],
@@ -43,13 +45,13 @@ describe('fakeQuantize rejects impossible configurations with readable RangeErro
   });
 
   it.each(['minmax', 'hqq', 'absmax'] as const)('%s: NaN or ±Infinity data throw, naming the index', (method) => {
-    for (const axis of ['token', 'channel'] as const) {
+    for (const axis of AXES) {
       for (const bad of [NaN, Infinity, -Infinity]) {
         for (const pos of [0, 5, 23]) {
           const t = small();
           t.data.fill(0.5);
           t.data[pos] = bad;
-          expect(() => fakeQuantize(t, { ...ok, method, axis })).toThrow(new RegExp(`tensor.data\\[${pos}\\] = ${bad} .*finite`));
+          expect(() => fakeQuantize(t, { ...ok, method, axis, groupSize: axis === 'flat-channel' ? 2 : 4 })).toThrow(new RegExp(`tensor.data\\[${pos}\\] = ${bad} .*finite`));
         }
       }
     }
@@ -66,7 +68,7 @@ describe('fakeQuantizeInto', () => {
   it('reuses buffers, gives the same result as fakeQuantize, and works in place', () => {
     const x = keyLikeTensor(3, 2, 40, 16);
     for (const method of ['minmax', 'hqq', 'absmax'] as const) {
-      for (const axis of ['token', 'channel'] as const) {
+      for (const axis of AXES) {
         const cfg: QuantConfig = { bits: 3, groupSize: 8, axis, method };
         const a = fakeQuantize(x, cfg);
         const out = allocateFakeQuantOutput(x, cfg);
@@ -86,24 +88,49 @@ describe('fakeQuantizeInto', () => {
 });
 
 describe('golden: minmax and absmax against the float64 reference', () => {
-  const cases: Array<[string, number, 'token' | 'channel', number, 'fp16' | 'fp32']> = [];
+  const cases: Array<[string, number, Axis, number, 'fp16' | 'fp32']> = [];
   for (const method of ['minmax', 'absmax']) {
     for (const bits of [1, 2, 3, 4, 8]) {
       if (method === 'absmax' && bits === 1) continue;
-      for (const axis of ['token', 'channel'] as const) {
-        for (const meta of ['fp16', 'fp32'] as const) cases.push([method, bits, axis, axis === 'token' ? 64 : 32, meta]);
+      for (const axis of AXES) {
+        for (const meta of ['fp16', 'fp32'] as const) cases.push([method, bits, axis, axis === 'token' || axis === 'strided' ? 64 : axis === 'flat-channel' ? 30 : 32, meta]);
       }
     }
   }
-  it.each(cases)('%s %i-bit %s axis G %i %s', (method, bits, axis, G, meta) => {
+  afterEach(() => setWasmEnabled(true));
+  it.each(cases)('%s %i-bit %s G %i %s (WASM and JS paths)', (method, bits, axis, G, meta) => {
     const x = keyLikeTensor(bits * 7 + G, 2, 75, 64);
-    const r = fakeQuantize(x, { bits: bits as 2, groupSize: G, axis, method: method as 'minmax', metaDtype: meta });
-    const groups = axis === 'token' ? groupsToken(x.data, G) : groupsChannel(x.data, 2, 75, 64, G);
+    const groups =
+      axis === 'token' ? groupsToken(x.data, G)
+      : axis === 'strided' ? groupsStrided(x.data, G)
+      : axis === 'flat-channel' ? groupsFlatChannel(x.data, 2 * 75, 64, G)
+      : groupsChannel(x.data, 2, 75, 64, G);
     const ref = (method === 'minmax' ? refMinmax : refAbsmax)(groups, x.data.length, bits, meta);
-    expect(Array.from(r.scales)).toEqual(ref.scales.map(Math.fround));
-    expect(Array.from(r.zeros)).toEqual(ref.zeros.map(Math.fround));
-    expect(Array.from(r.codes)).toEqual(ref.codes);
-    expect(Array.from(r.dequantized)).toEqual(ref.deq.map(Math.fround));
+    for (const wasm of [true, false]) {
+      setWasmEnabled(wasm);
+      const r = fakeQuantize(x, { bits: bits as 2, groupSize: G, axis, method: method as 'minmax', metaDtype: meta });
+      expect(Array.from(r.scales)).toEqual(ref.scales.map(Math.fround));
+      expect(Array.from(r.zeros)).toEqual(ref.zeros.map(Math.fround));
+      expect(Array.from(r.codes)).toEqual(ref.codes);
+      expect(Array.from(r.dequantized)).toEqual(ref.deq.map(Math.fround));
+    }
+  });
+
+  it('metaDtype fp32 keeps every scale and zero exactly in float32, for every method and layout', () => {
+    const x = keyLikeTensor(11, 2, 12, 16);
+    for (const method of ['minmax', 'hqq', 'absmax'] as const) {
+      for (const axis of AXES) {
+        const r = fakeQuantize(x, { bits: 4, groupSize: axis === 'flat-channel' ? 8 : 16, axis, method, metaDtype: 'fp32' });
+        const r16 = fakeQuantize(x, { bits: 4, groupSize: axis === 'flat-channel' ? 8 : 16, axis, method, metaDtype: 'fp16' });
+        let finer = 0;
+        for (let g = 0; g < r.groups; g++) {
+          expect(Math.fround(r.scales[g])).toBe(r.scales[g]);
+          expect(Math.fround(r.zeros[g])).toBe(r.zeros[g]);
+          if (r.scales[g] !== r16.scales[g]) finer++; // fp32 is not secretly fp16
+        }
+        expect(finer).toBeGreaterThan(r.groups / 2);
+      }
+    }
   });
 });
 
@@ -118,7 +145,7 @@ const arbCase = (values: fc.Arbitrary<number>) =>
       tokens: fc.integer({ min: 1, max: 9 }),
       headDim: fc.constantFrom(1, 2, 4, 8, 16),
       bits: fc.constantFrom(...BITS),
-      axis: fc.constantFrom('token' as const, 'channel' as const),
+      axis: fc.constantFrom(...AXES),
       method: fc.constantFrom('minmax' as const, 'hqq' as const, 'absmax' as const),
       metaDtype: fc.constantFrom('fp16' as const, 'fp32' as const),
       gPick: fc.nat(),
@@ -127,7 +154,12 @@ const arbCase = (values: fc.Arbitrary<number>) =>
     .chain((c) => {
       const n = c.heads * c.tokens * c.headDim;
       const divisors = Array.from({ length: n }, (_, i) => i + 1).filter((d) => n % d === 0);
-      const groupSize = c.axis === 'token' ? divisors[c.gPick % divisors.length] : (c.gPick % (c.tokens + 2)) + 1;
+      const rows = c.heads * c.tokens;
+      const rowDivisors = Array.from({ length: rows }, (_, i) => i + 1).filter((d) => rows % d === 0);
+      const groupSize =
+        c.axis === 'token' || c.axis === 'strided' ? divisors[c.gPick % divisors.length]
+        : c.axis === 'flat-channel' ? rowDivisors[c.gPick % rowDivisors.length]
+        : (c.gPick % (c.tokens + 2)) + 1;
       const bits = c.method === 'absmax' && c.bits === 1 ? 2 : c.bits;
       return fc.array(values, { minLength: n, maxLength: n }).map((arr) => ({
         t: { data: Float32Array.from(arr), heads: c.heads, tokens: c.tokens, headDim: c.headDim } as KVTensor,
@@ -140,7 +172,12 @@ const moderate = fc.integer({ min: -8000, max: 8000 }).map((i) => i / 8);
 
 /** Min and max of each group, computed independently of src. */
 function groupRanges(t: KVTensor, cfg: QuantConfig): Array<{ mn: number; mx: number; idx: number[] }> {
-  const g = cfg.axis === 'token' ? groupsToken(t.data, cfg.groupSize) : groupsChannel(t.data, t.heads, t.tokens, t.headDim, cfg.groupSize);
+  const G = cfg.groupSize;
+  const g =
+    cfg.axis === 'token' ? groupsToken(t.data, G)
+    : cfg.axis === 'strided' ? groupsStrided(t.data, G)
+    : cfg.axis === 'flat-channel' ? groupsFlatChannel(t.data, t.heads * t.tokens, t.headDim, G)
+    : groupsChannel(t.data, t.heads, t.tokens, t.headDim, G);
   return g.values.map((v, i) => ({ mn: Math.min(...v), mx: Math.max(...v), idx: g.index[i] }));
 }
 
