@@ -137,9 +137,9 @@ const fileOf = (url: string, entry?: ManifestFile) => entry?.path ?? url.replace
 /**
  * A `fetch` for transformers.js's `env.fetch`. Manifest files: read whole, verified, fetched once
  * more with `cache: 'reload'` on a mismatch or HTTP error other than 404, and refused (a thrown
- * `FileIntegrityError`, recorded in `failures`) if the second copy is bad too. Other URLs (the ONNX
- * Runtime files, Hub models) pass through with the signal; a `content-length` that the body does not
- * reach is refused as truncated.
+ * `FileIntegrityError`, recorded in `failures`) if the second copy is bad too. Other files of the
+ * site (the ONNX Runtime .mjs/.wasm, content-hashed by Vite) are refetched once when the body falls
+ * short of its `content-length`; other origins (Hub models) stream through untouched, with the signal.
  */
 export function createVerifyingFetch(o: VerifyingFetchOptions): VerifyingFetch {
   const doFetch = o.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, init));
@@ -189,6 +189,15 @@ export function createVerifyingFetch(o: VerifyingFetchOptions): VerifyingFetch {
   const verifying = async (input: string | URL, init?: RequestInit): Promise<Response> => {
     const url = new URL(String(input), o.modelUrl).href;
     const entry = byUrl.get(url);
+    if (!entry && new URL(url).origin !== new URL(o.modelUrl).origin) {
+      // Hub files: streamed through untouched (transformers.js reports their progress), only abortable.
+      try {
+        return await doFetch(url, { ...init, signal: o.signal });
+      } catch (err) {
+        if (o.signal?.aborted) return fail(url, entry, { kind: 'aborted', detail: 'the download was cancelled' });
+        return fail(url, entry, { kind: 'network', detail: `the connection failed (${String((err as Error)?.message ?? err)})` });
+      }
+    }
     const first = await attempt(url, init, entry, false);
     if (first.response) return first.response;
     const second = await attempt(url, init, entry, true);

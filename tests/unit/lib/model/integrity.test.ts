@@ -147,6 +147,17 @@ describe('createVerifyingFetch', () => {
     expect(vf.failures.map((f) => f.kind)).toEqual(['aborted']);
   });
 
+  it('passes a file of another origin (a Hub model) through as streamed, with the signal', async () => {
+    const url = 'https://huggingface.co/x/resolve/main/onnx/model.onnx';
+    const body = new Uint8Array(10);
+    const { fetchFn, calls } = network({ [url]: [() => new Response(body, { headers: { 'content-length': '20' } })] });
+    const controller = new AbortController();
+    const vf = createVerifyingFetch({ modelUrl: MODEL_URL, manifest, fetch: fetchFn, signal: controller.signal });
+    const res = await vf(url);
+    expect(res.headers.get(HASH_HEADER)).toBeNull();
+    expect(calls[0].init?.signal).toBe(controller.signal);
+  });
+
   it('refuses a non-manifest file shorter than its content-length', async () => {
     const url = 'http://site.test/_astro/ort.wasm';
     const body = new Uint8Array(10);
