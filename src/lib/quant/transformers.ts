@@ -53,6 +53,20 @@ export function axisFor(backend: TransformersBackend, layout: TransformersLayout
   return null;
 }
 
+/**
+ * The Transformers settings that give a pair of key/value layouts: one entry per backend that can produce both
+ * (per token: quanto 0/0 and hqq 1/1; strided only hqq; flat-channel only quanto; KIVI `channel` none).
+ */
+export function settingsForLayouts(keyLayout: TransformersLayout, valueLayout: TransformersLayout): { backend: TransformersBackend; axisKey: number; axisValue: number }[] {
+  const out: { backend: TransformersBackend; axisKey: number; axisValue: number }[] = [];
+  for (const backend of ['quanto', 'hqq'] as const) {
+    const axisKey = axisFor(backend, keyLayout);
+    const axisValue = axisFor(backend, valueLayout);
+    if (axisKey !== null && axisValue !== null) out.push({ backend, axisKey, axisValue });
+  }
+  return out;
+}
+
 /** The keyword arguments of `QuantizedCache(backend, config, …)` / the `cache_config` dict. */
 export interface TransformersCacheConfig {
   /** As typed by the user: only lowercase "quanto" and "hqq" are accepted since 4.56 ("HQQ" raises). */

@@ -6,6 +6,7 @@ import {
   flushSteps,
   inferredLayerTypes,
   layoutFor,
+  settingsForLayouts,
   quantizeEvents,
   transformersVerdict,
   type TransformersCacheConfig,
@@ -220,6 +221,16 @@ describe('layouts', () => {
     expect([layoutFor('hqq', 1), layoutFor('hqq', 0), layoutFor('hqq', -1)]).toEqual(['token', 'strided', null]);
     expect([axisFor('quanto', 'token'), axisFor('hqq', 'token'), axisFor('hqq', 'strided'), axisFor('quanto', 'flat-channel')]).toEqual([0, 1, 0, -1]);
     expect([axisFor('quanto', 'channel'), axisFor('hqq', 'channel'), axisFor('quanto', 'strided')]).toEqual([null, null, null]);
+  });
+  it('settingsForLayouts: per token both backends, strided only hqq, flat-channel only quanto, mixed pairs, KIVI none', () => {
+    expect(settingsForLayouts('token', 'token')).toEqual([
+      { backend: 'quanto', axisKey: 0, axisValue: 0 },
+      { backend: 'hqq', axisKey: 1, axisValue: 1 },
+    ]);
+    expect(settingsForLayouts('strided', 'token')).toEqual([{ backend: 'hqq', axisKey: 0, axisValue: 1 }]);
+    expect(settingsForLayouts('flat-channel', 'token')).toEqual([{ backend: 'quanto', axisKey: -1, axisValue: 0 }]);
+    expect(settingsForLayouts('strided', 'flat-channel')).toEqual([]);
+    expect(settingsForLayouts('channel', 'token')).toEqual([]);
   });
   it('the verdict reports the layout of keys and values separately', () => {
     const v = transformersVerdict(cfg({ backend: 'hqq', axisKey: 0, axisValue: 1 }), LLAMA2, { promptTokens: 64, decodeSteps: 0 });
