@@ -284,7 +284,8 @@
   (func (export "qx_0") (param $src i32) (param $dst i32) (param $blocks i32) (param $half i32) (param $meta i32)
     (local $cb i32) (local $b i32) (local $p i32) (local $k i32) (local $bs i32) (local $msk i32) (local $amax f32)
     (local $max f32) (local $av v128) (local $d v128) (local $id v128) (local $dh v128) (local $off v128)
-    (local $top v128) (local $hv v128) (local $nh v128)
+    (local $top v128) (local $hv v128) (local $nh v128) (local $mxv v128) (local $mnv v128) (local $x v128)
+    (local $hi f32) (local $lo f32)
     (local.set $off (f32x4.splat (f32.add (f32.convert_i32_s (local.get $half)) (f32.const 0.5))))
     (local.set $top (f32x4.splat (f32.convert_i32_s (i32.sub (i32.shl (local.get $half) (i32.const 1)) (i32.const 1)))))
     (local.set $hv (f32x4.splat (f32.convert_i32_s (local.get $half))))
@@ -297,19 +298,42 @@
       (block $ad (loop $al
         (br_if $ad (i32.ge_u (local.get $b) (local.get $cb)))
         (local.set $bs (i32.add (local.get $src) (i32.shl (local.get $b) (i32.const 7))))
-        (local.set $amax (call $blockAbsMax (local.get $bs)))
+        ;; block max and min; amax = max(mx, −mn). The sign of ggml's `max` only needs the scan order when both
+        ;; +amax and −amax occur in the block.
+        (local.set $mxv (v128.load (local.get $bs)))
+        (local.set $mnv (local.get $mxv))
+        (local.set $k (i32.const 16))
+        (block $rd (loop $rl
+          (br_if $rd (i32.ge_u (local.get $k) (i32.const 128)))
+          (local.set $x (v128.load (i32.add (local.get $bs) (local.get $k))))
+          (local.set $mxv (f32x4.pmax (local.get $mxv) (local.get $x)))
+          (local.set $mnv (f32x4.pmin (local.get $mnv) (local.get $x)))
+          (local.set $k (i32.add (local.get $k) (i32.const 16)))
+          (br $rl)))
+        (local.set $mxv (f32x4.pmax (local.get $mxv) (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $mxv) (local.get $mxv))))
+        (local.set $mxv (f32x4.pmax (local.get $mxv) (i8x16.shuffle 4 5 6 7 0 1 2 3 12 13 14 15 8 9 10 11 (local.get $mxv) (local.get $mxv))))
+        (local.set $mnv (f32x4.pmin (local.get $mnv) (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $mnv) (local.get $mnv))))
+        (local.set $mnv (f32x4.pmin (local.get $mnv) (i8x16.shuffle 4 5 6 7 0 1 2 3 12 13 14 15 8 9 10 11 (local.get $mnv) (local.get $mnv))))
+        (local.set $hi (f32x4.extract_lane 0 (local.get $mxv)))
+        (local.set $lo (f32.neg (f32x4.extract_lane 0 (local.get $mnv))))
+        (local.set $amax (select (local.get $hi) (local.get $lo) (f32.gt (local.get $hi) (local.get $lo))))
         (local.set $max (f32.const 0))
         (if (f32.gt (local.get $amax) (f32.const 0))
           (then
-            ;; first vector holding |x| = amax, first lane in it
-            (local.set $av (f32x4.splat (local.get $amax)))
-            (local.set $k (i32.const 0))
-            (block $fd (loop $fl
-              (local.set $msk (i32x4.bitmask (f32x4.eq (f32x4.abs (v128.load (i32.add (local.get $bs) (local.get $k)))) (local.get $av))))
-              (br_if $fd (local.get $msk))
-              (local.set $k (i32.add (local.get $k) (i32.const 16)))
-              (br $fl)))
-            (local.set $max (f32.load (i32.add (i32.add (local.get $bs) (local.get $k)) (i32.shl (i32.ctz (local.get $msk)) (i32.const 2)))))))
+            (if (f32.ne (local.get $hi) (local.get $amax))
+              (then (local.set $max (f32.neg (local.get $amax))))
+              (else (if (f32.ne (local.get $lo) (local.get $amax))
+                (then (local.set $max (local.get $amax)))
+                (else
+                  ;; both signs: first vector holding |x| = amax, first lane in it
+                  (local.set $av (f32x4.splat (local.get $amax)))
+                  (local.set $k (i32.const 0))
+                  (block $fd (loop $fl
+                    (local.set $msk (i32x4.bitmask (f32x4.eq (f32x4.abs (v128.load (i32.add (local.get $bs) (local.get $k)))) (local.get $av))))
+                    (br_if $fd (local.get $msk))
+                    (local.set $k (i32.add (local.get $k) (i32.const 16)))
+                    (br $fl)))
+                  (local.set $max (f32.load (i32.add (i32.add (local.get $bs) (local.get $k)) (i32.shl (i32.ctz (local.get $msk)) (i32.const 2)))))))))))
         (f32.store (i32.add (local.get $meta) (i32.shl (local.get $b) (i32.const 2))) (local.get $max))
         (local.set $b (i32.add (local.get $b) (i32.const 1)))
         (br $al)))
