@@ -1,7 +1,10 @@
 /**
  * llama.cpp's KV-cache block formats, as ggml's reference quantizers (`quantize_row_*_ref` and `dequantize_row_*`
- * in ggml/src/ggml-quants.c, llama.cpp commit 01243c5; the CPU backend's `ggml_cpy` to a quantized cache calls the
- * same functions through ggml-cpu/quants.c). Blocks of 32 consecutive values (here: along headDim of one
+ * in ggml/src/ggml-quants.c, llama.cpp commit 01243c5). The CPU backend's cache writes go through
+ * ggml-cpu/quants.c `quantize_row_*`, which forward to the `_ref` functions (iq4_nl included) — except q8_0, whose
+ * x86 SIMD version (ggml-cpu/arch/x86/quants.c) uses id = 127/amax and `_mm256_round_ps(_MM_ROUND_NEAREST)`, i.e.
+ * ties to even and a differently rounded inverse: it can differ from the reference in the last code on ties.
+ * GPU backends have their own copy kernels. Blocks of 32 consecutive values (here: along headDim of one
  * (head, token) row); the block scale `d` (and the q4_1/q5_1 minimum `m`) are stored as fp16, rounded to nearest
  * even (`GGML_FP32_TO_FP16`), while the codes are computed with the float32 scale before that rounding — as ggml.
  * Every step is float32 (Math.fround after each operation), as the C code and gguf-py's numpy port
