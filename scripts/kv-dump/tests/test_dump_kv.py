@@ -232,3 +232,23 @@ def test_cli_subprocess(tmp_path, text_file):
                         "--max-tokens", "12", "--layers", "0"], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     assert read(out)[0]["tokens"]["count"] == 12
+
+
+def test_dtype_auto_keeps_what_the_model_produces(tmp_path, text_file):
+    """A bfloat16 checkpoint loads as bfloat16 (dtype="auto"); --dtype auto stores its cache unconverted."""
+    import transformers as tf
+
+    mdir = save_tiny("llama", str(tmp_path / "m"))
+    tf.AutoModelForCausalLM.from_pretrained(mdir, dtype=torch.bfloat16).save_pretrained(mdir)
+    out = str(tmp_path / "d.safetensors")
+    assert dump(mdir, text_file, out, "--max-tokens", "12") == 0
+    meta, t = read(out)
+    assert meta["dtype"] == meta["source_dtype"] == "bfloat16"
+    # SDPA, as the dump runs it, so bfloat16 results can be compared bit for bit.
+    model = tf.AutoModelForCausalLM.from_pretrained(mdir, dtype=torch.bfloat16, attn_implementation="sdpa").eval()
+    with torch.no_grad():
+        ref = model(input_ids=torch.tensor([meta["tokens"]["ids"]]), use_cache=True).past_key_values
+    for i in range(2):
+        assert t[f"layers.{i}.keys"].dtype == torch.bfloat16
+        torch.testing.assert_close(t[f"layers.{i}.keys"], ref.layers[i].keys[0], rtol=0, atol=0)
+        torch.testing.assert_close(t[f"layers.{i}.values"], ref.layers[i].values[0], rtol=0, atol=0)
