@@ -2,16 +2,18 @@
  * Throughput of fakeQuantizeInto on a cache the size of the bundled model's at 1,024 tokens:
  * 8 layers × {keys, values} = 16 tensors of [2 heads, 1024 tokens, 64] = 131,072 elements each (2,097,152 total),
  * next to a plain Float32Array copy (.set) of the same data measured in the same run.
- * Run: npx tsx bench/quant.ts   (writes bench/results/quant.json; BENCH_METHODS=minmax for one method, BENCH_RUNS=n)
+ * Run: npx tsx bench/quant.ts   (writes bench/results/quant.json; BENCH_METHODS=minmax for one method, BENCH_RUNS=n,
+ * BENCH_AXES=token,strided for some layouts, BENCH_G=64 for some group sizes)
  * Targets: minmax ≥ 0.2× copy, hqq ≥ 0.02× copy.
  * Every config is timed on both paths: `js` (the reference kernels, forced with setWasmEnabled(false)) and `wasm`
- * (the WebAssembly SIMD kernels: min-max and absmax bit-identical, HQQ in f32 as HQQ computes on CPU). The output
+ * (the WebAssembly SIMD kernels, bit-identical to the JS ones; HQQ in float32 as hqq 0.2.8.post1 computes on CPU).
+ * Layouts: all four of grouping.ts (`strided` and `flat-channel` gather each group into a contiguous run). The output
  * buffers come from allocateFakeQuantOutput, as a widget's would (with WASM on they live in WebAssembly memory).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { allocateFakeQuantOutput, fakeQuantizeInto, setWasmEnabled, wasmActive } from '../src/lib/quant/index';
+import { AXES, allocateFakeQuantOutput, fakeQuantizeInto, setWasmEnabled, wasmActive } from '../src/lib/quant/index';
 import type { KVTensor, QuantConfig } from '../src/lib/quant/index';
 import { createRng } from '../src/lib/model/sampling';
 
@@ -66,11 +68,13 @@ type Row = {
 const rows: Row[] = [];
 // BENCH_METHODS=minmax,hqq limits the run to some methods (all three by default).
 const methods = (['minmax', 'hqq', 'absmax'] as const).filter((m) => (process.env.BENCH_METHODS ?? m).split(',').includes(m));
+const axes = AXES.filter((a) => (process.env.BENCH_AXES ?? a).split(',').includes(a));
+const groupSizes = [32, 64, 128].filter((g) => (process.env.BENCH_G ?? String(g)).split(',').includes(String(g)));
 const hasWasm = wasmActive();
 for (const method of methods) {
   for (const bits of [2, 4] as const) {
-    for (const axis of ['token', 'channel'] as const) {
-      for (const groupSize of [32, 64, 128]) {
+    for (const axis of axes) {
+      for (const groupSize of groupSizes) {
         const paths: ('js' | 'wasm')[] = hasWasm ? ['js', 'wasm'] : ['js'];
         for (const path of paths) {
           setWasmEnabled(path === 'wasm');
@@ -80,7 +84,7 @@ for (const method of methods) {
           const warm = method === 'hqq' ? 1 : 3;
           for (let w = 0; w < warm; w++) for (const t of tensors) fakeQuantizeInto(t, cfg, out);
           const copy1 = timeBoth((t) => copyDst.set(t.data));
-          // The float64 HQQ path takes ~1.4 s per run: fewer samples keep the bench under a few minutes.
+          // The JS HQQ path (float32 via Math.fround) takes seconds per run: fewer samples keep the bench short.
           const { median: ms, best: bestMs } = timeBoth((t) => fakeQuantizeInto(t, cfg, out), method === 'hqq' && path === 'js' ? 2 : RUNS);
           const copy2 = timeBoth((t) => copyDst.set(t.data));
           const copyRate = TOTAL / (Math.min(copy1.median, copy2.median) * 1e3);
@@ -99,11 +103,11 @@ setWasmEnabled(true);
 
 const pad = (s: string | number, n: number): string => String(s).padStart(n);
 console.log(`fakeQuantizeInto over ${TENSORS} tensors × [${HEADS}, ${TOKENS}, ${HEAD_DIM}] = ${TOTAL.toLocaleString('en')} elements; median of ${RUNS} runs (hqq js: 2); Node ${process.version}; WASM SIMD ${hasWasm ? 'on' : 'unavailable'}`);
-console.log(`${'method'.padEnd(7)} ${'path'.padEnd(5)} ${pad('bits', 4)} ${'axis'.padEnd(7)} ${pad('G', 4)} ${pad('ms', 8)} ${pad('M el/s', 8)} ${pad('copy M/s', 9)} ${pad('ratio', 7)} ${pad('best', 7)} ${pad('target', 7)}`);
+console.log(`${'method'.padEnd(7)} ${'path'.padEnd(5)} ${pad('bits', 4)} ${'axis'.padEnd(12)} ${pad('G', 4)} ${pad('ms', 8)} ${pad('M el/s', 8)} ${pad('copy M/s', 9)} ${pad('ratio', 7)} ${pad('best', 7)} ${pad('target', 7)}`);
 for (const r of rows) {
   const tgt = r.target > 0 ? `${r.target}× ${r.ok ? 'ok' : 'MISSED'}` : '—';
   console.log(
-    `${r.method.padEnd(7)} ${r.path.padEnd(5)} ${pad(r.bits, 4)} ${r.axis.padEnd(7)} ${pad(r.groupSize, 4)} ${pad(r.ms.toFixed(2), 8)} ${pad(r.mElemPerS.toFixed(0), 8)} ${pad(r.copyMElemPerS.toFixed(0), 9)} ${pad(r.ratio.toFixed(3), 7)} ${pad(r.bestRatio.toFixed(3), 7)} ${pad(tgt, 7)}`,
+    `${r.method.padEnd(7)} ${r.path.padEnd(5)} ${pad(r.bits, 4)} ${r.axis.padEnd(12)} ${pad(r.groupSize, 4)} ${pad(r.ms.toFixed(2), 8)} ${pad(r.mElemPerS.toFixed(0), 8)} ${pad(r.copyMElemPerS.toFixed(0), 9)} ${pad(r.ratio.toFixed(3), 7)} ${pad(r.bestRatio.toFixed(3), 7)} ${pad(tgt, 7)}`,
   );
 }
 const fastest = rows.filter((r) => r.path === 'wasm' || !hasWasm);

@@ -5,7 +5,7 @@
  *
  * Codes are stored offset by `2^(b−1)` so they fit in uint8: `code = q + 2^(b−1)` ∈ [1, 2^b − 1]
  * (code 0 is never used: the grid is restricted-symmetric). `zeros` are stored as 0. An all-zero group has
- * scale 0 and reconstructs to 0.
+ * scale 0 and reconstructs to 0. Layouts as in minmax.ts (`strided` / `flat-channel` via gather + the token kernel).
  */
 import { ROUND_MAGIC } from './fp16';
 import { BIG, F32_MAX, findNonFinite, nonFiniteError } from './minmax';

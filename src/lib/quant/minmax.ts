@@ -14,6 +14,9 @@
  * - A NaN or ±Infinity element throws a RangeError (detected in the quantize pass at no extra cost).
  *
  * Hot loops are fused (one min/max pass + one quantize/dequantize pass per group) and avoid Math.* calls.
+ * Layouts: `minmaxToken` (contiguous runs) and `minmaxChannel` (KIVI); for `strided` and `flat-channel`
+ * fakeQuantize.ts gathers each group into a contiguous run and calls the token kernel (min/max do not depend on
+ * the order, so this is quanto's MaxOptimizer on `group(base, axis=-1)`'s (G, headDim·R/G) shape, reduced over dim 0).
  */
 import { ROUND_MAGIC } from './fp16';
 
