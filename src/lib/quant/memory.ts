@@ -36,7 +36,7 @@ export type KvCacheBytesOptions = {
   kvBytes?: number;
   /** Bytes per stored scale or zero. */
   metaBytes?: number;
-  /** Grouping axis: token groups of `groupSize` elements, or channel groups of `groupSize` tokens (partial last group). */
+  /** Grouping layout: channel = KIVI groups of `groupSize` tokens (partial last group); any other layout = numel / groupSize groups. */
   axis?: Axis;
 };
 
@@ -106,7 +106,9 @@ export function kvCacheBytes(p: KvCacheBytesOptions): KvCacheBytes {
     residualTokens = Math.min(residualIn, tokens);
     const qTokens = tokens - residualTokens;
     const qPerTensor = perToken * qTokens;
-    groupsPerTensor = axis === 'token' ? Math.ceil(qPerTensor / groupSize) : batch * kvHeads * headDim * Math.ceil(qTokens / groupSize);
+    // KIVI channel groups run along tokens per (head, channel) and may end in a partial group; every other layout
+    // (token, strided = HQQ axis 0, flat-channel = quanto axis −1) splits the tensor into numel / G whole groups.
+    groupsPerTensor = axis === 'channel' ? batch * kvHeads * headDim * Math.ceil(qTokens / groupSize) : Math.ceil(qPerTensor / groupSize);
     payload = 2 * layers * packedBytes(qPerTensor, bits);
     meta = 2 * layers * groupsPerTensor * 2 * metaBytes;
     residual = 2 * layers * perToken * residualTokens * kvBytes;

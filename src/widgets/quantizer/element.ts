@@ -13,6 +13,8 @@ import { cacheMemory, configFor, headAndLayerMetrics, neighbourSettings, Requant
 import { PRESETS, presetOf, QUANTIZER_BITS, quantizerCodec, type QuantizerState } from './state';
 import type { PrefetchItem } from './protocol';
 import { SweepClient } from './sweep-client';
+import { checkInTransformers } from '../shared/transformers-check';
+import { showTransformersCheck } from '../shared/transformers-check-view';
 import {
   describeConfig, errorInto, niceSymmetric, fmtAbs, fmtCos, fmtDb, fmtPct, histogram, histogramOptions, memoryParts, memorySummary, metricRows, metricsSummary,
   TENSOR_NAMES, type Bin,
@@ -31,6 +33,8 @@ const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 const histWidth = (bodyWidth: number) => Math.max(280, Math.min(720, bodyWidth || 640));
 /** How long the settings must rest before the whole-cache metrics are computed (see requestWhole). */
 const WHOLE_DELAY_MS = 120;
+/** New tokens assumed when checking the settings against Transformers (`generate(max_new_tokens=256)`). */
+const TRANSFORMERS_NEW_TOKENS = 256;
 const withValue = (steps: number[], v: number) => (steps.includes(v) ? steps : [...steps, v].sort((a, b) => a - b));
 const METRIC_COLUMNS = [
   ['rel', 'Relative error', (m: Metrics) => fmtPct(m.relativeError), (m: Metrics) => m.relativeError],
@@ -72,6 +76,8 @@ export class KvQuantizer extends KvWidget<Name, QuantizerState> {
   #metricsSummary = el('p', { className: 'chart-summary' });
   #memBar = el('div', { className: 'mem-bar' });
   #memSummary = el('p', { className: 'chart-summary' });
+  /** What Transformers would do with these settings on this prompt (or why they are not a Transformers setting). */
+  #transformers = el('div', { className: 'tf-check' });
   #memTable = tableToggle(() => this.memoryTable());
   #engineNotes: string[] = [];
   #clampNotes: string[] = [];
@@ -150,7 +156,7 @@ export class KvQuantizer extends KvWidget<Name, QuantizerState> {
       sw.style.background = colour;
       memKey.append(el('span', {}, sw, label));
     }
-    this.bodyEl.append(heat, legends, this.#heatSummary, this.#hist, this.#histTable.root, el('div', { className: 'table-scroll' }, this.#metricsTable), this.#metricsSummary, memHeading, memKey, this.#memBar, this.#memSummary, this.#memTable.root);
+    this.bodyEl.append(heat, legends, this.#heatSummary, this.#hist, this.#histTable.root, el('div', { className: 'table-scroll' }, this.#metricsTable), this.#metricsSummary, this.#transformers, memHeading, memKey, this.#memBar, this.#memSummary, this.#memTable.root);
   }
 
   #histDraw: { width: number; tensor: string; exact: boolean } | null = null;
@@ -284,6 +290,9 @@ export class KvQuantizer extends KvWidget<Name, QuantizerState> {
     this.requestPrefetch(layer);
     this.#metricRows = metricRows({ layer, head, kHead, kLayer, vHead, vLayer, whole: this.#whole });
     this.fillMetrics();
+
+    // Would Transformers run this? (prompt = these tokens, then TRANSFORMERS_NEW_TOKENS generated ones)
+    showTransformersCheck(this.#transformers, checkInTransformers(s, set.info, set.tokens.length, TRANSFORMERS_NEW_TOKENS - 1));
 
     // Memory for this model and prompt length.
     const mem = cacheMemory(set.info, set.tokens.length, s);

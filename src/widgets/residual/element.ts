@@ -1,7 +1,9 @@
 import * as Plot from '@observablehq/plot';
 import { KvWidget } from '../shared/base';
 import { el, rangeControl, selectControl, tableToggle } from '../shared/controls';
-import { catalogueEntry } from '../../lib/model/catalogue';
+import { DEFAULT_MODEL_ID, catalogueEntry } from '../../lib/model/catalogue';
+import { checkInTransformers } from '../shared/transformers-check';
+import { showTransformersCheck } from '../shared/transformers-check-view';
 import { residualCodec, RESIDUAL_MODEL_IDS, type ResidualState } from './state';
 import { detailOptions, flushLog, formatBytesShort, memoryCount, overviewOptions, STATE_COLOR, STATE_LABEL, stepModel, stripRuns, summaryText, TOKEN_STATES, type StepModel } from './view';
 
@@ -25,6 +27,8 @@ export class KvResidual extends KvWidget<Name, ResidualState> {
   readonly widgetTitle = 'Residual cache step-through';
   #metrics = el('div', { className: 'metrics' });
   #summary = el('p', { className: 'chart-summary' });
+  /** Transformers' verdict on this run (quanto, per token), or why KIVI's scheme is not a Transformers setting. */
+  #transformers = el('div', { className: 'tf-check' });
   #legend = el('ul', { className: 'residual-legend' });
   #overview = el('div', { className: 'plot' });
   #detail = el('div', { className: 'plot' });
@@ -117,6 +121,7 @@ export class KvResidual extends KvWidget<Name, ResidualState> {
     this.bodyEl.append(
       this.#metrics,
       this.#summary,
+      this.#transformers,
       this.#legend,
       el('p', { className: 'plot-caption', textContent: 'Whole cache' }),
       this.#overview,
@@ -199,6 +204,14 @@ export class KvResidual extends KvWidget<Name, ResidualState> {
     metrics.push(metric('Flushes', fmt(m.flushes), 'flushes'), metric('Memory now', formatBytesShort(mem.bytes), 'bytes'), metric('fp16 cache', formatBytesShort(mem.fp16Bytes), 'fp16'));
     this.#metrics.replaceChildren(...metrics);
     this.#summary.textContent = summaryText(m, mem);
+    // Transformers' own cache (quanto, its default backend, per token) on this model at this point of the run.
+    const arch = (catalogueEntry(s.model) ?? catalogueEntry(DEFAULT_MODEL_ID)!).architecture;
+    showTransformersCheck(
+      this.#transformers,
+      m.scheme === 'kivi'
+        ? { kind: 'not-transformers', reason: 'KIVI’s streaming scheme (keys in blocks of R, values in a sliding window) is KIVI’s own; Transformers’ QuantizedCache flushes and re-quantizes the whole history instead.' }
+        : checkInTransformers({ method: 'minmax', bits: s.bits, group: s.group, kaxis: 'token', vaxis: 'token', residual: s.residual }, arch, s.prefill, s.step),
+    );
     const width = Math.max(300, Math.min(720, this.bodyEl.clientWidth || 640));
     this.#overview.replaceChildren(Plot.plot(overviewOptions(m, width)));
     this.#detail.replaceChildren(Plot.plot(detailOptions(m, width)));

@@ -6,6 +6,8 @@ import type { TensorSet } from '../shared/tensors';
 import { tradeoffCodec, type TradeoffState } from './state';
 import { ATTENTION_QUERIES, sweepConfigs, type SweepInput, type SweepPoint, type TensorKind } from './sweep';
 import type { SweepRequest, SweepResponse } from './protocol';
+import { checkInTransformers } from '../shared/transformers-check';
+import { showTransformersCheck } from '../shared/transformers-check-view';
 import { chartOptions, currentConfig, describeConfig, errorOf, findPoint, panelPoints, pct, bpeText, summaryText, tableRows, type Metric } from './view';
 
 type Name = (typeof tradeoffCodec.names)[number];
@@ -21,6 +23,8 @@ export class KvTradeoff extends KvWidget<Name, TradeoffState> {
   readonly codec = tradeoffCodec;
   readonly widgetTitle = 'Error–memory trade-off';
   #summary = el('p', { className: 'chart-summary' });
+  /** The current configuration checked against Transformers (prompt + 256 generated tokens, R = 128). */
+  #transformers = el('div', { className: 'tf-check' });
   #chart = el('div', { className: 'plot tradeoff-chart' });
   #readout = el('p', { className: 'point-readout' });
   #table = tableToggle(() => this.table());
@@ -76,7 +80,7 @@ export class KvTradeoff extends KvWidget<Name, TradeoffState> {
       this.draw();
     });
     this.#readout.setAttribute('aria-live', 'polite');
-    this.bodyEl.append(this.#summary, this.#chart, this.#readout, this.#table.root);
+    this.bodyEl.append(this.#summary, this.#chart, this.#readout, this.#transformers, this.#table.root);
   }
 
   disconnectedCallback(): void {
@@ -220,6 +224,10 @@ export class KvTradeoff extends KvWidget<Name, TradeoffState> {
     if (s.metric === 'attention' && !this.#hasQueries && this.#set) notes.push('This cache has no exported queries, so only the tensor error can be shown.');
     if (s.method === 'absmax' && s.bits < 2) notes.push('absmax needs at least 2 bits (a sign bit): the current configuration is not marked.');
     this.noteView.show(notes);
+    if (this.#set) {
+      const info = this.#set.info;
+      showTransformersCheck(this.#transformers, checkInTransformers({ ...s, residual: 128 }, info, this.#set.tokens.length, 255));
+    }
     const pts = this.panel();
     const current = findPoint(pts, currentConfig(s, s.tensor));
     const focused = this.#focus >= 0 ? pts[this.#focus] : undefined;

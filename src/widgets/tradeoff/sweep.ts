@@ -8,9 +8,18 @@
 import { allocateFakeQuantOutput, attentionImpact, BITS, fakeQuantizeInto, kvCacheBytes, relativeErrorOfSums, squaredErrorSums, type Axis, type Bits, type FakeQuantBuffers, type KVTensor, type Method } from '../../lib/quant/index';
 
 export const SWEEP_GROUPS = [16, 32, 64, 128] as const;
-export const SWEEP_AXES = ['token', 'channel'] as const;
 /** HQQ last: it is much slower (iterative optimizer), so the fast methods stream in first. */
 export const SWEEP_METHODS = ['minmax', 'absmax', 'hqq'] as const;
+
+/**
+ * Grouping layouts per method: per token and KIVI's per-channel groups for every method, plus the layouts only one
+ * Transformers backend has: quanto's axis −1 (`flat-channel`) for min-max, HQQ's axis 0 (`strided`, its default) for HQQ.
+ */
+export const SWEEP_AXES = { minmax: ['token', 'channel', 'flat-channel'], absmax: ['token', 'channel'], hqq: ['token', 'channel', 'strided'] } as const satisfies Record<
+  (typeof SWEEP_METHODS)[number],
+  readonly Axis[]
+>;
+
 /** Query tokens (the last ones of the prompt) used for the attention-output error. */
 export const ATTENTION_QUERIES = 16;
 
@@ -47,7 +56,7 @@ export function sweepConfigs(tensors: readonly TensorKind[] = ['k', 'v']): Sweep
     for (const tensor of tensors)
       for (const bits of BITS)
         for (const group of SWEEP_GROUPS)
-          for (const axis of SWEEP_AXES) {
+          for (const axis of SWEEP_AXES[method]) {
             if (method === 'absmax' && bits < 2) continue;
             out.push({ tensor, bits, group, axis, method });
           }

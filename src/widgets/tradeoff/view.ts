@@ -12,7 +12,7 @@ export type Metric = 'tensor' | 'attention';
 export const METHOD_LABEL: Record<string, string> = { minmax: 'min-max', hqq: 'HQQ', absmax: 'absmax' };
 export const METHOD_COLOR: Record<string, string> = { minmax: '#0072b2', absmax: '#e69f00', hqq: '#009e73' };
 export const METHOD_SYMBOL: Record<string, string> = { minmax: 'circle', absmax: 'triangle', hqq: 'square' };
-const AXIS_LABEL = { token: 'per-token', channel: 'per-channel' } as const;
+const AXIS_LABEL = { token: 'per-token', channel: 'per-channel (KIVI)', strided: 'strided (HQQ axis 0)', 'flat-channel': 'per-channel rows (quanto axis −1)' } as const;
 
 /** The error a metric shows for a point (null when the point lacks it). */
 export function errorOf(p: SweepPoint, metric: Metric): number | null {

@@ -82,3 +82,12 @@ describe('kvCacheBytes', () => {
     expect(() => kvCacheBytes({ ...llama2, tokens: 10, bits: 4, ...(patch as object) } as never)).toThrow(msg);
   });
 });
+
+describe('kvCacheBytes for the Transformers-only layouts', () => {
+  it.each(['strided', 'flat-channel'] as const)('%s stores numel / G groups, like per-token groups', (axis) => {
+    // 1 layer, 2 heads, 64 dims, 96 tokens, G 32: 2·96·64 / 32 = 384 groups per tensor; K and V, scale and zero fp16.
+    const r = kvCacheBytes({ layers: 1, kvHeads: 2, headDim: 64, tokens: 96, bits: 4, groupSize: 32, axis, residualTokens: 0 });
+    expect(r.meta).toBe(2 * 384 * 2 * 2);
+    expect(r.bitsPerElement).toBeCloseTo(4 + 32 / 32, 12);
+  });
+});

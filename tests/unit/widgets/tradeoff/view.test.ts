@@ -20,9 +20,11 @@ const input = {
 };
 
 describe('sweepConfigs', () => {
-  it('covers bits × group × axis × method (absmax from 2 bits), HQQ last', () => {
+  it('covers bits × group × layout × method (absmax from 2 bits; flat-channel for min-max, strided for HQQ), HQQ last', () => {
     const cs = sweepConfigs();
-    expect(cs).toHaveLength(2 * (5 * 4 * 2 + 4 * 4 * 2 + 5 * 4 * 2));
+    expect(cs).toHaveLength(2 * (5 * 4 * 3 + 4 * 4 * 2 + 5 * 4 * 3));
+    expect(cs.filter((c) => c.axis === 'strided').every((c) => c.method === 'hqq')).toBe(true);
+    expect(cs.filter((c) => c.axis === 'flat-channel').every((c) => c.method === 'minmax')).toBe(true);
     expect(new Set(cs.map(configKey)).size).toBe(cs.length);
     const firstHqq = cs.findIndex((c) => c.method === 'hqq');
     expect(cs.slice(firstHqq).every((c) => c.method === 'hqq')).toBe(true);
@@ -36,6 +38,8 @@ describe.each([
   { bits: 3, group: 16, axis: 'token', method: 'absmax', tensor: 'v' },
   { bits: 8, group: 128, axis: 'channel', method: 'absmax', tensor: 'v' },
   { bits: 2, group: 64, axis: 'token', method: 'hqq', tensor: 'k' },
+  { bits: 4, group: 64, axis: 'strided', method: 'hqq', tensor: 'k' },
+  { bits: 2, group: 32, axis: 'flat-channel', method: 'minmax', tensor: 'v' },
 ] as const)('point %j', (c) => {
   it('relative error over all layers, bits per element and attention error match an independent computation', () => {
     const p = makeEvaluator(input)(c);
@@ -103,8 +107,8 @@ it('summary names the cheapest configuration under 5 % and the current one', () 
   const cur = findPoint(pts, currentConfig({ bits: 4, group: 64, kaxis: 'channel', vaxis: 'token', method: 'minmax' }, 'k'))!;
   expect(cur.axis).toBe('channel');
   const text = summaryText(pts, 'k', 'tensor', cur);
-  expect(text).toMatch(/^Cheapest configuration under 5 % key error: \d bits?, G\d+, per-(token|channel), (minmax|absmax) \([\d.]+ bits per element, error [\d.]+ %\)\./);
-  expect(text).toContain('Current configuration: 4 bits, G64, per-channel, minmax, 4.5 bits per element');
+  expect(text).toMatch(/^Cheapest configuration under 5 % key error: \d bits?, G\d+, per-(token|channel)[^,]*, (minmax|absmax) \([\d.]+ bits per element, error [\d.]+ %\)\./);
+  expect(text).toContain('Current configuration: 4 bits, G64, per-channel (KIVI), minmax, 4.5 bits per element');
   const o = chartOptions(pts, 'tensor', 'k', cur, undefined, 600);
   expect(o.ariaLabel).toContain(`${pts.length} quantization configurations`);
 });
