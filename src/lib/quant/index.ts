@@ -23,3 +23,5 @@ export type { TransformersBackend, TransformersLayout, TransformersCacheConfig, 
 // Grouping layouts (token, channel, strided = HQQ axis 0, flat-channel = quanto axis −1): which elements share a group.
 export { groupMembers, gatherPlan, checkLayoutSize } from './grouping';
 export type { GatherPlan } from './grouping';
+export { requantizationDrift } from './drift';
+export type { DriftOptions, DriftPoint } from './drift';

@@ -5,6 +5,9 @@ import { DEFAULT_MODEL_ID, catalogueEntry } from '../../lib/model/catalogue';
 import { checkInTransformers } from '../shared/transformers-check';
 import { showTransformersCheck } from '../shared/transformers-check-view';
 import { residualCodec, RESIDUAL_MODEL_IDS, type ResidualState } from './state';
+import { loadExample } from '../shared/tensors';
+import type { KVTensor } from '../../lib/quant/index';
+import { DRIFT_EXAMPLE, DRIFT_LAYER, DRIFT_PREFILL, driftChartOptions, driftRows, driftSummary, type DriftRow } from './view';
 import { detailOptions, flushLog, formatBytesShort, memoryCount, overviewOptions, STATE_COLOR, STATE_LABEL, stepModel, stripRuns, summaryText, TOKEN_STATES, type StepModel } from './view';
 
 type Name = (typeof residualCodec.names)[number];
@@ -13,6 +16,7 @@ const PREFILL_STEPS = [1, 2, 4, 8, 16, 32, 64, 100, 128, 192, 256, 384, 512, 768
 const R_STEPS = [0, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
 const SPEEDS = [1, 4, 16, 64, 256];
 const withValue = (steps: number[], v: number) => (steps.includes(v) ? steps : [...steps, v].sort((a, b) => a - b));
+const pctCell = (e: number) => `${(e * 100).toFixed(2)} %`;
 const range = (n: number) => Array.from({ length: n + 1 }, (_, i) => i);
 
 /**
@@ -29,6 +33,17 @@ export class KvResidual extends KvWidget<Name, ResidualState> {
   #summary = el('p', { className: 'chart-summary' });
   /** Transformers' verdict on this run (quanto, per token), or why KIVI's scheme is not a Transformers setting. */
   #transformers = el('div', { className: 'tf-check' });
+  /** Re-quantization drift on real keys (loaded on first draw): chart, summary, table. */
+  #driftChart = el('div', { className: 'plot' });
+  #driftSummary = el('p', { className: 'chart-summary', textContent: 'Loading real keys for the drift panel…' });
+  #driftTable = tableToggle(() => ({
+    caption: `Relative error of the first ${DRIFT_PREFILL} keys after each flush`,
+    columns: ['Flushes', 'Tokens quantized', 'quanto axis 0', 'HQQ axis 0', 'Quantized once'],
+    rows: this.#driftRows.map((r) => [r.flush, r.tokens, pctCell(r.quanto), pctCell(r.hqq), pctCell(r.once)]),
+  }));
+  #driftRows: DriftRow[] = [];
+  #driftKeys?: KVTensor;
+  #driftKey = '';
   #legend = el('ul', { className: 'residual-legend' });
   #overview = el('div', { className: 'plot' });
   #detail = el('div', { className: 'plot' });
@@ -130,7 +145,19 @@ export class KvResidual extends KvWidget<Name, ResidualState> {
       el('p', { className: 'plot-caption', textContent: 'Flush log' }),
       this.#log,
       this.#table.root,
+      el('h3', { className: 'plot-caption', textContent: 'Re-quantization drift of the oldest tokens (real keys)' }),
+      this.#driftSummary,
+      this.#driftChart,
+      this.#driftTable.root,
     );
+    loadExample(DRIFT_EXAMPLE)
+      .then((set) => {
+        this.#driftKeys = set.keys[Math.min(DRIFT_LAYER, set.keys.length - 1)];
+        this.drawDrift();
+      })
+      .catch(() => {
+        this.#driftSummary.textContent = 'The real keys for the drift panel could not be loaded; the step-through above is unaffected.';
+      });
   }
 
   disconnectedCallback(): void {
@@ -180,6 +207,28 @@ export class KvResidual extends KvWidget<Name, ResidualState> {
     super.writeUrl();
   }
 
+  /** Recomputes the drift rows when bits, group or R changed (a few ms on 2 × 1,024 × 64 keys). */
+  private drawDrift(): void {
+    const keys = this.#driftKeys;
+    if (!keys) return;
+    const s = this.state;
+    const key = `${s.bits}|${s.group}|${s.residual}`;
+    if (key === this.#driftKey) return;
+    this.#driftKey = key;
+    try {
+      this.#driftRows = driftRows(keys, s);
+      this.#driftSummary.textContent = driftSummary(this.#driftRows);
+      const width = Math.max(300, Math.min(720, this.bodyEl.clientWidth || 640));
+      this.#driftChart.replaceChildren(this.#driftRows.length > 1 ? Plot.plot(driftChartOptions(this.#driftRows, width)) : '');
+      this.dataset.drift = this.#driftRows.map((r) => `${r.quanto},${r.hqq},${r.once}`).join(';');
+    } catch (err) {
+      this.#driftRows = [];
+      this.#driftChart.replaceChildren();
+      this.#driftSummary.textContent = `No drift panel for these settings: ${err instanceof Error ? err.message : String(err)}.`;
+    }
+    this.#driftTable.refresh();
+  }
+
   protected update(): void {
     const t0 = performance.now();
     const s = this.state;
@@ -219,6 +268,7 @@ export class KvResidual extends KvWidget<Name, ResidualState> {
     this.#log.replaceChildren(...(lines.length ? lines.map((l) => el('li', { textContent: l })) : [el('li', { textContent: `No flush yet: the first comes at decode step ${fmt(m.flushSteps[0] ?? (m.scheme === 'kivi' ? m.residualLength - (m.prefill % m.residualLength) : m.period))}.` })]));
     this.#log.classList.toggle('flushed-now', m.flushedLastStep);
     this.#table.refresh();
+    this.drawDrift();
     this.dataset.quantized = String(m.strips.map((c) => c.quantized).join(','));
     this.dataset.residual = String(m.strips.map((c) => c.residual).join(','));
     this.dataset.flushes = String(m.flushes);

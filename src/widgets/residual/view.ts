@@ -5,7 +5,7 @@
  * `residualSplit` / `kiviResidualSplit` and every byte from `kvCacheBytes`.
  */
 import * as Plot from '@observablehq/plot';
-import { kiviResidualSplit, kvCacheBytes, residualSplit } from '../../lib/quant/index';
+import { kiviResidualSplit, kvCacheBytes, requantizationDrift, residualSplit, type KVTensor } from '../../lib/quant/index';
 import { DEFAULT_MODEL_ID, catalogueEntry } from '../../lib/model/catalogue';
 import type { ResidualState } from './state';
 import { toBits } from '../shared/quant-config';
@@ -250,5 +250,65 @@ export function detailOptions(m: StepModel, width: number): Plot.PlotOptions {
       Plot.rectX(cells, { x1: 'token', x2: (d: Cell) => d.token + 1, y: 'lane', fill: (d: Cell) => STATE_COLOR[d.state], insetLeft: end - start > 96 ? 0 : 0.5, ariaHidden: 'true' } as Plot.RectXOptions),
       Plot.ruleX([m.prefill].filter((p) => p >= start && p <= end), { stroke: 'currentColor', strokeDasharray: '3,3', ariaHidden: 'true' } as Plot.RuleXOptions),
     ],
+  };
+}
+
+/** Real keys used for the drift panel: layer 4 of the 1,024-token precomputed example, its first 64 tokens followed. */
+export const DRIFT_EXAMPLE = 'long-1024';
+export const DRIFT_LAYER = 4;
+export const DRIFT_PREFILL = 64;
+const DRIFT_MAX_FLUSHES = 12;
+
+export interface DriftRow {
+  flush: number;
+  tokens: number;
+  quanto: number;
+  hqq: number;
+  once: number;
+}
+
+/**
+ * Error of the first DRIFT_PREFILL tokens of real keys after each flush, with the widget's bits, group and R:
+ * quanto per token (axis 0, Transformers' quanto default) and HQQ strided (axis 0, Transformers' hqq default),
+ * both re-quantized at every flush as Transformers does, and quantized once (KIVI-style streaming, quanto grouping).
+ * Metadata in fp32 like the bundled model's cache. Throws a RangeError the widget shows when a layout cannot take a size.
+ */
+export function driftRows(keys: KVTensor, s: Pick<ResidualState, 'bits' | 'group' | 'residual'>): DriftRow[] {
+  const period = Math.max(2, s.residual);
+  const flushes = Math.min(DRIFT_MAX_FLUSHES, Math.floor((keys.tokens - DRIFT_PREFILL) / period));
+  const bits = toBits(s.bits);
+  const o = { prefill: DRIFT_PREFILL, period, flushes };
+  const quanto = requantizationDrift(keys, { bits, groupSize: s.group, axis: 'token', method: 'minmax', metaDtype: 'fp32' }, o);
+  const hqq = requantizationDrift(keys, { bits, groupSize: s.group, axis: 'strided', method: 'hqq', metaDtype: 'fp32' }, o);
+  return quanto.map((q, i) => ({ flush: q.flush, tokens: q.tokens, quanto: q.transformers, hqq: hqq[i].transformers, once: q.once }));
+}
+
+const pctText = (e: number) => `${(e * 100).toFixed(2)} %`;
+
+export function driftSummary(rows: readonly DriftRow[]): string {
+  if (rows.length < 2) return 'R is too long for the 1,024-token example to flush: no drift to show.';
+  const last = rows[rows.length - 1];
+  const first = rows[0];
+  return (
+    `Error of the first ${DRIFT_PREFILL} keys (layer ${DRIFT_LAYER}, real tensors) after ${last.flush} flush${last.flush === 1 ? '' : 'es'}: ` +
+    `quanto per token ${pctText(first.quanto)} → ${pctText(last.quanto)}; HQQ strided (its default) ${pctText(first.hqq)} → ${pctText(last.hqq)}; ` +
+    `quantized once ${pctText(last.once)}.`
+  );
+}
+
+export function driftChartOptions(rows: readonly DriftRow[], width: number): Plot.PlotOptions {
+  const series = rows.flatMap((r) => [
+    { flush: r.flush, error: r.quanto, scheme: 'quanto axis 0, re-quantized' },
+    { flush: r.flush, error: r.hqq, scheme: 'HQQ axis 0, re-quantized' },
+    { flush: r.flush, error: r.once, scheme: 'quantized once' },
+  ]);
+  return {
+    width,
+    height: 200,
+    marginLeft: 56,
+    x: { label: 'flushes →', tickFormat: 'd', ticks: Math.min(rows.length, 12) },
+    y: { label: '↑ relative error of the oldest keys', tickFormat: '.1%', grid: true, zero: true },
+    color: { legend: true, domain: ['quanto axis 0, re-quantized', 'HQQ axis 0, re-quantized', 'quantized once'], range: ['#0b57d0', '#c5221f', '#6b6b6b'] },
+    marks: [Plot.line(series, { x: 'flush', y: 'error', stroke: 'scheme', marker: 'circle' })],
   };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { kvCacheBytes } from '../../../../src/lib/quant/index';
-import { detailCells, flushLog, memoryCount, stepModel, stripRuns, summaryText, tokenStates, type TokenState } from '../../../../src/widgets/residual/view';
+import { kvCacheBytes, requantizationDrift } from '../../../../src/lib/quant/index';
+import { detailCells, DRIFT_PREFILL, driftRows, driftSummary, flushLog, memoryCount, stepModel, stripRuns, summaryText, tokenStates, type TokenState } from '../../../../src/widgets/residual/view';
 
 /**
  * Independent step-by-step simulation of transformers' QuantizedLayer.update (transformers `cache_utils.py` `QuantizedLayer.update`):
@@ -137,4 +137,26 @@ it('memory equals kvCacheBytes for the architecture; KIVI is half of keys + half
   const expected = kvCacheBytes({ ...arch, residualTokens: k.strips[0].residual, axis: 'channel' }).total / 2 + kvCacheBytes({ ...arch, residualTokens: k.strips[1].residual }).total / 2;
   expect(km.bytes).toBe(expected);
   expect(summaryText(m, mem)).toMatch(/^After 200 decode steps with R = 128: 640 tokens quantized, 72 in full precision, 1 flush; memory /);
+});
+
+describe('drift panel rows', () => {
+  // A [2, 320, 64] tensor of deterministic values with an outlier channel, standing in for real keys.
+  const heads = 2, tokens = 320, headDim = 64;
+  const data = new Float32Array(heads * tokens * headDim);
+  for (let i = 0; i < data.length; i++) data[i] = Math.sin(i * 0.37) * (i % headDim === 5 ? 6 : 1);
+  const keys = { data, heads, tokens, headDim };
+  it('one row per flush that fits, each scheme from requantizationDrift with the widget’s bits, group and R', () => {
+    const rows = driftRows(keys, { bits: 2, group: 64, residual: 64 });
+    expect(rows.map((r) => r.flush)).toEqual([0, 1, 2, 3, 4]); // (320 − 64) / 64 = 4 flushes
+    expect(rows.map((r) => r.tokens)).toEqual([64, 128, 192, 256, 320]);
+    const o = { prefill: DRIFT_PREFILL, period: 64, flushes: 4 };
+    const hqq = requantizationDrift(keys, { bits: 2, groupSize: 64, axis: 'strided', method: 'hqq', metaDtype: 'fp32' }, o);
+    expect(rows.map((r) => r.hqq)).toEqual(hqq.map((p) => p.transformers));
+    expect(driftSummary(rows)).toMatch(/after 4 flushes: quanto per token [\d.]+ % → [\d.]+ %; HQQ strided/);
+  });
+  it('R longer than the example leaves one row and says so', () => {
+    const rows = driftRows(keys, { bits: 4, group: 64, residual: 1024 });
+    expect(rows).toHaveLength(1);
+    expect(driftSummary(rows)).toMatch(/too long/);
+  });
 });
