@@ -18,7 +18,8 @@ Where each tensor comes from (Transformers 5.x, e.g. 5.18.0 `models/llama/modeli
                   before RoPE), else on `self_attn.k_proj`; reshaped to heads.
   queries         the query the attention function receives (post-RoPE, after any q_norm), captured by
                   an attention function registered with `AttentionInterface` that then runs Transformers'
-                  own SDPA attention; the last N positions are kept.
+                  own SDPA attention (or the model's eager attention where SDPA would drop soft-capping or
+                  sinks); the last N positions are kept.
 """
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ from typing import Any
 SCHEMA = "kvlab-kv-dump"
 VERSION = 1
 CAPTURE_IMPL = "kvlab_capture"
+CAPTURE_EAGER_IMPL = "kvlab_capture_eager"
 SUPPORTED_LAYER_TYPES = {"full_attention": "full", "sliding_attention": "sliding"}
 DTYPES = {"auto": None, "float32": "float32", "fp32": "float32", "float16": "float16", "fp16": "float16",
           "bfloat16": "bfloat16", "bf16": "bfloat16"}
@@ -122,7 +124,7 @@ def rope_settings(cfg) -> dict[str, Any]:
 _captured: dict[int, Any] | None = None
 
 
-def _capture_attention(module, query, key, value, attention_mask, **kwargs):
+def _capture_sdpa(module, query, key, value, attention_mask, **kwargs):
     """Record the post-RoPE query (and key) the layer attends with, then run Transformers' SDPA attention."""
     from transformers.integrations.sdpa_attention import sdpa_attention_forward
 
@@ -131,12 +133,33 @@ def _capture_attention(module, query, key, value, attention_mask, **kwargs):
     return sdpa_attention_forward(module, query, key, value, attention_mask, **kwargs)
 
 
+def _capture_eager(module, query, key, value, attention_mask, **kwargs):
+    """Same, then the model's own `eager_attention_forward` (for what SDPA cannot do: logit soft-capping, sinks)."""
+    if _captured is not None:
+        _captured[module.layer_idx] = (query.detach(), key.detach())
+    eager = sys.modules[type(module).__module__].eager_attention_forward
+    return eager(module, query, key, value, attention_mask, **kwargs)
+
+
 def register_capture():
     from transformers import AttentionInterface
-    from transformers.masking_utils import AttentionMaskInterface, sdpa_mask
+    from transformers.masking_utils import AttentionMaskInterface, eager_mask, sdpa_mask
 
-    AttentionInterface.register(CAPTURE_IMPL, _capture_attention)
+    AttentionInterface.register(CAPTURE_IMPL, _capture_sdpa)
     AttentionMaskInterface.register(CAPTURE_IMPL, sdpa_mask)
+    AttentionInterface.register(CAPTURE_EAGER_IMPL, _capture_eager)
+    AttentionMaskInterface.register(CAPTURE_EAGER_IMPL, eager_mask)
+
+
+def needs_eager(model) -> bool:
+    """Attention features that Transformers' sdpa_attention_forward silently ignores (5.18.0
+    integrations/sdpa_attention.py): tanh soft-capping of the logits (Gemma 2's
+    attn_logit_softcapping) and attention sinks (gpt-oss `sinks`). Those models run their own eager code."""
+    for layer in model.get_decoder().layers:
+        a = layer.self_attn
+        if getattr(a, "attn_logit_softcapping", None) is not None or getattr(a, "sinks", None) is not None:
+            return sys.modules[type(a).__module__].__dict__.get("eager_attention_forward") is not None
+    return False
 
 
 def tokenize(tok, text: str, add_special_tokens: bool) -> list[int]:
@@ -201,7 +224,7 @@ def run_dump(model, ids: list[int], layers: list[int], n_queries: int, device: s
 
 
 def build_metadata(model, tok, ids, layers, layer_types, layer_kwargs, n_queries, out_dtype, source_dtype,
-                   model_id, revision, text_sha256) -> dict[str, Any]:
+                   model_id, revision, text_sha256, attention="sdpa") -> dict[str, Any]:
     import torch
     import transformers
 
@@ -254,7 +277,8 @@ def build_metadata(model, tok, ids, layers, layer_types, layer_kwargs, n_queries
             "script": "scripts/kv-dump/dump_kv.py",
             "transformers": transformers.__version__,
             "torch": torch.__version__,
-            "attention": "sdpa (transformers.integrations.sdpa_attention)",
+            # Transformers' sdpa_attention_forward, or the model's own eager_attention_forward (see needs_eager).
+            "attention": attention,
         },
     }
 
@@ -311,6 +335,10 @@ def write_dump(args) -> None:
     register_capture()
     model = AutoModelForCausalLM.from_pretrained(args.model, revision=args.revision, dtype="auto",
                                                  attn_implementation=CAPTURE_IMPL).to(args.device).eval()
+    attention = "sdpa"
+    if needs_eager(model):
+        model.set_attn_implementation(CAPTURE_EAGER_IMPL)
+        attention = "eager"
     source_dtype = str(next(model.parameters()).dtype).replace("torch.", "")
     tensors_by_layer = run_dump(model, ids, layers, args.queries, args.device)
     out_dtype = DTYPES[args.dtype] or source_dtype
@@ -323,7 +351,7 @@ def write_dump(args) -> None:
     revision = getattr(config, "_commit_hash", None) or args.revision
     model_id = args.model_id or (os.path.basename(os.path.normpath(args.model)) if os.path.isdir(args.model) else args.model)
     meta = build_metadata(model, tok, ids, layers, layer_types, layer_kwargs, args.queries, out_dtype, source_dtype,
-                          model_id, revision, hashlib.sha256(text.encode("utf-8")).hexdigest())
+                          model_id, revision, hashlib.sha256(text.encode("utf-8")).hexdigest(), attention)
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     save_file(tensors, args.out, metadata={"kvlab": json.dumps(meta, ensure_ascii=False)})
     size = os.path.getsize(args.out)

@@ -49,6 +49,10 @@ def tiny_config(kind: str):
         return tf.Qwen2Config(**TINY, use_sliding_window=True, sliding_window=8, max_window_layers=1)
     if kind == "qwen3":
         return tf.Qwen3Config(**TINY)  # q_norm/k_norm before RoPE
+    if kind == "gemma2":
+        # Layer 0 sliding, layer 1 full; a small logit soft-cap so that ignoring it (as SDPA does) shows.
+        return tf.Gemma2Config(**TINY, sliding_window=8, attn_logit_softcapping=2.0, final_logit_softcapping=None,
+                               query_pre_attn_scalar=16)
     raise ValueError(kind)
 
 
@@ -100,7 +104,7 @@ def rope_of(model, x_heads: torch.Tensor) -> torch.Tensor:
     return rotated
 
 
-@pytest.mark.parametrize("kind", ["llama", "mistral", "qwen2", "qwen3"])
+@pytest.mark.parametrize("kind", ["llama", "mistral", "qwen2", "qwen3", "gemma2"])
 def test_dump_matches_transformers(kind, tmp_path, text_file):
     import transformers as tf
 
@@ -113,7 +117,9 @@ def test_dump_matches_transformers(kind, tmp_path, text_file):
     ids = tok(TEXT)["input_ids"]
     T = len(ids)
     assert T > 8  # longer than the sliding window, so the sliding cache really drops tokens
-    model = tf.AutoModelForCausalLM.from_pretrained(mdir).eval()  # default attention, default cache
+    # Default cache; default attention, except Gemma 2 whose soft-capping only its eager code applies.
+    impl = "eager" if kind == "gemma2" else None
+    model = tf.AutoModelForCausalLM.from_pretrained(mdir, attn_implementation=impl).eval()
     qin: dict[int, torch.Tensor] = {}
     hooks = []
     for i, layer in enumerate(model.model.layers):
@@ -136,7 +142,8 @@ def test_dump_matches_transformers(kind, tmp_path, text_file):
     assert meta["dtype"] == "float32" and meta["source_dtype"] == "float32"
     assert meta["k_norm"] == (kind == "qwen3")
     expected_types = {"llama": ["full", "full"], "mistral": ["sliding", "sliding"], "qwen2": ["full", "sliding"],
-                      "qwen3": ["full", "full"]}[kind]
+                      "qwen3": ["full", "full"], "gemma2": ["sliding", "full"]}[kind]
+    assert meta["generator"]["attention"] == ("eager" if kind == "gemma2" else "sdpa")
     assert [l["attention"] for l in meta["layers"]] == expected_types
     assert [l["window"] for l in meta["layers"]] == [8 if a == "sliding" else None for a in expected_types]
 
@@ -155,6 +162,12 @@ def test_dump_matches_transformers(kind, tmp_path, text_file):
         # RoPE leaves position 0 alone and changes later ones: the two key tensors must differ.
         torch.testing.assert_close(kp[:, 0], k[:, 0], rtol=1e-6, atol=1e-6)
         assert (kp[:, 1:] - k[:, 1:]).abs().max() > 1e-2
+    if kind == "gemma2":
+        # The soft-cap changes layer 0's output, so with SDPA (no soft-cap) layer 1's keys would differ.
+        sdpa = tf.AutoModelForCausalLM.from_pretrained(mdir, attn_implementation="sdpa").eval()
+        with torch.no_grad():
+            other = sdpa(input_ids=torch.tensor([ids]), use_cache=True).past_key_values.layers[1].keys[0]
+        assert (other - t["layers.1.keys"]).abs().max() > 1e-3
 
 
 def test_layers_subset_and_dtype(tmp_path, text_file):
