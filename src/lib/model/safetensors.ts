@@ -292,6 +292,11 @@ export interface KvDumpLayerMeta {
   attention: KvAttentionType;
   /** Sliding-window length (Transformers' `sliding_window`), null for full attention. */
   window: number | null;
+  /**
+   * Tokens Transformers' default `DynamicCache(config=...)` would keep for this layer after the prefill
+   * (sliding layers: the last `window - 1`); the dump itself always holds all `tokens.count`.
+   */
+  transformers_cached_tokens?: number;
 }
 
 /** `__metadata__.kvlab`, as written by dump_kv.py (see scripts/kv-dump/README.md). */
@@ -312,6 +317,8 @@ export interface KvDumpMeta {
   queries: { count: number; first_position: number };
   dtype: 'float32' | 'float16' | 'bfloat16';
   source_dtype: string;
+  text_sha256?: string;
+  generator?: { script: string; transformers: string; torch: string; attention: 'sdpa' | 'eager' };
   [extra: string]: unknown;
 }
 
@@ -425,6 +432,7 @@ export function readKvDump(buffer: ArrayBuffer | ArrayBufferView, opts: Safetens
       index: l.index,
       attention: l.attention,
       window: l.window,
+      transformers_cached_tokens: l.transformers_cached_tokens,
       keys: getter(p + 'keys', kvHeads, T),
       keysPreRope: getter(p + 'keys_pre_rope', kvHeads, T),
       values: getter(p + 'values', kvHeads, T),

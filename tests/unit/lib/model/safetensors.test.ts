@@ -253,6 +253,9 @@ describe('the committed fixture (kvlab-16m, dumped by scripts/kv-dump/dump_kv.py
     expect(d.meta.tokens.ids).toEqual(ref.token_ids);
     expect(d.tokens.length).toBe(64);
     expect(d.layers.map((l) => l.attention)).toEqual(Array(8).fill('full'));
+    expect(d.layers.map((l) => l.transformers_cached_tokens)).toEqual(Array(8).fill(64));
+    expect(d.meta.dtype).toBe('float16');
+    expect(d.file.info('layers.0.keys').dtype).toBe('F16');
   });
 
   it('keys, values and queries match onnxruntime (within float16 storage rounding)', () => {
