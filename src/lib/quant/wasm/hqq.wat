@@ -14,8 +14,9 @@
 ;; (padding) hold zeros: s = 1, z = −0 give W_q = 0, e = 0, no shrink; their sums are 0 and add nothing.
 ;;
 ;; The power |e|^(p−1) (`$pow64`, the same float64 operations as hqq.ts `pow64`): base raised to ≥ the smallest
-;; normal f32; log2 from the exponent bits (mantissa m ∈ [√½, √2)) + atanh series in u = (m−1)/(m+1); 2^y = 2^n·Taylor
-;; (n = nearest(y)); result rounded once to f32. A row is sent through it only when some lane has |e| > thr (thr from
+;; normal f32; log2 from the exponent bits (mantissa m ∈ [√½, √2)) + atanh series in u = (m−1)/(m+1) (8 terms);
+;; 2^y = 2^n·Taylor (degree 10, n = nearest(y)); both polynomials in Estrin's scheme (more independent operations
+;; than Horner's: ~25 % faster here); result rounded once to f32. A row is sent through it only when some lane has |e| > thr (thr from
 ;; the caller: below it the shrink is exactly 0, so skipping gives the same W_e = +0 as hqq.ts).
 (module
   (memory (export "memory") 1)
@@ -36,13 +37,26 @@
 
   ;; two f64 lanes: (2^k·m)^e = 2^(e·(k + log2 m))
   (func $pow2 (param $m v128) (param $k v128) (param $e f64) (result v128)
-    (local $u v128) (local $u2 v128) (local $y v128) (local $n v128) (local $p v128)
+    (local $u v128) (local $u2 v128) (local $y v128) (local $n v128) (local $p v128) (local $t2 v128) (local $lg v128)
+    (local $p2 v128) (local $p4 v128) (local $q v128)
     (local.set $u (f64x2.div (f64x2.sub (local.get $m) (f64x2.splat (f64.const 1))) (f64x2.add (local.get $m) (f64x2.splat (f64.const 1)))))
     (local.set $u2 (f64x2.mul (local.get $u) (local.get $u)))
-    (local.set $y (f64x2.mul (f64x2.splat (local.get $e)) (f64x2.add (local.get $k) (f64x2.mul (local.get $u) (f64x2.add (f64x2.splat (f64.const 2.8853900817779268)) (f64x2.mul (local.get $u2) (f64x2.add (f64x2.splat (f64.const 0.96179669392597567)) (f64x2.mul (local.get $u2) (f64x2.add (f64x2.splat (f64.const 0.57707801635558531)) (f64x2.mul (local.get $u2) (f64x2.add (f64x2.splat (f64.const 0.41219858311113244)) (f64x2.mul (local.get $u2) (f64x2.add (f64x2.splat (f64.const 0.32059889797532520)) (f64x2.mul (local.get $u2) (f64x2.add (f64x2.splat (f64.const 0.26230818925253879)) (f64x2.mul (local.get $u2) (f64x2.add (f64x2.splat (f64.const 0.22195308321368670)) (f64x2.mul (local.get $u2) (f64x2.add (f64x2.splat (f64.const 0.19235933878519512)) (f64x2.mul (local.get $u2) (f64x2.add (f64x2.splat (f64.const 0.16972882833987804)) (f64x2.mul (local.get $u2) (f64x2.add (f64x2.splat (f64.const 0.15186263588304877)) (f64x2.mul (local.get $u2) (f64x2.splat (f64.const 0.13739952770371081))))))))))))))))))))))))))
+    (local.set $t2 (f64x2.mul (local.get $u2) (local.get $u2)))
+    (local.set $lg (f64x2.add
+      (f64x2.add (f64x2.add (f64x2.splat (f64.const 2.8853900817779268)) (f64x2.mul (f64x2.splat (f64.const 0.96179669392597567)) (local.get $u2))) (f64x2.mul (f64x2.add (f64x2.splat (f64.const 0.57707801635558531)) (f64x2.mul (f64x2.splat (f64.const 0.41219858311113244)) (local.get $u2))) (local.get $t2)))
+      (f64x2.mul (f64x2.add (f64x2.add (f64x2.splat (f64.const 0.32059889797532520)) (f64x2.mul (f64x2.splat (f64.const 0.26230818925253879)) (local.get $u2))) (f64x2.mul (f64x2.add (f64x2.splat (f64.const 0.22195308321368670)) (f64x2.mul (f64x2.splat (f64.const 0.19235933878519512)) (local.get $u2))) (local.get $t2)))
+        (f64x2.mul (local.get $t2) (local.get $t2)))))
+    (local.set $y (f64x2.mul (f64x2.splat (local.get $e)) (f64x2.add (local.get $k) (f64x2.mul (local.get $u) (local.get $lg)))))
     (local.set $n (f64x2.nearest (local.get $y)))
     (local.set $p (f64x2.sub (local.get $y) (local.get $n)))
-    (f64x2.mul (f64x2.add (f64x2.splat (f64.const 1.0000000000000000)) (f64x2.mul (local.get $p) (f64x2.add (f64x2.splat (f64.const 0.69314718055994529)) (f64x2.mul (local.get $p) (f64x2.add (f64x2.splat (f64.const 0.24022650695910069)) (f64x2.mul (local.get $p) (f64x2.add (f64x2.splat (f64.const 0.055504108664821576)) (f64x2.mul (local.get $p) (f64x2.add (f64x2.splat (f64.const 0.0096181291076284769)) (f64x2.mul (local.get $p) (f64x2.add (f64x2.splat (f64.const 0.0013333558146428441)) (f64x2.mul (local.get $p) (f64x2.add (f64x2.splat (f64.const 0.00015403530393381606)) (f64x2.mul (local.get $p) (f64x2.add (f64x2.splat (f64.const 0.000015252733804059838)) (f64x2.mul (local.get $p) (f64x2.add (f64x2.splat (f64.const 0.0000013215486790144305)) (f64x2.mul (local.get $p) (f64x2.add (f64x2.splat (f64.const 1.0178086009239696e-7)) (f64x2.mul (local.get $p) (f64x2.add (f64x2.splat (f64.const 7.0549116208011209e-9)) (f64x2.mul (local.get $p) (f64x2.add (f64x2.splat (f64.const 4.4455382718708101e-10)) (f64x2.mul (local.get $p) (f64x2.splat (f64.const 2.5678435993488196e-11))))))))))))))))))))))))))
+    (local.set $p2 (f64x2.mul (local.get $p) (local.get $p)))
+    (local.set $p4 (f64x2.mul (local.get $p2) (local.get $p2)))
+    (local.set $q (f64x2.add
+      (f64x2.add
+        (f64x2.add (f64x2.add (f64x2.splat (f64.const 1.0000000000000000)) (f64x2.mul (f64x2.splat (f64.const 0.69314718055994529)) (local.get $p))) (f64x2.mul (f64x2.add (f64x2.splat (f64.const 0.24022650695910069)) (f64x2.mul (f64x2.splat (f64.const 0.055504108664821576)) (local.get $p))) (local.get $p2)))
+        (f64x2.mul (f64x2.add (f64x2.add (f64x2.splat (f64.const 0.0096181291076284769)) (f64x2.mul (f64x2.splat (f64.const 0.0013333558146428441)) (local.get $p))) (f64x2.mul (f64x2.add (f64x2.splat (f64.const 0.00015403530393381606)) (f64x2.mul (f64x2.splat (f64.const 0.000015252733804059838)) (local.get $p))) (local.get $p2))) (local.get $p4)))
+      (f64x2.mul (f64x2.add (f64x2.add (f64x2.splat (f64.const 0.0000013215486790144305)) (f64x2.mul (f64x2.splat (f64.const 1.0178086009239696e-7)) (local.get $p))) (f64x2.mul (f64x2.splat (f64.const 7.0549116208011209e-9)) (local.get $p2))) (f64x2.mul (local.get $p4) (local.get $p4)))))
+    (f64x2.mul (local.get $q)
       (i64x2.shl (i64x2.add (i64x2.extend_low_i32x4_s (i32x4.trunc_sat_f64x2_s_zero (local.get $n))) (i64x2.splat (i64.const 1023)))
         (i32.const 52))))
 
