@@ -27,7 +27,11 @@ import type { Axis, Bits, MetaDtype, Method } from './enums';
 import { checkOneOf, checkPositiveInteger, optionError } from './errors';
 import type { HqqParams, KVTensor, QuantConfig } from './types';
 
-/** Defaults for optional `QuantConfig` fields; HQQ values are `optimize_weights_proximal_legacy`'s `opt_params`. */
+/**
+ * Defaults for optional `QuantConfig` fields. `metaDtype` 'fp16' matches an fp16 cache; callers quantizing an fp32
+ * cache should pass 'fp32' (the metadata follows the cache dtype). HQQ values are hqq 0.2.8.post1
+ * `optimize_weights_proximal_legacy`'s `opt_params` (κ unused there).
+ */
 export const defaults = {
   metaDtype: 'fp16' as MetaDtype,
   hqq: { lpNorm: 0.7, beta: 10, kappa: 1.01, iters: 20 } as HqqParams,
