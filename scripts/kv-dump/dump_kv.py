@@ -121,22 +121,29 @@ def rope_settings(cfg) -> dict[str, Any]:
     return json.loads(json.dumps(out, default=str))
 
 
-_captured: dict[int, Any] | None = None
+# During a dump: {"n": queries to keep, "layers": {layer_idx: (last n queries, keys)}}; None otherwise.
+_captured: dict[str, Any] | None = None
+
+
+def _record(module, query, key):
+    if _captured is not None:
+        n = _captured["n"]
+        # Keep only the last n query positions (a copy, so the full [B, H, T, D] query can be freed).
+        q = query[:, :, query.shape[2] - n:, :].detach().clone()
+        _captured["layers"][module.layer_idx] = (q, key.detach())
 
 
 def _capture_sdpa(module, query, key, value, attention_mask, **kwargs):
     """Record the post-RoPE query (and key) the layer attends with, then run Transformers' SDPA attention."""
     from transformers.integrations.sdpa_attention import sdpa_attention_forward
 
-    if _captured is not None:
-        _captured[module.layer_idx] = (query.detach(), key.detach())
+    _record(module, query, key)
     return sdpa_attention_forward(module, query, key, value, attention_mask, **kwargs)
 
 
 def _capture_eager(module, query, key, value, attention_mask, **kwargs):
     """Same, then the model's own `eager_attention_forward` (for what SDPA cannot do: logit soft-capping, sinks)."""
-    if _captured is not None:
-        _captured[module.layer_idx] = (query.detach(), key.detach())
+    _record(module, query, key)
     eager = sys.modules[type(module).__module__].eager_attention_forward
     return eager(module, query, key, value, attention_mask, **kwargs)
 
@@ -188,11 +195,11 @@ def run_dump(model, ids: list[int], layers: list[int], n_queries: int, device: s
             raise DumpRefused(f"layer {i} ({type(attn).__name__}) has no k_proj (fused QKV projection?): "
                               "pre-RoPE keys cannot be hooked")
         hooks.append(src.register_forward_hook(lambda _m, _i, out, i=i: pre.__setitem__(i, out.detach())))
-    _captured = {}
+    _captured = {"n": n_queries, "layers": {}}
     try:
         with torch.no_grad():
             out = model(input_ids=torch.tensor([ids], device=device), past_key_values=DynamicCache(), use_cache=True)
-        captured = _captured
+        captured = _captured["layers"]
     finally:
         _captured = None
         for h in hooks:
@@ -218,7 +225,7 @@ def run_dump(model, ids: list[int], layers: list[int], n_queries: int, device: s
             "keys": k[0],
             "keys_pre_rope": kp[0],
             "values": v[0],
-            "queries": q[0, :, T - n_queries:, :] if n_queries else None,
+            "queries": q[0] if n_queries else None,
         }
     return result
 
