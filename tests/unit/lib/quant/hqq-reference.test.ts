@@ -25,14 +25,6 @@ const fixture = JSON.parse(readFileSync(new URL('../../../fixtures/hqq-reference
 };
 const PARAMS = { lpNorm: 0.7, beta: 10, kappa: 1.01, iters: 20 };
 
-/** Distance in float32 ulps (of the larger magnitude). */
-function ulps(a: number, b: number): number {
-  if (a === b) return 0;
-  const m = Math.max(Math.abs(a), Math.abs(b));
-  const e = Math.max(Math.floor(Math.log2(m)), -149 + 23);
-  return Math.abs(a - b) / 2 ** (e - 23);
-}
-
 type Run = FakeQuantResult & { steps: number };
 function run(c: Case, path: 'js' | 'wasm', meta: 'fp16' | 'fp32' = 'fp32'): Run | null {
   const data = Float32Array.from(c.input);

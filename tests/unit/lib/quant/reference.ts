@@ -184,7 +184,7 @@ export function refHqq(
 ): RefOut & { itersRun: number } {
   const maxV = 2 ** bits - 1;
   const W = groups.values;
-  let scale = W.map((g) => {
+  const scale = W.map((g) => {
     const denom = Math.max(...g) - Math.min(...g);
     let s = maxV / denom;
     if (Math.abs(denom) <= 1e-4) s = 1.0;
