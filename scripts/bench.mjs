@@ -13,13 +13,13 @@ const run = (cmd, args, env = {}) => {
 };
 
 const only = process.argv[2];
+// bytes.ts and lighthouse.ts read the production build.
+if (!existsSync('dist/index.html')) run('npm', ['run', 'build']);
 for (const file of readdirSync('bench').filter((f) => f.endsWith('.ts')).sort()) {
   if (only && !file.includes(only)) continue;
   run('npx', ['tsx', `bench/${file}`]);
 }
 if (existsSync('bench/browser') && (!only || only === 'browser')) {
-  // With the Node adapter the prerendered pages are in dist/client.
-  if (!existsSync('dist/client/index.html')) run('npx', ['astro', 'build']);
   run('node', ['scripts/require-chromium.mjs']);
   run('npx', ['playwright', 'test', '--config', 'bench/browser/playwright.config.ts']);
 }
