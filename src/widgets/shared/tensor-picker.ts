@@ -9,12 +9,31 @@
  *   clicks (the status line says so). Nothing is downloaded on page load unasked.
  * - Empty prompt → a note, the example stays. Prompts longer than the model's context are
  *   truncated by the worker; its notice is shown in the status line.
- * Text from users and URLs only ever goes into `value`/`textContent`.
+ * - A KV-cache dump (dump-source.ts) opens from the file input, a file dropped on the block, or `?kv=<url>`
+ *   in the page's address (which then replaces the default example); a bad file leaves the tensors shown
+ *   and says what is wrong; a file over the size limit offers to open a subset of its layers.
+ * Text from users, URLs and files only ever goes into `value`/`textContent`.
  */
 import { el, nextId } from './controls';
 import { describeProgress, explainError, liveTensors, loadExample, precomputedIndex, type TensorSet } from './tensors';
 import type { PrecomputedIndex } from '../../lib/model/precomputed';
 import type { ModelId } from '../../lib/model/catalogue';
+import { activeDump, DUMP_MAX_BYTES, DumpTooLarge, dumpUrlParam, explainDumpError, layersThatFit, openDump, parseLayerList, urlDump, type DumpInput, type DumpSummary, type DumpTensorSet } from './dump-source';
+
+const mib = (b: number) => `${(b / 2 ** 20).toFixed(b < 2 ** 20 ? 2 : 0)} MiB`;
+
+/** One line about a dump for the picker (textContent only). */
+export function dumpLine(d: DumpSummary): string {
+  const sliding = d.layers.filter((l) => l.attention === 'sliding');
+  const idx = d.layers.map((l) => l.index);
+  const contiguous = idx.every((v, i) => i === 0 || v === idx[i - 1] + 1);
+  const which = d.layers.length === d.numHiddenLayers ? `all ${d.numHiddenLayers} layers` : `layers ${contiguous ? `${idx[0]}–${idx[idx.length - 1]}` : idx.join(', ')} of ${d.numHiddenLayers}`;
+  return (
+    `Dump of ${d.model}: ${d.tokens} tokens, ${which}, ${d.heads} query heads, ${d.kvHeads} KV heads, head_dim ${d.headDim}, ${d.dtype}` +
+    (sliding.length ? `; ${sliding.length} sliding-window layer${sliding.length > 1 ? 's' : ''} (${[...new Set(sliding.map((l) => l.window))].join(', ')} tokens)` : '') +
+    `; queries of the last ${d.queries} positions.`
+  );
+}
 
 /** The part of a widget's status line the picker writes to. */
 export interface PickerStatus {
@@ -69,6 +88,14 @@ export function tensorPicker(o: TensorPickerOptions): TensorPicker {
   const area = el('textarea', { id: areaId, rows: 3, maxLength: PROMPT_PARAM_MAX });
   area.placeholder = 'Type or paste your own text, then run the model on it.';
   const run = el('button', { type: 'button', className: 'primary', textContent: 'Run the model on this text' });
+  const fileId = nextId('ctl-dump');
+  const fileInput = el('input', { id: fileId, type: 'file', accept: '.safetensors,application/octet-stream' });
+  fileInput.dataset.control = 'dump-file';
+  const dumpInfo = el('p', { className: 'ctl-dump-info' });
+  dumpInfo.dataset.role = 'dump-info';
+  dumpInfo.hidden = true;
+  const subset = el('div', { className: 'ctl-dump-subset' });
+  subset.hidden = true;
   const root = el(
     'div',
     { className: 'ctl ctl-prompt' },
@@ -77,6 +104,10 @@ export function tensorPicker(o: TensorPickerOptions): TensorPicker {
     el('label', { htmlFor: areaId, textContent: 'Your own prompt' }),
     area,
     el('div', { className: 'ctl-row' }, run),
+    el('label', { htmlFor: fileId, textContent: 'Or open a KV-cache dump (.kvlab.safetensors, or drop it here)' }),
+    fileInput,
+    dumpInfo,
+    subset,
   );
   root.dataset.control = 'prompt';
 
@@ -89,9 +120,94 @@ export function tensorPicker(o: TensorPickerOptions): TensorPicker {
 
   const deliver = (set: TensorSet) => {
     current = set;
+    if (set.source === 'dump' && set.dump) {
+      dumpInfo.textContent = dumpLine(set.dump);
+      dumpInfo.hidden = false;
+      root.dataset.dump = 'loaded';
+      let opt = select.querySelector<HTMLOptionElement>('option[value="dump"]');
+      if (!opt) {
+        opt = el('option', { value: 'dump' });
+        select.append(opt);
+      }
+      opt.textContent = `Dump: ${set.dump.model} (${set.dump.tokens} tokens)`;
+      dumpSet = set as DumpTensorSet;
+      select.value = 'dump';
+      area.value = '';
+    } else {
+      dumpInfo.hidden = true;
+    }
     o.onTensors(set);
     resolveReady();
   };
+
+  let dumpSet: DumpTensorSet | null = null;
+  const keepNote = (): string => (current ? ' The widget keeps the tensors it had.' : '');
+
+  /** Open a dump (file or URL); errors leave `current` as it was. */
+  const showDump = async (input: DumpInput, layers?: number[]): Promise<void> => {
+    const my = ++seq;
+    subset.hidden = true;
+    root.dataset.dump = 'loading';
+    o.status.set('Opening the dump…');
+    try {
+      const set = await openDump(input, {
+        layers,
+        onProgress: (text, done, total) => my === seq && o.status.set(text, total ? { done: done ?? 0, total } : undefined),
+      });
+      if (my !== seq) return;
+      deliver(set);
+      o.status.set('');
+    } catch (err) {
+      if (my !== seq) return;
+      if (err instanceof DumpTooLarge) {
+        root.dataset.dump = 'too-large';
+        offerSubset(input, err);
+        o.status.error(`${err.message}. Open a subset of its layers below.${keepNote()}`);
+      } else {
+        root.dataset.dump = 'error';
+        o.status.error(`${explainDumpError(err)}${keepNote()}`);
+      }
+      resolveReady();
+    }
+  };
+
+  const offerSubset = (input: DumpInput, err: DumpTooLarge) => {
+    const fit = layersThatFit(err.summary, DUMP_MAX_BYTES);
+    const id = nextId('ctl-dump-layers');
+    const field = el('input', { id, type: 'text', value: fit.length ? `${fit[0]}-${fit[fit.length - 1]}` : '' });
+    const go = el('button', { type: 'button', textContent: 'Open these layers' });
+    const note = el('p', {
+      textContent: `${err.summary.model}: ${err.summary.numHiddenLayers} layers, ${err.summary.tokens} tokens, ${mib(err.summary.bytes)}. About ${mib(err.summary.layers[0]?.bytes ?? 0)} a layer; up to ${fit.length} layers fit in ${mib(DUMP_MAX_BYTES)}.`,
+    });
+    go.addEventListener('click', () => {
+      try {
+        void showDump(input, parseLayerList(field.value));
+      } catch (e) {
+        o.status.error(explainDumpError(e));
+      }
+    });
+    subset.replaceChildren(note, el('label', { htmlFor: id, textContent: 'Layers (e.g. 0-7 or 0,4,8)' }), field, go);
+    subset.hidden = false;
+  };
+
+  fileInput.addEventListener('change', () => {
+    const f = fileInput.files?.[0];
+    if (f) void showDump({ file: f, name: f.name });
+  });
+  root.addEventListener('dragover', (e) => {
+    if (!e.dataTransfer?.types.includes('Files')) return;
+    e.preventDefault();
+    e.dataTransfer.dropEffect = 'copy';
+    root.classList.add('drop-target');
+  });
+  root.addEventListener('dragleave', () => root.classList.remove('drop-target'));
+  root.addEventListener('drop', (e) => {
+    root.classList.remove('drop-target');
+    const f = e.dataTransfer?.files?.[0];
+    if (!f) return;
+    e.preventDefault();
+    void showDump({ file: f, name: f.name });
+  });
 
   const showExample = async (id: string | undefined, { quiet = false } = {}) => {
     const my = ++seq;
@@ -143,6 +259,8 @@ export function tensorPicker(o: TensorPickerOptions): TensorPicker {
 
   const applyPrompt = async (prompt: string) => {
     if (!index) return;
+    // A dump has no prompt: an empty prompt parameter keeps it.
+    if (current?.source === 'dump' && !prompt) return;
     if (current && (prompt === current.prompt || (!prompt && current.exampleId === examples[0]?.id))) return;
     const match = prompt ? matchExample(examples, prompt) : examples[0];
     if (match) {
@@ -158,6 +276,10 @@ export function tensorPicker(o: TensorPickerOptions): TensorPicker {
   select.addEventListener('change', async () => {
     const id = select.value;
     if (!id) return;
+    if (id === 'dump') {
+      if (dumpSet) deliver(dumpSet);
+      return;
+    }
     try {
       await showExample(id);
       o.onPrompt?.(promptParamFor(examples, id));
@@ -166,6 +288,25 @@ export function tensorPicker(o: TensorPickerOptions): TensorPicker {
     }
   });
   run.addEventListener('click', () => void runLive(area.value));
+
+  /** `?kv=`: the example is drawn meanwhile only if the dump fails (so the widget always shows something). */
+  const showExampleThenDump = async (p: Promise<DumpTensorSet>) => {
+    const my = ++seq;
+    root.dataset.dump = 'loading';
+    o.status.set(`Downloading the dump ${dumpUrlParam()}…`);
+    try {
+      const set = await p;
+      if (my === seq) {
+        deliver(set);
+        o.status.set('');
+      }
+    } catch (err) {
+      if (my !== seq) return;
+      root.dataset.dump = 'error';
+      await showExample(undefined, { quiet: true });
+      o.status.error(`${explainDumpError(err)} Showing the example instead.`);
+    }
+  };
 
   (async () => {
     try {
@@ -177,7 +318,13 @@ export function tensorPicker(o: TensorPickerOptions): TensorPicker {
       select.replaceChildren(...index.items.map((item) => el('option', { value: item.id, textContent: /tokens/.test(item.title) ? item.title : `${item.title} (${item.tokens} tokens)` })));
       select.disabled = false;
       if (o.model !== index.model) o.status.set(`The examples come from ${index.model}; press "Run the model on this text" to compute them with ${o.model} (downloads it).`);
-      await applyPrompt(o.prompt);
+      // A dump named by the page (`?kv=`) or already opened on it (the /lab/open page) replaces the default example.
+      const fromUrl = urlDump();
+      const opened = activeDump();
+      if (opened) deliver(opened);
+      else if (fromUrl) {
+        await showExampleThenDump(fromUrl);
+      } else await applyPrompt(o.prompt);
       root.dataset.loaded = 'all';
     } catch (err) {
       o.status.error(explainError(err));

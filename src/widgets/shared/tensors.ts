@@ -2,7 +2,8 @@
  * Where tensor widgets get real keys, values and queries:
  * 1. at once, from precomputed files of the bundled model (public/precomputed/),
  *    which also work offline, in sandboxed iframes and on phones;
- * 2. on request, from the live model in the worker, for the reader's own prompt.
+ * 2. on request, from the live model in the worker, for the reader's own prompt;
+ * 3. from a KV-cache dump file the reader opens or a `?kv=<url>` link names (dump-source.ts).
  * Results are cached per (model, prompt) for the page's lifetime, so moving a
  * quantization slider never re-runs the model.
  */
@@ -10,13 +11,22 @@ import { loadPrecomputed, type PrecomputedIndex } from '../../lib/model/precompu
 import { getModelClient, ModelClientError } from '../../lib/model/client';
 import type { PrefillResult, ProgressMessage } from '../../lib/model/protocol';
 import type { ModelId } from '../../lib/model/catalogue';
+import type { DumpSummary } from './dump-source';
 
 export type TensorSet = PrefillResult & {
-  source: 'precomputed' | 'live';
-  /** Precomputed example id, or undefined for a live prefill. */
+  /** 'dump': a KV-cache dump file (dump-source.ts); it has no model, so no logits and `info.vocab` = 0. */
+  source: 'precomputed' | 'live' | 'dump';
+  /** Precomputed example id (a dump: a per-page id), or undefined for a live prefill. */
   exampleId?: string;
   title: string;
   prompt: string;
+  /**
+   * Token position of the first query row: 0 (or absent) when `queries` cover every token; a dump holds only
+   * the last N positions, so there `queries[i]` is [heads, N, headDim] and this is T − N.
+   */
+  queriesFrom?: number;
+  /** A dump's metadata (model, layer indices, sliding windows …); absent otherwise. */
+  dump?: DumpSummary;
 };
 
 /** Absolute URL of a file the site serves, valid from any page that loaded this module (script-tag embeds too). */
