@@ -7,6 +7,7 @@ import { el, rangeControl, selectControl, tableToggle, type RangeControl } from 
 import { drawHeatmap } from '../shared/heatmap';
 import { describeQuant } from '../shared/params';
 import { tensorPicker, type TensorPicker } from '../shared/tensor-picker';
+import { layerLabel, padQueries } from '../shared/dump-source';
 import type { TensorSet } from '../shared/tensors';
 import { LazyTipChart } from './chart';
 import { attentionCodec, type AttentionState } from './state';
@@ -114,7 +115,7 @@ export class KvAttention extends KvWidget<Name, AttentionState> {
     const s = this.state;
     const set = (patch: Partial<AttentionState>) => this.setState(patch);
     this.#picker = tensorPicker({ prompt: s.prompt, model: 'kvlab-16m', status: this.status, onTensors: (t) => this.setTensors(t), onPrompt: (p) => set({ prompt: p }) });
-    this.#layer = rangeControl({ name: 'layer', label: 'Layer', values: [0, 1, 2, 3, 4, 5, 6, 7], value: s.layer, describe: (v) => `layer ${v}`, onChange: (v) => set({ layer: v }) });
+    this.#layer = rangeControl({ name: 'layer', label: 'Layer', values: [0, 1, 2, 3, 4, 5, 6, 7], value: s.layer, describe: (v) => layerLabel(this.#set, v), onChange: (v) => set({ layer: v }) });
     this.#head = rangeControl({ name: 'head', label: 'Query head', values: [0, 1, 2, 3, 4, 5], value: s.head, describe: (v) => this.describeHead(v), onChange: (v) => set({ head: v }) });
     this.#query = rangeControl({ name: 'query', label: 'Query token', values: [0], value: 0, describe: (v) => this.describeQuery(v), onChange: (v) => set({ query: this.#set && v === this.#set.tokens.length - 1 ? -1 : v }) });
     const bits = rangeControl({ name: 'bits', label: 'Bits', values: [1, 2, 3, 4, 8], value: s.bits, describe: (v) => describeQuant(v, this.state.group, this.state.kaxis), short: (v) => `${v} bits`, onChange: (v) => set({ bits: v }) });
@@ -243,12 +244,14 @@ export class KvAttention extends KvWidget<Name, AttentionState> {
     }
     const tQuant = performance.now();
     const T = k.tokens;
-    const query = resolveQuery(s.query, T);
-    if (this.#queryValues.length !== T) this.#queryValues = Array.from({ length: T }, (_, i) => i);
+    // A dump holds queries of the last positions only (set.queriesFrom on): offer and use those.
+    const from = set.queriesFrom ?? 0;
+    const query = Math.max(from, resolveQuery(s.query, T));
+    if (this.#queryValues.length !== T - from || this.#queryValues[0] !== from) this.#queryValues = Array.from({ length: T - from }, (_, i) => from + i);
     this.#query.setValues(this.#queryValues, query);
     const need = kvHeads * T * k.headDim;
     if (this.#scratch.k.length < need) this.#scratch = { k: new Float32Array(need), v: new Float32Array(need), kHat: new Float32Array(need), vHat: new Float32Array(need) };
-    const view = computeAttention({ q: set.queries[layer], k, v, kHat: this.#kHat, vHat: this.#vHat!, query, head, scratch: this.#scratch });
+    const view = computeAttention({ q: from ? padQueries(set.queries[layer], T, from) : set.queries[layer], k, v, kHat: this.#kHat, vHat: this.#vHat!, query, head, scratch: this.#scratch });
     this.#view = view;
     const tAttn = performance.now();
     const tokens = set.tokens;

@@ -8,6 +8,7 @@ import { describeProgress, explainError } from '../shared/tensors';
 import { generationCodec, type GenerationState } from './state';
 import { axisOptions } from '../shared/axis-labels';
 import { applyToken, buildRequest, describeCache, emptyStreams, forcedOf, formatNats, klChartOptions, summaryText, type ForcedView, type Streams } from './view';
+import { dumpModelNote } from '../shared/dump-source';
 
 type Name = (typeof generationCodec.names)[number];
 
@@ -39,6 +40,7 @@ export class KvGeneration extends KvWidget<Name, GenerationState> {
   protected build(): void {
     const s = this.state;
     const set = (patch: Partial<GenerationState>) => this.setState(patch);
+    dumpModelNote(this.controlsEl); // a KV-cache dump on this page cannot drive this widget: say so
     const pid = `${this.id || 'gen'}-prompt`;
     this.#prompt.id = pid;
     this.#prompt.value = s.prompt;

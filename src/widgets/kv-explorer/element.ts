@@ -3,6 +3,7 @@ import { KvWidget } from '../shared/base';
 import { el, formatNumber, rangeControl, tableToggle, type RangeControl } from '../shared/controls';
 import { drawHeatmap, extentOf, type Scheme } from '../shared/heatmap';
 import { tensorPicker, type TensorPicker } from '../shared/tensor-picker';
+import { layerLabel } from '../shared/dump-source';
 import type { TensorSet } from '../shared/tensors';
 import { clampToModel, explorerCodec, type ExplorerState } from './state';
 import {
@@ -60,7 +61,7 @@ export class KvExplorer extends KvWidget<Name, ExplorerState> {
       onTensors: (set) => this.setTensors(set),
       onPrompt: (p) => this.setState({ prompt: p } as Partial<ExplorerState>),
     });
-    this.#layer = rangeControl({ name: 'layer', label: 'Layer', values: range(Math.max(8, s.layer + 1)), value: s.layer, describe: (v) => `layer ${v}`, onChange: (v) => this.setState({ layer: v }) });
+    this.#layer = rangeControl({ name: 'layer', label: 'Layer', values: range(Math.max(8, s.layer + 1)), value: s.layer, describe: (v) => layerLabel(this.#set, v), onChange: (v) => this.setState({ layer: v }) });
     this.#head = rangeControl({ name: 'head', label: 'KV head', values: range(Math.max(2, s.head + 1)), value: s.head, describe: (v) => `KV head ${v}`, onChange: (v) => this.setState({ head: v }) });
     this.controlsEl.append(this.#picker.root, this.#layer.root, this.#head.root);
 

@@ -7,6 +7,7 @@ import { describeProgress, explainError, loadExample, siteUrl } from '../shared/
 import { cacheConfigOf, PRESET_IDS, PRESETS, type PresetId } from './presets';
 import { perplexityCodec, type PerplexityState } from './state';
 import { chartOptions, formatDelta, formatNats, klHistogram, klHistogramOptions, klSummaryText, KVLAB_DIMS, seriesOf, STYLE, summaryText, tableRows, type ModelDims, type Row } from './view';
+import { dumpModelNote } from '../shared/dump-source';
 
 type Name = (typeof perplexityCodec.names)[number];
 
@@ -47,6 +48,7 @@ export class KvPerplexity extends KvWidget<Name, PerplexityState> {
   protected build(): void {
     const s = this.state;
     const set = (patch: Partial<PerplexityState>) => this.setState(patch);
+    dumpModelNote(this.controlsEl); // a KV-cache dump on this page cannot drive this widget: say so
     const tid = `${this.id || 'ppl'}-text`;
     this.#text.id = tid;
     this.#text.maxLength = 4000;

@@ -4,6 +4,7 @@ import { el, formatBytes, formatNumber, rangeControl, selectControl, tableToggle
 import { drawHeatmap, extentOf, symmetricDomain, type Scheme } from '../shared/heatmap';
 import { tensorPicker, type TensorPicker } from '../shared/tensor-picker';
 import type { TensorSet } from '../shared/tensors';
+import { layerLabel } from '../shared/dump-source';
 import { describeQuant } from '../shared/params';
 import { METHODS, type KVTensor, type QuantConfig } from '../../lib/quant/index';
 import { axisOptions } from '../shared/axis-labels';
@@ -102,7 +103,7 @@ export class KvQuantizer extends KvWidget<Name, QuantizerState> {
         if (p) set({ ...p.settings });
       },
     });
-    c.layer = rangeControl({ name: 'layer', label: 'Layer', values: range(Math.max(8, s.layer + 1)), value: s.layer, describe: (v) => `layer ${v}`, onChange: (v) => set({ layer: v }) });
+    c.layer = rangeControl({ name: 'layer', label: 'Layer', values: range(Math.max(8, s.layer + 1)), value: s.layer, describe: (v) => layerLabel(this.#set, v), onChange: (v) => set({ layer: v }) });
     c.head = rangeControl({ name: 'head', label: 'KV head', values: range(Math.max(2, s.head + 1)), value: s.head, describe: (v) => `KV head ${v}`, onChange: (v) => set({ head: v }) });
     c.tensor = selectControl<string>({ name: 'tensor', label: 'Heatmaps show', options: [{ value: 'k', label: 'Keys' }, { value: 'v', label: 'Values' }], value: s.tensor, onChange: (v) => set({ tensor: v as 'k' | 'v' }) });
     c.bits = rangeControl({

@@ -240,11 +240,16 @@ export function dumpTensorSet(buffer: ArrayBuffer | Uint8Array, name: string, ma
  * Queries of a dump padded to [heads, T, headDim] for code that indexes queries by token position: rows before
  * `from` are zero and must not be read (the attention widget only offers positions ≥ from).
  */
+const padded = new WeakMap<KVTensor, KVTensor>();
 export function padQueries(q: KVTensor, tokens: number, from: number): KVTensor {
   if (q.tokens === tokens) return q;
+  const hit = padded.get(q);
+  if (hit && hit.tokens === tokens) return hit;
   const data = new Float32Array(q.heads * tokens * q.headDim);
   for (let h = 0; h < q.heads; h++) data.set(q.data.subarray(h * q.tokens * q.headDim, (h + 1) * q.tokens * q.headDim), (h * tokens + from) * q.headDim);
-  return { data, heads: q.heads, tokens, headDim: q.headDim };
+  const out = { data, heads: q.heads, tokens, headDim: q.headDim };
+  padded.set(q, out);
+  return out;
 }
 
 /** Label of dumped layer i for controls: the model's layer index, and its sliding window if any. */
@@ -645,3 +650,19 @@ export function pageHasDump(): boolean {
 
 export const DUMP_HAS_NO_MODEL =
   'A KV-cache dump holds keys, values and queries, not the model that made them, so this widget cannot run it: it keeps the bundled model (kvlab-16m).';
+
+/**
+ * For widgets that run the model (generation, perplexity): a note, shown while the page has a dump (now or
+ * once one is opened), that a dump has no model and the widget keeps the bundled one.
+ */
+export function dumpModelNote(container: HTMLElement): void {
+  const p = document.createElement('p');
+  p.className = 'note dump-note';
+  p.dataset.role = 'dump-note';
+  p.textContent = DUMP_HAS_NO_MODEL;
+  const show = () => {
+    if (!p.isConnected) container.prepend(p);
+  };
+  if (pageHasDump()) show();
+  document.addEventListener('kvlab-dump', show);
+}
