@@ -7,7 +7,7 @@ import { showTransformersCheck } from '../shared/transformers-check-view';
 import { residualCodec, RESIDUAL_MODEL_IDS, type ResidualState } from './state';
 import { loadExample } from '../shared/tensors';
 import type { KVTensor } from '../../lib/quant/index';
-import { DRIFT_EXAMPLE, DRIFT_LAYER, DRIFT_PREFILL, driftChartOptions, driftRows, driftSummary, type DriftRow } from './view';
+import { DRIFT_EXAMPLE, DRIFT_LAYER, DRIFT_PREFILL, driftChartOptions, driftRows, driftSummary, stridedGroupOptions, stridedGroupPoints, type DriftRow } from './view';
 import { detailOptions, flushLog, formatBytesShort, memoryCount, overviewOptions, STATE_COLOR, STATE_LABEL, stepModel, stripRuns, summaryText, TOKEN_STATES, type StepModel } from './view';
 
 type Name = (typeof residualCodec.names)[number];
@@ -41,6 +41,8 @@ export class KvResidual extends KvWidget<Name, ResidualState> {
     columns: ['Flushes', 'Tokens quantized', 'quanto axis 0', 'HQQ axis 0', 'Quantized once'],
     rows: this.#driftRows.map((r) => [r.flush, r.tokens, pctCell(r.quanto), pctCell(r.hqq), pctCell(r.once)]),
   }));
+  #groupChart = el('div', { className: 'plot' });
+  #groupSummary = el('p', { className: 'chart-summary' });
   #driftRows: DriftRow[] = [];
   #driftKeys?: KVTensor;
   #driftKey = '';
@@ -149,6 +151,9 @@ export class KvResidual extends KvWidget<Name, ResidualState> {
       this.#driftSummary,
       this.#driftChart,
       this.#driftTable.root,
+      el('h3', { className: 'plot-caption', textContent: 'Which keys share an HQQ axis-0 group with the first key' }),
+      this.#groupSummary,
+      this.#groupChart,
     );
     loadExample(DRIFT_EXAMPLE)
       .then((set) => {
@@ -207,6 +212,29 @@ export class KvResidual extends KvWidget<Name, ResidualState> {
     super.writeUrl();
   }
 
+  /** HQQ axis 0's group 0 at the prompt and after one flush, on the drift panel's keys (head count, head_dim). */
+  private drawGroupPicture(keys: KVTensor): void {
+    const s = this.state;
+    const before = DRIFT_PREFILL;
+    const after = DRIFT_PREFILL + Math.max(2, s.residual);
+    try {
+      const pts = stridedGroupPoints(keys.heads, keys.headDim, before, after, s.group);
+      const width = Math.max(300, Math.min(720, this.bodyEl.clientWidth || 640));
+      this.#groupChart.replaceChildren(Plot.plot(stridedGroupOptions(pts, after, keys.headDim, width)));
+      const describe = (when: string) => {
+        const p = pts.filter((q) => q.when === when);
+        return `${p.length} elements in ${new Set(p.map((q) => q.channel)).size} channel(s), tokens ${p.slice(0, 4).map((q) => `${q.token}`).join(', ')}${p.length > 4 ? ', …' : ''}`;
+      };
+      const whens = [...new Set(pts.map((p) => p.when))];
+      this.#groupSummary.textContent =
+        `HQQ axis 0 (Transformers' hqq default) reshapes the whole flattened cache to [${s.group}, N/${s.group}]: group 0 holds every (N/${s.group})-th element. ` +
+        `At the ${whens[0]}: ${describe(whens[0])}. ${whens[1][0].toUpperCase()}${whens[1].slice(1)}: ${describe(whens[1])}. The same key is grouped with different keys after every flush.`;
+    } catch (err) {
+      this.#groupChart.replaceChildren();
+      this.#groupSummary.textContent = `HQQ axis 0 cannot group this cache with G = ${s.group}: ${err instanceof Error ? err.message : String(err)}.`;
+    }
+  }
+
   /** Recomputes the drift rows when bits, group or R changed (a few ms on 2 × 1,024 × 64 keys). */
   private drawDrift(): void {
     const keys = this.#driftKeys;
@@ -215,6 +243,7 @@ export class KvResidual extends KvWidget<Name, ResidualState> {
     const key = `${s.bits}|${s.group}|${s.residual}`;
     if (key === this.#driftKey) return;
     this.#driftKey = key;
+    this.drawGroupPicture(keys);
     try {
       this.#driftRows = driftRows(keys, s);
       this.#driftSummary.textContent = driftSummary(this.#driftRows);

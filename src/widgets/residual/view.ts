@@ -5,7 +5,7 @@
  * `residualSplit` / `kiviResidualSplit` and every byte from `kvCacheBytes`.
  */
 import * as Plot from '@observablehq/plot';
-import { kiviResidualSplit, kvCacheBytes, requantizationDrift, residualSplit, type KVTensor } from '../../lib/quant/index';
+import { groupMembers, kiviResidualSplit, kvCacheBytes, requantizationDrift, residualSplit, type KVTensor } from '../../lib/quant/index';
 import { DEFAULT_MODEL_ID, catalogueEntry } from '../../lib/model/catalogue';
 import type { ResidualState } from './state';
 import { toBits } from '../shared/quant-config';
@@ -310,5 +310,44 @@ export function driftChartOptions(rows: readonly DriftRow[], width: number): Plo
     y: { label: '↑ relative error of the oldest keys', tickFormat: '.1%', grid: true, zero: true },
     color: { legend: true, domain: ['quanto axis 0, re-quantized', 'HQQ axis 0, re-quantized', 'quantized once'], range: ['#0b57d0', '#c5221f', '#6b6b6b'] },
     marks: [Plot.line(series, { x: 'flush', y: 'error', stroke: 'scheme', marker: 'circle' })],
+  };
+}
+
+export interface MemberPoint {
+  head: number;
+  token: number;
+  channel: number;
+  when: string;
+}
+
+/**
+ * The elements that share HQQ axis-0 group 0 with the first key (head 0, token 0, channel 0), before and after one
+ * flush: HQQ reshapes the flattened cache of N elements to [G, N/G], so group 0 is elements 0, N/G, 2N/G, …, and
+ * its members move when N grows (`groupMembers` in src/lib/quant/grouping.ts).
+ */
+export function stridedGroupPoints(heads: number, headDim: number, tokensBefore: number, tokensAfter: number, group: number): MemberPoint[] {
+  const out: MemberPoint[] = [];
+  for (const [tokens, when] of [
+    [tokensBefore, `prompt: ${tokensBefore} tokens`],
+    [tokensAfter, `after a flush: ${tokensAfter} tokens`],
+  ] as const) {
+    for (const i of groupMembers('strided', { heads, tokens, headDim }, group, 0)) {
+      out.push({ head: Math.floor(i / (tokens * headDim)), token: Math.floor(i / headDim) % tokens, channel: i % headDim, when });
+    }
+  }
+  return out;
+}
+
+export function stridedGroupOptions(points: readonly MemberPoint[], tokensAfter: number, headDim: number, width: number): Plot.PlotOptions {
+  return {
+    width,
+    height: 220,
+    marginLeft: 48,
+    x: { label: 'token →', domain: [0, tokensAfter] },
+    y: { label: '↑ channel', domain: [0, headDim] },
+    fx: { label: 'KV head' },
+    symbol: { legend: true },
+    color: { legend: false, domain: [...new Set(points.map((p) => p.when))], range: ['#0b57d0', '#c5221f'] },
+    marks: [Plot.frame({ stroke: '#999' }), Plot.dot(points, { x: 'token', y: 'channel', fx: 'head', symbol: 'when', stroke: 'when', r: 3 })],
   };
 }

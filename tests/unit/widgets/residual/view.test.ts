@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { kvCacheBytes, requantizationDrift } from '../../../../src/lib/quant/index';
-import { detailCells, DRIFT_PREFILL, driftRows, driftSummary, flushLog, memoryCount, stepModel, stripRuns, summaryText, tokenStates, type TokenState } from '../../../../src/widgets/residual/view';
+import { detailCells, DRIFT_PREFILL, driftRows, driftSummary, stridedGroupPoints, flushLog, memoryCount, stepModel, stripRuns, summaryText, tokenStates, type TokenState } from '../../../../src/widgets/residual/view';
 
 /**
  * Independent step-by-step simulation of transformers' QuantizedLayer.update (transformers `cache_utils.py` `QuantizedLayer.update`):
@@ -158,5 +158,20 @@ describe('drift panel rows', () => {
     const rows = driftRows(keys, { bits: 4, group: 64, residual: 1024 });
     expect(rows).toHaveLength(1);
     expect(driftSummary(rows)).toMatch(/too long/);
+  });
+});
+
+describe('HQQ axis-0 group picture', () => {
+  it('group 0 is every (N/G)-th element of the flattened [heads, tokens, headDim] cache, before and after a flush', () => {
+    const pts = stridedGroupPoints(2, 64, 64, 128, 64);
+    const before = pts.filter((p) => p.when.startsWith('prompt'));
+    const after = pts.filter((p) => p.when.startsWith('after'));
+    expect(before).toHaveLength(64);
+    // N = 2·64·64 = 8192, stride 128: element 128·i → head ⌊128i/4096⌋, token ⌊128i/64⌋ mod 64, channel 0.
+    expect(before.slice(0, 3).map((p) => [p.head, p.token, p.channel])).toEqual([[0, 0, 0], [0, 2, 0], [0, 4, 0]]);
+    expect(before[32]).toMatchObject({ head: 1, token: 0, channel: 0 });
+    // N = 2·128·64 = 16384, stride 256: every 4th token of each head.
+    expect(after.slice(0, 3).map((p) => p.token)).toEqual([0, 4, 8]);
+    expect(new Set(after.map((p) => p.channel))).toEqual(new Set([0]));
   });
 });
