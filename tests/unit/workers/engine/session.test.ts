@@ -5,7 +5,6 @@ import { ModelError } from '../../../../src/workers/engine/errors';
 import { createToyRunner, toyInfo } from './toy-runner';
 
 const q = (bits: 1 | 2 | 3 | 4 | 8) => ({ bits, groupSize: 8, axis: 'token', method: 'minmax' }) as const;
-const text = 'the quick brown fox jumps over the lazy dog, again and again';
 
 describe('prefill', () => {
   it('returns per-layer K, V, queries and the last logits', async () => {
