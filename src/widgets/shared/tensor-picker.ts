@@ -319,12 +319,11 @@ export function tensorPicker(o: TensorPickerOptions): TensorPicker {
       select.disabled = false;
       if (o.model !== index.model) o.status.set(`The examples come from ${index.model}; press "Run the model on this text" to compute them with ${o.model} (downloads it).`);
       // A dump named by the page (`?kv=`) or already opened on it (the /lab/open page) replaces the default example.
-      const fromUrl = urlDump();
       const opened = activeDump();
+      const fromUrl = opened ? null : urlDump();
       if (opened) deliver(opened);
-      else if (fromUrl) {
-        await showExampleThenDump(fromUrl);
-      } else await applyPrompt(o.prompt);
+      else if (fromUrl) await showExampleThenDump(fromUrl);
+      else await applyPrompt(o.prompt);
       root.dataset.loaded = 'all';
     } catch (err) {
       o.status.error(explainError(err));
