@@ -16,6 +16,7 @@ import './widget.css';
 import type { Codec } from './params';
 import { copyButton, el, noteList, statusLine } from './controls';
 import { attachEmbedPanel } from '../embed/panel';
+import { attachFigureExports } from './export';
 import { LONG_LINK_CHARS, fragmentState, placeState, stateParams } from './state-link';
 
 export type UrlMode = 'page' | 'scoped' | 'none';
@@ -98,6 +99,7 @@ export abstract class KvWidget<N extends string, S extends Record<N, unknown>> e
     }
     try {
       this.build();
+      attachFigureExports(this.bodyEl, this.localName, this.widgetTitle, (m) => this.status.error(m));
       this.applyControlsFilter();
       this.applyTheme();
       this.noteView.show(this.notes);

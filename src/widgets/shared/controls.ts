@@ -2,8 +2,10 @@
  * Native, labelled controls shared by the widgets: a range over a list of allowed
  * values with −/+ steppers and aria-valuetext, a select, a checkbox, a status line
  * with a progress bar, a note list for replaced URL values, a copy-link button and
- * a "show as table" toggle. Text from users or URLs only ever goes in textContent.
+ * a "show as table" toggle (with a CSV download). Text from users or URLs only ever goes in textContent.
  */
+
+import { downloadCsv } from './export';
 
 let uid = 0;
 export const nextId = (prefix: string) => `${prefix}-${++uid}`;
@@ -212,15 +214,26 @@ export interface TableData {
   rows: Array<Array<string | number>>;
 }
 
-/** A disclosure that shows a chart's data as an accessible table, built on demand. */
+/**
+ * A disclosure that shows a chart's data as an accessible table, built on demand, with a
+ * "Download CSV" button (the same rows, numbers at full precision; see ./export).
+ */
 export function tableToggle(getTable: () => TableData) {
   const details = el('details', { className: 'data-table' });
   const summary = el('summary', { textContent: 'Show as table' });
   const holder = el('div');
-  details.append(summary, holder);
+  const csv = el('button', { type: 'button', className: 'export-button', textContent: 'Download CSV' });
+  csv.dataset.export = 'csv';
+  csv.addEventListener('click', () => {
+    // The widget's tag name (kv-quantizer) starts the file name; outside a widget, the page's.
+    const widget = details.closest('[class~="kv-widget"]')?.parentElement?.localName ?? 'kv-cache-lab';
+    downloadCsv(getTable(), widget);
+  });
+  details.append(summary, el('div', { className: 'table-export' }, csv), holder);
   const render = () => {
     if (!details.open) return;
     const t = getTable();
+    csv.setAttribute('aria-label', `Download the table “${t.caption}” as CSV`);
     const table = el('table');
     table.append(el('caption', { textContent: t.caption }));
     const head = el('tr', {}, ...t.columns.map((c) => el('th', { scope: 'col', textContent: c })));
