@@ -304,3 +304,28 @@ export function attachFigureExports(body: HTMLElement, widget: string, widgetTit
     else container.after(bar.root);
   }
 }
+
+// ---------------------------------------------------------------- pure: citation
+
+/** Escapes BibTeX's special characters in a field value (braces balanced by escaping them). */
+export function bibtexEscape(s: string): string {
+  return s.replace(/\\/g, '\\textbackslash{}').replace(/([{}&%$#_])/g, '\\$1').replace(/~/g, '\\textasciitilde{}').replace(/\^/g, '\\textasciicircum{}');
+}
+
+/**
+ * A `@misc` entry for a chapter. `url` is the page as the reader sees it (origin from
+ * `location` at run time, so mirrors and previews cite themselves); the title is double-braced
+ * so BibTeX styles keep its capitals.
+ */
+export function bibtexEntry(o: { slug: string; title: string; year: number; url: string; accessed: string }): string {
+  const key = `kvcachelab-${o.slug.toLowerCase().replace(/[^a-z0-9-]+/g, '-')}`;
+  return [
+    `@misc{${key},`,
+    `  title = {{${bibtexEscape(o.title)}}},`,
+    '  author = {{KV Cache Lab}},',
+    `  year = {${o.year}},`,
+    `  url = {${o.url.replace(/[{}\s]/g, encodeURIComponent)}},`,
+    `  note = {Accessed ${bibtexEscape(o.accessed)}}`,
+    '}',
+  ].join('\n');
+}
