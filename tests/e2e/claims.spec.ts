@@ -56,7 +56,7 @@ test.describe('chapter 1: kv-cache-memory', () => {
     await expect(limit(w)).toHaveCount(1);
     await expect(limit(w)).toHaveAttribute('stroke-dasharray', '2,2');
     // "It marks the memory left for the cache once the fp16 weights are loaded (80 GB minus 13.5 GB)"
-    await expect(w.locator('.chart-summary')).toContainText('With 80 GB of GPU memory and 13.48 GB of fp16 weights');
+    await expect(w.locator('.chart-summary').first()).toContainText('With 80 GB of GPU memory and 13.48 GB of fp16 weights');
     // "the fp16 curve crosses it well before 10,000 tokens; Tokens that fit drops below 8,000"
     const fits = num(await metric(w, 'fits').textContent());
     expect(fits).toBeGreaterThan(0);
@@ -188,19 +188,23 @@ test.describe('chapter 4: groups-bits-residual', () => {
   });
 
   test('residual: R = 0 or 1 flushes every second step, like R = 2', async ({ page, log }) => {
+    // Let the chapter's widgets finish loading their tensors before the next navigation (an aborted fetch is a failed request).
+    const settle = async () => {
+      await expect(page.locator('kv-quantizer#q2')).toHaveAttribute('data-rendered', /\d/);
+      await expect(page.locator('kv-residual#res1 .chart-summary', { hasText: 'Loading real keys' })).toHaveCount(0);
+    };
     const flushes = async (R: number) => {
       await page.goto(chapter('groups-bits-residual', `res1.residual=${R}&res1.step=10`));
       const m = page.locator('kv-residual#res1 [data-metric="flushes"] .value');
       await expect(m).toHaveText(/\d/);
-      // Let the chapter's other widget finish loading its tensors before the next navigation.
-      await expect(page.locator('kv-quantizer#q2')).toHaveAttribute('data-rendered', /\d/);
+      await settle();
       return Number(await m.textContent());
     };
     // "The step-through starts after a 512-token prompt, at decode step 200 with R = 128."
     await page.goto(chapter('groups-bits-residual'));
-    await expect(page.locator('kv-residual#res1 .chart-summary')).toContainText('After 200 decode steps with R = 128');
+    await expect(page.locator('kv-residual#res1 .chart-summary').first()).toContainText('After 200 decode steps with R = 128');
     await expect(page.locator('kv-residual#res1').getByRole('slider', { name: 'Prefill length' })).toHaveAttribute('aria-valuetext', '512 prompt tokens');
-    await expect(page.locator('kv-quantizer#q2')).toHaveAttribute('data-rendered', /\d/);
+    await settle();
     // "Set Residual length R to 0 or 1 and confirm that flushes come every second step."
     expect(await flushes(0)).toBe(5);
     expect(await flushes(1)).toBe(5);
@@ -220,7 +224,7 @@ test.describe('chapter 5: tradeoff', () => {
     return w;
   }
   const cheapest = async (w: Locator) => {
-    const text = (await w.locator('.chart-summary').textContent())!;
+    const text = (await w.locator('.chart-summary').first().textContent())!;
     const m = text.match(/Cheapest configuration under 5 % (key|value) error: (\d) bits?, G(\d+), (per-token|per-channel), (\w+) \(([\d.]+) bits per element/);
     expect(m, text).not.toBeNull();
     return { axis: m![4], bpe: Number(m![6]) };
@@ -272,14 +276,14 @@ test.describe('chapter 6: does-the-model-notice', () => {
     expect(await attr(w, 'data-tv')).toBeLessThan(tv);
     // "Set Layer to 6 and Query head to 5: ... token #0 is the most-attended token"
     await page.goto(chapter('does-the-model-notice', 'attn1.layer=6&attn1.head=5'));
-    await expect(w.locator('.chart-summary')).toContainText('attends most to token #0 (');
+    await expect(w.locator('.chart-summary').first()).toContainText('attends most to token #0 (');
     // "... and step Query token: for most query tokens the very first token of the passage takes the largest single share"
     let sink = 0;
     const queries = [16, 48, 80, 112, 144, 176, 208, 240];
     for (const q of queries) {
       await page.goto(chapter('does-the-model-notice', `attn1.layer=6&attn1.head=5&attn1.query=${q}`));
       await expect(w).toHaveAttribute('data-query', String(q));
-      if ((await w.locator('.chart-summary').textContent())!.includes('attends most to token #0 (')) sink++;
+      if ((await w.locator('.chart-summary').first().textContent())!.includes('attends most to token #0 (')) sink++;
     }
     expect(sink).toBeGreaterThan(queries.length / 2);
     expectClean(log);
@@ -321,8 +325,8 @@ test.describe('chapter 8: using-it-in-transformers', () => {
     // "The generator starts at the post's setting: quanto, 4 bits, per-token groups of 64, residual 128"
     await expect(w).toHaveAttribute('data-valid', 'true');
     // "Compare its memory figure with the 5.24 GB fp16 cache of chapter 1."
-    await expect(w.locator('.chart-summary')).toContainText('Llama-2-7B with 10,000 tokens');
-    await expect(w.locator('.chart-summary')).toContainText('instead of 5.24 GB in fp16');
+    await expect(w.locator('.chart-summary').first()).toContainText('Llama-2-7B with 10,000 tokens');
+    await expect(w.locator('.chart-summary').first()).toContainText('instead of 5.24 GB in fp16');
     for (const line of ['"backend": "quanto"', '"nbits": 4', '"axis_key": 0', '"axis_value": 0', '"q_group_size": 64', '"residual_length": 128']) await expect(code).toContainText(line);
     // "move nbits to 3: a red note explains that quanto only stores 2- or 4-bit codes, and the snippet is marked as invalid"
     await page.goto(chapter('using-it-in-transformers', 'cfg1.bits=3'));
