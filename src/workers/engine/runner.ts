@@ -20,7 +20,6 @@ import {
   evictAll,
   isManifest,
   pruneCache,
-  type CacheLike,
   type ModelManifest,
 } from '../../lib/model/integrity';
 import { CancelledError, ModelError } from './errors';
@@ -109,9 +108,9 @@ export async function loadRunner(options: LoadOptions): Promise<ModelRunner> {
   // In a browser (the worker) every file comes through `fetch`; there the downloads are verified
   // against the build's manifest and abortable. In Node (tests, scripts) local files are read from disk.
   const modelUrl = entry.source === 'local' ? localModelUrl(entry.repo) : null;
-  const manifest = modelUrl ? await fetchManifest(modelUrl, signal) : null;
-  cancelled();
   const cache = modelUrl ? await openTransformersCache() : null;
+  const manifest = modelUrl ? await fetchManifest(modelUrl, cache, signal) : null;
+  cancelled();
   if (cache && manifest && modelUrl) await pruneCache(cache, manifest, modelUrl).catch(() => []);
   const previousFetch = env.fetch;
   const fetcher = createVerifyingFetch({ modelUrl: modelUrl ?? 'http://invalid/', manifest, signal });
@@ -188,22 +187,37 @@ function localModelUrl(repo: string): string | null {
 
 /**
  * The build's manifest (scripts/model-manifest.mjs), revalidated on every load so a redeploy is
- * seen. Without one (offline with an old service worker, a build without the script) the files are
- * loaded unverified, as before.
+ * seen, and kept in Cache Storage for offline loads (when `navigator.onLine` is false the network is
+ * not tried). Without any (a build without the script) the files are loaded unverified, as before.
  */
-async function fetchManifest(modelUrl: string, signal?: AbortSignal): Promise<ModelManifest | null> {
+async function fetchManifest(modelUrl: string, cache: Cache | null, signal?: AbortSignal): Promise<ModelManifest | null> {
+  const url = new URL(MANIFEST_FILE, modelUrl).href;
+  const offline = (globalThis as { navigator?: { onLine?: boolean } }).navigator?.onLine === false;
+  if (!offline) {
+    try {
+      const res = await fetch(url, { cache: 'no-cache', signal });
+      if (res.ok) {
+        const text = await res.text();
+        const json: unknown = JSON.parse(text);
+        if (isManifest(json)) {
+          await cache?.put(url, new Response(text, { headers: { 'content-type': 'application/json' } })).catch(() => undefined);
+          return json;
+        }
+      }
+    } catch {
+      // Fall back to the kept copy.
+    }
+  }
   try {
-    const res = await fetch(new URL(MANIFEST_FILE, modelUrl), { cache: 'no-cache', signal });
-    if (!res.ok) return null;
-    const json: unknown = await res.json();
-    return isManifest(json) ? json : null;
+    const kept: unknown = await (await cache?.match(url))?.json();
+    return isManifest(kept) ? kept : null;
   } catch {
     return null;
   }
 }
 
 /** transformers.js 4.3.2's Cache Storage (`caches.open(env.cacheKey)`, src/utils/cache.js `getCache`). */
-async function openTransformersCache(): Promise<CacheLike | null> {
+async function openTransformersCache(): Promise<Cache | null> {
   if (typeof caches === 'undefined' || !env.useBrowserCache) return null;
   try {
     return await caches.open(env.cacheKey);
