@@ -37,6 +37,7 @@ export function tableToCsv(t: Pick<TableData, 'columns' | 'rows'>): string {
 export function exportFilename(widget: string, caption: string, ext: string): string {
   const slug = (s: string) =>
     s
+      .replace(/ß/g, 'ss')
       .normalize('NFKD')
       .replace(/[\u0300-\u036f]/g, '')
       .toLowerCase()
@@ -309,7 +310,9 @@ export function attachFigureExports(body: HTMLElement, widget: string, widgetTit
 
 /** Escapes BibTeX's special characters in a field value (braces balanced by escaping them). */
 export function bibtexEscape(s: string): string {
-  return s.replace(/\\/g, '\\textbackslash{}').replace(/([{}&%$#_])/g, '\\$1').replace(/~/g, '\\textasciitilde{}').replace(/\^/g, '\\textasciicircum{}');
+  const named: Record<string, string> = { '\\': '\\textbackslash{}', '~': '\\textasciitilde{}', '^': '\\textasciicircum{}' };
+  // One pass, so the braces a replacement adds are not escaped again.
+  return s.replace(/[\\~^{}&%$#_]/g, (c) => named[c] ?? `\\${c}`);
 }
 
 /**
