@@ -159,7 +159,10 @@ export function cacheControlFor(path, base = '/') {
  * - styles: 'unsafe-inline' is needed: KaTeX and Shiki write style="…" attributes and
  *   Observable Plot inserts <style> elements into its SVGs at run time (no hash can cover
  *   those);
- * - images data:/blob: (canvas exports, Plot), fonts from the site (KaTeX);
+ * - images from the site and data: (Observable Plot draws colour legends as data:image/png);
+ *   fonts (KaTeX) and fetches (tensors, model files) from the site only: the main-thread code
+ *   makes no data:/blob: fetches (the model worker's own fetches are governed by the worker's
+ *   policy, and its script is sent without one);
  * - frame-ancestors: only /embed/ pages may be framed by other sites; other pages only by
  *   the site itself (the instructors' page previews embeds).
  * @param {{ embed: boolean, scriptHashes: readonly string[] }} o
@@ -171,9 +174,9 @@ export function contentSecurityPolicy(o) {
     `script-src 'self' 'wasm-unsafe-eval'${hashes ? ` ${hashes}` : ''}`,
     "worker-src 'self' blob:",
     "style-src 'self' 'unsafe-inline'",
-    "img-src 'self' data: blob:",
-    "font-src 'self' data:",
-    "connect-src 'self' blob: data:",
+    "img-src 'self' data:",
+    "font-src 'self'",
+    "connect-src 'self'",
     "frame-src 'self'",
     "object-src 'none'",
     "base-uri 'self'",
