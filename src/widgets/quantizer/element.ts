@@ -6,23 +6,36 @@ import { tensorPicker, type TensorPicker } from '../shared/tensor-picker';
 import type { TensorSet } from '../shared/tensors';
 import { layerLabel } from '../shared/dump-source';
 import { describeQuant } from '../shared/params';
-import { METHODS, type KVTensor, type QuantConfig } from '../../lib/quant/index';
+import { ENGINE_FORMAT_NOTES, METHODS, engineFormatInfo, type KVTensor } from '../../lib/quant/index';
+import { absMax, fp8Scales } from '../../lib/quant/formats/fp8';
+import { nvfp4BlockScales, nvfp4GlobalScale } from '../../lib/quant/formats/nvfp4';
 import { axisOptions } from '../shared/axis-labels';
 import { clampToModel } from '../kv-explorer/state';
 import { headByChannel } from '../kv-explorer/view';
-import { cacheMemory, configFor, headAndLayerMetrics, neighbourSettings, Requantizer, ResultCache, resultKey, wholeCacheMetrics, type Metrics } from './model';
-import { PRESETS, presetOf, QUANTIZER_BITS, quantizerCodec, type QuantizerState } from './state';
+import { cacheMemory, describeFormat, formatFor, formatMemory, headAndLayerMetrics, isFormat, neighbourSettings, quantFor, Requantizer, ResultCache, resultKey, wholeCacheMetrics, type KvQuant, type Metrics } from './model';
+import { FP8_SCALES, LLAMACPP_TYPES, PRESETS, presetOf, QUANTIZER_BITS, quantizerCodec, VLLM_DTYPES, type QuantizerState } from './state';
 import type { PrefetchItem } from './protocol';
 import { SweepClient } from './sweep-client';
 import { checkInTransformers } from '../shared/transformers-check';
 import { showTransformersCheck } from '../shared/transformers-check-view';
 import {
-  describeConfig, errorInto, niceSymmetric, fmtAbs, fmtCos, fmtDb, fmtPct, histogram, histogramOptions, memoryParts, memorySummary, metricRows, metricsSummary,
+  blockStructure, describeConfig, E2M1_VALUES, errorInto, formatMemorySummary, fp8Values, gridIn, gridOptions, gridSummary, niceSymmetric, fmtAbs, fmtCos, fmtDb, fmtPct, histogram, histogramOptions, memoryParts, memorySummary, metricRows, metricsSummary,
   TENSOR_NAMES, type Bin,
 } from './view';
 
 type Name = (typeof quantizerCodec.names)[number];
 type Whole = Metrics & { errors: string[] };
+
+/** The text of what a tensor is quantized with (Transformers config or engine format). */
+const describeKv = (q: KvQuant | null) => (isFormat(q) ? describeFormat(q) : describeConfig(q));
+const ENGINE_LABELS: Record<string, string> = { transformers: 'Transformers (QuantizedCache)', vllm: 'vLLM / SGLang (--kv-cache-dtype)', llamacpp: 'llama.cpp (-ctk / -ctv)' };
+const SCALE_LABELS: Record<string, string> = { unit: 'scale 1.0 (no calibration)', tensor: 'per tensor (amax/max)', head: 'per KV head (amax/max)', dynamic: 'dynamic (K amax/200, V amax/100)' };
+/** Controls of each engine (the others are hidden while it is chosen). */
+const ENGINE_CONTROLS: Record<string, readonly string[]> = {
+  transformers: ['preset', 'bits', 'group', 'kaxis', 'vaxis', 'method', 'residual'],
+  vllm: ['dtype', 'fp8scale'],
+  llamacpp: ['kfmt', 'vfmt', 'hadamard'],
+};
 
 interface Panel {
   name: 'original' | 'dequantized' | 'error';
@@ -55,7 +68,11 @@ export class KvQuantizer extends KvWidget<Name, QuantizerState> {
   readonly codec = quantizerCodec;
   readonly widgetTitle = 'Quantizer playground';
   #picker!: TensorPicker;
-  #ctl: { layer?: RangeControl<number>; head?: RangeControl<number>; bits?: RangeControl<number>; group?: RangeControl<number>; residual?: RangeControl<number>; preset?: SelectControl<string>; tensor?: SelectControl<string>; kaxis?: SelectControl<string>; vaxis?: SelectControl<string>; method?: SelectControl<string> } = {};
+  #ctl: { layer?: RangeControl<number>; head?: RangeControl<number>; bits?: RangeControl<number>; group?: RangeControl<number>; residual?: RangeControl<number>; preset?: SelectControl<string>; tensor?: SelectControl<string>; kaxis?: SelectControl<string>; vaxis?: SelectControl<string>; method?: SelectControl<string>; engine?: SelectControl<string>; dtype?: SelectControl<string>; fp8scale?: SelectControl<string>; kfmt?: SelectControl<string>; vfmt?: SelectControl<string>; hadamard?: SelectControl<string> } = {};
+  /** Format structure: the value grid against the head's histogram (FP8, NVFP4) and the block layout text. */
+  #structure = el('div', { className: 'format-structure' });
+  #gridPlot = el('div', { className: 'plot' });
+  #structureText = el('p', { className: 'chart-summary' });
   #set?: TensorSet;
   #setId = 0;
   /** Slow (HQQ) results: computed here or prefetched by the worker for the settings one step away. */
@@ -119,7 +136,14 @@ export class KvQuantizer extends KvWidget<Name, QuantizerState> {
     const methodLabels: Record<string, string> = { minmax: 'min-max (quanto)', hqq: 'HQQ (optimized zero)', absmax: 'abs-max (symmetric)' };
     c.method = selectControl<string>({ name: 'method', label: 'Method', options: METHODS.map((m) => ({ value: m, label: methodLabels[m] ?? m })), value: s.method, onChange: (v) => set({ method: v as QuantizerState['method'] }) });
     c.residual = rangeControl({ name: 'residual', label: 'Residual length', values: withValue([0, 32, 64, 128, 256, 512, 1024], s.residual), value: s.residual, describe: (v) => `${v} full-precision tokens`, onChange: (v) => set({ residual: v }) });
-    this.controlsEl.append(this.#picker.root, c.preset.root, c.layer.root, c.head.root, c.tensor.root, c.bits.root, c.group.root, c.kaxis.root, c.vaxis.root, c.method.root, c.residual.root);
+    c.engine = selectControl<string>({ name: 'engine', label: 'Engine', options: Object.entries(ENGINE_LABELS).map(([value, label]) => ({ value, label })), value: s.engine, onChange: (v) => set({ engine: v as QuantizerState['engine'] }) });
+    c.dtype = selectControl<string>({ name: 'dtype', label: 'KV cache dtype', options: VLLM_DTYPES.map((d) => ({ value: d, label: d === 'nvfp4' ? 'nvfp4 (vLLM)' : d })), value: s.dtype, onChange: (v) => set({ dtype: v as QuantizerState['dtype'] }) });
+    c.fp8scale = selectControl<string>({ name: 'fp8scale', label: 'FP8 scale', options: FP8_SCALES.map((d) => ({ value: d, label: SCALE_LABELS[d] })), value: s.fp8scale, onChange: (v) => set({ fp8scale: v as QuantizerState['fp8scale'] }) });
+    const ggml = LLAMACPP_TYPES.map((d) => ({ value: d, label: d === 'f16' ? 'f16 (not quantized)' : d }));
+    c.kfmt = selectControl<string>({ name: 'kfmt', label: 'K cache type (-ctk)', options: ggml, value: s.kfmt, onChange: (v) => set({ kfmt: v as QuantizerState['kfmt'] }) });
+    c.vfmt = selectControl<string>({ name: 'vfmt', label: 'V cache type (-ctv)', options: ggml, value: s.vfmt, onChange: (v) => set({ vfmt: v as QuantizerState['vfmt'] }) });
+    c.hadamard = selectControl<string>({ name: 'hadamard', label: 'Hadamard rotation', options: [{ value: 'on', label: 'on (llama.cpp default for quantized K/V)' }, { value: 'off', label: 'off (LLAMA_ATTN_ROT_DISABLE=1)' }], value: s.hadamard, onChange: (v) => set({ hadamard: v as QuantizerState['hadamard'] }) });
+    this.controlsEl.append(this.#picker.root, c.engine.root, c.dtype.root, c.fp8scale.root, c.kfmt.root, c.vfmt.root, c.hadamard.root, c.preset.root, c.layer.root, c.head.root, c.tensor.root, c.bits.root, c.group.root, c.kaxis.root, c.vaxis.root, c.method.root, c.residual.root);
     this.addEventListener('kv-state', () => this.syncControls());
 
     const heat = el('div', { className: 'kv-heatmaps three' });
@@ -157,7 +181,7 @@ export class KvQuantizer extends KvWidget<Name, QuantizerState> {
       sw.style.background = colour;
       memKey.append(el('span', {}, sw, label));
     }
-    this.bodyEl.append(heat, legends, this.#heatSummary, this.#hist, this.#histTable.root, el('div', { className: 'table-scroll' }, this.#metricsTable), this.#metricsSummary, this.#transformers, memHeading, memKey, this.#memBar, this.#memSummary, this.#memTable.root);
+    this.bodyEl.append(heat, legends, this.#heatSummary, this.#hist, this.#histTable.root, this.#structure, el('div', { className: 'table-scroll' }, this.#metricsTable), this.#metricsSummary, this.#transformers, memHeading, memKey, this.#memBar, this.#memSummary, this.#memTable.root);
   }
 
   #histDraw: { width: number; tensor: string; exact: boolean } | null = null;
@@ -184,8 +208,29 @@ export class KvQuantizer extends KvWidget<Name, QuantizerState> {
     c.kaxis?.set(s.kaxis);
     c.vaxis?.set(s.vaxis);
     c.method?.set(s.method);
+    c.engine?.set(s.engine);
+    c.dtype?.set(s.dtype);
+    c.fp8scale?.set(s.fp8scale);
+    c.kfmt?.set(s.kfmt);
+    c.vfmt?.set(s.vfmt);
+    c.hadamard?.set(s.hadamard);
+    this.showEngineControls();
     if (c.residual && !c.residual.input.max) c.residual.set(s.residual);
     else c.residual?.set(s.residual);
+  }
+
+  /** Shows the chosen engine's controls only (style, so the `controls=` filter's `hidden` stays as it is). */
+  private showEngineControls(): void {
+    const s = this.state;
+    const mine = ENGINE_CONTROLS[s.engine];
+    for (const [engine, names] of Object.entries(ENGINE_CONTROLS)) {
+      for (const n of names) {
+        const root = (this.#ctl as Record<string, { root: HTMLElement } | undefined>)[n]?.root;
+        if (!root) continue;
+        const show = engine === s.engine && (n !== 'fp8scale' || s.dtype !== 'nvfp4');
+        if (mine.includes(n) || !show) root.style.display = show ? '' : 'none';
+      }
+    }
   }
 
   /**
@@ -236,12 +281,14 @@ export class KvQuantizer extends KvWidget<Name, QuantizerState> {
     const tStart = performance.now();
     const keys = set.keys[layer];
     const values = set.values[layer];
-    const kcfg = configFor(s, 'k');
-    const vcfg = configFor(s, 'v');
-    const qk = this.#q.run('k', keys, kcfg, kcfg ? resultKey(this.#setId, layer, 'k', kcfg) : undefined);
-    const qv = this.#q.run('v', values, vcfg, vcfg ? resultKey(this.#setId, layer, 'v', vcfg) : undefined);
+    const kcfg = quantFor(s, 'k');
+    const vcfg = quantFor(s, 'v');
+    const keyOf = (kind: 'k' | 'v', q: KvQuant | null) => (q && !isFormat(q) ? resultKey(this.#setId, layer, kind, q) : undefined);
+    const qk = this.#q.run('k', keys, kcfg, keyOf('k', kcfg));
+    const qv = this.#q.run('v', values, vcfg, keyOf('v', vcfg));
     const engine = [...new Set([qk.error, qv.error].filter((x): x is string => !!x))];
-    this.#engineNotes = engine.map((m) => `${m}. Showing ${describeConfig(qk.error ? qk.used : qv.used)} instead.`);
+    this.#engineNotes = engine.map((m) => `${m}. Showing ${describeKv(qk.error ? qk.used : qv.used)} instead.`);
+    if (s.engine === 'llamacpp' && s.vfmt !== 'f16') this.#engineNotes.push(`${ENGINE_FORMAT_NOTES.llamaCppQuantizedV}.`);
     this.showNotes();
 
     const tQuant = performance.now();
@@ -265,12 +312,12 @@ export class KvQuantizer extends KvWidget<Name, QuantizerState> {
     const eDomain = niceSymmetric(eMax);
     const exact = q.used === null;
     const name = TENSOR_NAMES[s.tensor];
-    const config = describeConfig(q.used);
+    const config = describeKv(q.used);
     for (const p of this.#panels) {
       const data = p.name === 'original' ? b.orig : p.name === 'dequantized' ? b.deq : b.err;
       const scheme: Scheme = p.name === 'error' ? 'diverging' : 'cividis';
       drawHeatmap(p.canvas, data, D, T, { scheme, domain: p.name === 'error' ? eDomain : vDomain });
-      p.caption.textContent = p.name === 'original' ? `Original ${name}` : p.name === 'dequantized' ? (exact ? 'Dequantized (fp16, unchanged)' : `Dequantized (${q.used!.bits}-bit)`) : 'Error (dequantized − original)';
+      p.caption.textContent = p.name === 'original' ? `Original ${name}` : p.name === 'dequantized' ? (exact ? 'Dequantized (fp16, unchanged)' : `Dequantized (${isFormat(q.used) ? engineFormatInfo(q.used.format).label : `${q.used!.bits}-bit`})`) : 'Error (dequantized − original)';
       p.canvas.setAttribute('aria-label', `Heatmap of the ${p.name === 'error' ? 'signed quantization error' : `${p.name} ${name}`} of layer ${layer}, KV head ${head}: ${D} channels by ${T} tokens.`);
     }
     this.legend(0, this.#legendValues, 'cividis', vDomain, `${name[0].toUpperCase()}${name.slice(1)} value`);
@@ -284,6 +331,7 @@ export class KvQuantizer extends KvWidget<Name, QuantizerState> {
     this.#bins = histogram(b.err, eDomain, 41);
     this.drawHistogram(name, exact);
     this.#histTable.refresh();
+    this.drawStructure(t, head, isFormat(q.used) ? q.used : null, name);
     const tHist = performance.now();
 
     // Metrics table (whole cache filled in by the worker), and the next likely settings quantized ahead.
@@ -293,10 +341,13 @@ export class KvQuantizer extends KvWidget<Name, QuantizerState> {
     this.fillMetrics();
 
     // Would Transformers run this? (prompt = these tokens, then TRANSFORMERS_NEW_TOKENS generated ones)
-    showTransformersCheck(this.#transformers, checkInTransformers(s, set.info, set.tokens.length, TRANSFORMERS_NEW_TOKENS - 1));
+    if (s.engine === 'transformers') showTransformersCheck(this.#transformers, checkInTransformers(s, set.info, set.tokens.length, TRANSFORMERS_NEW_TOKENS - 1));
+    else this.#transformers.replaceChildren(el('p', { className: 'note', textContent: this.engineFlags() }));
 
     // Memory for this model and prompt length.
-    const mem = cacheMemory(set.info, set.tokens.length, s);
+    const fk = formatFor(s, 'k');
+    const fv = formatFor(s, 'v');
+    const mem = s.engine === 'transformers' ? cacheMemory(set.info, set.tokens.length, s) : formatMemory(set.info, set.tokens.length, fk, fv);
     const parts = memoryParts(mem);
     const colours: Record<string, string> = { payload: '#0b57d0', 'scales and zeros': '#e8a33d', 'residual (fp16)': '#6b6b6b' };
     this.#memBar.replaceChildren(
@@ -310,7 +361,11 @@ export class KvQuantizer extends KvWidget<Name, QuantizerState> {
       el('span', { className: 'mem-label', textContent: `${formatBytes(mem.total)} of ${formatBytes(mem.fp16Total)} (fp16)` }),
     );
     this.#memBar.dataset.total = String(mem.total);
-    this.#memSummary.textContent = memorySummary(mem, { tokens: set.tokens.length, bits: s.bits, residual: s.residual, fmt: formatBytes });
+    const label = (f: typeof fk) => (f ? engineFormatInfo(f.format).label : 'f16');
+    this.#memSummary.textContent = s.engine === 'transformers'
+      ? memorySummary(mem, { tokens: set.tokens.length, bits: s.bits, residual: s.residual, fmt: formatBytes })
+      : formatMemorySummary(mem, { tokens: set.tokens.length, k: label(fk), v: label(fv), fmt: formatBytes });
+    this.#memBar.dataset.bpe = String(mem.bitsPerElement);
     this.#mem = mem;
     this.#memTable.refresh();
     const tEnd = performance.now();
@@ -337,8 +392,8 @@ export class KvQuantizer extends KvWidget<Name, QuantizerState> {
       }
     }
     const hm = this.#metricRows.find((r) => r.key === (s.tensor === 'k' ? 'k-head' : 'v-head'))?.m;
-    const cfg = configFor(s, s.tensor);
-    if (hm) this.#metricsSummary.textContent = metricsSummary({ tensor: s.tensor, head: hm, layer, headIndex: head, config: describeConfig(cfg), whole: this.#whole });
+    const cfg = quantFor(s, s.tensor);
+    if (hm) this.#metricsSummary.textContent = metricsSummary({ tensor: s.tensor, head: hm, layer, headIndex: head, config: describeKv(cfg), whole: this.#whole });
   }
 
   private legend(i: number, holder: HTMLElement, scheme: Scheme, domain: readonly [number, number], label: string): void {
@@ -371,7 +426,7 @@ export class KvQuantizer extends KvWidget<Name, QuantizerState> {
    * free for redraws (an HQQ whole-cache run is 16 quantizations, ~50–200 ms of worker time, competing with the
    * page on a 2-core machine).
    */
-  private requestWhole(kcfg: QuantConfig | null, vcfg: QuantConfig | null): void {
+  private requestWhole(kcfg: KvQuant | null, vcfg: KvQuant | null): void {
     const set = this.#set!;
     const key = `${this.#setId}:${JSON.stringify([kcfg, vcfg])}`;
     if (key === this.#wholeKey) return;
@@ -399,7 +454,7 @@ export class KvQuantizer extends KvWidget<Name, QuantizerState> {
    * the cache lacks; a newer request replaces the list. Nothing without a worker or with caching off.
    */
   private requestPrefetch(layer: number): void {
-    if (this.#cache.limitBytes <= 0 || !this.#set) return;
+    if (this.#cache.limitBytes <= 0 || !this.#set || this.state.engine !== 'transformers') return;
     const items: PrefetchItem[] = neighbourSettings(this.state, layer, this.#set.info.layers, QUANTIZER_BITS)
       .map((n) => ({ ...n, key: resultKey(this.#setId, n.layer, n.kind, n.cfg) }))
       .filter((n, i, all) => !this.#cache.has(n.key) && all.findIndex((m) => m.key === n.key) === i);
@@ -434,6 +489,50 @@ export class KvQuantizer extends KvWidget<Name, QuantizerState> {
     this.fillMetrics();
     this.status.set('');
     this.dispatchEvent(new CustomEvent('kv-whole', { detail: metrics }));
+  }
+
+  /** The engine's command-line flags for the chosen format (ENGINE_FORMATS' spellings). */
+  private engineFlags(): string {
+    const s = this.state;
+    if (s.engine === 'vllm') {
+      const info = engineFormatInfo(s.dtype);
+      const flags = info.engines.map((e) => `${e.engine}: ${e.flag}`).join('; ');
+      const scale = s.dtype === 'nvfp4' ? '' : s.fp8scale === 'dynamic' ? ' Dynamic scales: vLLM --calculate-kv-scales (calc_kv_scales, amax/200 for K and amax/100 for V on the first forward pass).' : s.fp8scale === 'unit' ? ' Scale 1.0: what vLLM uses when the checkpoint carries no k_scale/v_scale.' : ' Per-tensor or per-head scales come from a calibrated checkpoint (k_scale/v_scale).';
+      return `Engine flags for this format — ${flags}.${scale}`;
+    }
+    const rot = s.hadamard === 'on' ? ' llama.cpp rotates a quantized K and V with a Hadamard matrix on its own (LLAMA_ATTN_ROT_DISABLE=1 turns it off).' : ' Rotation off: LLAMA_ATTN_ROT_DISABLE=1.';
+    return `llama.cpp flags: -ctk ${s.kfmt} -ctv ${s.vfmt}${s.vfmt !== 'f16' ? ' -fa on' : ''}.${s.kfmt !== 'f16' || s.vfmt !== 'f16' ? rot : ''}`;
+  }
+
+  /** Histogram of the head's values with the FP8/E2M1 grid, or the block layout (text), for an engine format. */
+  private drawStructure(t: KVTensor, head: number, f: ReturnType<typeof formatFor>, name: string): void {
+    this.#structure.hidden = f === null;
+    if (!f) return;
+    const info = engineFormatInfo(f.format);
+    const per = t.tokens * t.headDim;
+    const headData = this.#buf.orig;
+    const domain = niceSymmetric(Math.max(Math.abs(Math.min(...extentOf(headData))), Math.abs(Math.max(...extentOf(headData)))));
+    let grid: number[] = [];
+    let gridText = '';
+    if (f.format === 'fp8_e4m3' || f.format === 'fp8_e5m2') {
+      const kind = f.format === 'fp8_e4m3' ? 'e4m3' : 'e5m2';
+      const scale = fp8Scales((a, b) => absMax(t.data, a, b), t.heads, per, kind, f.scale ?? 'unit')[head];
+      grid = gridIn(fp8Values(kind), scale, domain);
+      gridText = gridSummary(grid, { tensor: name, format: `${info.label} with scale ${fmtAbs(scale)}`, domain });
+    } else if (f.format === 'nvfp4') {
+      // the block holding the head's largest |x|: its E4M3 block scale under the tensor's global scale (nvfp4.ts)
+      const ds = nvfp4BlockScales(absMax(headData, 0, headData.length), nvfp4GlobalScale(absMax(t.data, 0, t.data.length)))[1];
+      gridText = ` The lines are the E2M1 grid of the block that holds this head’s largest value (block scale ${fmtAbs(ds)}); every other block scales the same 15 values to its own maximum.`;
+      grid = gridIn(E2M1_VALUES, ds, domain);
+    }
+    const text = `${blockStructure(f.format, t.headDim)}${f.hadamard ? ' The Hadamard rotation mixes each token’s channels before quantization, so the stored values are not the channels shown here.' : ''}`;
+    this.#structureText.textContent = grid.length && f.format !== 'nvfp4' ? `${text} ${gridText}` : `${text}${gridText}`;
+    this.#structureText.dataset.format = f.format;
+    if (grid.length && !f.hadamard) {
+      const bins = histogram(headData, domain, 61);
+      this.#gridPlot.replaceChildren(Plot.plot(gridOptions(bins, grid, { width: histWidth(this.bodyWidth), tensor: name, format: info.label })));
+    } else this.#gridPlot.replaceChildren();
+    if (!this.#structure.firstChild) this.#structure.append(el('p', { className: 'chart-heading', textContent: 'What the format stores' }), this.#gridPlot, this.#structureText);
   }
 
   private memoryTable() {

@@ -4,8 +4,8 @@
  * metrics of a head, a layer and the whole cache. Every number comes from src/lib/quant.
  */
 import {
-  allocateFakeQuantOutput, fakeQuantizeInto, kvCacheBytes, reconstructionMetrics,
-  type FakeQuantBuffers, type KVTensor, type KvCacheBytes, type QuantConfig, type ReconstructionMetrics,
+  allocateFakeQuantOutput, engineFormatInfo, fakeQuantizeInto, hadamardRotate, kvCacheBytes, quantizeFormat, reconstructionMetrics,
+  type EngineFormat, type FakeQuantBuffers, type FormatScale, type KVTensor, type KvCacheBytes, type QuantConfig, type ReconstructionMetrics,
 } from '../../lib/quant/index';
 import { DEFAULT_MODEL_ID } from '../../lib/model/catalogue';
 import { metaDtypeOfModel, quantConfigOf, toMemoryBits } from '../shared/quant-config';
@@ -25,11 +25,76 @@ export function configFor(
   return quantConfigOf({ bits: s.bits, group: s.group, axis: kind === 'k' ? s.kaxis : s.vaxis, method: s.method }, meta);
 }
 
+/**
+ * A serving engine's cache format for one tensor (src/lib/quant/formats): the format, its FP8 scale mode (FP8 only)
+ * and whether llama.cpp's Hadamard rotation is applied first (llama.cpp only).
+ */
+export interface FormatSpec {
+  kind: 'format';
+  format: EngineFormat;
+  scale?: FormatScale;
+  hadamard: boolean;
+}
+
+/** What one tensor is quantized with: a Transformers QuantConfig or an engine format. */
+export type KvQuant = QuantConfig | FormatSpec;
+
+export const isFormat = (q: KvQuant | null | undefined): q is FormatSpec => !!q && (q as FormatSpec).kind === 'format';
+
+/**
+ * The engine format of keys or values for the state, or null when the state is not an engine format for that tensor
+ * (engine=transformers, or llama.cpp's f16). vLLM stores K and V in the one `--kv-cache-dtype`; its `dynamic` scale
+ * is `calc_kv_scales`' amax/200 for keys and amax/100 for values (dynamic-k / dynamic-v). NVFP4 takes no FP8
+ * scale: its global scale is the whole tensor's (quantizeFormat's default). llama.cpp rotates only a quantized cache.
+ */
+export function formatFor(s: Pick<QuantizerState, 'engine' | 'dtype' | 'fp8scale' | 'kfmt' | 'vfmt' | 'hadamard'>, kind: TensorKind): FormatSpec | null {
+  if (s.engine === 'vllm') {
+    if (s.dtype === 'nvfp4') return { kind: 'format', format: 'nvfp4', hadamard: false };
+    const scale: FormatScale = s.fp8scale === 'dynamic' ? (kind === 'k' ? 'dynamic-k' : 'dynamic-v') : s.fp8scale;
+    return { kind: 'format', format: s.dtype, scale, hadamard: false };
+  }
+  if (s.engine === 'llamacpp') {
+    const t = kind === 'k' ? s.kfmt : s.vfmt;
+    return t === 'f16' ? null : { kind: 'format', format: t, hadamard: s.hadamard === 'on' };
+  }
+  return null;
+}
+
+/** The quantization of keys or values the state selects (null = unquantized). */
+export function quantFor(s: Parameters<typeof configFor>[0] & Pick<QuantizerState, 'engine' | 'dtype' | 'fp8scale' | 'kfmt' | 'vfmt' | 'hadamard'>, kind: TensorKind): KvQuant | null {
+  return s.engine === 'transformers' ? configFor(s, kind) : formatFor(s, kind);
+}
+
+/**
+ * Fake-quantizes `t` with an engine format into `out`. With `hadamard`, every token vector is rotated by H/√d first
+ * and rotated back after (llama.cpp: Q, K and V are rotated before the cache store and the attention output is
+ * rotated back, ggml-org/llama.cpp PR #21038, src/llama-kv-cache.cpp `attn_rot_k/v`; with headDim 64 its 64×64
+ * block is the whole vector). The rotation is orthonormal, so the error measured here equals the error in the
+ * rotated space where the cache lives.
+ */
+export function quantizeSpec(t: KVTensor, spec: FormatSpec, out: Float32Array): Float32Array {
+  const scale = spec.scale ? { scale: spec.scale } : {};
+  if (!spec.hadamard) return quantizeFormat(t, spec.format, { ...scale, out }).dequantized;
+  const rotated = hadamardRotate(t);
+  quantizeFormat(rotated, spec.format, { ...scale, out });
+  return hadamardRotate({ ...t, data: out }, out).data;
+}
+
+/** Code bits of each format's elements (bits per element as stored minus the block scales/mins). */
+export const FORMAT_CODE_BITS: Record<EngineFormat, number> = { fp8_e4m3: 8, fp8_e5m2: 8, nvfp4: 4, q8_0: 8, q4_0: 4, q4_1: 4, q5_0: 5, q5_1: 5, iq4_nl: 4 };
+
+/** "llama.cpp q4_0 (4.5 bits per element, blocks of 32 with one fp16 scale), Hadamard-rotated" style description. */
+export function describeFormat(q: FormatSpec): string {
+  const info = engineFormatInfo(q.format);
+  const block = info.blockSize === null ? `one ${q.scale === 'head' ? 'scale per KV head' : q.scale === 'unit' ? 'scale of 1.0' : q.scale?.startsWith('dynamic') ? `dynamic scale (amax/${q.scale === 'dynamic-k' ? 200 : 100})` : 'scale per layer tensor'}` : `blocks of ${info.blockSize}`;
+  return `${info.label} (${info.bitsPerElement} bits per element, ${block})${q.hadamard ? ', Hadamard-rotated' : ''}`;
+}
+
 export interface QuantOutcome {
   /** Dequantized tensor data (the original data itself for bits=16). */
   dequantized: Float32Array;
   /** The config actually used (null = unquantized). */
-  used: QuantConfig | null;
+  used: KvQuant | null;
   /** The engine's RangeError message when the requested config was impossible. */
   error?: string;
 }
@@ -112,8 +177,15 @@ export class Requantizer {
     return b;
   }
 
-  run(slot: string, t: KVTensor, cfg: QuantConfig | null, key?: string): QuantOutcome {
+  #formatOut = new Map<string, Float32Array>();
+
+  run(slot: string, t: KVTensor, cfg: KvQuant | null, key?: string): QuantOutcome {
     if (!cfg) return { dequantized: t.data, used: null };
+    if (isFormat(cfg)) {
+      let out = this.#formatOut.get(slot);
+      if (!out || out.length !== t.data.length) this.#formatOut.set(slot, (out = new Float32Array(t.data.length)));
+      return { dequantized: quantizeSpec(t, cfg, out), used: cfg };
+    }
     const cacheable = this.cache !== null && key !== undefined && CACHED_METHODS.has(cfg.method);
     if (cacheable) {
       const hit = this.cache!.get(key!);
@@ -169,8 +241,8 @@ export function headMetrics(t: KVTensor, deq: Float32Array, head: number): Metri
 export function wholeCacheMetrics(
   keys: readonly KVTensor[],
   values: readonly KVTensor[],
-  kcfg: QuantConfig | null,
-  vcfg: QuantConfig | null,
+  kcfg: KvQuant | null,
+  vcfg: KvQuant | null,
   onProgress?: (done: number, total: number) => void,
 ): Metrics & { errors: string[] } {
   const parts = [...keys.map((t) => [t, kcfg] as const), ...values.map((t) => [t, vcfg] as const)];
@@ -222,6 +294,33 @@ export function cacheMemory(info: { layers: number; kvHeads: number; headDim: nu
     bitsPerElement: quantElems > 0 ? ((payload + meta) * 8) / quantElems : k.bitsPerElement,
     averageBitsPerElement: (total * 8) / (2 * info.layers * info.kvHeads * info.headDim * tokens),
     groupsPerTensor: half(k.groupsPerTensor, v.groupsPerTensor),
+  };
+}
+
+/**
+ * Memory of a serving engine's cache: every element of K and V at its format's bits per element as stored
+ * (ENGINE_FORMATS; f16 = 16), no residual. Per-tensor or per-head FP8/NVFP4 scales (a few floats per layer) are left out.
+ * `payload` is the codes, `meta` the block scales and mins.
+ */
+export function formatMemory(info: { layers: number; kvHeads: number; headDim: number }, tokens: number, k: FormatSpec | null, v: FormatSpec | null): KvCacheBytes {
+  const per = info.layers * info.kvHeads * info.headDim * tokens;
+  let payload = 0;
+  let meta = 0;
+  for (const q of [k, v]) {
+    if (!q) {
+      payload += per * 2;
+      continue;
+    }
+    const bpe = engineFormatInfo(q.format).bitsPerElement;
+    payload += (per * FORMAT_CODE_BITS[q.format]) / 8;
+    meta += (per * (bpe - FORMAT_CODE_BITS[q.format])) / 8;
+  }
+  const total = payload + meta;
+  const fp16Total = 2 * per * 2;
+  return {
+    payload, meta, residual: 0, total, fp16Total, ratio: fp16Total / total,
+    bitsPerElement: (total * 8) / (2 * per), averageBitsPerElement: (total * 8) / (2 * per),
+    quantizedTokens: tokens, residualTokens: 0, groupsPerTensor: 0,
   };
 }
 

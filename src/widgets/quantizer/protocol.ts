@@ -5,7 +5,7 @@
  * answer is recognised and dropped.
  */
 import type { KVTensor, QuantConfig } from '../../lib/quant/index';
-import type { Metrics, TensorKind } from './model';
+import type { KvQuant, Metrics, TensorKind } from './model';
 
 export interface PrefetchItem {
   key: string;
@@ -16,14 +16,14 @@ export interface PrefetchItem {
 
 export type SweepRequest =
   | { type: 'tensors'; id: string; keys: KVTensor[]; values: KVTensor[] }
-  | { type: 'run'; seq: number; id: string; kcfg: QuantConfig | null; vcfg: QuantConfig | null }
+  | { type: 'run'; seq: number; id: string; kcfg: KvQuant | null; vcfg: KvQuant | null }
   | { type: 'prefetch'; id: string; items: PrefetchItem[] };
 
 export type SweepResponse =
   | { type: 'progress'; seq: number; done: number; total: number }
   | { type: 'result'; seq: number; metrics: Metrics & { errors: string[] } }
   | { type: 'error'; seq: number; message: string }
-  | { type: 'quantized'; id: string; key: string; dequantized: Float32Array; used: QuantConfig; error?: string };
+  | { type: 'quantized'; id: string; key: string; dequantized: Float32Array; used: KvQuant; error?: string };
 
 
 /** Whether a message received by the worker is a request it knows (anything else is answered with an error). */

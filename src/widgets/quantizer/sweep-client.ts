@@ -6,12 +6,13 @@
  * computes on the main thread.
  */
 import type { KVTensor, QuantConfig } from '../../lib/quant/index';
+import type { KvQuant } from './model';
 import type { Metrics } from './model';
 import type { PrefetchItem, SweepRequest, SweepResponse } from './protocol';
 
 export interface SweepClientEvents {
   /** A prefetched quantization of prompt `id`. */
-  quantized(id: string, key: string, result: { dequantized: Float32Array; used: QuantConfig; error?: string }): void;
+  quantized(id: string, key: string, result: { dequantized: Float32Array; used: KvQuant; error?: string }): void;
   progress(seq: number, done: number, total: number): void;
   result(seq: number, metrics: Metrics & { errors: string[] }): void;
   error(seq: number, message: string): void;
@@ -40,7 +41,7 @@ export class SweepClient {
   }
 
   /** Whole-cache metrics of prompt `id` for `kcfg`/`vcfg`; false when there is no worker. */
-  run(id: string, tensors: { keys: KVTensor[]; values: KVTensor[] }, seq: number, kcfg: QuantConfig | null, vcfg: QuantConfig | null): boolean {
+  run(id: string, tensors: { keys: KVTensor[]; values: KVTensor[] }, seq: number, kcfg: KvQuant | null, vcfg: KvQuant | null): boolean {
     const w = this.#workerOrNull();
     if (!w) return false;
     this.#send(w, id, tensors);

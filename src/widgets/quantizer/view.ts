@@ -113,3 +113,92 @@ export function memorySummary(m: KvCacheBytes, o: { tokens: number; bits: number
     `the heatmaps quantize every token, like Transformers right after prefill).`
   );
 }
+
+// ---------------------------------------------------------------- engine formats
+
+/**
+ * Every finite non-negative value of an FP8 format (bit patterns enumerated: e4m3fn has exponent bias 7, subnormals
+ * m/8·2^−6, no infinities and one NaN pattern S.1111.111; e5m2 has bias 15, subnormals m/4·2^−14, exponent 31 =
+ * inf/NaN), ascending. 0 included once.
+ */
+export function fp8Values(kind: 'e4m3' | 'e5m2'): number[] {
+  const [ebits, mbits, bias] = kind === 'e4m3' ? [4, 3, 7] : [5, 2, 15];
+  const out: number[] = [];
+  for (let e = 0; e < 2 ** ebits; e++) {
+    for (let m = 0; m < 2 ** mbits; m++) {
+      if (kind === 'e4m3' && e === 15 && m === 7) continue; // NaN
+      if (kind === 'e5m2' && e === 31) continue; // inf / NaN
+      out.push(e === 0 ? (m / 2 ** mbits) * 2 ** (1 - bias) : (1 + m / 2 ** mbits) * 2 ** (e - bias));
+    }
+  }
+  return out;
+}
+
+/** E2M1 (NVFP4's element type) magnitudes. */
+export const E2M1_VALUES = [0, 0.5, 1, 1.5, 2, 3, 4, 6] as const;
+
+/** The grid points ±v·scale (v from `magnitudes`) inside [lo, hi], ascending, 0 once. */
+export function gridIn(magnitudes: readonly number[], scale: number, domain: readonly [number, number]): number[] {
+  const pts = new Set<number>();
+  for (const v of magnitudes) {
+    for (const x of [v * scale, -v * scale]) if (x >= domain[0] && x <= domain[1]) pts.add(x === 0 ? 0 : x);
+  }
+  return [...pts].sort((a, b) => a - b);
+}
+
+/** Histogram of the head's original values with the format's representable values as rules. */
+export function gridOptions(bins: Bin[], grid: readonly number[], o: { width: number; tensor: string; format: string }): Plot.PlotOptions {
+  return {
+    width: o.width,
+    height: 170,
+    marginLeft: 56,
+    ariaLabel: `Histogram of the original ${o.tensor} of this head with the ${grid.length} values ${o.format} can store in that range drawn as vertical lines.`,
+    x: { label: `Original ${o.tensor.slice(0, -1)} value (lines: values ${o.format} can store)`, ticks: 5 },
+    y: { label: 'Elements', grid: true, ticks: 3 },
+    marks: [
+      Plot.rectY(bins, { x1: 'x1', x2: 'x2', y: 'count', fill: 'currentColor', fillOpacity: 0.5, inset: 0.5, ariaHidden: 'true' } as Plot.RectYOptions),
+      Plot.ruleX(grid, { stroke: '#b3261e', strokeOpacity: 0.7, strokeWidth: 1, ariaHidden: 'true' } as Plot.RuleXOptions),
+      Plot.ruleY([0], { ariaHidden: 'true' } as Plot.RuleYOptions),
+    ],
+  };
+}
+
+/** Where the grid's points fall: the text beside the grid chart. */
+export function gridSummary(grid: readonly number[], o: { tensor: string; format: string; domain: readonly [number, number] }): string {
+  const pos = grid.filter((x) => x > 0);
+  if (pos.length === 0) return `In the range of these ${o.tensor} (${fmtAbs(o.domain[0])} to ${fmtAbs(o.domain[1])}) ${o.format} can store only 0.`;
+  const step = pos.length > 1 ? pos[pos.length - 1] - pos[pos.length - 2] : pos[0];
+  return (
+    `In the range of these ${o.tensor} (${fmtAbs(o.domain[0])} to ${fmtAbs(o.domain[1])}) ${o.format} can store ${grid.length} values: ` +
+    `the smallest positive is ${fmtAbs(pos[0])}, the largest ${fmtAbs(pos[pos.length - 1])}, and the gap between the two largest is ${fmtAbs(step)}. ` +
+    `A floating-point grid is dense near zero and coarse at the ends, where the outliers are.`
+  );
+}
+
+/**
+ * The stored structure of a block format along one token's `headDim` channels, as text: how many blocks, what each
+ * block stores (ggml-common.h block_q4_0 etc.; NVFP4: 16 E2M1 codes and one E4M3 scale, plus a global fp32 scale).
+ */
+export function blockStructure(format: string, headDim: number): string {
+  const n32 = headDim / 32;
+  const blocks = (b: number) => `${headDim / b} block${headDim / b === 1 ? '' : 's'} of ${b}`;
+  switch (format) {
+    case 'q8_0': return `Each token's ${headDim} channels are stored as ${blocks(32)}: one fp16 scale d = max|x|/127 per block and 32 signed 8-bit codes (${n32 * 34} bytes per token vector).`;
+    case 'q4_0': return `Each token's ${headDim} channels are stored as ${blocks(32)}: one fp16 scale d = (signed value of largest magnitude)/−8 per block and 32 4-bit codes, x̂ = d·(q − 8) (${n32 * 18} bytes per token vector).`;
+    case 'q5_0': return `Each token's ${headDim} channels are stored as ${blocks(32)}: one fp16 scale d = (signed value of largest magnitude)/−16 per block and 32 5-bit codes, x̂ = d·(q − 16) (${n32 * 22} bytes per token vector).`;
+    case 'q4_1': return `Each token's ${headDim} channels are stored as ${blocks(32)}: an fp16 scale d = (max − min)/15 and an fp16 minimum m per block and 32 4-bit codes, x̂ = d·q + m (${n32 * 20} bytes per token vector).`;
+    case 'q5_1': return `Each token's ${headDim} channels are stored as ${blocks(32)}: an fp16 scale d = (max − min)/31 and an fp16 minimum m per block and 32 5-bit codes, x̂ = d·q + m (${n32 * 24} bytes per token vector).`;
+    case 'iq4_nl': return `Each token's ${headDim} channels are stored as ${blocks(32)}: one fp16 scale per block and 32 4-bit indices into a fixed non-uniform table of 16 values (−127 … 113) (${n32 * 18} bytes per token vector).`;
+    case 'nvfp4': return `Each token's ${headDim} channels are stored as ${blocks(16)}: one FP8 E4M3 block scale and 16 E2M1 codes (±0, 0.5, 1, 1.5, 2, 3, 4, 6) per block, under one fp32 global scale per tensor (${(headDim / 16) * 9} bytes per token vector).`;
+    default: return `Every element is one FP8 ${format === 'fp8_e5m2' ? 'E5M2' : 'E4M3'} code (8 bits) times a shared scale; there are no blocks.`;
+  }
+}
+
+/** Memory sentence for an engine format cache (formatMemory). */
+export function formatMemorySummary(m: KvCacheBytes, o: { tokens: number; k: string; v: string; fmt: (b: number) => string }): string {
+  const what = o.k === o.v ? `keys and values in ${o.k}` : `keys in ${o.k} and values in ${o.v}`;
+  return (
+    `For these ${o.tokens} tokens, ${what} take ${o.fmt(m.total)} instead of ${o.fmt(m.fp16Total)} in fp16 (${m.ratio.toFixed(2)}× smaller, ` +
+    `${Number(m.bitsPerElement.toFixed(3))} bits per element): ${o.fmt(m.payload)} of codes and ${o.fmt(m.meta)} of block scales. The engines keep no full-precision residual.`
+  );
+}
