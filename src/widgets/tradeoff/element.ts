@@ -4,11 +4,11 @@ import { el, rangeControl, selectControl, tableToggle } from '../shared/controls
 import { tensorPicker, type TensorPicker } from '../shared/tensor-picker';
 import type { TensorSet } from '../shared/tensors';
 import { tradeoffCodec, type TradeoffState } from './state';
-import { ATTENTION_QUERIES, sweepConfigs, type SweepInput, type SweepPoint, type TensorKind } from './sweep';
+import { ATTENTION_QUERIES, sweepConfigs, type FormatPoint, type SweepInput, type SweepPoint, type TensorKind } from './sweep';
 import type { SweepRequest, SweepResponse } from './protocol';
 import { checkInTransformers } from '../shared/transformers-check';
 import { showTransformersCheck } from '../shared/transformers-check-view';
-import { chartOptions, currentConfig, describeConfig, errorOf, findPoint, panelPoints, pct, bpeText, summaryText, tableRows, type Metric } from './view';
+import { chartOptions, currentConfig, describeConfig, errorOf, findPoint, formatSummaryText, panelFormats, panelPoints, pct, bpeText, summaryText, tableRows, type Metric } from './view';
 
 type Name = (typeof tradeoffCodec.names)[number];
 
@@ -30,6 +30,8 @@ export class KvTradeoff extends KvWidget<Name, TradeoffState> {
   #table = tableToggle(() => this.table());
   #picker!: TensorPicker;
   #points: SweepPoint[] = [];
+  /** Serving-engine formats (FP8, NVFP4, llama.cpp types), measured by worker 0 between the fast methods and HQQ. */
+  #formats: FormatPoint[] = [];
   #hasQueries = false;
   #workers: Worker[] = [];
   #seq = 0;
@@ -123,6 +125,8 @@ export class KvTradeoff extends KvWidget<Name, TradeoffState> {
     this.#set = t;
     this.stopWorkers();
     this.#points = [];
+    this.#formats = [];
+    delete this.dataset.formats;
     this.#focus = -1;
     const id = ++this.#seq;
     const input: SweepInput = { keys: t.keys, values: t.values, queries: t.queries };
@@ -162,6 +166,10 @@ export class KvTradeoff extends KvWidget<Name, TradeoffState> {
           done[part] = m.done;
           const all = done.reduce((a, b) => a + b, 0);
           this.status.set(phase === 'hqq' ? `HQQ (slower, iterative): ${all} of ${total} configurations…` : `Min-max and absmax: ${all} of ${total} configurations…`, { done: all, total });
+          this.drawSoon();
+        } else if (m.type === 'formats') {
+          this.#formats = m.points;
+          this.dataset.formats = String(m.points.length);
           this.drawSoon();
         } else if (m.type === 'fastDone') {
           if (++fastDone === n) {
@@ -238,9 +246,10 @@ export class KvTradeoff extends KvWidget<Name, TradeoffState> {
       return;
     }
     const extra = metric === 'attention' ? ` (last ${ATTENTION_QUERIES} query tokens of every layer, only the ${s.tensor === 'k' ? 'keys' : 'values'} quantized)` : '';
-    this.#summary.textContent = summaryText(pts, s.tensor, metric, current) + extra;
+    const formats = panelFormats(this.#formats, s.tensor, metric);
+    this.#summary.textContent = summaryText(pts, s.tensor, metric, current) + extra + formatSummaryText(formats, pts, s.tensor, metric);
     const width = Math.max(300, Math.min(720, this.bodyEl.clientWidth || 640));
-    this.#chart.replaceChildren(Plot.plot(chartOptions(pts, metric, s.tensor, current, focused, width)));
+    this.#chart.replaceChildren(Plot.plot(chartOptions(pts, metric, s.tensor, current, focused, width, formats)));
     this.#readout.textContent = focused ? `Point ${this.#focus + 1} of ${pts.length}: ${describeConfig(focused)}, ${bpeText(focused.bpe)}, error ${pct(errorOf(focused, metric)!)}.` : '';
     if (current) {
       this.dataset.currentBpe = String(current.bpe);
@@ -256,10 +265,11 @@ export class KvTradeoff extends KvWidget<Name, TradeoffState> {
   private table() {
     const metric = this.metric();
     const pts = this.panel();
+    const formats = panelFormats(this.#formats, this.state.tensor, metric);
     return {
-      caption: `${pts.length} configurations for the ${this.state.tensor === 'k' ? 'keys' : 'values'}, sorted by memory`,
+      caption: `${pts.length} configurations${formats.length ? ` and ${formats.length} serving-engine formats` : ''} for the ${this.state.tensor === 'k' ? 'keys' : 'values'}, sorted by memory`,
       columns: ['Bits', 'Group', 'Axis', 'Method', 'Bits per element', metric === 'attention' ? 'Attention-output error' : 'Relative error', 'Pareto'],
-      rows: tableRows(pts, metric),
+      rows: tableRows(pts, metric, formats),
     };
   }
 }

@@ -5,7 +5,7 @@
  * (fp16 scale and zero), tensor error ‖x − x̂‖/‖x‖ over all layers at once (squaredErrorSums per layer), attention-output
  * error from `attentionImpact` (mean over layers of `outputRelError`, with the layer's last queries).
  */
-import { allocateFakeQuantOutput, attentionImpact, BITS, fakeQuantizeInto, kvCacheBytes, relativeErrorOfSums, squaredErrorSums, type Axis, type Bits, type FakeQuantBuffers, type KVTensor, type Method } from '../../lib/quant/index';
+import { allocateFakeQuantOutput, attentionImpact, BITS, engineFormatInfo, fakeQuantizeInto, hadamardRotate, kvCacheBytes, quantizeFormat, relativeErrorOfSums, squaredErrorSums, type Axis, type Bits, type EngineFormat, type FakeQuantBuffers, type FormatScale, type KVTensor, type Method } from '../../lib/quant/index';
 
 export const SWEEP_GROUPS = [16, 32, 64, 128] as const;
 /** HQQ last: it is much slower (iterative optimizer), so the fast methods stream in first. */
@@ -121,5 +121,90 @@ export function makeEvaluator(input: SweepInput) {
     const relErr = relativeErrorOfSums(sums);
     const bpe = kvCacheBytes({ layers, kvHeads: k0.heads, headDim: k0.headDim, tokens: k0.tokens, bits: c.bits, groupSize: c.group, axis: c.axis }).bitsPerElement;
     return { ...c, bpe, relErr, attnErr: qs ? attnSum / layers : null, ms: performance.now() - t0 };
+  };
+}
+
+// ---------------------------------------------------------------- serving-engine formats
+
+/** Mark families of the engine formats on the chart (each its own shape and colour). */
+export type FormatFamily = 'fp8' | 'nvfp4' | 'ggml' | 'ggml-rot';
+
+/** One engine format applied to every layer of K or V (src/lib/quant/formats, quantizeFormat). */
+export interface FormatConfig {
+  tensor: TensorKind;
+  format: EngineFormat;
+  /** FP8 scale mode; 'dynamic-k'/'dynamic-v' = vLLM's calc_kv_scales for keys/values. */
+  scale?: FormatScale;
+  /** llama.cpp's Hadamard rotation of K and V (ggml-org/llama.cpp PR #21038) before quantizing. */
+  hadamard: boolean;
+}
+
+export interface FormatPoint extends FormatConfig {
+  family: FormatFamily;
+  /** Short label for the chart and table, e.g. "q4_0 + Hadamard", "FP8 E4M3 (dynamic)". */
+  label: string;
+  /** Bits per element as stored (ENGINE_FORMATS: block scales included, per-tensor scales not). */
+  bpe: number;
+  relErr: number;
+  attnErr: number | null;
+  ms: number;
+}
+
+/**
+ * The formats the sweep measures: vLLM's FP8 with scale 1.0 (no calibration) and with calc_kv_scales' dynamic
+ * scales, NVFP4, and every llama.cpp type with and without its Hadamard rotation (on by default for quantized caches).
+ */
+export function formatConfigs(tensors: readonly TensorKind[] = ['k', 'v']): FormatConfig[] {
+  const out: FormatConfig[] = [];
+  for (const tensor of tensors) {
+    const dyn: FormatScale = tensor === 'k' ? 'dynamic-k' : 'dynamic-v';
+    out.push({ tensor, format: 'fp8_e4m3', scale: 'unit', hadamard: false }, { tensor, format: 'fp8_e4m3', scale: dyn, hadamard: false }, { tensor, format: 'fp8_e5m2', scale: 'unit', hadamard: false }, { tensor, format: 'nvfp4', hadamard: false });
+    for (const format of ['q8_0', 'q5_1', 'q5_0', 'q4_1', 'q4_0', 'iq4_nl'] as const) for (const hadamard of [false, true]) out.push({ tensor, format, hadamard });
+  }
+  return out;
+}
+
+export function familyOf(c: Pick<FormatConfig, 'format' | 'hadamard'>): FormatFamily {
+  if (c.format.startsWith('fp8')) return 'fp8';
+  if (c.format === 'nvfp4') return 'nvfp4';
+  return c.hadamard ? 'ggml-rot' : 'ggml';
+}
+
+export function formatLabel(c: Pick<FormatConfig, 'format' | 'scale' | 'hadamard'>): string {
+  const base = engineFormatInfo(c.format).label;
+  if (c.format.startsWith('fp8')) return `${base} (${c.scale?.startsWith('dynamic') ? 'dynamic scale' : 'scale 1'})`;
+  return c.hadamard ? `${base} + Hadamard` : base;
+}
+
+/** Fake-quantizes one tensor with a format (rotating by H/√d first and back after when `hadamard`). */
+export function quantizeWithFormat(t: KVTensor, c: Pick<FormatConfig, 'format' | 'scale' | 'hadamard'>): Float32Array {
+  const opts = c.scale ? { scale: c.scale } : {};
+  if (!c.hadamard) return quantizeFormat(t, c.format, opts).dequantized;
+  const out = quantizeFormat(hadamardRotate(t), c.format, opts).dequantized;
+  return hadamardRotate({ ...t, data: out }, out).data;
+}
+
+/** Evaluates format configurations on every layer (same error measures as makeEvaluator). */
+export function makeFormatEvaluator(input: SweepInput) {
+  const layers = input.keys.length;
+  const qs = queriesUsable(input) ? input.queries!.map((q) => lastQueries(q)) : null;
+  return function evaluate(c: FormatConfig): FormatPoint {
+    const t0 = performance.now();
+    const tensors = c.tensor === 'k' ? input.keys : input.values;
+    const sums = { error: 0, signal: 0 };
+    let attnSum = 0;
+    for (let l = 0; l < layers; l++) {
+      const dq = quantizeWithFormat(tensors[l], c);
+      const s = squaredErrorSums(tensors[l].data, dq);
+      sums.error += s.error;
+      sums.signal += s.signal;
+      if (qs) {
+        const a = c.tensor === 'k'
+          ? attentionImpact(qs[l], input.keys[l], dq, input.values[l], input.values[l].data)
+          : attentionImpact(qs[l], input.keys[l], input.keys[l].data, input.values[l], dq);
+        attnSum += a.outputRelError;
+      }
+    }
+    return { ...c, family: familyOf(c), label: formatLabel(c), bpe: engineFormatInfo(c.format).bitsPerElement, relErr: relativeErrorOfSums(sums), attnErr: qs ? attnSum / layers : null, ms: performance.now() - t0 };
   };
 }

@@ -5,7 +5,7 @@
  * part, part + parts, … so every worker runs its fast ones first. It says `fastDone` when those are done.
  * Cancellation: the page terminates its workers when the prompt changes.
  */
-import { makeEvaluator, sweepConfigs, type SweepInput, type SweepPoint } from './sweep';
+import { formatConfigs, makeEvaluator, makeFormatEvaluator, sweepConfigs, type FormatPoint, type SweepInput, type SweepPoint } from './sweep';
 import { isSweepRequest, type SweepResponse } from './protocol';
 
 const post = (m: SweepResponse) => (self as unknown as Worker).postMessage(m);
@@ -27,6 +27,21 @@ self.onmessage = (e: MessageEvent<unknown>) => {
     let lastPost = performance.now();
     const t0 = performance.now();
     let fastMs = 0;
+    // The engine formats (one worker does them: 40 fast quantizations), between the fast methods and HQQ.
+    const postFormats = () => {
+      if ((req.part ?? 0) !== 0) return;
+      const evaluateFormat = makeFormatEvaluator(input);
+      const points: FormatPoint[] = [];
+      for (const c of formatConfigs()) {
+        try {
+          points.push(evaluateFormat(c));
+        } catch (err) {
+          // a head size that is not a multiple of the block size (32, or 16 for NVFP4): the format cannot store it
+          if (!(err instanceof RangeError)) throw err;
+        }
+      }
+      post({ type: 'formats', id: req.id, points });
+    };
     for (let i = 0; i < configs.length; i++) {
       const c = configs[i];
       if (c.method === 'hqq' && fastMs === 0) {
@@ -34,6 +49,7 @@ self.onmessage = (e: MessageEvent<unknown>) => {
         if (batch.length) post({ type: 'points', id: req.id, points: batch, done: i, total: configs.length, phase: 'fast' });
         post({ type: 'fastDone', id: req.id });
         batch = [];
+        postFormats();
         lastPost = performance.now();
       }
       try {
@@ -52,6 +68,7 @@ self.onmessage = (e: MessageEvent<unknown>) => {
     if (fastMs === 0) {
       fastMs = total;
       post({ type: 'fastDone', id: req.id });
+      postFormats();
     }
     post({ type: 'done', id: req.id, fastMs, hqqMs: total - fastMs, total });
   } catch (err) {
