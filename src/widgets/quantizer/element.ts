@@ -72,7 +72,7 @@ export class KvQuantizer extends KvWidget<Name, QuantizerState> {
   /** Format structure: the value grid against the head's histogram (FP8, NVFP4) and the block layout text. */
   #structure = el('div', { className: 'format-structure' });
   #gridPlot = el('div', { className: 'plot' });
-  #structureText = el('p', { className: 'chart-summary' });
+  #structureText = el('p', { className: 'format-summary' });
   #set?: TensorSet;
   #setId = 0;
   /** Slow (HQQ) results: computed here or prefetched by the worker for the settings one step away. */

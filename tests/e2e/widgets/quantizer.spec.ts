@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Locator, Page } from '@playwright/test';
 import { test, expect, expectClean, axeViolations } from '../support';
 import { decodePrecomputed, type PrecomputedIndex, type PrecomputedManifest } from '../../../src/lib/model/precomputed';
-import { fakeQuantize, kvCacheBytes, maxAbsError, meanTokenCosine, relativeError, snrDb, type KVTensor, type QuantConfig } from '../../../src/lib/quant/index';
+import { fakeQuantize, hadamardRotate, kvCacheBytes, maxAbsError, meanTokenCosine, quantizeFormat, relativeError, snrDb, type EngineFormat, type FormatScale, type KVTensor, type QuantConfig } from '../../../src/lib/quant/index';
 
 function firstExample() {
   const dir = 'public/precomputed';
@@ -202,3 +202,92 @@ for (const theme of ['light', 'dark'] as const) {
     expectClean(log);
   });
 }
+
+/** Metrics of an engine format, computed in Node with quantizeFormat (llama.cpp's rotation: H/√d before and after). */
+function expectedFormat(t: KVTensor, format: EngineFormat, o: { scale?: FormatScale; hadamard?: boolean } = {}, head?: number) {
+  const opts = o.scale ? { scale: o.scale } : {};
+  const deq = o.hadamard ? hadamardRotate({ ...t, data: quantizeFormat(hadamardRotate(t), format, opts).dequantized }).data : quantizeFormat(t, format, opts).dequantized;
+  let x = t.data;
+  let y = deq;
+  let tt = t;
+  if (head !== undefined) {
+    const n = t.tokens * t.headDim;
+    x = t.data.subarray(head * n, (head + 1) * n);
+    y = deq.subarray(head * n, (head + 1) * n);
+    tt = { data: x, heads: 1, tokens: t.tokens, headDim: t.headDim };
+  }
+  return { rel: relativeError(x, y), snr: snrDb(x, y), max: maxAbsError(x, y), cos: meanTokenCosine(tt, y) };
+}
+
+test('engine choice by keyboard: vLLM FP8 scales and llama.cpp -ctk/-ctv with rotation equal quantizeFormat; memory per element; URL', async ({ page, log }) => {
+  const ex = firstExample();
+  await page.goto('/embed/quantizer/');
+  const w = page.locator('kv-quantizer');
+  await expect(w).toHaveAttribute('data-rendered', /\d+/);
+  const engine = w.getByRole('combobox', { name: 'Engine' });
+  // Transformers controls only, at first
+  await expect(w.getByRole('combobox', { name: 'KV cache dtype' })).toBeHidden();
+  await engine.focus();
+  await page.keyboard.press('ArrowDown');
+  await expect(page).toHaveURL(/[?&]engine=vllm(&|$)/);
+  await expect(w.getByRole('slider', { name: 'Bits' })).toBeHidden();
+  await expectMetrics(w, 'k-head', expectedFormat(ex.keys[4], 'fp8_e4m3', { scale: 'unit' }, 0));
+  await expectMetrics(w, 'v-layer', expectedFormat(ex.values[4], 'fp8_e4m3', { scale: 'unit' }));
+  await expect(w.locator('.format-summary')).toContainText('FP8 E4M3 with scale 1');
+  // FP8 scale → dynamic (calc_kv_scales: K amax/200, V amax/100)
+  const scale = w.getByRole('combobox', { name: 'FP8 scale' });
+  await scale.focus();
+  for (let i = 0; i < 3; i++) await page.keyboard.press('ArrowDown');
+  await expect(page).toHaveURL(/[?&]fp8scale=dynamic(&|$)/);
+  await expectMetrics(w, 'k-layer', expectedFormat(ex.keys[4], 'fp8_e4m3', { scale: 'dynamic-k' }));
+  await expectMetrics(w, 'v-layer', expectedFormat(ex.values[4], 'fp8_e4m3', { scale: 'dynamic-v' }));
+  // the whole cache in the worker: every layer's K and V in FP8 with their dynamic scales
+  await expect(w).toHaveAttribute('data-whole', 'done');
+  const xs: number[] = [];
+  const ys: number[] = [];
+  for (const [ts, sc] of [[ex.keys, 'dynamic-k'], [ex.values, 'dynamic-v']] as const) {
+    for (const t of ts) {
+      xs.push(...t.data);
+      ys.push(...quantizeFormat(t, 'fp8_e4m3', { scale: sc }).dequantized);
+    }
+  }
+  expect(Number(await cell(w, 'cache-rel').getAttribute('data-value'))).toBeCloseTo(relativeError(xs, ys), 9);
+  // FP8: 8 bits per element for every K and V element
+  const per = 8 * 2 * 64 * ex.tokens.length;
+  await expect(w.locator('.mem-bar')).toHaveAttribute('data-total', String(2 * per));
+
+  // llama.cpp: defaults -ctk q8_0 -ctv q8_0 with the rotation
+  await engine.focus();
+  await page.keyboard.press('ArrowDown');
+  await expect(page).toHaveURL(/[?&]engine=llamacpp(&|$)/);
+  await expectMetrics(w, 'k-head', expectedFormat(ex.keys[4], 'q8_0', { hadamard: true }, 0));
+  const kfmt = w.getByRole('combobox', { name: 'K cache type (-ctk)' });
+  await kfmt.focus();
+  for (let i = 0; i < 4; i++) await page.keyboard.press('ArrowDown'); // q8_0 → q5_1 → q5_0 → q4_1 → q4_0
+  await expect(page).toHaveURL(/[?&]kfmt=q4_0(&|$)/);
+  await expectMetrics(w, 'k-head', expectedFormat(ex.keys[4], 'q4_0', { hadamard: true }, 0));
+  await expectMetrics(w, 'v-head', expectedFormat(ex.values[4], 'q8_0', { hadamard: true }, 0));
+  await expect(w.locator('.tf-check')).toContainText('-ctk q4_0 -ctv q8_0 -fa on');
+  await expect(w.locator('.format-summary')).toContainText('2 blocks of 32');
+  // memory: q4_0 keys 18 bytes and q8_0 values 34 bytes per 32 elements
+  await expect(w.locator('.mem-bar')).toHaveAttribute('data-total', String((per / 32) * 18 + (per / 32) * 34));
+  const had = w.getByRole('combobox', { name: 'Hadamard rotation' });
+  await had.focus();
+  await page.keyboard.press('ArrowDown');
+  await expect(page).toHaveURL(/[?&]hadamard=off(&|$)/);
+  await expectMetrics(w, 'k-head', expectedFormat(ex.keys[4], 'q4_0', {}, 0));
+  expect(await axeViolations(page)).toEqual([]);
+  expectClean(log);
+});
+
+test('engine parameters from the URL; invalid ones fall back with a note', async ({ page, log }) => {
+  const ex = firstExample();
+  await page.goto('/embed/quantizer/?engine=vllm&dtype=nvfp4&fp8scale=bogus');
+  const w = page.locator('kv-quantizer');
+  await expect(w).toHaveAttribute('data-rendered', /\d+/);
+  await expect(w).toContainText('fp8scale="bogus" is not valid');
+  await expectMetrics(w, 'k-head', expectedFormat(ex.keys[4], 'nvfp4', {}, 0));
+  await expect(w.getByRole('combobox', { name: 'FP8 scale' })).toBeHidden();
+  await expect(w.locator('.format-summary')).toContainText('4 blocks of 16');
+  expectClean(log);
+});

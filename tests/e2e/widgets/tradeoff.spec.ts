@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { test, expect, expectClean, axeViolations } from '../support';
 import { decodePrecomputed, type PrecomputedManifest } from '../../../src/lib/model/precomputed';
-import { fakeQuantize, kvCacheBytes, relativeError, type Axis, type Bits, type Method } from '../../../src/lib/quant/index';
+import { fakeQuantize, hadamardRotate, kvCacheBytes, quantizeFormat, relativeError, type Axis, type Bits, type EngineFormat, type Method } from '../../../src/lib/quant/index';
 
 /** Expected numbers for one configuration, computed in Node from the same precomputed files with src/lib/quant. */
 function expected(id: string, tensor: 'k' | 'v', bits: Bits, group: number, axis: Axis, method: Method) {
@@ -41,7 +41,8 @@ test('sweep of the 512-token example: points, timings, current configuration equ
   // Table: all points sorted by memory, with a Pareto column.
   await widget(page).locator('summary', { hasText: 'Show as table' }).click();
   const rows = widget(page).locator('table tbody tr');
-  await expect(rows).toHaveCount(112);
+  // 112 Transformers configurations and 16 serving-engine formats of the keys (sweep.ts formatConfigs)
+  await expect(rows).toHaveCount(112 + 16);
   expect(await widget(page).locator('table tbody tr td:last-child', { hasText: 'yes' }).count()).toBeGreaterThan(2);
   expectClean(log);
 });
@@ -101,3 +102,43 @@ for (const theme of ['light', 'dark'] as const) {
     expectClean(log);
   });
 }
+
+/** A serving-engine format on every layer of one tensor, computed in Node with quantizeFormat (and the rotation by hand). */
+function expectedFormat(id: string, tensor: 'k' | 'v', format: EngineFormat, hadamard: boolean) {
+  const manifest = JSON.parse(readFileSync(`public/precomputed/${id}.json`, 'utf8')) as PrecomputedManifest;
+  const bin = readFileSync(`public/precomputed/${manifest.bin}`);
+  const r = decodePrecomputed(manifest, bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength));
+  const ts = tensor === 'k' ? r.keys : r.values;
+  const ref: number[] = [];
+  const hat: number[] = [];
+  for (const t of ts) {
+    ref.push(...t.data);
+    if (!hadamard) hat.push(...quantizeFormat(t, format).dequantized);
+    else hat.push(...hadamardRotate({ ...t, data: quantizeFormat(hadamardRotate(t), format).dequantized }).data);
+  }
+  return relativeError(ref, hat);
+}
+
+test('engine formats on the chart: legend, labels, summary and table rows equal quantizeFormat', async ({ page, log }) => {
+  test.setTimeout(180_000);
+  await page.goto('/embed/tradeoff/');
+  const w = widget(page);
+  await expect(w).toHaveAttribute('data-formats', '32', { timeout: 150_000 });
+  const id = await page.getByRole('combobox', { name: 'Example', exact: true }).inputValue();
+  // legend entries of the format families, each with its own shape and colour (view.ts METHOD_SYMBOL/METHOD_COLOR)
+  for (const label of ['FP8 (vLLM/SGLang)', 'NVFP4 (vLLM)', 'llama.cpp', 'llama.cpp + Hadamard']) await expect(w.locator('.tradeoff-chart')).toContainText(label);
+  const summary = w.locator('.chart-summary');
+  await expect(summary).toContainText('KIVI-2');
+  for (const [format, hadamard, label] of [['q4_0', false, 'Q4_0'], ['q4_0', true, 'Q4_0 + Hadamard'], ['nvfp4', false, 'NVFP4'], ['q8_0', false, 'Q8_0']] as const) {
+    const err = expectedFormat(id, 'k', format, hadamard);
+    const bpe = format === 'q8_0' ? 8.5 : 4.5;
+    await expect(summary).toContainText(`${label} ${bpe} bits, ${(err * 100).toFixed(err < 0.01 ? 2 : 1)} %`);
+  }
+  await w.locator('summary', { hasText: 'Show as table' }).click();
+  const row = w.locator('table tbody tr', { hasText: 'llama.cpp: Q4_0' }).filter({ hasNotText: 'Hadamard' });
+  await expect(row).toHaveCount(1);
+  const err = expectedFormat(id, 'k', 'q4_0', false);
+  await expect(row).toContainText(`${(err * 100).toFixed(1)} %`);
+  await expect(row).toContainText('4.5');
+  expectClean(log);
+});
