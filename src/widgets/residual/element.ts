@@ -35,14 +35,14 @@ export class KvResidual extends KvWidget<Name, ResidualState> {
   #transformers = el('div', { className: 'tf-check' });
   /** Re-quantization drift on real keys (loaded on first draw): chart, summary, table. */
   #driftChart = el('div', { className: 'plot' });
-  #driftSummary = el('p', { className: 'chart-summary', textContent: 'Loading real keys for the drift panel…' });
+  #driftSummary = el('p', { className: 'drift-summary', textContent: 'Loading real keys for the drift panel…' });
   #driftTable = tableToggle(() => ({
     caption: `Relative error of the first ${DRIFT_PREFILL} keys after each flush`,
     columns: ['Flushes', 'Tokens quantized', 'quanto axis 0', 'HQQ axis 0', 'Quantized once'],
     rows: this.#driftRows.map((r) => [r.flush, r.tokens, pctCell(r.quanto), pctCell(r.hqq), pctCell(r.once)]),
   }));
   #groupChart = el('div', { className: 'plot' });
-  #groupSummary = el('p', { className: 'chart-summary' });
+  #groupSummary = el('p', { className: 'group-summary' });
   #driftRows: DriftRow[] = [];
   #driftKeys?: KVTensor;
   #driftKey = '';

@@ -309,7 +309,8 @@ export function driftChartOptions(rows: readonly DriftRow[], width: number): Plo
     x: { label: 'flushes →', tickFormat: 'd', ticks: Math.min(rows.length, 12) },
     y: { label: '↑ relative error of the oldest keys', tickFormat: '.1%', grid: true, zero: true },
     color: { legend: true, domain: ['quanto axis 0, re-quantized', 'HQQ axis 0, re-quantized', 'quantized once'], range: ['#0b57d0', '#c5221f', '#6b6b6b'] },
-    marks: [Plot.line(series, { x: 'flush', y: 'error', stroke: 'scheme', marker: 'circle' })],
+    ariaLabel: `Relative error of the oldest keys after 0 to ${rows[rows.length - 1]?.flush ?? 0} flushes for three schemes; the summary above gives the numbers.`,
+    marks: [Plot.line(series, { x: 'flush', y: 'error', stroke: 'scheme', marker: 'circle', ariaHidden: 'true' } as Plot.LineOptions)],
   };
 }
 
@@ -348,6 +349,10 @@ export function stridedGroupOptions(points: readonly MemberPoint[], tokensAfter:
     fx: { label: 'KV head' },
     symbol: { legend: true },
     color: { legend: false, domain: [...new Set(points.map((p) => p.when))], range: ['#0b57d0', '#c5221f'] },
-    marks: [Plot.frame({ stroke: '#999' }), Plot.dot(points, { x: 'token', y: 'channel', fx: 'head', symbol: 'when', stroke: 'when', r: 3 })],
+    ariaLabel: 'Positions (token, channel, KV head) of the keys in HQQ axis-0 group 0, at the prompt and after one flush; the summary above lists them.',
+    marks: [
+      Plot.frame({ stroke: '#999', ariaHidden: 'true' } as Plot.FrameOptions),
+      Plot.dot(points, { x: 'token', y: 'channel', fx: 'head', symbol: 'when', stroke: 'when', r: 3, ariaHidden: 'true' } as Plot.DotOptions),
+    ],
   };
 }

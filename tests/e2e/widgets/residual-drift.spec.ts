@@ -11,11 +11,11 @@ test('drift panel: HQQ strided groups drift with each flush, quanto per-token gr
   // columns: quanto re-quantized, HQQ re-quantized, quantized once
   expect(Math.abs(last[0] - last[2]) / last[2]).toBeLessThan(0.01);
   expect(last[1]).toBeGreaterThan(first[1]);
-  await expect(w.locator('.chart-summary', { hasText: 'after 12 flushes' })).toBeVisible();
+  await expect(w.locator('.drift-summary', { hasText: 'after 12 flushes' })).toBeVisible();
   await w.locator('summary', { hasText: 'Show as table' }).last().click();
   await expect(w.locator('table').last()).toContainText('HQQ axis 0');
   // The group picture: group 0 at the 64-token prompt and after one flush (R = 64 → 128 tokens), G = 64, 2 heads.
-  const pic = w.locator('.chart-summary', { hasText: 'HQQ axis 0' });
+  const pic = w.locator('.group-summary');
   await expect(pic).toContainText('At the prompt: 64 tokens: 64 elements in 1 channel(s), tokens 0, 2, 4, 6');
   await expect(pic).toContainText('After a flush: 128 tokens: 64 elements in 1 channel(s), tokens 0, 4, 8, 12');
   expect(await axeViolations(page)).toEqual([]);
