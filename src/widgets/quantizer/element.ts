@@ -342,7 +342,13 @@ export class KvQuantizer extends KvWidget<Name, QuantizerState> {
 
     // Would Transformers run this? (prompt = these tokens, then TRANSFORMERS_NEW_TOKENS generated ones)
     if (s.engine === 'transformers') showTransformersCheck(this.#transformers, checkInTransformers(s, set.info, set.tokens.length, TRANSFORMERS_NEW_TOKENS - 1));
-    else this.#transformers.replaceChildren(el('p', { className: 'note', textContent: this.engineFlags() }));
+    else {
+      // an engine format: its command-line flags instead of the Transformers verdict
+      this.#transformers.hidden = false;
+      this.#transformers.dataset.check = 'engine';
+      delete this.#transformers.dataset.verdict;
+      this.#transformers.replaceChildren(el('p', { className: 'note', textContent: this.engineFlags() }));
+    }
 
     // Memory for this model and prompt length.
     const fk = formatFor(s, 'k');
