@@ -85,9 +85,11 @@ export class KvVector extends KvWidget<Name, VectorState> {
     this.#layer.setValues(range(layers), patch.layer);
     this.#head.setValues(range(heads), patch.head);
     this.#token.setValues(range(tokens), patch.token);
+    // Hidden for the synthetic vector, and then by `controls=` like every other control (applyControlsFilter).
     this.#token.root.hidden = this.#synthetic;
     this.#layer.root.hidden = this.#synthetic;
     this.#head.root.hidden = this.#synthetic;
+    if (!this.#synthetic) this.applyControlsFilter();
     if (patch.layer !== s.layer || patch.head !== s.head || patch.token !== s.token) this.state = { ...s, ...patch };
   }
 
