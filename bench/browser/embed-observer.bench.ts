@@ -11,13 +11,16 @@
  * Run: npx playwright test -c bench/browser/playwright.config.ts embed-observer
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import { test, type Page } from '@playwright/test';
 import { BASE_URL } from './playwright.config';
 import { EMBEDDABLE, WIDGETS } from '../../src/widgets/registry';
 
-// Loopback, so Chromium's Private Network Access lets the host page load the bundle from 127.0.0.1.
-const HOST = 'http://127.0.0.1:4498';
+// A real loopback server for the host page: Chromium's Private Network Access refuses requests to
+// 127.0.0.1 (the bundle) from a page answered by a Playwright route.
+const HOST_PORT = 4498;
+const HOST = `http://127.0.0.1:${HOST_PORT}`;
 const TAGS = EMBEDDABLE.map((n) => WIDGETS[n].tag).filter((t) => t !== 'kv-memory');
 const RUNS = 5;
 const MUTATIONS = 5000;
@@ -66,18 +69,23 @@ async function churn(page: Page): Promise<number> {
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-test('bundle observer cost on a page with thousands of mutations', async ({ page, context }) => {
+test('bundle observer cost on a page with thousands of mutations', async ({ page }) => {
   test.setTimeout(300_000);
+  const server = http.createServer((req, res) => {
+    const variant = (req.url ?? '').replace(/^\/|\.html$/g, '') as 'none' | 'bundle' | 'old';
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    res.end(hostHtml(['none', 'bundle', 'old'].includes(variant) ? variant : 'none'));
+  });
+  await new Promise<void>((resolve) => server.listen(HOST_PORT, '127.0.0.1', () => resolve()));
   const results: Record<string, number[]> = { none: [], bundle: [], old: [] };
   for (let r = 0; r < RUNS; r++) {
     for (const variant of ['none', 'bundle', 'old'] as const) {
-      await context.unroute(`${HOST}/**`);
-      await context.route(`${HOST}/**`, (route) => route.fulfill({ contentType: 'text/html; charset=utf-8', body: hostHtml(variant) }));
       await page.goto(`${HOST}/${variant}.html`);
       if (variant === 'bundle') await page.locator('kv-memory .widget-body').waitFor();
       results[variant].push(await churn(page));
     }
   }
+  await new Promise<void>((resolve) => server.close(() => resolve()));
   const summary = Object.fromEntries(Object.entries(results).map(([k, v]) => [k, { medianMs: +median(v).toFixed(1), runsMs: v.map((x) => +x.toFixed(1)) }]));
   console.table(Object.fromEntries(Object.entries(summary).map(([k, v]) => [k, { 'median ms': v.medianMs }])));
   mkdirSync('bench/results', { recursive: true });

@@ -16,13 +16,15 @@ test('Copy link with a 2,000-character CJK prompt opens, and restores the prompt
   await widget.getByRole('button', { name: 'Copy link to this state' }).click();
   const link = await widget.getByRole('button', { name: 'Copy link to this state' }).getAttribute('data-copied');
   expect(link).toBeTruthy();
-  await expect(widget.locator('.link-note')).toBeVisible();
+  const noteShown = await widget.locator('.link-note').isVisible();
 
   // From another document, so the browser really requests the link (not a same-page fragment change).
   await page.goto('about:blank');
   const response = await page.goto(link!);
   expect(response?.status()).toBe(200);
   await expect(page.getByRole('textbox', { name: 'Your own prompt' })).toHaveValue(CJK);
+  // The widget said the link keeps its settings after the "#".
+  expect(noteShown).toBe(true);
 
   // The address bar the widget keeps up to date reloads too.
   const reload = await page.reload();
