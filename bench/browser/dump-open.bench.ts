@@ -1,0 +1,127 @@
+/**
+ * Opening a Llama-3-8B-sized KV-cache dump (src/widgets/shared/dump-source.ts): 32 layers × 8 KV heads ×
+ * 2,048 tokens × head_dim 128, 32 query heads, last 8 queries, fp16 (keys, pre-RoPE keys and values: ~405 MB).
+ * The file is synthetic (random finite fp16 values, same layout dump_kv.py writes) and made once in the OS
+ * temp folder. Prints, does not assert:
+ *   - /lab/open: ms from setInputFiles to the metadata on screen, to the checked dump, to the quantizer's first
+ *     drawing below it; the longest main-thread task meanwhile (PerformanceObserver 'longtask');
+ *   - /embed/quantizer/: ms from setInputFiles to the first redraw on the dump (= first layer widened and drawn);
+ *   - peak resident memory (VmHWM, Linux /proc) of the renderer processes that appeared during each scenario.
+ */
+import { test } from '@playwright/test';
+import { execSync } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const L = 32, H = 32, KVH = 8, D = 128, T = 2048, Q = 8;
+const FILE = join(tmpdir(), `kvlab-synth-8b-${T}.kvlab.safetensors`);
+
+function makeDump(): void {
+  if (existsSync(FILE)) return;
+  const meta = {
+    schema: 'kvlab-kv-dump', version: 1,
+    model: { id: 'synthetic/llama-3-8b-shape', revision: null, model_type: 'llama', architectures: ['LlamaForCausalLM'] },
+    num_hidden_layers: L, num_attention_heads: H, num_key_value_heads: KVH, head_dim: D, hidden_size: H * D, max_position_embeddings: 8192,
+    rope: { rope_type: 'default', rope_theta: 500000 }, k_norm: false, layer_types: Array(L).fill('full'),
+    layers: Array.from({ length: L }, (_, i) => ({ index: i, attention: 'full', window: null, transformers_cached_tokens: T })),
+    tokens: { count: T, ids: Array.from({ length: T }, (_, i) => i % 1000), strings: Array.from({ length: T }, (_, i) => ` t${i}`) },
+    queries: { count: Q, first_position: T - Q }, dtype: 'float16', source_dtype: 'bfloat16',
+  };
+  const header: Record<string, unknown> = { __metadata__: { kvlab: JSON.stringify(meta) } };
+  let off = 0;
+  const sizes: number[] = [];
+  for (let l = 0; l < L; l++) {
+    for (const [name, shape] of [['keys', [KVH, T, D]], ['keys_pre_rope', [KVH, T, D]], ['values', [KVH, T, D]], ['queries', [H, Q, D]]] as const) {
+      const n = shape.reduce((a, b) => a * b, 1) * 2;
+      header[`layers.${l}.${name}`] = { dtype: 'F16', shape, data_offsets: [off, off + n] };
+      sizes.push(n);
+      off += n;
+    }
+  }
+  let json = JSON.stringify(header);
+  json += ' '.repeat((8 - ((8 + json.length) % 8)) % 8);
+  const fd = openSync(FILE, 'w');
+  const len = Buffer.alloc(8);
+  len.writeUInt32LE(Buffer.byteLength(json), 0);
+  writeSync(fd, len);
+  writeSync(fd, json);
+  // 1 MiB of random finite fp16 (|x| in about [2^-5, 2^3)), written over and over.
+  const block = Buffer.alloc(1 << 20);
+  for (let i = 0; i < block.length; i += 2) block.writeUInt16LE(((Math.random() < 0.5 ? 1 : 0) << 15) | ((10 + Math.floor(Math.random() * 8)) << 10) | Math.floor(Math.random() * 1024), i);
+  for (let left = off; left > 0; left -= block.length) writeSync(fd, left >= block.length ? block : block.subarray(0, left));
+  closeSync(fd);
+}
+
+function renderers(): Map<number, number> {
+  const out = new Map<number, number>();
+  const ps = execSync('ps -eo pid,args').toString().split('\n');
+  for (const line of ps) {
+    if (!line.includes('--type=renderer')) continue;
+    const pid = Number(line.trim().split(/\s+/)[0]);
+    try {
+      const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+      if (hwm) out.set(pid, Number(hwm) * 1024);
+    } catch {
+      // gone
+    }
+  }
+  return out;
+}
+
+const results: Record<string, number | string> = {};
+const mb = (b: number) => `${(b / 1e6).toFixed(0)} MB`;
+
+test.beforeAll(() => {
+  makeDump();
+  results.fileBytes = statSync(FILE).size;
+});
+
+async function watchLongTasks(page: import('@playwright/test').Page) {
+  await page.evaluate(() => {
+    const w = window as unknown as { __long: number[] };
+    w.__long = [];
+    new PerformanceObserver((l) => l.getEntries().forEach((e) => w.__long.push(e.duration))).observe({ type: 'longtask', buffered: false });
+  });
+}
+const longest = (page: import('@playwright/test').Page) => page.evaluate(() => Math.max(0, ...(window as unknown as { __long: number[] }).__long));
+
+test('/lab/open: metadata, checked dump, first widget drawing', async ({ page }) => {
+  const before = new Set(renderers().keys());
+  await page.goto('/lab/open/');
+  await watchLongTasks(page);
+  const t0 = Date.now();
+  await page.locator('#dump-file').setInputFiles(FILE);
+  await page.locator('#dump-meta').waitFor({ state: 'visible', timeout: 240_000 });
+  results.openMetadataMs = Date.now() - t0;
+  await page.waitForSelector('body[data-dump="loaded"]', { timeout: 240_000 });
+  results.openCheckedMs = Date.now() - t0;
+  results.openLongestTaskUntilCheckedMs = await longest(page);
+  await page.waitForSelector('kv-quantizer[data-rendered]', { timeout: 240_000 });
+  results.openFirstQuantizerDrawMs = Date.now() - t0;
+  await page.waitForTimeout(5000); // let the widgets' whole-cache passes run
+  results.openLongestTaskWithWidgetsMs = await longest(page);
+  const peak = [...renderers()].filter(([pid]) => !before.has(pid)).reduce((m, [, v]) => Math.max(m, v), 0);
+  results.openPeakRendererRss = peak ? mb(peak) : 'n/a';
+});
+
+test('/embed/quantizer/: first layer drawn', async ({ page }) => {
+  const before = new Set(renderers().keys());
+  await page.goto('/embed/quantizer/');
+  await page.waitForSelector('kv-quantizer[data-rendered]');
+  await watchLongTasks(page);
+  const t0 = Date.now();
+  await page.locator('kv-quantizer input[type=file]').setInputFiles(FILE);
+  await page.waitForFunction(() => /by 2048 tokens/.test(document.querySelector('kv-quantizer canvas.heatmap')?.getAttribute('aria-label') ?? ''), null, { timeout: 240_000 });
+  results.quantizerFirstLayerMs = Date.now() - t0;
+  results.quantizerLongestTaskMs = await longest(page);
+  const peak = [...renderers()].filter(([pid]) => !before.has(pid)).reduce((m, [, v]) => Math.max(m, v), 0);
+  results.quantizerPeakRendererRss = peak ? mb(peak) : 'n/a';
+});
+
+test.afterAll(() => {
+  console.log('\ndump-open (synthetic 8B-shaped dump, %s):', mb(Number(results.fileBytes)));
+  for (const [k, v] of Object.entries(results)) console.log(`  ${k}: ${v}`);
+  mkdirSync('bench/results', { recursive: true });
+  writeFileSync('bench/results/dump-open.json', JSON.stringify({ date: new Date().toISOString(), ...results }, null, 2));
+});
