@@ -145,6 +145,7 @@ export class KvQuantizer extends KvWidget<Name, QuantizerState> {
     c.hadamard = selectControl<string>({ name: 'hadamard', label: 'Hadamard rotation', options: [{ value: 'on', label: 'on (llama.cpp default for quantized K/V)' }, { value: 'off', label: 'off (LLAMA_ATTN_ROT_DISABLE=1)' }], value: s.hadamard, onChange: (v) => set({ hadamard: v as QuantizerState['hadamard'] }) });
     this.controlsEl.append(this.#picker.root, c.engine.root, c.dtype.root, c.fp8scale.root, c.kfmt.root, c.vfmt.root, c.hadamard.root, c.preset.root, c.layer.root, c.head.root, c.tensor.root, c.bits.root, c.group.root, c.kaxis.root, c.vaxis.root, c.method.root, c.residual.root);
     this.addEventListener('kv-state', () => this.syncControls());
+    this.showEngineControls();
 
     const heat = el('div', { className: 'kv-heatmaps three' });
     for (const name of ['original', 'dequantized', 'error'] as const) {
@@ -270,6 +271,7 @@ export class KvQuantizer extends KvWidget<Name, QuantizerState> {
 
   protected update(changed: ReadonlySet<Name> | 'all'): void {
     if (changed !== 'all' && changed.has('prompt')) this.#picker.applyPrompt(this.state.prompt);
+    this.showEngineControls();
     const set = this.#set;
     if (!set) return;
     const s = this.state;

@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import type { Locator, Page } from '@playwright/test';
 import { test, expect, expectClean, axeViolations } from '../support';
 import { decodePrecomputed, type PrecomputedIndex, type PrecomputedManifest } from '../../../src/lib/model/precomputed';
+import { DEFAULT_MODEL_ID } from '../../../src/lib/model/catalogue';
+import { metaDtypeOfModel } from '../../../src/widgets/shared/quant-config';
 import { fakeQuantize, hadamardRotate, kvCacheBytes, maxAbsError, meanTokenCosine, quantizeFormat, relativeError, snrDb, type EngineFormat, type FormatScale, type KVTensor, type QuantConfig } from '../../../src/lib/quant/index';
 
 function firstExample() {
@@ -12,9 +14,12 @@ function firstExample() {
   return decodePrecomputed(manifest, bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength));
 }
 
+/** The widget keeps scales and zeros in the cache dtype (fp32 for the bundled model: shared/quant-config.ts). */
+const META = metaDtypeOfModel(DEFAULT_MODEL_ID);
+
 /** Expected metrics computed in Node directly with src/lib/quant. */
 function expected(t: KVTensor, cfg: QuantConfig, head?: number) {
-  const deq = fakeQuantize(t, cfg).dequantized;
+  const deq = fakeQuantize(t, { metaDtype: META, ...cfg }).dequantized;
   let x = t.data;
   let y = deq;
   let tt = t;
@@ -64,7 +69,7 @@ test('keyboard on bits and group sliders: metrics equal src/lib/quant on the sam
   const ys: number[] = [];
   for (const t of [...ex.keys, ...ex.values]) {
     xs.push(...t.data);
-    ys.push(...fakeQuantize(t, cfg3).dequantized);
+    ys.push(...fakeQuantize(t, { ...cfg3, metaDtype: META }).dequantized);
   }
   expect(Number(await cell(w, 'cache-rel').getAttribute('data-value'))).toBeCloseTo(relativeError(xs, ys), 9);
   expect(Number(await cell(w, 'cache-snr').getAttribute('data-value'))).toBeCloseTo(snrDb(xs, ys), 9);

@@ -30,7 +30,7 @@ test('sweep of the 512-token example: points, timings, current configuration equ
   const fast = Number(await widget(page).getAttribute('data-sweep-fast-ms'));
   const hqq = Number(await widget(page).getAttribute('data-sweep-hqq-ms'));
   console.log(`tradeoff sweep, kvlab-16m, 512 tokens, 8 layers, K and V: min-max + absmax ${fast} ms (144 configs), HQQ ${hqq} ms (80 configs)`);
-  await expect(widget(page)).toHaveAttribute('data-points', '112');
+  await expect(widget(page)).toHaveAttribute('data-points', '152'); // per tensor: 5·4·3 min-max + 4·4·2 absmax + 5·4·3 HQQ (sweep.ts)
   const e = expected('heldout-512', 'k', 4, 64, 'token', 'minmax');
   expect(Number(await widget(page).getAttribute('data-current-bpe'))).toBeCloseTo(e.bpe, 10);
   expect(Number(await widget(page).getAttribute('data-current-err'))).toBeCloseTo(e.err, 6);
@@ -41,8 +41,8 @@ test('sweep of the 512-token example: points, timings, current configuration equ
   // Table: all points sorted by memory, with a Pareto column.
   await widget(page).locator('summary', { hasText: 'Show as table' }).click();
   const rows = widget(page).locator('table tbody tr');
-  // 112 Transformers configurations and 16 serving-engine formats of the keys (sweep.ts formatConfigs)
-  await expect(rows).toHaveCount(112 + 16);
+  // 152 Transformers configurations and 16 serving-engine formats of the keys (sweep.ts formatConfigs)
+  await expect(rows).toHaveCount(152 + 16);
   expect(await widget(page).locator('table tbody tr td:last-child', { hasText: 'yes' }).count()).toBeGreaterThan(2);
   expectClean(log);
 });
@@ -63,7 +63,7 @@ test('keyboard: configuration controls move the marker and the URL; arrow keys w
   const e = expected('heldout-512', 'k', 2, 64, 'channel', 'minmax');
   await expect.poll(async () => Number(await widget(page).getAttribute('data-current-err'))).toBeCloseTo(e.err, 6);
   expect(Number(await widget(page).getAttribute('data-current-bpe'))).toBeCloseTo(e.bpe, 10);
-  await page.getByLabel('Tensor').selectOption('v');
+  await page.getByLabel('Tensor', { exact: true }).selectOption('v');
   await expect(page).toHaveURL(/[?&]tensor=v(&|$)/);
   const ev = expected('heldout-512', 'v', 2, 64, 'token', 'minmax');
   await expect.poll(async () => Number(await widget(page).getAttribute('data-current-err'))).toBeCloseTo(ev.err, 6);
