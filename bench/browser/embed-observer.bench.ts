@@ -15,7 +15,7 @@ import http from 'node:http';
 import os from 'node:os';
 import { test, type Page } from '@playwright/test';
 import { BASE_URL } from './playwright.config';
-import { EMBEDDABLE, WIDGETS } from '../../src/widgets/registry';
+import { EMBEDDABLE, WIDGETS } from '../../tests/e2e/widgets';
 
 // A real loopback server for the host page: Chromium's Private Network Access refuses requests to
 // 127.0.0.1 (the bundle) from a page answered by a Playwright route.
