@@ -4,14 +4,14 @@
  * scripts/kv-dump/make_fixture.py) through the quantizer's file input, `?kv=` and /lab/open; broken files.
  */
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { test, expect, expectClean, axeViolations } from './support';
 
-const FIXTURE = resolve(__dirname, '../../public/dumps/kvlab-16m-sample.kvlab.safetensors');
+const FIXTURE = fileURLToPath(new URL('../../public/dumps/kvlab-16m-sample.kvlab.safetensors', import.meta.url));
 const DUMP_URL = '/dumps/kvlab-16m-sample.kvlab.safetensors';
 const fixture = () => readFileSync(FIXTURE);
 /** The first precomputed example (what the quantizer shows before a dump). */
-const firstExample = JSON.parse(readFileSync(resolve(__dirname, '../../public/precomputed/index.json'), 'utf8')).items[0] as { tokens: number };
+const firstExample = JSON.parse(readFileSync(new URL('../../public/precomputed/index.json', import.meta.url), 'utf8')).items[0] as { tokens: number };
 
 test('quantizer: open the fixture through the file input, then broken files leave it drawn', async ({ page, log }) => {
   expect(firstExample.tokens).not.toBe(64); // else "keeps its tensors" would prove nothing
