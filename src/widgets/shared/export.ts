@@ -165,27 +165,27 @@ function canvasBlob(canvas: HTMLCanvasElement): Promise<Blob> {
   return new Promise((resolve, reject) => canvas.toBlob((b) => (b ? resolve(b) : reject(new Error('The browser could not encode the PNG.'))), 'image/png'));
 }
 
-/** Draws standalone SVG text onto a canvas at `scale`× (Image from a blob URL) and encodes it as PNG. */
+/**
+ * Draws standalone SVG text onto a canvas at `scale`× and encodes it as PNG. The image comes
+ * from a data: URL, not a blob: URL: the site's Content-Security-Policy allows `img-src 'self' data:`
+ * only (scripts/serve/http.mjs), and a blob: image would fail to load there.
+ */
 export async function svgToPng(text: string, width: number, height: number, scale = 2): Promise<Blob> {
-  const url = URL.createObjectURL(new Blob([text], { type: 'image/svg+xml' }));
-  try {
-    const img = new Image();
-    img.decoding = 'sync';
-    await new Promise<void>((resolve, reject) => {
-      img.onload = () => resolve();
-      img.onerror = () => reject(new Error('The chart could not be drawn as an image.'));
-      img.src = url;
-    });
-    const k = Math.min(scale, MAX_SIDE / Math.max(width, height, 1));
-    const canvas = document.createElement('canvas');
-    canvas.width = Math.max(1, Math.round(width * k));
-    canvas.height = Math.max(1, Math.round(height * k));
-    const ctx = canvas.getContext('2d')!;
-    ctx.drawImage(img, 0, 0, canvas.width, canvas.height);
-    return await canvasBlob(canvas);
-  } finally {
-    URL.revokeObjectURL(url);
-  }
+  const url = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(text)}`;
+  const img = new Image();
+  img.decoding = 'sync';
+  await new Promise<void>((resolve, reject) => {
+    img.onload = () => resolve();
+    img.onerror = () => reject(new Error('The chart could not be drawn as an image.'));
+    img.src = url;
+  });
+  const k = Math.min(scale, MAX_SIDE / Math.max(width, height, 1));
+  const canvas = document.createElement('canvas');
+  canvas.width = Math.max(1, Math.round(width * k));
+  canvas.height = Math.max(1, Math.round(height * k));
+  const ctx = canvas.getContext('2d')!;
+  ctx.drawImage(img, 0, 0, canvas.width, canvas.height);
+  return canvasBlob(canvas);
 }
 
 /** A heatmap canvas (one pixel per cell) scaled to `scale`× its on-screen size without smoothing. */
