@@ -15,8 +15,9 @@ function expected(id: string, layer: number, head: number, bits: Bits, group: nu
   const D = Q.headDim;
   const q: KVTensor = { data: new Float32Array(Q.heads * D), heads: Q.heads, tokens: 1, headDim: D };
   for (let h = 0; h < Q.heads; h++) q.data.set(Q.data.subarray((h * T + T - 1) * D, (h * T + T) * D), h * D);
-  const kHat = fakeQuantize(k, { bits, groupSize: group, axis: kaxis, method }).dequantized;
-  const vHat = fakeQuantize(v, { bits, groupSize: group, axis: vaxis, method }).dequantized;
+  // The bundled model's cache is fp32, so the widget keeps scales and zeros in fp32 (metaDtypeOfModel).
+  const kHat = fakeQuantize(k, { bits, groupSize: group, axis: kaxis, method, metaDtype: 'fp32' }).dequantized;
+  const vHat = fakeQuantize(v, { bits, groupSize: group, axis: vaxis, method, metaDtype: 'fp32' }).dequantized;
   const imp = attentionImpact(q, k, kHat, v, vHat, { causal: true });
   return { kl: imp.perHead.kl[head], tv: imp.perHead.tv[head], out: imp.perHead.outputRelError[head], layerKl: imp.kl, layerTv: imp.tv, layerOut: imp.outputRelError, tokens: T };
 }
