@@ -13,7 +13,7 @@ const transformers = JSON.parse(readFileSync('tests/fixtures/model/transformers-
 
 test('the held-out figures equal real Transformers (±0.005); a setting Transformers cannot run shows its reason, not a number', async ({ page, log }) => {
   test.setTimeout(300_000);
-  await page.goto('/embed/perplexity/?configs=fp32,quanto-int2,hqq-int2-axis1');
+  await page.goto('/embed/perplexity/?configs=fp32,quanto-int2,hqq-int2,hqq-int2-axis1');
   await expect(widget(page).locator('.status')).toContainText('Press Run');
   expect(await axeViolations(page)).toEqual([]);
   await page.getByRole('button', { name: 'Run' }).press('Enter');
@@ -23,6 +23,8 @@ test('the held-out figures equal real Transformers (±0.005); a setting Transfor
   expect(Math.abs(fp - transformers.perplexity.fp32)).toBeLessThanOrEqual(0.005);
   expect(Math.abs(int2 - transformers.perplexity['quanto-int2'])).toBeLessThanOrEqual(0.005);
   await expect(widget(page).locator('tr[data-config="quanto-int2"] td').nth(1)).toHaveText(/^\+\d+\.\d\d %$/);
+  // HQQ axis 0 (Transformers' hqq default, strided groups) runs in the browser too.
+  expect(await ppl(page, 'hqq-int2')).toBeGreaterThan(int2);
   const failed = widget(page).locator('tr[data-config="hqq-int2-axis1"]');
   await expect(failed.locator('td')).toHaveCount(1);
   await expect(failed.locator('td')).toContainText('Fails in Transformers with 1 cached token');
