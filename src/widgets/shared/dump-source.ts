@@ -316,7 +316,7 @@ export async function urlSource(url: string, maxBytes = DUMP_MAX_BYTES): Promise
       whole = await res.arrayBuffer();
     }
   } else {
-    void res.body?.cancel();
+    await res.arrayBuffer(); // the 1 byte asked for (cancelling would log an aborted request)
   }
   const realSize = whole ? whole.byteLength : size;
   const read = async (s: number, e: number): Promise<Uint8Array> => {
