@@ -436,6 +436,11 @@ export async function subsetDump(src: ByteSource, keep: readonly number[], h?: R
   return out.buffer;
 }
 
+function headerBytes(h: RawHeader, name: string): number {
+  const e = h.header[name] as { data_offsets?: [number, number] } | undefined;
+  return Array.isArray(e?.data_offsets) ? Number(e.data_offsets[1]) - Number(e.data_offsets[0]) || 0 : 0;
+}
+
 // ------------------------------------------------------------------------------------ worker protocol
 
 export type DumpRequest =
@@ -459,10 +464,7 @@ export async function openDumpCore(req: DumpRequest, post: (m: DumpResponse, tra
     let buffer: ArrayBuffer;
     if (req.layers?.length || src.size > maxBytes) {
       const h = await readHeader(src);
-      const full = summarize(h.meta, src.name, src.size, (n) => {
-        const e = h.header[n] as { data_offsets?: [number, number] } | undefined;
-        return e?.data_offsets ? e.data_offsets[1] - e.data_offsets[0] : 0;
-      });
+      const full = summarize(h.meta, src.name, src.size, (n) => headerBytes(h, n));
       if (!req.layers?.length) {
         post({ type: 'too-large', id, summary: full, limit: maxBytes });
         return;
@@ -471,13 +473,17 @@ export async function openDumpCore(req: DumpRequest, post: (m: DumpResponse, tra
       buffer = await subsetDump(src, req.layers, h);
       if (buffer.byteLength > maxBytes) throw new DumpError('too-large', `those layers take ${buffer.byteLength} bytes; the limit is ${maxBytes}. Pick fewer layers.`);
     } else {
+      // The metadata from the header alone (a few kB) before the whole file is read: the page can show it at once.
+      try {
+        const h = await readHeader(src);
+        post({ type: 'meta', id, summary: summarize(h.meta, src.name, src.size, (n) => headerBytes(h, n)), ms: performance.now() - t0 });
+      } catch {
+        // No early metadata: the full check below names what is wrong.
+      }
       buffer = await src.all((loaded, total) => post({ type: 'progress', id, text: 'Reading the dump…', done: loaded, total }));
     }
-    const bytes = new Uint8Array(buffer);
-    // Metadata first (header + schema + shapes), then the NaN/Inf scan of every tensor.
-    const parsed = readKvDump(bytes, { maxBytes });
-    post({ type: 'meta', id, summary: summarize(parsed.meta, src.name, buffer.byteLength, (n) => (parsed.file.has(n) ? parsed.file.info(n).byteLength : 0)), ms: performance.now() - t0 });
-    checkDump(bytes, maxBytes);
+    // Then the full check: structure, schema and shapes (readKvDump), NaN/Inf in every tensor.
+    checkDump(new Uint8Array(buffer), maxBytes);
     post({ type: 'done', id, buffer, name: src.name, ms: performance.now() - t0 }, [buffer]);
   } catch (err) {
     const code: DumpErrorCode = err instanceof SafetensorsError || err instanceof DumpError ? err.code : 'read';
