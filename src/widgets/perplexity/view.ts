@@ -134,19 +134,26 @@ export function klHistogram(kl: ArrayLike<number>, edges: readonly number[] = KL
 /** Frequency polygons of per-position KL, one per configuration (own colour and dash), on a log KL axis. */
 export function klHistogramOptions(hists: ReadonlyArray<{ id: PresetId; bins: readonly HistogramBin[] }>, width: number): Plot.PlotOptions {
   const marks: Plot.Markish[] = [];
+  let top = 0;
   for (const h of hists) {
     const st = STYLE[h.id];
     const data = h.bins.map((b) => ({ x: Math.sqrt(b.lo * b.hi), y: b.share * 100 }));
+    for (const d of data) top = Math.max(top, d.y);
     marks.push(Plot.line(data, { x: 'x', y: 'y', stroke: st.colour, strokeWidth: 2, strokeDasharray: st.dash || undefined, ariaHidden: 'true' } as Plot.LineOptions));
     marks.push(Plot.dot(data, { x: 'x', y: 'y', fill: st.colour, r: 2.5, ariaHidden: 'true' } as Plot.DotOptions));
   }
+  const edges = hists[0]?.bins ?? [];
+  const lo = edges.length ? Math.sqrt(edges[0].lo * edges[0].hi) : 1e-6;
+  const hi = edges.length ? Math.sqrt(edges[edges.length - 1].lo * edges[edges.length - 1].hi) : 10;
+  const decades: number[] = [];
+  for (let e = Math.ceil(Math.log10(lo)); e <= Math.floor(Math.log10(hi)); e++) decades.push(Number(`1e${e}`));
   return {
     width,
     height: 220,
     marginLeft: 52,
     ariaLabel: `Histogram: share of token positions by KL divergence to the fp32 cache (nats, log scale) for ${hists.length} cache configurations. The text above the chart gives each configuration's mean, median, 90th and 99th percentile.`,
-    x: { type: 'log', label: 'KL to fp32 per position (nats)', grid: true, tickFormat: (d: number) => formatNats(d, 1) },
-    y: { label: 'Positions (%)', grid: true, domain: [0, undefined as unknown as number] },
+    x: { type: 'log', label: 'KL to fp32 per position (nats)', domain: [lo, hi], ticks: decades, tickFormat: (d: number) => formatNats(d, 1), grid: true },
+    y: { label: 'Positions (%)', grid: true, domain: [0, Math.max(1, top * 1.08)] },
     marks,
   };
 }

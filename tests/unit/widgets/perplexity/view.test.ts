@@ -106,6 +106,12 @@ describe('KL distribution', () => {
     expect(h.reduce((s, b) => s + b.share, 0)).toBeCloseTo(1, 12);
     const opts = klHistogramOptions([{ id: 'quanto-int2', bins: h }], 600);
     expect(opts.ariaLabel).toMatch(/share of token positions by KL/);
+    // A finite y range over the tallest bin (2 of 5 positions = 40 %), decade ticks from 1e-6 to 1 on x.
+    const y = opts.y as { domain: number[] };
+    expect(y.domain[0]).toBe(0);
+    expect(y.domain[1]).toBeGreaterThan(40);
+    expect(Number.isFinite(y.domain[1])).toBe(true);
+    expect((opts.x as { ticks: number[] }).ticks).toEqual([1e-5, 1e-4, 1e-3, 1e-2, 0.1, 1]);
   });
   it('summarises each configuration\'s KL distribution and shows failures as reasons, not numbers', () => {
     const kl = { count: 4, mean: 0.0513, p50: 0.0123, p90: 0.2, p99: 0.9, max: 1.5 };
