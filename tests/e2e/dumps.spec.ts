@@ -49,6 +49,7 @@ test('quantizer: open the fixture through the file input, then broken files leav
   await input.setInputFiles({ name: 'cut.kvlab.safetensors', mimeType: 'application/octet-stream', buffer: fixture().subarray(0, 200_000) });
   const status = w.locator('div.status').first();
   await expect(status).toContainText('The file is truncated');
+  await expect(w.locator('[data-role=dump-error]')).toContainText('The file is truncated');
   await expect(status).toContainText('keeps the tensors it had');
   await expect(original).toHaveAttribute('aria-label', /by 64 tokens/);
   expect(await w.getAttribute('data-rendered')).toBe(rendered);
@@ -104,7 +105,7 @@ test('?kv=<url> opens the dump in the quantizer and the attention widget (last 8
 test('?kv= that cannot be fetched: a clear error, the example stays', async ({ page, log }) => {
   await page.goto('/embed/quantizer/?kv=/dumps/missing.kvlab.safetensors');
   const w = page.locator('kv-quantizer');
-  await expect(w.locator('div.status').first()).toContainText('could not be downloaded: HTTP 404');
+  await expect(w.locator('[data-role=dump-error]')).toContainText('could not be downloaded: HTTP 404');
   await expect(w.locator('canvas.heatmap').first()).toHaveAttribute('aria-label', new RegExp(`by ${firstExample.tokens} tokens`));
   // The 404 is the point of this test.
   log.failedRequests = [];

@@ -94,6 +94,14 @@ export function tensorPicker(o: TensorPickerOptions): TensorPicker {
   const dumpInfo = el('p', { className: 'ctl-dump-info' });
   dumpInfo.dataset.role = 'dump-info';
   dumpInfo.hidden = true;
+  // Dump errors stay here (the status line is the widget's, which clears it on its next message).
+  const dumpError = el('p', { className: 'ctl-dump-error' });
+  dumpError.dataset.role = 'dump-error';
+  dumpError.hidden = true;
+  const showDumpError = (message: string) => {
+    dumpError.textContent = message;
+    dumpError.hidden = !message;
+  };
   const subset = el('div', { className: 'ctl-dump-subset' });
   subset.hidden = true;
   const root = el(
@@ -107,6 +115,7 @@ export function tensorPicker(o: TensorPickerOptions): TensorPicker {
     el('label', { htmlFor: fileId, textContent: 'Or open a KV-cache dump (.kvlab.safetensors, or drop it here)' }),
     fileInput,
     dumpInfo,
+    dumpError,
     subset,
   );
   root.dataset.control = 'prompt';
@@ -131,6 +140,7 @@ export function tensorPicker(o: TensorPickerOptions): TensorPicker {
       }
       opt.textContent = `Dump: ${set.dump.model} (${set.dump.tokens} tokens)`;
       dumpSet = set as DumpTensorSet;
+      showDumpError('');
       select.value = 'dump';
       area.value = '';
     } else {
@@ -163,9 +173,11 @@ export function tensorPicker(o: TensorPickerOptions): TensorPicker {
         root.dataset.dump = 'too-large';
         offerSubset(input, err);
         o.status.error(`${err.message}. Open a subset of its layers below.${keepNote()}`);
+        showDumpError(`${err.message}.`);
       } else {
         root.dataset.dump = 'error';
         o.status.error(`${explainDumpError(err)}${keepNote()}`);
+        showDumpError(explainDumpError(err));
       }
       resolveReady();
     }
@@ -305,6 +317,7 @@ export function tensorPicker(o: TensorPickerOptions): TensorPicker {
       root.dataset.dump = 'error';
       await showExample(undefined, { quiet: true });
       o.status.error(`${explainDumpError(err)} Showing the example instead.`);
+      showDumpError(`${explainDumpError(err)} Showing the example instead.`);
     }
   };
 
