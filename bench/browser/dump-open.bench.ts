@@ -59,6 +59,7 @@ test('/embed/quantizer/: first layer drawn', async ({ page }) => {
   await page.locator('kv-quantizer input[type=file]').setInputFiles(FILE);
   await page.waitForFunction(() => /by 2048 tokens/.test(document.querySelector('kv-quantizer canvas.heatmap')?.getAttribute('aria-label') ?? ''), null, { timeout: 240_000 });
   results.quantizerFirstLayerMs = Date.now() - t0;
+  results.quantizerWorkers = page.workers().map((w) => w.url().split('/').pop()).join(' ');
   results.quantizerLongestTaskMs = await longest(page);
   const peak = [...renderers().values()].reduce((m, v) => Math.max(m, v), 0);
   results.quantizerPeakRendererRss = peak ? mb(peak) : 'n/a';
@@ -75,6 +76,7 @@ test('/lab/open: metadata, checked dump, first widget drawing', async ({ page })
   results.openMetadataMs = Date.now() - t0;
   await page.waitForSelector('body[data-dump="loaded"]', { timeout: 240_000 });
   results.openCheckedMs = Date.now() - t0;
+  results.openWorkers = page.workers().map((w) => w.url().split('/').pop()).join(' ');
   results.openLongestTaskUntilCheckedMs = await longest(page);
   await page.waitForSelector('kv-quantizer[data-rendered]', { timeout: 240_000 });
   results.openFirstQuantizerDrawMs = Date.now() - t0;
