@@ -22,7 +22,12 @@ function scriptTagBundle() {
       ssr = !!config.build.ssr;
     },
     buildStart() {
-      if (!ssr) this.emitFile({ type: 'chunk', id: fileURLToPath(new URL('./src/widgets/embed-bundle.ts', import.meta.url)), fileName: 'kv-cache-lab.js' });
+      if (!ssr)
+        this.emitFile({
+          type: 'chunk',
+          id: fileURLToPath(new URL('./src/widgets/embed-bundle.ts', import.meta.url)),
+          fileName: 'kv-cache-lab.js',
+        });
     },
   };
 }

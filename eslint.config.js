@@ -41,8 +41,14 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['**/workers/**', '**/workers/engine/**'], message: 'Pages talk to the model through src/lib/model/client.ts; the engine runs only in the worker.' },
-            { group: ['@huggingface/transformers', 'onnxruntime-web', 'onnxruntime-web/*'], message: 'transformers.js and ONNX Runtime live only in src/workers/.' },
+            {
+              group: ['**/workers/**', '**/workers/engine/**'],
+              message: 'Pages talk to the model through src/lib/model/client.ts; the engine runs only in the worker.',
+            },
+            {
+              group: ['@huggingface/transformers', 'onnxruntime-web', 'onnxruntime-web/*'],
+              message: 'transformers.js and ONNX Runtime live only in src/workers/.',
+            },
           ],
         },
       ],

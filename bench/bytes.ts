@@ -76,7 +76,11 @@ const pages = walk(dist).filter((f) => f.endsWith('index.html'));
 const rows = pages
   .map((html) => {
     const files = pageJs(html);
-    const sum = files.reduce((a, f) => ({ raw: a.raw + sizes(f).raw, gz: a.gz + sizes(f).gz, br: a.br + sizes(f).br }), { raw: 0, gz: 0, br: 0 });
+    const sum = files.reduce((a, f) => ({ raw: a.raw + sizes(f).raw, gz: a.gz + sizes(f).gz, br: a.br + sizes(f).br }), {
+      raw: 0,
+      gz: 0,
+      br: 0,
+    });
     const page = '/' + path.relative(dist, path.dirname(html)).replace(/\\/g, '/') + (path.dirname(html) === dist ? '' : '/');
     return { page: page.replace('//', '/'), files: files.length, ...sum, withinBudget: sum.gz <= BUDGET_GZ };
   })
@@ -86,12 +90,24 @@ const kb = (n: number) => `${(n / 1024).toFixed(1)} KB`;
 const mb = (n: number) => `${(n / 1e6).toFixed(2)} MB`;
 console.log('\nJavaScript each page loads before any widget starts (gzip budget for articles: 150 KB)');
 console.log('page'.padEnd(40), 'files'.padStart(6), 'raw'.padStart(11), 'gzip'.padStart(11), 'brotli'.padStart(11), ' budget');
-for (const r of rows) console.log(r.page.padEnd(40), String(r.files).padStart(6), kb(r.raw).padStart(11), kb(r.gz).padStart(11), kb(r.br).padStart(11), r.page.startsWith('/articles/') ? (r.withinBudget ? ' ok' : ' OVER') : '');
+for (const r of rows)
+  console.log(
+    r.page.padEnd(40),
+    String(r.files).padStart(6),
+    kb(r.raw).padStart(11),
+    kb(r.gz).padStart(11),
+    kb(r.br).padStart(11),
+    r.page.startsWith('/articles/') ? (r.withinBudget ? ' ok' : ' OVER') : '',
+  );
 
 // First live result: the model worker chunk and what it imports, the ONNX Runtime files, the model files.
 const astro = path.join(dist, '_astro');
-const worker = readdirSync(astro).filter((n) => /^model\.worker.*\.js$/.test(n)).map((n) => path.join(astro, n));
-const ort = readdirSync(astro).filter((n) => /^ort-.*\.(wasm|mjs)$/.test(n)).map((n) => path.join(astro, n));
+const worker = readdirSync(astro)
+  .filter((n) => /^model\.worker.*\.js$/.test(n))
+  .map((n) => path.join(astro, n));
+const ort = readdirSync(astro)
+  .filter((n) => /^ort-.*\.(wasm|mjs)$/.test(n))
+  .map((n) => path.join(astro, n));
 const modelDir = path.join(dist, 'models', 'kvlab-16m');
 const model = existsSync(modelDir) ? walk(modelDir).filter((f) => /\.(onnx|json)$/.test(f)) : [];
 const live = [...worker, ...ort, ...model].map((f) => {
@@ -105,4 +121,7 @@ for (const r of live) console.log(r.file.padEnd(60), mb(r.raw).padStart(10), 'se
 console.log('total'.padEnd(60), mb(total.raw).padStart(10), 'sent', mb(total.sent).padStart(10));
 
 mkdirSync('bench/results', { recursive: true });
-writeFileSync('bench/results/bytes.json', JSON.stringify({ date: new Date().toISOString(), budgetGzip: BUDGET_GZ, pages: rows, firstLiveResult: { files: live, total } }, null, 2));
+writeFileSync(
+  'bench/results/bytes.json',
+  JSON.stringify({ date: new Date().toISOString(), budgetGzip: BUDGET_GZ, pages: rows, firstLiveResult: { files: live, total } }, null, 2),
+);

@@ -31,6 +31,12 @@ const [, allMs] = time(() => {
   for (let i = 0; i < set.info.layers; i++) void [set.keys[i], set.values[i], set.queries?.[i]];
 });
 console.log(`dump-open (Node ${process.version}), ${mb(buf.byteLength)} file, limit ${mb(DUMP_MAX_BYTES)}:`);
-console.log(`  read file ${readMs.toFixed(0)} ms; header + schema + shapes (metadata) ${metaMs.toFixed(1)} ms; NaN/Inf scan of all tensors ${scanMs.toFixed(0)} ms`);
-console.log(`  TensorSet (header again) ${setMs.toFixed(1)} ms; first layer K+V to float32 ${firstMs.toFixed(1)} ms; all ${set.info.layers} layers K+V+Q ${allMs.toFixed(0)} ms`);
-console.log(`  peak RSS ${mb(peakRss)} (file ${mb(buf.byteLength)} + float32 K/V of every layer ${mb(set.info.layers * 2 * set.keys[0].data.byteLength)})`);
+console.log(
+  `  read file ${readMs.toFixed(0)} ms; header + schema + shapes (metadata) ${metaMs.toFixed(1)} ms; NaN/Inf scan of all tensors ${scanMs.toFixed(0)} ms`,
+);
+console.log(
+  `  TensorSet (header again) ${setMs.toFixed(1)} ms; first layer K+V to float32 ${firstMs.toFixed(1)} ms; all ${set.info.layers} layers K+V+Q ${allMs.toFixed(0)} ms`,
+);
+console.log(
+  `  peak RSS ${mb(peakRss)} (file ${mb(buf.byteLength)} + float32 K/V of every layer ${mb(set.info.layers * 2 * set.keys[0].data.byteLength)})`,
+);

@@ -47,7 +47,16 @@ function timeBoth(fn: (t: KVTensor) => void, runs = RUNS): { median: number; bes
 }
 for (let i = 0; i < 20; i++) timeBoth((t) => copyDst.set(t.data), 1);
 
-type Row = { format: EngineFormat; scale: string; path: 'js' | 'wasm'; ms: number; mElemPerS: number; copyMElemPerS: number; ratio: number; bestRatio: number };
+type Row = {
+  format: EngineFormat;
+  scale: string;
+  path: 'js' | 'wasm';
+  ms: number;
+  mElemPerS: number;
+  copyMElemPerS: number;
+  ratio: number;
+  bestRatio: number;
+};
 const rows: Row[] = [];
 const hasWasm = wasmActive();
 const configs: [EngineFormat, FormatScale | undefined][] = [];
@@ -68,18 +77,37 @@ for (const [format, scale] of configs) {
     const copyRate = TOTAL / (Math.min(c1.median, c2.median) * 1e3);
     const bestCopyRate = TOTAL / (Math.min(c1.best, c2.best) * 1e3);
     const rate = TOTAL / (ms * 1e3);
-    rows.push({ format, scale: scale ?? 'default', path, ms, mElemPerS: rate, copyMElemPerS: copyRate, ratio: rate / copyRate, bestRatio: TOTAL / (best * 1e3) / bestCopyRate });
+    rows.push({
+      format,
+      scale: scale ?? 'default',
+      path,
+      ms,
+      mElemPerS: rate,
+      copyMElemPerS: copyRate,
+      ratio: rate / copyRate,
+      bestRatio: TOTAL / (best * 1e3) / bestCopyRate,
+    });
   }
 }
 setWasmEnabled(true);
 
 const pad = (s: string | number, n: number): string => String(s).padStart(n);
-console.log(`quantizeFormat over ${TENSORS} tensors × [${HEADS}, ${TOKENS}, ${HEAD_DIM}] = ${TOTAL.toLocaleString('en')} elements; median of ${RUNS} runs; Node ${process.version}; WASM SIMD ${hasWasm ? 'on' : 'unavailable'}`);
-console.log(`${'format'.padEnd(9)} ${'scale'.padEnd(8)} ${'path'.padEnd(5)} ${pad('ms', 8)} ${pad('M el/s', 8)} ${pad('copy M/s', 9)} ${pad('ratio', 7)} ${pad('best', 7)}  (target: wasm ≥ 0.2× copy)`);
+console.log(
+  `quantizeFormat over ${TENSORS} tensors × [${HEADS}, ${TOKENS}, ${HEAD_DIM}] = ${TOTAL.toLocaleString('en')} elements; median of ${RUNS} runs; Node ${process.version}; WASM SIMD ${hasWasm ? 'on' : 'unavailable'}`,
+);
+console.log(
+  `${'format'.padEnd(9)} ${'scale'.padEnd(8)} ${'path'.padEnd(5)} ${pad('ms', 8)} ${pad('M el/s', 8)} ${pad('copy M/s', 9)} ${pad('ratio', 7)} ${pad('best', 7)}  (target: wasm ≥ 0.2× copy)`,
+);
 for (const r of rows) {
-  console.log(`${r.format.padEnd(9)} ${r.scale.padEnd(8)} ${r.path.padEnd(5)} ${pad(r.ms.toFixed(2), 8)} ${pad(r.mElemPerS.toFixed(0), 8)} ${pad(r.copyMElemPerS.toFixed(0), 9)} ${pad(r.ratio.toFixed(3), 7)} ${pad(r.bestRatio.toFixed(3), 7)}`);
+  console.log(
+    `${r.format.padEnd(9)} ${r.scale.padEnd(8)} ${r.path.padEnd(5)} ${pad(r.ms.toFixed(2), 8)} ${pad(r.mElemPerS.toFixed(0), 8)} ${pad(r.copyMElemPerS.toFixed(0), 9)} ${pad(r.ratio.toFixed(3), 7)} ${pad(r.bestRatio.toFixed(3), 7)}`,
+  );
 }
 const here = dirname(fileURLToPath(import.meta.url));
 mkdirSync(join(here, 'results'), { recursive: true });
-writeFileSync(join(here, 'results', 'formats.json'), JSON.stringify({ date: new Date().toISOString(), node: process.version, wasmSimd: hasWasm, elements: TOTAL, runs: RUNS, rows }, null, 2) + '\n');
+writeFileSync(
+  join(here, 'results', 'formats.json'),
+  JSON.stringify({ date: new Date().toISOString(), node: process.version, wasmSimd: hasWasm, elements: TOTAL, runs: RUNS, rows }, null, 2) +
+    '\n',
+);
 console.log(`Wrote ${join('bench', 'results', 'formats.json')}`);

@@ -32,13 +32,19 @@ async function waitForServer(): Promise<void> {
   throw new Error('server did not start');
 }
 
-const results: Array<{ page: string; performance: number; accessibility: number; bestPractices: number; lcpMs: number; tbtMs: number }> = [];
+const results: Array<{ page: string; performance: number; accessibility: number; bestPractices: number; lcpMs: number; tbtMs: number }> =
+  [];
 try {
   await waitForServer();
   const chrome = await chromeLauncher.launch({ chromePath: findChromium(), chromeFlags: [...CHROMIUM_ARGS, '--headless=new'] });
   try {
     for (const p of pages) {
-      const r = await lighthouse(`${origin}${p}`, { port: chrome.port, output: 'json', logLevel: 'error', onlyCategories: ['performance', 'accessibility', 'best-practices'] });
+      const r = await lighthouse(`${origin}${p}`, {
+        port: chrome.port,
+        output: 'json',
+        logLevel: 'error',
+        onlyCategories: ['performance', 'accessibility', 'best-practices'],
+      });
       const lhr = r!.lhr;
       const score = (k: string) => Math.round((lhr.categories[k]?.score ?? 0) * 100);
       results.push({
@@ -49,7 +55,9 @@ try {
         lcpMs: Math.round(lhr.audits['largest-contentful-paint']?.numericValue ?? NaN),
         tbtMs: Math.round(lhr.audits['total-blocking-time']?.numericValue ?? NaN),
       });
-      const failing = Object.values(lhr.audits).filter((a) => a.score !== null && a.score < 0.9 && a.scoreDisplayMode === 'binary').map((a) => a.id);
+      const failing = Object.values(lhr.audits)
+        .filter((a) => a.score !== null && a.score < 0.9 && a.scoreDisplayMode === 'binary')
+        .map((a) => a.id);
       if (failing.length) console.log(`${p}: audits below 0.9: ${failing.join(', ')}`);
     }
   } finally {
@@ -60,6 +68,14 @@ try {
 }
 console.log('\nLighthouse, mobile (target ≥ 95)');
 console.log('page'.padEnd(32), 'perf', ' a11y', ' best', '   LCP ms', '  TBT ms');
-for (const r of results) console.log(r.page.padEnd(32), String(r.performance).padStart(4), String(r.accessibility).padStart(5), String(r.bestPractices).padStart(5), String(r.lcpMs).padStart(9), String(r.tbtMs).padStart(8));
+for (const r of results)
+  console.log(
+    r.page.padEnd(32),
+    String(r.performance).padStart(4),
+    String(r.accessibility).padStart(5),
+    String(r.bestPractices).padStart(5),
+    String(r.lcpMs).padStart(9),
+    String(r.tbtMs).padStart(8),
+  );
 mkdirSync('bench/results', { recursive: true });
 writeFileSync('bench/results/lighthouse.json', JSON.stringify({ date: new Date().toISOString(), results }, null, 2));

@@ -42,7 +42,8 @@ async function main() {
   }
   const decodeMs = performance.now() - s1;
 
-  const q = (bits: 2 | 4 | 8, axis: 'token' | 'channel' = 'token') => ({ bits, groupSize: axis === 'token' ? 64 : 32, axis, method: 'minmax' }) as const;
+  const q = (bits: 2 | 4 | 8, axis: 'token' | 'channel' = 'token') =>
+    ({ bits, groupSize: axis === 'token' ? 64 : 32, axis, method: 'minmax' }) as const;
   const gen = await generate(
     runner,
     { prompt: runner.decode(ids.slice(0, 128)), key: q(4), value: q(4), residualLength: 16, maxNewTokens: 64 },
@@ -86,7 +87,14 @@ async function main() {
     'generate 64 steps, two streams (steps/s)': gen.timings.tokensPerSecond.toFixed(1),
     [`score sweep ${configs.length} configs × ${results.scoreSweep.scoredTokens} tokens (ms)`]: sweepMs.toFixed(0),
   });
-  console.table(results.scoreSweep.perConfig.map((r) => ({ ...r, ms: Math.round(r.ms), perplexity: r.perplexity.toFixed(3), klToExact: r.klToExact?.toExponential(2) })));
+  console.table(
+    results.scoreSweep.perConfig.map((r) => ({
+      ...r,
+      ms: Math.round(r.ms),
+      perplexity: r.perplexity.toFixed(3),
+      klToExact: r.klToExact?.toExponential(2),
+    })),
+  );
   await mkdir(path.join(root, 'bench/results'), { recursive: true });
   await writeFile(path.join(root, 'bench/results/model-node.json'), JSON.stringify(results, null, 2) + '\n');
   await runner.dispose();

@@ -62,8 +62,19 @@ const copyOnce = (): number => time((t) => copyDst.set(t.data));
 for (let i = 0; i < 20; i++) copyOnce(); // warm the copy path
 
 type Row = {
-  method: string; path: 'js' | 'wasm'; bits: number; axis: string; groupSize: number; ms: number; bestMs: number;
-  mElemPerS: number; copyMElemPerS: number; ratio: number; bestRatio: number; target: number; ok: boolean;
+  method: string;
+  path: 'js' | 'wasm';
+  bits: number;
+  axis: string;
+  groupSize: number;
+  ms: number;
+  bestMs: number;
+  mElemPerS: number;
+  copyMElemPerS: number;
+  ratio: number;
+  bestRatio: number;
+  target: number;
+  ok: boolean;
 };
 const rows: Row[] = [];
 // BENCH_METHODS=minmax,hqq limits the run to some methods (all three by default).
@@ -93,7 +104,21 @@ for (const method of methods) {
           const target = method === 'hqq' ? 0.02 : method === 'minmax' ? 0.2 : 0;
           const ratio = rate / copyRate;
           const bestRatio = TOTAL / (bestMs * 1e3) / bestCopyRate;
-          rows.push({ method, path, bits, axis, groupSize, ms, bestMs, mElemPerS: rate, copyMElemPerS: copyRate, ratio, bestRatio, target, ok: ratio >= target });
+          rows.push({
+            method,
+            path,
+            bits,
+            axis,
+            groupSize,
+            ms,
+            bestMs,
+            mElemPerS: rate,
+            copyMElemPerS: copyRate,
+            ratio,
+            bestRatio,
+            target,
+            ok: ratio >= target,
+          });
         }
       }
     }
@@ -102,8 +127,12 @@ for (const method of methods) {
 setWasmEnabled(true);
 
 const pad = (s: string | number, n: number): string => String(s).padStart(n);
-console.log(`fakeQuantizeInto over ${TENSORS} tensors × [${HEADS}, ${TOKENS}, ${HEAD_DIM}] = ${TOTAL.toLocaleString('en')} elements; median of ${RUNS} runs (hqq js: 2); Node ${process.version}; WASM SIMD ${hasWasm ? 'on' : 'unavailable'}`);
-console.log(`${'method'.padEnd(7)} ${'path'.padEnd(5)} ${pad('bits', 4)} ${'axis'.padEnd(12)} ${pad('G', 4)} ${pad('ms', 8)} ${pad('M el/s', 8)} ${pad('copy M/s', 9)} ${pad('ratio', 7)} ${pad('best', 7)} ${pad('target', 7)}`);
+console.log(
+  `fakeQuantizeInto over ${TENSORS} tensors × [${HEADS}, ${TOKENS}, ${HEAD_DIM}] = ${TOTAL.toLocaleString('en')} elements; median of ${RUNS} runs (hqq js: 2); Node ${process.version}; WASM SIMD ${hasWasm ? 'on' : 'unavailable'}`,
+);
+console.log(
+  `${'method'.padEnd(7)} ${'path'.padEnd(5)} ${pad('bits', 4)} ${'axis'.padEnd(12)} ${pad('G', 4)} ${pad('ms', 8)} ${pad('M el/s', 8)} ${pad('copy M/s', 9)} ${pad('ratio', 7)} ${pad('best', 7)} ${pad('target', 7)}`,
+);
 for (const r of rows) {
   const tgt = r.target > 0 ? `${r.target}× ${r.ok ? 'ok' : 'MISSED'}` : '—';
   console.log(
@@ -130,6 +159,7 @@ const outDir = join(here, 'results');
 mkdirSync(outDir, { recursive: true });
 writeFileSync(
   join(outDir, 'quant.json'),
-  JSON.stringify({ date: new Date().toISOString(), node: process.version, wasmSimd: hasWasm, elements: TOTAL, runs: RUNS, rows }, null, 2) + '\n',
+  JSON.stringify({ date: new Date().toISOString(), node: process.version, wasmSimd: hasWasm, elements: TOTAL, runs: RUNS, rows }, null, 2) +
+    '\n',
 );
 console.log(`Wrote ${join('bench', 'results', 'quant.json')}`);

@@ -15,7 +15,9 @@ const run = (cmd, args, env = {}) => {
 const only = process.argv[2];
 // bytes.ts and lighthouse.ts read the production build.
 if (!existsSync('dist/index.html')) run('npm', ['run', 'build']);
-for (const file of readdirSync('bench').filter((f) => f.endsWith('.ts')).sort()) {
+for (const file of readdirSync('bench')
+  .filter((f) => f.endsWith('.ts'))
+  .sort()) {
   if (only && !file.includes(only)) continue;
   run('npx', ['tsx', `bench/${file}`]);
 }

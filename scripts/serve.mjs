@@ -48,7 +48,9 @@ export async function loadOembed(outDir) {
 /** Start the server; resolves to the listening http.Server. */
 export async function startServer({ outDir = 'dist', port = 4321, host = '127.0.0.1', log = (line) => console.warn(line) } = {}) {
   const root = resolve(outDir);
-  const base = existsSync(join(root, '_server', 'oembed-data.json')) ? JSON.parse(readFileSync(join(root, '_server', 'oembed-data.json'), 'utf8')).base : '/';
+  const base = existsSync(join(root, '_server', 'oembed-data.json'))
+    ? JSON.parse(readFileSync(join(root, '_server', 'oembed-data.json'), 'utf8')).base
+    : '/';
   const handler = await createSiteHandler({ root, base, oembed: await loadOembed(root), log });
   const server = http.createServer(handler);
   // Requests Node cannot even parse (bad request line, bad headers): one line, a bare 400.
@@ -73,7 +75,9 @@ if (process.argv[1] && resolve(process.argv[1]) === resolve(new URL(import.meta.
     server = await startServer({ outDir, port, host });
   } catch (e) {
     // One line, no stack: a missing build or a port in use is not a crash.
-    console.error(`KV Cache Lab: cannot serve ${resolve(outDir)} on ${host}:${port}: ${e?.message ?? e}${e?.code === 'ENOENT' ? ' (run npm run build first)' : ''}`);
+    console.error(
+      `KV Cache Lab: cannot serve ${resolve(outDir)} on ${host}:${port}: ${e?.message ?? e}${e?.code === 'ENOENT' ? ' (run npm run build first)' : ''}`,
+    );
     process.exit(1);
   }
   console.log(`KV Cache Lab: serving ${resolve(outDir)} at http://${host}:${port}/ (CORS: *)`);

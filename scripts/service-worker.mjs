@@ -15,7 +15,15 @@ const dist = resolve(process.argv[2] ?? 'dist');
 const t0 = Date.now();
 const { count, size, warnings } = await generateSW({
   globDirectory: dist,
-  globPatterns: ['**/*.html', '_astro/**/*.{js,css,woff2}', 'precomputed/**/*.{json,bin}', 'figures/**/*', 'favicon.svg', 'embed-host.js', 'kv-cache-lab.js'],
+  globPatterns: [
+    '**/*.html',
+    '_astro/**/*.{js,css,woff2}',
+    'precomputed/**/*.{json,bin}',
+    'figures/**/*',
+    'favicon.svg',
+    'embed-host.js',
+    'kv-cache-lab.js',
+  ],
   // 404.html: the server answers it with status 404, and a non-2xx response fails the whole precache.
   globIgnores: ['**/*.br', '**/*.gz', '_server/**', 'models/**', 'lab/**', '404.html'],
   swDest: resolve(dist, 'sw.js'),

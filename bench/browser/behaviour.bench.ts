@@ -21,7 +21,10 @@ test.describe.configure({ mode: 'serial' });
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const results: Record<string, unknown> = {
   date: new Date().toISOString(),
-  machine: `${os.cpus().length} CPU cores, load average ${os.loadavg().map((x) => x.toFixed(1)).join(' / ')} at start`,
+  machine: `${os.cpus().length} CPU cores, load average ${os
+    .loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' / ')} at start`,
   targets: { redrawMedianMs: 16, redrawP95Ms: 33, sweepMs: 15_000, generationMs: 3_000, longTaskMs: 50 },
 };
 
@@ -37,7 +40,16 @@ async function observeLongTasks(page: Page) {
 }
 const now = (page: Page) => page.evaluate(() => performance.now());
 const longestSince = (page: Page, t0: number) =>
-  page.evaluate((t0) => Math.max(0, ...(window as unknown as { __long: { start: number; duration: number }[] }).__long.filter((e) => e.start >= t0).map((e) => e.duration)), t0);
+  page.evaluate(
+    (t0) =>
+      Math.max(
+        0,
+        ...(window as unknown as { __long: { start: number; duration: number }[] }).__long
+          .filter((e) => e.start >= t0)
+          .map((e) => e.duration),
+      ),
+    t0,
+  );
 
 /** The held-out passage cut to the shortest prefix with `tokens` tokens (tokenized by the model's own tokenizer in Node). */
 async function passageOf(tokens: number): Promise<string> {
@@ -67,8 +79,15 @@ test('attention: redraw at 256 and 1,024 tokens', async ({ page }) => {
   await page.getByRole('button', { name: 'Run the model on this text' }).click();
   await expect(w).toHaveAttribute('data-tokens', '1024', { timeout: 240_000 });
   const s1024 = await measureRedraw(page, { selector: 'kv-attention', slider: 'Bits' });
-  for (const [n, s] of [[256, s256], [1024, s1024]] as const) {
-    console.log(`attention redraw at ${n} tokens: median ${s.median.toFixed(1)} ms, p95 ${s.p95.toFixed(1)} ms (phases: ${Object.entries(s.phases).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')})`);
+  for (const [n, s] of [
+    [256, s256],
+    [1024, s1024],
+  ] as const) {
+    console.log(
+      `attention redraw at ${n} tokens: median ${s.median.toFixed(1)} ms, p95 ${s.p95.toFixed(1)} ms (phases: ${Object.entries(s.phases)
+        .map(([k, v]) => `${k} ${v.toFixed(1)}`)
+        .join(', ')})`,
+    );
   }
   results.attentionRedraw = {
     tokens256: { median: s256.median, p95: s256.p95, phases: s256.phases, samples: s256.samples.length },
@@ -94,7 +113,9 @@ test('perplexity: 6 configurations × 256 tokens', async ({ page }) => {
   await expect(w.locator('.status')).toContainText(/Scored 6 configurations × 25\d tokens/, { timeout: 280_000 });
   const sweepMs = Number(await w.getAttribute('data-sweep-ms'));
   const longest = await longestSince(page, t0);
-  console.log(`perplexity sweep, 6 configs × 256 tokens: ${(sweepMs / 1000).toFixed(2)} s; longest main-thread task ${longest.toFixed(0)} ms`);
+  console.log(
+    `perplexity sweep, 6 configs × 256 tokens: ${(sweepMs / 1000).toFixed(2)} s; longest main-thread task ${longest.toFixed(0)} ms`,
+  );
   results.perplexitySweep = { configs: 6, tokens: 256, ms: sweepMs, longestTaskMs: longest };
 });
 
@@ -115,12 +136,17 @@ test('generation: 64 tokens side by side', async ({ page }) => {
   const ms = (await now(page)) - t0;
   const longest = await longestSince(page, t0);
   const status = await w.locator('.status').textContent();
-  console.log(`generation, 64 tokens × 2 streams: ${(ms / 1000).toFixed(2)} s (${status}); longest main-thread task ${longest.toFixed(0)} ms`);
+  console.log(
+    `generation, 64 tokens × 2 streams: ${(ms / 1000).toFixed(2)} s (${status}); longest main-thread task ${longest.toFixed(0)} ms`,
+  );
   results.generation = { tokens: 64, ms, longestTaskMs: longest, status };
 });
 
 test.afterAll(() => {
-  results.machineAtEnd = `load average ${os.loadavg().map((x) => x.toFixed(1)).join(' / ')} at end`;
+  results.machineAtEnd = `load average ${os
+    .loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' / ')} at end`;
   mkdirSync(path.join(ROOT, 'bench/results'), { recursive: true });
   writeFileSync(path.join(ROOT, 'bench/results/behaviour-browser.json'), JSON.stringify(results, null, 2) + '\n');
 });

@@ -26,7 +26,9 @@ for (const c of CASES) {
       times.push(await w.evaluate((e) => (e as unknown as { lastRedrawMs: number }).lastRedrawMs));
     }
     const sorted = [...times].sort((a, b) => a - b);
-    console.log(`${c.name} redraw: median ${quantile(sorted, 0.5).toFixed(1)} ms, p95 ${quantile(sorted, 0.95).toFixed(1)} ms (${STEPS} key presses)`);
+    console.log(
+      `${c.name} redraw: median ${quantile(sorted, 0.5).toFixed(1)} ms, p95 ${quantile(sorted, 0.95).toFixed(1)} ms (${STEPS} key presses)`,
+    );
     expect(times.length).toBe(STEPS);
   });
 }

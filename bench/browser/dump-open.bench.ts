@@ -46,10 +46,15 @@ async function watchLongTasks(page: import('@playwright/test').Page) {
     w.__long = [];
     new PerformanceObserver((l) => l.getEntries().forEach((e) => w.__long.push(e.duration))).observe({ type: 'longtask', buffered: false });
     (window as unknown as { __longAt: string[] }).__longAt = [];
-    new PerformanceObserver((l) => l.getEntries().forEach((e) => (window as unknown as { __longAt: string[] }).__longAt.push(`${e.startTime.toFixed(0)}+${e.duration.toFixed(0)}`))).observe({ type: 'longtask', buffered: false });
+    new PerformanceObserver((l) =>
+      l
+        .getEntries()
+        .forEach((e) => (window as unknown as { __longAt: string[] }).__longAt.push(`${e.startTime.toFixed(0)}+${e.duration.toFixed(0)}`)),
+    ).observe({ type: 'longtask', buffered: false });
   });
 }
-const longest = (page: import('@playwright/test').Page) => page.evaluate(() => Math.max(0, ...(window as unknown as { __long: number[] }).__long));
+const longest = (page: import('@playwright/test').Page) =>
+  page.evaluate(() => Math.max(0, ...(window as unknown as { __long: number[] }).__long));
 
 test('/embed/quantizer/: first layer drawn', async ({ page }) => {
   await page.goto('/embed/quantizer/');
@@ -57,9 +62,16 @@ test('/embed/quantizer/: first layer drawn', async ({ page }) => {
   await watchLongTasks(page);
   const t0 = Date.now();
   await page.locator('kv-quantizer input[type=file]').setInputFiles(FILE);
-  await page.waitForFunction(() => /by 2048 tokens/.test(document.querySelector('kv-quantizer canvas.heatmap')?.getAttribute('aria-label') ?? ''), null, { timeout: 240_000 });
+  await page.waitForFunction(
+    () => /by 2048 tokens/.test(document.querySelector('kv-quantizer canvas.heatmap')?.getAttribute('aria-label') ?? ''),
+    null,
+    { timeout: 240_000 },
+  );
   results.quantizerFirstLayerMs = Date.now() - t0;
-  results.quantizerWorkers = page.workers().map((w) => w.url().split('/').pop()).join(' ');
+  results.quantizerWorkers = page
+    .workers()
+    .map((w) => w.url().split('/').pop())
+    .join(' ');
   results.quantizerLongestTaskMs = await longest(page);
   const peak = [...renderers().values()].reduce((m, v) => Math.max(m, v), 0);
   results.quantizerPeakRendererRss = peak ? mb(peak) : 'n/a';
@@ -76,7 +88,10 @@ test('/lab/open: metadata, checked dump, first widget drawing', async ({ page })
   results.openMetadataMs = Date.now() - t0;
   await page.waitForSelector('body[data-dump="loaded"]', { timeout: 240_000 });
   results.openCheckedMs = Date.now() - t0;
-  results.openWorkers = page.workers().map((w) => w.url().split('/').pop()).join(' ');
+  results.openWorkers = page
+    .workers()
+    .map((w) => w.url().split('/').pop())
+    .join(' ');
   results.openLongestTaskUntilCheckedMs = await longest(page);
   await page.waitForSelector('kv-quantizer[data-rendered]', { timeout: 240_000 });
   results.openFirstQuantizerDrawMs = Date.now() - t0;

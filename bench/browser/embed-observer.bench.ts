@@ -26,7 +26,10 @@ const RUNS = 5;
 const MUTATIONS = 5000;
 const BATCH = 50;
 
-const filler = Array.from({ length: 400 }, (_, i) => `<div class="post" id="p${i}"><h3>Post ${i}</h3><p>Text <a href="#">link</a> <span>${i}</span></p></div>`).join('');
+const filler = Array.from(
+  { length: 400 },
+  (_, i) => `<div class="post" id="p${i}"><h3>Post ${i}</h3><p>Text <a href="#">link</a> <span>${i}</span></p></div>`,
+).join('');
 
 function hostHtml(variant: 'none' | 'bundle' | 'old'): string {
   const bundle = variant === 'bundle' ? `<script type="module" src="${BASE_URL}/kv-cache-lab.js"></script>` : '';
@@ -89,7 +92,9 @@ test('bundle observer cost on a page with thousands of mutations', async ({ page
     }
   }
   await new Promise<void>((resolve) => server.close(() => resolve()));
-  const summary = Object.fromEntries(Object.entries(results).map(([k, v]) => [k, { medianMs: +median(v).toFixed(1), runsMs: v.map((x) => +x.toFixed(1)) }]));
+  const summary = Object.fromEntries(
+    Object.entries(results).map(([k, v]) => [k, { medianMs: +median(v).toFixed(1), runsMs: v.map((x) => +x.toFixed(1)) }]),
+  );
   console.table(Object.fromEntries(Object.entries(summary).map(([k, v]) => [k, { 'median ms': v.medianMs }])));
   mkdirSync('bench/results', { recursive: true });
   writeFileSync(

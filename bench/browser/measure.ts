@@ -69,10 +69,24 @@ export async function measureRedraw(page: Page, o: RedrawOptions): Promise<Redra
   const all = await read();
   const samples = all.slice(Math.min(warmup, all.length));
   const sorted = [...samples].sort((a, b) => a - b);
-  const phaseList = (await widget.evaluate((host) => (host as HTMLElement & { __bench: { phases: Record<string, number>[] } }).__bench.phases)).slice(Math.min(warmup, all.length));
+  const phaseList = (
+    await widget.evaluate((host) => (host as HTMLElement & { __bench: { phases: Record<string, number>[] } }).__bench.phases)
+  ).slice(Math.min(warmup, all.length));
   const phases: Record<string, number> = {};
-  for (const k of Object.keys(phaseList[0] ?? {})) phases[k] = quantile(phaseList.map((p) => p[k]).sort((a, b) => a - b), 0.5);
-  return { samples, median: quantile(sorted, 0.5), p95: quantile(sorted, 0.95), min: sorted[0], max: sorted[sorted.length - 1], missed, phases };
+  for (const k of Object.keys(phaseList[0] ?? {}))
+    phases[k] = quantile(
+      phaseList.map((p) => p[k]).sort((a, b) => a - b),
+      0.5,
+    );
+  return {
+    samples,
+    median: quantile(sorted, 0.5),
+    p95: quantile(sorted, 0.95),
+    min: sorted[0],
+    max: sorted[sorted.length - 1],
+    missed,
+    phases,
+  };
 }
 
 /** The example of the precomputed index with `tokens` tokens, or the longest one (say so in the results). */

@@ -23,5 +23,7 @@ test('tradeoff: sweep time at 512 tokens', async ({ page }) => {
   await expect(w).toHaveAttribute('data-sweep-done', 'true', { timeout: 280_000 });
   const fast = Number(await w.getAttribute('data-sweep-fast-ms'));
   const hqq = Number(await w.getAttribute('data-sweep-hqq-ms'));
-  console.log(`tradeoff sweep at 512 tokens (kvlab-16m, 8 layers, K and V): min-max + absmax ${fast} ms (144 configurations), HQQ ${hqq} ms (80 configurations)`);
+  console.log(
+    `tradeoff sweep at 512 tokens (kvlab-16m, 8 layers, K and V): min-max + absmax ${fast} ms (144 configurations), HQQ ${hqq} ms (80 configurations)`,
+  );
 });

@@ -22,17 +22,45 @@ interface Case {
 
 const CASES: Case[] = [
   { widget: 'kv-explorer', selector: 'kv-explorer', slider: 'Layer', query: 'layer=3' },
-  { widget: 'quantizer', selector: 'kv-quantizer', slider: 'Bits', query: 'bits=3', pattern: ['ArrowRight', 'ArrowLeft', 'ArrowLeft', 'ArrowRight'] },
+  {
+    widget: 'quantizer',
+    selector: 'kv-quantizer',
+    slider: 'Bits',
+    query: 'bits=3',
+    pattern: ['ArrowRight', 'ArrowLeft', 'ArrowLeft', 'ArrowRight'],
+  },
   // HQQ results are cached and the settings one step away prefetched by the worker (model.ts): the first row is
   // what a reader stepping through settings sees, the second the cost of a setting met for the first time.
-  { widget: 'quantizer (HQQ)', selector: 'kv-quantizer', slider: 'Bits', query: 'bits=3&method=hqq', pattern: ['ArrowRight', 'ArrowLeft', 'ArrowLeft', 'ArrowRight'] },
-  { widget: 'quantizer (HQQ, uncached)', selector: 'kv-quantizer', slider: 'Bits', query: 'bits=3&method=hqq', pattern: ['ArrowRight', 'ArrowLeft', 'ArrowLeft', 'ArrowRight'], uncached: true },
-  { widget: 'quantizer (K per-channel)', selector: 'kv-quantizer', slider: 'Group size', query: 'group=32&kaxis=channel', pattern: ['ArrowRight', 'ArrowLeft'] },
+  {
+    widget: 'quantizer (HQQ)',
+    selector: 'kv-quantizer',
+    slider: 'Bits',
+    query: 'bits=3&method=hqq',
+    pattern: ['ArrowRight', 'ArrowLeft', 'ArrowLeft', 'ArrowRight'],
+  },
+  {
+    widget: 'quantizer (HQQ, uncached)',
+    selector: 'kv-quantizer',
+    slider: 'Bits',
+    query: 'bits=3&method=hqq',
+    pattern: ['ArrowRight', 'ArrowLeft', 'ArrowLeft', 'ArrowRight'],
+    uncached: true,
+  },
+  {
+    widget: 'quantizer (K per-channel)',
+    selector: 'kv-quantizer',
+    slider: 'Group size',
+    query: 'group=32&kaxis=channel',
+    pattern: ['ArrowRight', 'ArrowLeft'],
+  },
 ];
 const SIZES = [512, 1024];
 const STEPS = Number(process.env.BENCH_STEPS ?? 40);
 
-type Row = { widget: string; slider: string; targetTokens: number; example: string; tokens: number; exactSize: boolean } & Omit<RedrawStats, 'samples'> & { samples: number[] };
+type Row = { widget: string; slider: string; targetTokens: number; example: string; tokens: number; exactSize: boolean } & Omit<
+  RedrawStats,
+  'samples'
+> & { samples: number[] };
 const rows: Row[] = [];
 
 test.describe.configure({ mode: 'serial' });
@@ -54,7 +82,15 @@ for (const c of CASES) {
       }
       if (c.uncached) await widget.evaluate((w) => ((w as HTMLElement & { resultCacheBytes: number }).resultCacheBytes = 0));
       const stats = await measureRedraw(page, { selector: c.selector, slider: c.slider, steps: STEPS, pattern: c.pattern });
-      rows.push({ widget: c.widget, slider: c.slider, targetTokens: size, example: ex.id, tokens: ex.tokens, exactSize: ex.exact, ...stats });
+      rows.push({
+        widget: c.widget,
+        slider: c.slider,
+        targetTokens: size,
+        example: ex.id,
+        tokens: ex.tokens,
+        exactSize: ex.exact,
+        ...stats,
+      });
       expect(stats.samples.length).toBeGreaterThan(0);
     });
   }
@@ -66,16 +102,36 @@ test.afterAll(() => {
   const f = (x: number) => x.toFixed(1);
   console.log(`\n${cpus().length} CPUs, load average ${loadavg()[0].toFixed(1)} (other work on the machine inflates p95)`);
   console.log(`Redraw from keyboard step to kv-rendered (ms), ${STEPS} steps each; target median ≤ 16, p95 ≤ 33`);
-  console.log(`${pad('widget', 30)}${pad('slider', 12)}${pad('tokens', 16)}${pad('median', 9)}${pad('p95', 9)}${pad('max', 9)}${pad('ok', 5)}phase medians (ms)`);
+  console.log(
+    `${pad('widget', 30)}${pad('slider', 12)}${pad('tokens', 16)}${pad('median', 9)}${pad('p95', 9)}${pad('max', 9)}${pad('ok', 5)}phase medians (ms)`,
+  );
   for (const r of rows) {
     const size = r.exactSize ? String(r.tokens) : `${r.tokens} (no ${r.targetTokens})`;
     const ok = r.median <= 16 && r.p95 <= 33 ? 'yes' : 'NO';
-    const phases = Object.entries(r.phases).map(([k, v]) => `${k} ${f(v)}`).join(', ');
-    console.log(`${pad(r.widget, 30)}${pad(r.slider, 12)}${pad(size, 16)}${pad(f(r.median), 9)}${pad(f(r.p95), 9)}${pad(f(r.max), 9)}${pad(ok, 5)}${phases}`);
+    const phases = Object.entries(r.phases)
+      .map(([k, v]) => `${k} ${f(v)}`)
+      .join(', ');
+    console.log(
+      `${pad(r.widget, 30)}${pad(r.slider, 12)}${pad(size, 16)}${pad(f(r.median), 9)}${pad(f(r.p95), 9)}${pad(f(r.max), 9)}${pad(ok, 5)}${phases}`,
+    );
   }
   mkdirSync('bench/results', { recursive: true });
   writeFileSync(
     'bench/results/widgets-browser.json',
-    JSON.stringify({ date: new Date().toISOString(), userAgent: 'chromium (headless)', dist: process.env.BENCH_DIST ?? 'dist', cpus: cpus().length, loadAverage1m: loadavg()[0], steps: STEPS, target: { medianMs: 16, p95Ms: 33 }, note: 'An example of the target size missing from public/precomputed is replaced by the longest one (exactSize: false).', rows }, null, 2),
+    JSON.stringify(
+      {
+        date: new Date().toISOString(),
+        userAgent: 'chromium (headless)',
+        dist: process.env.BENCH_DIST ?? 'dist',
+        cpus: cpus().length,
+        loadAverage1m: loadavg()[0],
+        steps: STEPS,
+        target: { medianMs: 16, p95Ms: 33 },
+        note: 'An example of the target size missing from public/precomputed is replaced by the longest one (exactSize: false).',
+        rows,
+      },
+      null,
+      2,
+    ),
   );
 });

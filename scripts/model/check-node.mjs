@@ -14,13 +14,18 @@ env.localModelPath = path.join(root, 'public/models/');
 
 const ref = JSON.parse(fs.readFileSync(path.join(root, 'tests/fixtures/model/reference.json'), 'utf8'));
 let failures = 0;
-const fail = (msg) => { failures++; console.log('FAIL', msg); };
+const fail = (msg) => {
+  failures++;
+  console.log('FAIL', msg);
+};
 const same = (a, b) => a.length === b.length && a.every((x, i) => Number(x) === Number(b[i]));
 
 let t0 = performance.now();
 const tokenizer = await AutoTokenizer.from_pretrained('kvlab-16m');
 const model = await AutoModelForCausalLM.from_pretrained('kvlab-16m', { dtype: 'fp32' });
-console.log(`load: ${(performance.now() - t0).toFixed(0)} ms; session inputs: ${model.sessions.model.inputNames.length}, outputs: ${model.sessions.model.outputNames.length}`);
+console.log(
+  `load: ${(performance.now() - t0).toFixed(0)} ms; session inputs: ${model.sessions.model.inputNames.length}, outputs: ${model.sessions.model.outputNames.length}`,
+);
 
 for (const p of ref.prompts) {
   const inputs = tokenizer(p.prompt);
@@ -45,7 +50,9 @@ for (const p of ref.prompts) {
   const text = tokenizer.decode(newIds);
   const ok = same(newIds, p.greedy_ids);
   if (!ok) fail(`greedy ids differ for ${JSON.stringify(p.prompt.slice(0, 30))}:\n  js  ${newIds}\n  ref ${p.greedy_ids}`);
-  console.log(`${ok ? 'ok  ' : 'FAIL'} ${JSON.stringify(p.prompt.slice(0, 40))} -> ${JSON.stringify(text)} (logit diff ${dmax.toExponential(2)}, present.0.key ${k.dims}, queries.0 ${q.dims})`);
+  console.log(
+    `${ok ? 'ok  ' : 'FAIL'} ${JSON.stringify(p.prompt.slice(0, 40))} -> ${JSON.stringify(text)} (logit diff ${dmax.toExponential(2)}, present.0.key ${k.dims}, queries.0 ${q.dims})`,
+  );
 }
 
 // held-out perplexity on the sample passage: one forward over the whole sequence
@@ -67,7 +74,9 @@ for (let t = 0; t < sid.length - 1; t++) {
 nll /= sid.length - 1;
 const ppl = Math.exp(nll);
 const h = ref.heldout_sample;
-console.log(`held-out sample: ${sid.length} tokens (ref ${h.tokens}), ppl ${ppl.toFixed(4)} (ref ${h.perplexity.toFixed(4)}), forward ${(performance.now() - t0).toFixed(0)} ms`);
+console.log(
+  `held-out sample: ${sid.length} tokens (ref ${h.tokens}), ppl ${ppl.toFixed(4)} (ref ${h.perplexity.toFixed(4)}), forward ${(performance.now() - t0).toFixed(0)} ms`,
+);
 if (sid.length !== h.tokens || Math.abs(ppl - h.perplexity) / h.perplexity > 1e-3) fail('held-out perplexity differs');
 
 console.log(failures ? `${failures} check(s) failed` : 'all checks passed');

@@ -53,7 +53,14 @@ async function main() {
     );
     await writeFile(path.join(outDir, `${p.id}.json`), JSON.stringify(manifest));
     await writeFile(path.join(outDir, `${p.id}.bin`), bin);
-    index.items.push({ id: p.id, title: p.title, tokens: r.tokenIds.length, manifest: `${p.id}.json`, bytes: bin.byteLength, prompt: text });
+    index.items.push({
+      id: p.id,
+      title: p.title,
+      tokens: r.tokenIds.length,
+      manifest: `${p.id}.json`,
+      bytes: bin.byteLength,
+      prompt: text,
+    });
     total += bin.byteLength;
     console.log(`${p.id}: ${r.tokenIds.length} tokens, ${(bin.byteLength / 1e6).toFixed(2)} MB`);
   }
@@ -64,12 +71,24 @@ async function main() {
   const check = await prefill(runner, MODEL_CHECK_PROMPT);
   const gen = await generate(
     runner,
-    { prompt: MODEL_CHECK_PROMPT, key: MODEL_CHECK_QUANT, value: MODEL_CHECK_QUANT, residualLength: MODEL_CHECK_RESIDUAL, maxNewTokens: MODEL_CHECK_NEW_TOKENS },
+    {
+      prompt: MODEL_CHECK_PROMPT,
+      key: MODEL_CHECK_QUANT,
+      value: MODEL_CHECK_QUANT,
+      residualLength: MODEL_CHECK_RESIDUAL,
+      maxNewTokens: MODEL_CHECK_NEW_TOKENS,
+    },
     { quantize },
   );
   const sc = await score(
     runner,
-    { text: MODEL_CHECK_PROMPT, configs: [{ kind: 'exact' }, { kind: 'quantized', key: MODEL_CHECK_QUANT, value: MODEL_CHECK_QUANT, residualLength: MODEL_CHECK_RESIDUAL }] },
+    {
+      text: MODEL_CHECK_PROMPT,
+      configs: [
+        { kind: 'exact' },
+        { kind: 'quantized', key: MODEL_CHECK_QUANT, value: MODEL_CHECK_QUANT, residualLength: MODEL_CHECK_RESIDUAL },
+      ],
+    },
     { quantize },
   );
   const fixtureDir = path.join(root, 'tests/unit/lib/model/fixtures');

@@ -53,5 +53,11 @@ export const PROMPTS: PrecomputePrompt[] = [
   },
   // The model's full context: the held-out sample followed by the narrative passage, cut at
   // 1,024 tokens. Used by the widgets' browser benchmark at 1,024 tokens; no queries (size).
-  { id: 'long-1024', title: 'A long passage (about 1,024 tokens)', text: `@heldout\n\n${prideAndPrejudice}`, maxTokens: 1024, queries: false },
+  {
+    id: 'long-1024',
+    title: 'A long passage (about 1,024 tokens)',
+    text: `@heldout\n\n${prideAndPrejudice}`,
+    maxTokens: 1024,
+    queries: false,
+  },
 ];

@@ -48,7 +48,10 @@ const HOST_RE = /^(?:[a-z0-9.-]+|\[[0-9a-f:.]+\])(?::\d{1,5})?$/i;
 export function requestOrigin(headers) {
   const host = headers.host;
   if (typeof host !== 'string' || !HOST_RE.test(host)) return null;
-  const xfp = String(headers['x-forwarded-proto'] ?? '').split(',')[0].trim().toLowerCase();
+  const xfp = String(headers['x-forwarded-proto'] ?? '')
+    .split(',')[0]
+    .trim()
+    .toLowerCase();
   return `${xfp === 'https' ? 'https' : 'http'}://${host.toLowerCase()}`;
 }
 
@@ -200,7 +203,10 @@ export async function createSiteHandler(o) {
 
     const inm = req.headers['if-none-match'];
     const ims = req.headers['if-modified-since'];
-    const notModified = inm !== undefined ? etagMatches(inm, tag) || etagMatches(inm, etag) : ims !== undefined && Date.parse(ims) >= Math.floor(st.mtimeMs / 1000) * 1000;
+    const notModified =
+      inm !== undefined
+        ? etagMatches(inm, tag) || etagMatches(inm, etag)
+        : ims !== undefined && Date.parse(ims) >= Math.floor(st.mtimeMs / 1000) * 1000;
     if (notModified) {
       delete headers['Content-Encoding'];
       res.writeHead(304, headers);
@@ -228,18 +234,32 @@ export async function createSiteHandler(o) {
 
   function oembedAnswer(req, res, query) {
     const { status, body } = o.oembed({ query, origin: requestOrigin(req.headers) });
-    answer(req, res, status, body, {
-      'Cache-Control': status === 200 ? 'public, max-age=3600' : 'no-store',
-      // The snippet names the origin read from these.
-      Vary: 'Host, X-Forwarded-Proto',
-    }, status >= 400 ? 'oembed' : '');
+    answer(
+      req,
+      res,
+      status,
+      body,
+      {
+        'Cache-Control': status === 200 ? 'public, max-age=3600' : 'no-store',
+        // The snippet names the origin read from these.
+        Vary: 'Host, X-Forwarded-Proto',
+      },
+      status >= 400 ? 'oembed' : '',
+    );
   }
 
   async function handle(req, res) {
     const t = parseTarget(req.url);
     if (!t.ok) return answer(req, res, t.status, 'Bad request\n', {}, t.reason);
     if (req.method === 'OPTIONS') {
-      res.writeHead(204, { ...COMMON, Allow: ALLOW, 'Access-Control-Allow-Methods': ALLOW, 'Access-Control-Allow-Headers': 'Range, If-None-Match, If-Modified-Since', 'Access-Control-Max-Age': '86400', 'Content-Length': 0 });
+      res.writeHead(204, {
+        ...COMMON,
+        Allow: ALLOW,
+        'Access-Control-Allow-Methods': ALLOW,
+        'Access-Control-Allow-Headers': 'Range, If-None-Match, If-Modified-Since',
+        'Access-Control-Max-Age': '86400',
+        'Content-Length': 0,
+      });
       return void res.end();
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') return answer(req, res, 405, 'Method not allowed\n', { Allow: ALLOW }, 'method');
@@ -258,7 +278,8 @@ export async function createSiteHandler(o) {
       }
     }
 
-    if (rel.split('/').some((seg) => seg.startsWith('.')) || rel === '_server' || rel.startsWith('_server/') || rel === '_headers') return notFound(req, res);
+    if (rel.split('/').some((seg) => seg.startsWith('.')) || rel === '_server' || rel.startsWith('_server/') || rel === '_headers')
+      return notFound(req, res);
     // The not-found page itself answers with its status, as every host does for its 404 page.
     if (/^404(\.html|\/)?$/.test(rel)) return notFound(req, res);
     const file = await fileAt(rel.endsWith('/') || rel === '' ? `${rel}index.html` : rel);

@@ -138,7 +138,24 @@ export function contentTypeFor(path) {
 }
 
 /** Extensions worth precompressing (text, JS, WASM, JSON/tokenizer, fonts, raw tensors). */
-export const COMPRESSIBLE = new Set(['.html', '.js', '.mjs', '.css', '.json', '.map', '.txt', '.md', '.xml', '.svg', '.wasm', '.ttf', '.onnx', '.safetensors', '.bin', '.webmanifest']);
+export const COMPRESSIBLE = new Set([
+  '.html',
+  '.js',
+  '.mjs',
+  '.css',
+  '.json',
+  '.map',
+  '.txt',
+  '.md',
+  '.xml',
+  '.svg',
+  '.wasm',
+  '.ttf',
+  '.onnx',
+  '.safetensors',
+  '.bin',
+  '.webmanifest',
+]);
 
 /**
  * Cache-Control by path: Vite's content-hashed files under `_astro/` never change

@@ -149,7 +149,10 @@ async function compressed(body, ext) {
   const out = await Promise.all([brotli(body, brotliOptions(body.length, ext)), gzip(body, { level: 9 })]);
   await mkdir(dir, { recursive: true });
   // Written under a temporary name and renamed, so a concurrent build never reads half a file.
-  for (const [i, e] of /** @type {const} */ ([[0, 'br'], [1, 'gz']])) {
+  for (const [i, e] of /** @type {const} */ ([
+    [0, 'br'],
+    [1, 'gz'],
+  ])) {
     const tmp = join(dir, `${key}.${e}.${process.pid}.tmp`);
     await writeFile(tmp, out[i]);
     await rename(tmp, join(dir, `${key}.${e}`));

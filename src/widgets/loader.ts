@@ -20,5 +20,6 @@ export function defineUsedWidgets(root: ParentNode = document, watch = true): vo
     }
   };
   scan();
-  if (watch && typeof MutationObserver !== 'undefined') new MutationObserver(scan).observe(root as Node, { childList: true, subtree: true });
+  if (watch && typeof MutationObserver !== 'undefined')
+    new MutationObserver(scan).observe(root as Node, { childList: true, subtree: true });
 }

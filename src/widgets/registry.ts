@@ -35,7 +35,9 @@ const declarations = collectWidgets(Object.entries(import.meta.glob<{ default: W
 export const WIDGET_NAMES: readonly WidgetName[] = Object.freeze(declarations.map((d) => d.name));
 
 /** Widgets by name. */
-export const WIDGETS: Readonly<Record<WidgetName, WidgetDeclaration>> = Object.freeze(Object.fromEntries(declarations.map((d) => [d.name, d])));
+export const WIDGETS: Readonly<Record<WidgetName, WidgetDeclaration>> = Object.freeze(
+  Object.fromEntries(declarations.map((d) => [d.name, d])),
+);
 
 /** The widgets with an embed route and a script-tag element, in reading order. */
 export const EMBEDDABLE: readonly WidgetName[] = Object.freeze(declarations.filter((d) => d.embeddable).map((d) => d.name));

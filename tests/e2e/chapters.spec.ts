@@ -13,6 +13,7 @@ const CHAPTERS: Array<{ slug: string; widgets: string[] }> = [
   { slug: 'does-the-model-notice', widgets: ['kv-attention', 'kv-generation', 'kv-perplexity'] },
   { slug: 'beyond-the-post', widgets: ['kv-rotation'] },
   { slug: 'using-it-in-transformers', widgets: ['kv-config'] },
+  { slug: 'serving-engines', widgets: ['kv-quantizer'] },
 ];
 const url = (slug: string) => `/articles/${slug}/`;
 
@@ -68,7 +69,10 @@ for (const { slug, widgets } of CHAPTERS) {
 test.describe('without JavaScript', () => {
   test.use({ javaScriptEnabled: false });
 
-  test('every internal link on every chapter, the glossary and the references page resolves; widgets show their fallback', async ({ page, log }) => {
+  test('every internal link on every chapter, the glossary and the references page resolves; widgets show their fallback', async ({
+    page,
+    log,
+  }) => {
     const pages = [...CHAPTERS.map((c) => url(c.slug)), '/glossary/', '/references/', '/'];
     const links = new Set<string>();
     for (const p of pages) {
@@ -111,7 +115,11 @@ test('kv-vector: keyboard changes bits and group, URL follows, error equals src/
   const ex = firstExample();
   const vec = ex.keys[4].data.slice(0, 64); // layer 4, head 0, token 0
   const expected = (bits: 1 | 2 | 3 | 4 | 8, group: number) =>
-    relativeError(vec, fakeQuantize({ data: vec, heads: 1, tokens: 1, headDim: 64 }, { bits, groupSize: group, axis: 'token', method: 'minmax' }).dequantized);
+    relativeError(
+      vec,
+      fakeQuantize({ data: vec, heads: 1, tokens: 1, headDim: 64 }, { bits, groupSize: group, axis: 'token', method: 'minmax' })
+        .dequantized,
+    );
   expect(Number(await w.getAttribute('data-relative-error'))).toBeCloseTo(expected(2, 32), 6);
   const pathsBefore = await w.locator('svg line, svg path').count();
   const bits = w.getByRole('slider', { name: 'Bits' });
@@ -170,7 +178,10 @@ test('kv-rotation: errors equal src/lib/quant (plain and Hadamard-rotated) and f
   expectClean(log);
 });
 
-test('kv-config: quanto rejects 3 bits with an explanation; HQQ at 3 bits per token fails at the first decode step; at 4 bits HQQ swaps the axis numbers', async ({ page, log }) => {
+test('kv-config: quanto rejects 3 bits with an explanation; HQQ at 3 bits per token fails at the first decode step; at 4 bits HQQ swaps the axis numbers', async ({
+  page,
+  log,
+}) => {
   await page.goto(url('using-it-in-transformers'));
   const w = page.locator('kv-config#cfg1');
   await expect(w).toHaveAttribute('data-valid', 'true');
@@ -186,7 +197,9 @@ test('kv-config: quanto rejects 3 bits with an explanation; HQQ at 3 bits per to
   await expect(page).toHaveURL(/cfg1\.bits=3/);
   await expect(w).toHaveAttribute('data-valid', 'false');
   await expect(w.locator('.issue-error')).toContainText('2 or 4');
-  await expect(w.getByRole('note').filter({ hasText: 'Fails in Transformers' })).toContainText('`nbits` for `quanto` backend has to be one of');
+  await expect(w.getByRole('note').filter({ hasText: 'Fails in Transformers' })).toContainText(
+    '`nbits` for `quanto` backend has to be one of',
+  );
   await w.getByRole('combobox', { name: 'Backend' }).focus();
   await w.getByRole('combobox', { name: 'Backend' }).selectOption('hqq');
   await expect(page).toHaveURL(/cfg1\.backend=hqq/);

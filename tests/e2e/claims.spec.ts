@@ -21,7 +21,9 @@ async function tableRows(w: Locator): Promise<string[][]> {
   const details = w.locator('details.data-table').first();
   if ((await details.getAttribute('open')) === null) await details.locator('summary').click();
   await expect(details.locator('tbody tr').first()).toBeAttached();
-  return details.locator('tbody tr').evaluateAll((trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td'), (td) => td.textContent ?? '')));
+  return details
+    .locator('tbody tr')
+    .evaluateAll((trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td'), (td) => td.textContent ?? '')));
 }
 
 test.describe('chapter 1: kv-cache-memory', () => {
@@ -68,7 +70,10 @@ test.describe('chapter 1: kv-cache-memory', () => {
 });
 
 test.describe('chapter 2: quantization-basics', () => {
-  test('2 bits, G32: in each half one outlier takes the top level alone, the other 31 share three levels, mostly one', async ({ page, log }) => {
+  test('2 bits, G32: in each half one outlier takes the top level alone, the other 31 share three levels, mostly one', async ({
+    page,
+    log,
+  }) => {
     await page.goto(chapter('quantization-basics'));
     const w = page.locator('kv-vector#vec1');
     await expect(w).toHaveAttribute('data-relative-error', /\d/);
@@ -93,7 +98,10 @@ test.describe('chapter 2: quantization-basics', () => {
     expectClean(log);
   });
 
-  test('Group size 8 raises Bits per number from 3 to 6 and lowers the error; abs-max roughly doubles it; HQQ shifts it slightly', async ({ page, log }) => {
+  test('Group size 8 raises Bits per number from 3 to 6 and lowers the error; abs-max roughly doubles it; HQQ shifts it slightly', async ({
+    page,
+    log,
+  }) => {
     const bpe = (w: Locator) => w.locator('[data-metric="bpe"] .value');
     await page.goto(chapter('quantization-basics'));
     const w = page.locator('kv-vector#vec1');
@@ -134,7 +142,9 @@ test.describe('chapter 3: keys-and-values', () => {
     await expect(summary).toContainText('Keys have outlier channels that values do not');
     // "no value channel reaches twice the median" (every layer) and keys stand out from layer 1 on.
     const overview = await w.locator('p.chart-summary').nth(1).textContent();
-    const m = overview!.match(/key outlier ratio ranges from ([\d.]+)× to ([\d.]+)× \(largest in layer (\d+)\); values from ([\d.]+)× to ([\d.]+)×/);
+    const m = overview!.match(
+      /key outlier ratio ranges from ([\d.]+)× to ([\d.]+)× \(largest in layer (\d+)\); values from ([\d.]+)× to ([\d.]+)×/,
+    );
     expect(m, overview!).not.toBeNull();
     expect(Number(m![5])).toBeLessThan(2);
     expect(Number(m![2])).toBeGreaterThan(3);
@@ -170,7 +180,10 @@ test.describe('chapter 3: keys-and-values', () => {
 });
 
 test.describe('chapter 4: groups-bits-residual', () => {
-  test('quantizer: about 11 % at 4 bits; at 2 bits smaller groups lower the error; per channel beats quartering the group', async ({ page, log }) => {
+  test('quantizer: about 11 % at 4 bits; at 2 bits smaller groups lower the error; per channel beats quartering the group', async ({
+    page,
+    log,
+  }) => {
     const keyErr = async (page: Page, query = '') => {
       await page.goto(chapter('groups-bits-residual', query));
       const c = page.locator('kv-quantizer#q2 [data-metric="k-head-rel"]');
@@ -206,7 +219,10 @@ test.describe('chapter 4: groups-bits-residual', () => {
     // "The step-through starts after a 512-token prompt, at decode step 200 with R = 128."
     await page.goto(chapter('groups-bits-residual'));
     await expect(page.locator('kv-residual#res1 .chart-summary').first()).toContainText('After 200 decode steps with R = 128');
-    await expect(page.locator('kv-residual#res1').getByRole('slider', { name: 'Prefill length' })).toHaveAttribute('aria-valuetext', '512 prompt tokens');
+    await expect(page.locator('kv-residual#res1').getByRole('slider', { name: 'Prefill length' })).toHaveAttribute(
+      'aria-valuetext',
+      '512 prompt tokens',
+    );
     await settle();
     // "Set Residual length R to 0 or 1 and confirm that flushes come every second step."
     expect(await flushes(0)).toBe(5);
@@ -228,12 +244,17 @@ test.describe('chapter 5: tradeoff', () => {
   }
   const cheapest = async (w: Locator) => {
     const text = (await w.locator('.chart-summary').first().textContent())!;
-    const m = text.match(/Cheapest configuration under 5 % (key|value) error: (\d) bits?, G(\d+), (per-token|per-channel)[^,]*, (\w+) \(([\d.]+) bits per element/);
+    const m = text.match(
+      /Cheapest configuration under 5 % (key|value) error: (\d) bits?, G(\d+), (per-token|per-channel)[^,]*, (\w+) \(([\d.]+) bits per element/,
+    );
     expect(m, text).not.toBeNull();
     return { axis: m![4], bpe: Number(m![6]) };
   };
 
-  test('keys: ~10 % at 4 bits per token, <1 % at 8 bits (>10× less), cheapest under 5 % is per channel; values need more bits', async ({ page, log }) => {
+  test('keys: ~10 % at 4 bits per token, <1 % at 8 bits (>10× less), cheapest under 5 % is per channel; values need more bits', async ({
+    page,
+    log,
+  }) => {
     let w = await sweep(page);
     const e4 = await attr(w, 'data-current-err');
     // "At 4 bits the keys of this model still carry about 10 % relative error per token"
@@ -260,7 +281,10 @@ test.describe('chapter 5: tradeoff', () => {
 });
 
 test.describe('chapter 6: does-the-model-notice', () => {
-  test('attention: 2-bit per-token changes attention; per-channel keys lower KL and TV; layer 6 head 5 has a sink on token 0', async ({ page, log }) => {
+  test('attention: 2-bit per-token changes attention; per-channel keys lower KL and TV; layer 6 head 5 has a sink on token 0', async ({
+    page,
+    log,
+  }) => {
     await page.goto(chapter('does-the-model-notice'));
     const w = page.locator('kv-attention#attn1');
     await expect(w).toHaveAttribute('data-kl', /\d/);
@@ -294,7 +318,10 @@ test.describe('chapter 6: does-the-model-notice', () => {
 });
 
 test.describe('chapter 7: beyond-the-post', () => {
-  test('rotation: flatter skyline; per token at 2 bits it lowers the error by about a sixth; per channel it makes it worse', async ({ page, log }) => {
+  test('rotation: flatter skyline; per token at 2 bits it lowers the error by about a sixth; per channel it makes it worse', async ({
+    page,
+    log,
+  }) => {
     const metric = (w: Locator, n: string) => w.locator(`[data-metric="${n}"] .value`);
     await page.goto(chapter('beyond-the-post'));
     const w = page.locator('kv-rotation#rot1');
@@ -330,7 +357,15 @@ test.describe('chapter 8: using-it-in-transformers', () => {
     // "Compare its memory figure with the 5.24 GB fp16 cache of chapter 1."
     await expect(w.locator('.chart-summary').first()).toContainText('Llama-2-7B with 10,000 tokens');
     await expect(w.locator('.chart-summary').first()).toContainText('instead of 5.24 GB in fp16');
-    for (const line of ['"backend": "quanto"', '"nbits": 4', '"axis_key": 0', '"axis_value": 0', '"q_group_size": 64', '"residual_length": 128']) await expect(code).toContainText(line);
+    for (const line of [
+      '"backend": "quanto"',
+      '"nbits": 4',
+      '"axis_key": 0',
+      '"axis_value": 0',
+      '"q_group_size": 64',
+      '"residual_length": 128',
+    ])
+      await expect(code).toContainText(line);
     // "move nbits to 3: a red note explains that quanto only stores 2- or 4-bit codes, and the snippet is marked as invalid"
     await page.goto(chapter('using-it-in-transformers', 'cfg1.bits=3'));
     await expect(w).toHaveAttribute('data-valid', 'false');
@@ -366,7 +401,10 @@ test.describe('chapter 6: generation and perplexity (the model runs)', () => {
     };
   }
 
-  test('generation: texts part early even at 4 bits; teacher-forced same-token share >90 % at 4 bits, <80 % at 2, ~85 % per channel; 8 bits identical', async ({ page, log }) => {
+  test('generation: texts part early even at 4 bits; teacher-forced same-token share >90 % at 4 bits, <80 % at 2, ~85 % per channel; 8 bits identical', async ({
+    page,
+    log,
+  }) => {
     const g4 = await generate(page);
     // "at 4 bits the two texts part within the first dozen tokens"
     expect(g4.first).not.toBe('none');
@@ -398,7 +436,10 @@ test.describe('chapter 6: generation and perplexity (the model runs)', () => {
     return { fp32: await ppl('fp32'), int4: await ppl('quanto-int4'), int2: await ppl('quanto-int2') };
   }
 
-  test('perplexity, default configurations: every row scores or shows why Transformers cannot run it (hqq int2 per token)', async ({ page, log }) => {
+  test('perplexity, default configurations: every row scores or shows why Transformers cannot run it (hqq int2 per token)', async ({
+    page,
+    log,
+  }) => {
     await page.goto(chapter('does-the-model-notice'));
     const w = page.locator('kv-perplexity#ppl1');
     await w.getByRole('button', { name: 'Run' }).click();
@@ -410,7 +451,10 @@ test.describe('chapter 6: generation and perplexity (the model runs)', () => {
     expectClean(log);
   });
 
-  test('perplexity: int4 within 0.3 % of fp32, int2 worse; with no flush at all the curves still differ (the prefilled token is quantized)', async ({ page, log }) => {
+  test('perplexity: int4 within 0.3 % of fp32, int2 worse; with no flush at all the curves still differ (the prefilled token is quantized)', async ({
+    page,
+    log,
+  }) => {
     // "int4 stays within 0.3 % of the exact cache ... int2 costs 5 %" (quanto rows; the hqq rows need layouts this build lacks)
     const r = await score(page, 'ppl1.configs=fp32,quanto-int4,quanto-int2');
     expect(Math.abs(r.int4 / r.fp32 - 1)).toBeLessThan(0.003);

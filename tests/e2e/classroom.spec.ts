@@ -110,10 +110,16 @@ test('a chart downloads as SVG and PNG, its data as CSV that matches the table',
   expect(parsed.texts).toBeGreaterThan(0);
   expect(parsed.styled).toBe(true);
   // The chart is the largest SVG in the first chart container (Plot's colour swatches are small SVGs beside it).
-  const inPage = await widget.locator('.plot').first().evaluate((plot) => {
-    const sizes = [...plot.querySelectorAll('svg')].map((s) => ({ w: Number(s.getAttribute('width')), h: Number(s.getAttribute('height')) }));
-    return sizes.sort((a, b) => b.w * b.h - a.w * a.h)[0];
-  });
+  const inPage = await widget
+    .locator('.plot')
+    .first()
+    .evaluate((plot) => {
+      const sizes = [...plot.querySelectorAll('svg')].map((s) => ({
+        w: Number(s.getAttribute('width')),
+        h: Number(s.getAttribute('height')),
+      }));
+      return sizes.sort((a, b) => b.w * b.h - a.w * a.h)[0];
+    });
   expect([parsed.width, parsed.height]).toEqual([inPage.w, inPage.h]);
 
   // PNG: the PNG signature, and an IHDR twice the chart's size (drawn at 2×).
@@ -160,10 +166,18 @@ test('print: no site navigation or controls, figures stay', async ({ page, log }
   await expect(widget.locator('.figure-export').first()).toBeHidden();
   await expect(widget.locator('.plot svg').first()).toBeVisible();
   await expect(page.locator('article h1')).toBeVisible();
-  const colours = await page.evaluate(() => ({ bg: getComputedStyle(document.body).backgroundColor, fg: getComputedStyle(document.body).color }));
+  const colours = await page.evaluate(() => ({
+    bg: getComputedStyle(document.body).backgroundColor,
+    fg: getComputedStyle(document.body).color,
+  }));
   expect(colours).toEqual({ bg: 'rgb(255, 255, 255)', fg: 'rgb(0, 0, 0)' });
   // A figure is not split across pages.
-  expect(await widget.locator('.plot svg').first().evaluate((s) => getComputedStyle(s).breakInside)).toBe('avoid');
+  expect(
+    await widget
+      .locator('.plot svg')
+      .first()
+      .evaluate((s) => getComputedStyle(s).breakInside),
+  ).toBe('avoid');
   expectClean(log);
 });
 
@@ -176,11 +190,21 @@ test('a heatmap canvas downloads as PNG (2×, unsmoothed) and as SVG wrapping th
   await expect.poll(() => canvas.evaluate((c: HTMLCanvasElement) => `${c.width}x${c.height}`), { timeout: 60_000 }).not.toBe('300x150');
   const figure = explorer.locator('figure.heatmap-figure').first();
   const shown = await canvas.evaluate((c) => ({ w: c.clientWidth, h: c.clientHeight }));
-  const png = await saved(page, () => figure.locator('.figure-export').getByRole('button', { name: /as PNG$/ }).click());
+  const png = await saved(page, () =>
+    figure
+      .locator('.figure-export')
+      .getByRole('button', { name: /as PNG$/ })
+      .click(),
+  );
   expect([...png.bytes.subarray(0, 8)]).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
   expect(png.bytes.readUInt32BE(16)).toBe(shown.w * 2);
   expect(png.bytes.readUInt32BE(20)).toBe(shown.h * 2);
-  const svg = await saved(page, () => figure.locator('.figure-export').getByRole('button', { name: /as SVG$/ }).click());
+  const svg = await saved(page, () =>
+    figure
+      .locator('.figure-export')
+      .getByRole('button', { name: /as SVG$/ })
+      .click(),
+  );
   const text = svg.bytes.toString('utf8');
   expect(text).toContain('<image href="data:image/png;base64,');
   const ok = await page.evaluate((s) => {

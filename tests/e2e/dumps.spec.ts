@@ -15,7 +15,10 @@ import { test, expect, expectClean } from './support';
  * quantizer's styling for short prompts (the 5-token example shows it too), not something a dump adds.
  */
 async function axeViolations(page: Page) {
-  const r = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']).exclude('.mem-label').analyze();
+  const r = await new AxeBuilder({ page })
+    .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'])
+    .exclude('.mem-label')
+    .analyze();
   return r.violations.map((v) => ({ id: v.id, nodes: v.nodes.slice(0, 5).map((n) => n.target.join(' ')) }));
 }
 
@@ -23,7 +26,9 @@ const FIXTURE = fileURLToPath(new URL('../../public/dumps/kvlab-16m-sample.kvlab
 const DUMP_URL = '/dumps/kvlab-16m-sample.kvlab.safetensors';
 const fixture = () => readFileSync(FIXTURE);
 /** The first precomputed example (what the quantizer shows before a dump). */
-const firstExample = JSON.parse(readFileSync(new URL('../../public/precomputed/index.json', import.meta.url), 'utf8')).items[0] as { tokens: number };
+const firstExample = JSON.parse(readFileSync(new URL('../../public/precomputed/index.json', import.meta.url), 'utf8')).items[0] as {
+  tokens: number;
+};
 
 test('quantizer: open the fixture through the file input, then broken files leave it drawn', async ({ page, log }) => {
   expect(firstExample.tokens).not.toBe(64); // else "keeps its tensors" would prove nothing
@@ -46,7 +51,11 @@ test('quantizer: open the fixture through the file input, then broken files leav
   const rendered = await w.getAttribute('data-rendered');
 
   // Truncated: the reader names the problem and the widget keeps the dump it had.
-  await input.setInputFiles({ name: 'cut.kvlab.safetensors', mimeType: 'application/octet-stream', buffer: fixture().subarray(0, 200_000) });
+  await input.setInputFiles({
+    name: 'cut.kvlab.safetensors',
+    mimeType: 'application/octet-stream',
+    buffer: fixture().subarray(0, 200_000),
+  });
   const status = w.locator('div.status').first();
   await expect(status).toContainText('The file is truncated');
   await expect(w.locator('[data-role=dump-error]')).toContainText('The file is truncated');
@@ -73,7 +82,11 @@ test('quantizer: open the fixture through the file input, then broken files leav
   const json = Buffer.from(JSON.stringify(header));
   const len = Buffer.alloc(8);
   len.writeUInt32LE(json.length, 0);
-  await input.setInputFiles({ name: 'shape.kvlab.safetensors', mimeType: 'application/octet-stream', buffer: Buffer.concat([len, json, fixture().subarray(8 + n)]) });
+  await input.setInputFiles({
+    name: 'shape.kvlab.safetensors',
+    mimeType: 'application/octet-stream',
+    buffer: Buffer.concat([len, json, fixture().subarray(8 + n)]),
+  });
   await expect(status).toContainText('A tensor has the wrong shape');
   await expect(original).toHaveAttribute('aria-label', /by 64 tokens/);
   expect(await w.getAttribute('data-rendered')).toBe(rendered);
@@ -117,7 +130,15 @@ test('/lab/open?kv=: metadata, widgets on the dump, axe clean', async ({ page, l
   await page.goto(`/lab/open/?kv=${DUMP_URL}`);
   await expect(page.locator('body')).toHaveAttribute('data-dump', 'loaded');
   const meta = page.locator('#meta-list');
-  for (const [k, v] of [['Model', 'kvlab-16m'], ['Layers', '8'], ['Query heads', '6'], ['KV heads', '2 (grouped-query attention: 3 query heads share each)'], ['head_dim', '64'], ['Tokens', '64'], ['Queries', 'the last 8 positions (from token 56)']]) {
+  for (const [k, v] of [
+    ['Model', 'kvlab-16m'],
+    ['Layers', '8'],
+    ['Query heads', '6'],
+    ['KV heads', '2 (grouped-query attention: 3 query heads share each)'],
+    ['head_dim', '64'],
+    ['Tokens', '64'],
+    ['Queries', 'the last 8 positions (from token 56)'],
+  ]) {
     await expect(meta.locator(`dt:text-is("${k}") + dd`)).toHaveText(v);
   }
   await expect(meta.locator('dt:text-is("dtype") + dd')).toContainText('float16');

@@ -16,7 +16,9 @@ for (const path of pages) {
       if (path === '/404') {
         // The not-found page is served with its proper status; that one response is not a failure.
         expect(response?.status()).toBe(404);
-        log.failedRequests = log.failedRequests.filter((r) => !r.includes('(HTTP 404)') || !new URL(r.split(' ')[0]).pathname.startsWith('/404'));
+        log.failedRequests = log.failedRequests.filter(
+          (r) => !r.includes('(HTTP 404)') || !new URL(r.split(' ')[0]).pathname.startsWith('/404'),
+        );
         log.consoleErrors = log.consoleErrors.filter((e) => !e.includes('status of 404'));
       } else {
         expect(response?.status()).toBe(200);
@@ -39,7 +41,15 @@ test('the build names no CDN or font host', async () => {
       if (statSync(p).isDirectory()) walk(p);
       else if (/\.(html|js|mjs|css|json)$/.test(name)) {
         const text = readFileSync(p, 'utf8');
-        for (const host of ['cdn.jsdelivr.net', 'unpkg.com', 'cdnjs.cloudflare.com', 'fonts.googleapis.com', 'fonts.gstatic.com', 'esm.sh', 'cdn.skypack.dev']) {
+        for (const host of [
+          'cdn.jsdelivr.net',
+          'unpkg.com',
+          'cdnjs.cloudflare.com',
+          'fonts.googleapis.com',
+          'fonts.gstatic.com',
+          'esm.sh',
+          'cdn.skypack.dev',
+        ]) {
           if (text.includes(host)) hits.push(`${p}: ${host}`);
         }
       }

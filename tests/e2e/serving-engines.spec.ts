@@ -7,7 +7,15 @@ import { readFileSync } from 'node:fs';
 import type { Locator } from '@playwright/test';
 import { test, expect, expectClean, axeViolations } from './support';
 import { decodePrecomputed, type PrecomputedIndex, type PrecomputedManifest } from '../../src/lib/model/precomputed';
-import { fakeQuantize, hadamardRotate, quantizeFormat, relativeError, type EngineFormat, type FormatScale, type KVTensor } from '../../src/lib/quant/index';
+import {
+  fakeQuantize,
+  hadamardRotate,
+  quantizeFormat,
+  relativeError,
+  type EngineFormat,
+  type FormatScale,
+  type KVTensor,
+} from '../../src/lib/quant/index';
 
 const CHAPTER = '/articles/serving-engines/';
 
@@ -19,10 +27,13 @@ function firstExample() {
   return decodePrecomputed(manifest, bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength));
 }
 
-const head0 = (t: KVTensor, deq: Float32Array) => relativeError(t.data.subarray(0, t.tokens * t.headDim), deq.subarray(0, t.tokens * t.headDim));
+const head0 = (t: KVTensor, deq: Float32Array) =>
+  relativeError(t.data.subarray(0, t.tokens * t.headDim), deq.subarray(0, t.tokens * t.headDim));
 function formatErr(t: KVTensor, format: EngineFormat, o: { scale?: FormatScale; hadamard?: boolean } = {}) {
   const opts = o.scale ? { scale: o.scale } : {};
-  const deq = o.hadamard ? hadamardRotate({ ...t, data: quantizeFormat(hadamardRotate(t), format, opts).dequantized }).data : quantizeFormat(t, format, opts).dequantized;
+  const deq = o.hadamard
+    ? hadamardRotate({ ...t, data: quantizeFormat(hadamardRotate(t), format, opts).dequantized }).data
+    : quantizeFormat(t, format, opts).dequantized;
   return head0(t, deq);
 }
 
@@ -33,7 +44,10 @@ async function shows(w: Locator, id: string, expected: number, text: string) {
   expect(Number(await cell(w, id).getAttribute('data-value'))).toBeCloseTo(expected, 9);
 }
 
-test('the chapter quantizer: q4_0 keys 8.9 % rotated, 12.1 % without; values 8.6 % both ways; memory 3.56× and 1.56×', async ({ page, log }) => {
+test('the chapter quantizer: q4_0 keys 8.9 % rotated, 12.1 % without; values 8.6 % both ways; memory 3.56× and 1.56×', async ({
+  page,
+  log,
+}) => {
   const ex = firstExample();
   const K = ex.keys[4];
   const V = ex.values[4];
@@ -68,7 +82,11 @@ test('the chapter quantizer on vLLM: FP8 E4M3 2.7 % at every scale, E5M2 5.3 %, 
   await expect(w).toHaveAttribute('data-rendered', /\d+/);
   await w.getByRole('combobox', { name: 'Engine' }).selectOption('vllm');
   await shows(w, 'k-head-rel', formatErr(K, 'fp8_e4m3', { scale: 'unit' }), '2.7 %');
-  for (const [opt, scale] of [['tensor', 'tensor'], ['head', 'head'], ['dynamic', 'dynamic-k']] as const) {
+  for (const [opt, scale] of [
+    ['tensor', 'tensor'],
+    ['head', 'head'],
+    ['dynamic', 'dynamic-k'],
+  ] as const) {
     await w.getByRole('combobox', { name: 'FP8 scale' }).selectOption(opt);
     await shows(w, 'k-head-rel', formatErr(K, 'fp8_e4m3', { scale }), '2.7 %');
   }

@@ -103,9 +103,7 @@ describe('page code never reaches the model engine', () => {
   });
 
   it.each(pageSide.map((f) => [rel(f), f]))('%s', (_name, file) => {
-    const chains = forbiddenChains(file, (node, external) =>
-      external ? ENGINE_PACKAGES.test(node) : node.startsWith(workersDir),
-    );
+    const chains = forbiddenChains(file, (node, external) => (external ? ENGINE_PACKAGES.test(node) : node.startsWith(workersDir)));
     expect(chains.map((c) => c.map(rel).join(' → '))).toEqual([]);
   });
 

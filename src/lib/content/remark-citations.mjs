@@ -22,7 +22,8 @@ function visitText(node, fn) {
   for (let i = 0; i < node.children.length; i++) {
     const child = node.children[i];
     if (child.type === 'text') fn(child, i, node);
-    else if (child.type !== 'code' && child.type !== 'inlineCode' && child.type !== 'math' && child.type !== 'inlineMath') visitText(child, fn);
+    else if (child.type !== 'code' && child.type !== 'inlineCode' && child.type !== 'math' && child.type !== 'inlineMath')
+      visitText(child, fn);
   }
 }
 
@@ -42,7 +43,9 @@ export function remarkCitations() {
         const keys = match[1].split(';').map((k) => k.trim().slice(1));
         for (const key of keys) {
           if (!(key in references)) {
-            throw new Error(`Unknown citation key "${key}" in ${file.path ?? 'an article'}: add it to content/references.json or fix the key.`);
+            throw new Error(
+              `Unknown citation key "${key}" in ${file.path ?? 'an article'}: add it to content/references.json or fix the key.`,
+            );
           }
           if (!order.includes(key)) order.push(key);
         }

@@ -121,8 +121,7 @@ export function createModelClient(createWorker: () => WorkerLike): ModelClient {
     else if (msg.type === 'error') {
       if (msg.code === 'model-load-failed') restartBeforeNext = true;
       p.reject(new ModelClientError(msg.code, msg.message, msg.action, msg.detail));
-    }
-    else p.reject(new ModelClientError('cancelled', 'The request was cancelled.', 'Start it again when you are ready.'));
+    } else p.reject(new ModelClientError('cancelled', 'The request was cancelled.', 'Start it again when you are ready.'));
   };
 
   const ensureWorker = (): WorkerLike => {
@@ -187,7 +186,8 @@ let shared: ModelClient | null = null;
 /** The page's shared client; its worker starts on the first request. */
 export function getModelClient(): ModelClient {
   shared ??= createModelClient(
-    () => new Worker(new URL('../../workers/model.worker.ts', import.meta.url), { type: 'module', name: 'kv-model' }) as unknown as WorkerLike,
+    () =>
+      new Worker(new URL('../../workers/model.worker.ts', import.meta.url), { type: 'module', name: 'kv-model' }) as unknown as WorkerLike,
   );
   return shared;
 }

@@ -103,7 +103,11 @@ const looksLikeHtml = (bytes: Uint8Array, contentType: string | null): boolean =
 const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
 
 /** Why `bytes` is not `expected` (null when it is). */
-export async function checkBytes(bytes: Uint8Array, expected: ManifestFile, contentType: string | null): Promise<Omit<FileFailure, 'url' | 'file'> | null> {
+export async function checkBytes(
+  bytes: Uint8Array,
+  expected: ManifestFile,
+  contentType: string | null,
+): Promise<Omit<FileFailure, 'url' | 'file'> | null> {
   if (bytes.length !== expected.bytes) {
     if (looksLikeHtml(bytes, contentType) && !expected.path.endsWith('.html')) {
       return { kind: 'html', detail: 'the server answered with a web page instead of the file (a Wi-Fi login page or proxy?)' };
@@ -113,7 +117,8 @@ export async function checkBytes(bytes: Uint8Array, expected: ManifestFile, cont
       : { kind: 'size', detail: `the file has ${bytes.length} bytes, this site's build lists ${expected.bytes}` };
   }
   const hash = await sha256Hex(bytes);
-  if (hash !== expected.sha256) return { kind: 'hash', detail: 'the file arrived damaged (its SHA-256 differs from the one this site was built with)' };
+  if (hash !== expected.sha256)
+    return { kind: 'hash', detail: 'the file arrived damaged (its SHA-256 differs from the one this site was built with)' };
   return null;
 }
 
@@ -132,7 +137,13 @@ export interface VerifyingFetch {
   readonly failures: FileFailure[];
 }
 
-const fileOf = (url: string, entry?: ManifestFile) => entry?.path ?? url.replace(/[?#].*$/, '').split('/').pop() ?? url;
+const fileOf = (url: string, entry?: ManifestFile) =>
+  entry?.path ??
+  url
+    .replace(/[?#].*$/, '')
+    .split('/')
+    .pop() ??
+  url;
 
 /**
  * A `fetch` for transformers.js's `env.fetch`. Manifest files: read whole, verified, fetched once
@@ -168,7 +179,12 @@ export function createVerifyingFetch(o: VerifyingFetchOptions): VerifyingFetch {
       bytes = new Uint8Array(await res.arrayBuffer());
     } catch (err) {
       if (o.signal?.aborted) return fail(url, entry, { kind: 'aborted', detail: 'the download was cancelled' });
-      return { failure: { kind: 'network' as const, detail: `the connection broke during the download (${String((err as Error)?.message ?? err)})` } };
+      return {
+        failure: {
+          kind: 'network' as const,
+          detail: `the connection broke during the download (${String((err as Error)?.message ?? err)})`,
+        },
+      };
     }
     const headers = new Headers(res.headers);
     if (entry) {
@@ -229,7 +245,12 @@ export async function pruneCache(cache: CacheLike, manifest: ModelManifest, mode
 }
 
 /** Delete every cached copy of the manifest's files and of `extra` URLs (after a failed load). */
-export async function evictAll(cache: CacheLike, manifest: ModelManifest | null, modelUrl: string, extra: readonly string[] = []): Promise<string[]> {
+export async function evictAll(
+  cache: CacheLike,
+  manifest: ModelManifest | null,
+  modelUrl: string,
+  extra: readonly string[] = [],
+): Promise<string[]> {
   const urls = [...(manifest ? manifestUrls(manifest, modelUrl).keys() : []), ...extra];
   const removed: string[] = [];
   for (const url of urls) if (await cache.delete(url)) removed.push(url);

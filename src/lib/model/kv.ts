@@ -20,9 +20,7 @@ export function concatTokens(...parts: KVTensor[]): KVTensor {
   const { heads, headDim } = parts[0];
   for (const p of parts) {
     if (p.heads !== heads || p.headDim !== headDim) {
-      throw new RangeError(
-        `cannot concatenate KV tensors of shape [${p.heads}, *, ${p.headDim}] and [${heads}, *, ${headDim}]`,
-      );
+      throw new RangeError(`cannot concatenate KV tensors of shape [${p.heads}, *, ${p.headDim}] and [${heads}, *, ${headDim}]`);
     }
   }
   if (nonEmpty.length === 1) return { ...nonEmpty[0], data: nonEmpty[0].data.slice() };

@@ -334,13 +334,7 @@ export interface CancelledMessage {
   id: string;
 }
 
-export type ModelResponse =
-  | ProgressMessage
-  | ReadyMessage
-  | TokenMessage
-  | ResultMessage
-  | ErrorMessage
-  | CancelledMessage;
+export type ModelResponse = ProgressMessage | ReadyMessage | TokenMessage | ResultMessage | ErrorMessage | CancelledMessage;
 
 /** Terminal responses: exactly one answers each request. */
 export function isTerminal(msg: ModelResponse): msg is ResultMessage | ErrorMessage | CancelledMessage {

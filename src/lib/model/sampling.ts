@@ -92,7 +92,14 @@ export function quantileSorted(sorted: ArrayLike<number>, p: number): number {
 }
 
 /** Mean, median, 90th and 99th percentile and maximum of per-position values (e.g. KL in nats). */
-export function distributionOf(values: ArrayLike<number>): { count: number; mean: number; p50: number; p90: number; p99: number; max: number } {
+export function distributionOf(values: ArrayLike<number>): {
+  count: number;
+  mean: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+} {
   const sorted = Float64Array.from(values).sort();
   let sum = 0;
   for (const v of sorted) sum += v;

@@ -40,7 +40,8 @@ export interface DriftPoint {
 function sliceTokens(t: KVTensor, from: number, to: number): KVTensor {
   const n = to - from;
   const data = new Float32Array(t.heads * n * t.headDim);
-  for (let h = 0; h < t.heads; h++) data.set(t.data.subarray((h * t.tokens + from) * t.headDim, (h * t.tokens + to) * t.headDim), h * n * t.headDim);
+  for (let h = 0; h < t.heads; h++)
+    data.set(t.data.subarray((h * t.tokens + from) * t.headDim, (h * t.tokens + to) * t.headDim), h * n * t.headDim);
   return { data, heads: t.heads, tokens: n, headDim: t.headDim };
 }
 
@@ -71,16 +72,26 @@ function headError(x: KVTensor, hat: KVTensor, n: number): number {
 }
 
 export function requantizationDrift(t: KVTensor, cfg: QuantConfig, o: DriftOptions): DriftPoint[] {
-  for (const [name, v, min] of [['prefill', o.prefill, 1], ['period', o.period, 1], ['flushes', o.flushes, 0]] as const) {
+  for (const [name, v, min] of [
+    ['prefill', o.prefill, 1],
+    ['period', o.period, 1],
+    ['flushes', o.flushes, 0],
+  ] as const) {
     if (!Number.isInteger(v) || v < min) throw optionError(name, v, `an integer ≥ ${min}`);
   }
   if (o.prefill + o.flushes * o.period > t.tokens) {
-    throw optionError('flushes', o.flushes, `at most ${Math.floor((t.tokens - o.prefill) / o.period)} for ${t.tokens} tokens (prefill ${o.prefill}, period ${o.period})`);
+    throw optionError(
+      'flushes',
+      o.flushes,
+      `at most ${Math.floor((t.tokens - o.prefill) / o.period)} for ${t.tokens} tokens (prefill ${o.prefill}, period ${o.period})`,
+    );
   }
   const q = (x: KVTensor): KVTensor => ({ ...x, data: fakeQuantize(x, cfg).dequantized });
   const first = q(sliceTokens(t, 0, o.prefill));
   let stored = first;
-  const out: DriftPoint[] = [{ flush: 0, tokens: o.prefill, transformers: headError(t, stored, o.prefill), once: headError(t, first, o.prefill) }];
+  const out: DriftPoint[] = [
+    { flush: 0, tokens: o.prefill, transformers: headError(t, stored, o.prefill), once: headError(t, first, o.prefill) },
+  ];
   for (let k = 1; k <= o.flushes; k++) {
     const end = o.prefill + k * o.period;
     // dequant(stored) ‖ the residual and the new token (exact) → quantized again, all of it.

@@ -58,11 +58,7 @@ export function validateTensor(t: KVTensor, name = 'tensor'): void {
   checkPositiveInteger(`${name}.headDim`, t.headDim);
   const n = t.heads * t.tokens * t.headDim;
   if (t.data.length !== n) {
-    throw optionError(
-      `${name}.data.length`,
-      t.data.length,
-      `heads · tokens · headDim = ${t.heads} · ${t.tokens} · ${t.headDim} = ${n}`,
-    );
+    throw optionError(`${name}.data.length`, t.data.length, `heads · tokens · headDim = ${t.heads} · ${t.tokens} · ${t.headDim} = ${n}`);
   }
 }
 

@@ -99,8 +99,7 @@ export function pow64(a: number, e: number): number {
   const p = y - n;
   const p2 = p * p;
   const p4 = p2 * p2;
-  const q =
-    1 + E1 * p + (E2 + E3 * p) * p2 + (E4 + E5 * p + (E6 + E7 * p) * p2) * p4 + (E8 + E9 * p + E10 * p2) * (p4 * p4);
+  const q = 1 + E1 * p + (E2 + E3 * p) * p2 + (E4 + E5 * p + (E6 + E7 * p) * p2) * p4 + (E8 + E9 * p + E10 * p2) * (p4 * p4);
   return q * POW2[256 + n];
 }
 

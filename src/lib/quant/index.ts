@@ -10,7 +10,16 @@ export { kvCacheBytes, packedBytes, defaults as memoryDefaults } from './memory'
 export type { KvCacheBytes, KvCacheBytesOptions } from './memory';
 export { residualSplit, kiviResidualSplit, defaults as residualDefaults } from './residual';
 export type { ResidualSplit, ResidualSplitOptions, KiviResidualSplit, KiviSplitOptions, KiviPart } from './residual';
-export { relativeError, mse, snrDb, maxAbsError, meanTokenCosine, reconstructionMetrics, squaredErrorSums, relativeErrorOfSums } from './metrics';
+export {
+  relativeError,
+  mse,
+  snrDb,
+  maxAbsError,
+  meanTokenCosine,
+  reconstructionMetrics,
+  squaredErrorSums,
+  relativeErrorOfSums,
+} from './metrics';
 export type { ReconstructionMetrics } from './metrics';
 export { attentionImpact, defaults as attentionDefaults } from './attention';
 export type { AttentionImpact, AttentionImpactOptions } from './attention';
@@ -18,8 +27,39 @@ export { hadamardRotate, inverseHadamardRotate, fwhtInPlace, isPowerOfTwo } from
 export { setWasmEnabled, wasmActive, wasmSimdSupported } from './wasm/index';
 export { quantizeFormat, ENGINE_FORMATS, ENGINE_FORMAT_NOTES, engineFormatInfo } from './formats/index';
 export type { EngineFormat, EngineFormatInfo, FormatScale, QuantizeFormatOptions, QuantizeFormatResult } from './formats/index';
-export { transformersVerdict, layoutFor, axisFor, settingsForLayouts, checkTensor, hqqPackRows, flushSteps, quantizeEvents, decodeStepsFor, inferredLayerTypes, describeFailure, describeSource, TRANSFORMERS_BITS, TRANSFORMERS_AXES, HQQ_DOCUMENTED_BITS, RECOMMENDED_AXIS } from './transformers';
-export type { TransformersBackend, TransformersLayout, TransformersCacheConfig, TransformersModelGeometry, TokenSchedule, TransformersVerdict, TransformersFailure, TransformersNote, QuantizeEvent, VerdictStage, UpstreamSource, TensorShape, TensorCheck } from './transformers';
+export {
+  transformersVerdict,
+  layoutFor,
+  axisFor,
+  settingsForLayouts,
+  checkTensor,
+  hqqPackRows,
+  flushSteps,
+  quantizeEvents,
+  decodeStepsFor,
+  inferredLayerTypes,
+  describeFailure,
+  describeSource,
+  TRANSFORMERS_BITS,
+  TRANSFORMERS_AXES,
+  HQQ_DOCUMENTED_BITS,
+  RECOMMENDED_AXIS,
+} from './transformers';
+export type {
+  TransformersBackend,
+  TransformersLayout,
+  TransformersCacheConfig,
+  TransformersModelGeometry,
+  TokenSchedule,
+  TransformersVerdict,
+  TransformersFailure,
+  TransformersNote,
+  QuantizeEvent,
+  VerdictStage,
+  UpstreamSource,
+  TensorShape,
+  TensorCheck,
+} from './transformers';
 // Grouping layouts (token, channel, strided = HQQ axis 0, flat-channel = quanto axis −1): which elements share a group.
 export { groupMembers, gatherPlan, checkLayoutSize } from './grouping';
 export type { GatherPlan } from './grouping';

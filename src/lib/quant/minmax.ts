@@ -26,9 +26,7 @@ export const BIG = 1e38;
 import { scratchF64 } from './scratch';
 
 export function nonFiniteError(index: number, value: number): RangeError {
-  return new RangeError(
-    `tensor.data[${index}] = ${value} is not allowed: expected finite numbers (no NaN or ±Infinity)`,
-  );
+  return new RangeError(`tensor.data[${index}] = ${value} is not allowed: expected finite numbers (no NaN or ±Infinity)`);
 }
 
 /** Finds the first non-finite element for the error message (called only on the error path). */

@@ -57,7 +57,10 @@ export function axisFor(backend: TransformersBackend, layout: TransformersLayout
  * The Transformers settings that give a pair of key/value layouts: one entry per backend that can produce both
  * (per token: quanto 0/0 and hqq 1/1; strided only hqq; flat-channel only quanto; KIVI `channel` none).
  */
-export function settingsForLayouts(keyLayout: TransformersLayout, valueLayout: TransformersLayout): { backend: TransformersBackend; axisKey: number; axisValue: number }[] {
+export function settingsForLayouts(
+  keyLayout: TransformersLayout,
+  valueLayout: TransformersLayout,
+): { backend: TransformersBackend; axisKey: number; axisValue: number }[] {
   const out: { backend: TransformersBackend; axisKey: number; axisValue: number }[] = [];
   for (const backend of ['quanto', 'hqq'] as const) {
     const axisKey = axisFor(backend, keyLayout);
@@ -163,7 +166,11 @@ export interface TransformersVerdict {
 }
 
 const TF: Omit<UpstreamSource, 'func'> = { repo: 'huggingface/transformers', ref: 'v5.18.0', file: 'src/transformers/cache_utils.py' };
-const QUANTO: Omit<UpstreamSource, 'func'> = { repo: 'huggingface/optimum-quanto', ref: 'e33f820', file: 'optimum/quanto/tensor/grouped.py' };
+const QUANTO: Omit<UpstreamSource, 'func'> = {
+  repo: 'huggingface/optimum-quanto',
+  ref: 'e33f820',
+  file: 'optimum/quanto/tensor/grouped.py',
+};
 const HQQ_Q: Omit<UpstreamSource, 'func'> = { repo: 'mobiusml/hqq', ref: '0.2.8.post1 (e0b1d00)', file: 'hqq/core/quantize.py' };
 const HQQ_B: Omit<UpstreamSource, 'func'> = { repo: 'mobiusml/hqq', ref: '0.2.8.post1 (e0b1d00)', file: 'hqq/core/bitpack.py' };
 
@@ -190,14 +197,16 @@ export function flushSteps(residualLength: number, decodeSteps: number): number[
 /** Prefill and flush events of a schedule, with the token count each quantizes (prompt + steps so far). */
 export function quantizeEvents(schedule: TokenSchedule, residualLength: number): QuantizeEvent[] {
   const events: QuantizeEvent[] = [{ stage: 'prefill', step: 0, tokens: schedule.promptTokens }];
-  for (const k of flushSteps(residualLength, schedule.decodeSteps)) events.push({ stage: 'flush', step: k, tokens: schedule.promptTokens + k });
+  for (const k of flushSteps(residualLength, schedule.decodeSteps))
+    events.push({ stage: 'flush', step: k, tokens: schedule.promptTokens + k });
   return events;
 }
 
 /** Layer types as `get_layer_types_and_kwargs` infers them (5.18.0), before `QuantizedCache` checks them. */
 export function inferredLayerTypes(model: TransformersModelGeometry, numLayers = 1): string[] {
   if (model.layerTypes) return [...model.layerTypes];
-  const kind = model.slidingWindow != null ? 'sliding_attention' : model.attentionChunkSize != null ? 'chunked_attention' : 'full_attention';
+  const kind =
+    model.slidingWindow != null ? 'sliding_attention' : model.attentionChunkSize != null ? 'chunked_attention' : 'full_attention';
   return Array.from({ length: numLayers }, () => kind);
 }
 
@@ -209,7 +218,8 @@ function broadcast(a: number, b: number): number | null {
   return null;
 }
 
-const sizeMismatch = (a: number, b: number) => `RuntimeError: The size of tensor a (${a}) must match the size of tensor b (${b}) at non-singleton dimension 0`;
+const sizeMismatch = (a: number, b: number) =>
+  `RuntimeError: The size of tensor a (${a}) must match the size of tensor b (${b}) at non-singleton dimension 0`;
 
 /**
  * HQQ `pack_{4,2,1}bit_u8` on a [rows, cols] code tensor: k = 8 / nbits slices of `floor(rows / k)` rows,
@@ -255,7 +265,13 @@ export interface TensorCheck {
  * Whether one [B, H, T, D] tensor survives the backend's quantize and the next dequantize, for an nbits and
  * axis the backend accepts. Null when it does.
  */
-export function checkTensor(backend: TransformersBackend, nbits: number, axis: number, groupSize: number, shape: TensorShape): TensorCheck | null {
+export function checkTensor(
+  backend: TransformersBackend,
+  nbits: number,
+  axis: number,
+  groupSize: number,
+  shape: TensorShape,
+): TensorCheck | null {
   const { batch: B, kvHeads: H, tokens: T, headDim: D } = shape;
   const G = groupSize;
   const N = B * H * T * D;
@@ -318,7 +334,12 @@ export function checkTensor(backend: TransformersBackend, nbits: number, axis: n
     };
   }
   if (rowsOut === zeroRows && unpacked !== zeroRows) {
-    return { when: 'silent', error: '', cause: `${trim3}; that one row broadcasts over every group, so no error is raised but the dequantized cache is wrong.`, source: dequantSource };
+    return {
+      when: 'silent',
+      error: '',
+      cause: `${trim3}; that one row broadcasts over every group, so no error is raised but the dequantized cache is wrong.`,
+      source: dequantSource,
+    };
   }
   const cols = axis === 1 ? G : N / G;
   if (rowsOut * cols !== N) {
@@ -334,7 +355,15 @@ export function checkTensor(backend: TransformersBackend, nbits: number, axis: n
 
 function constructionErrors(config: TransformersCacheConfig, model: TransformersModelGeometry): TransformersFailure[] {
   const errors: TransformersFailure[] = [];
-  const at = (error: string, cause: string, source: UpstreamSource): TransformersFailure => ({ stage: 'construct', step: null, tokens: null, tensor: null, error, cause, source });
+  const at = (error: string, cause: string, source: UpstreamSource): TransformersFailure => ({
+    stage: 'construct',
+    step: null,
+    tokens: null,
+    tensor: null,
+    error,
+    cause,
+    source,
+  });
   const backend = config.backend;
   if (backend !== 'quanto' && backend !== 'hqq') {
     errors.push(
@@ -366,17 +395,24 @@ function constructionErrors(config: TransformersCacheConfig, model: Transformers
     errors.push(
       at(
         `ValueError: \`nbits\` for \`${name}\` backend has to be one of ${list(TRANSFORMERS_BITS[b])} but got ${config.nbits}`,
-        b === 'quanto' ? 'quanto stores the cache only as qint2 or qint4: choose 2 or 4 bits, or the hqq backend (1, 2, 3, 4 or 8 bits).' : 'HQQ accepts 1, 2, 3, 4 or 8 bits here.',
+        b === 'quanto'
+          ? 'quanto stores the cache only as qint2 or qint4: choose 2 or 4 bits, or the hqq backend (1, 2, 3, 4 or 8 bits).'
+          : 'HQQ accepts 1, 2, 3, 4 or 8 bits here.',
         { ...TF, func: layerFunc },
       ),
     );
   }
-  for (const [arg, v] of [['axis_key', config.axisKey], ['axis_value', config.axisValue]] as const) {
+  for (const [arg, v] of [
+    ['axis_key', config.axisKey],
+    ['axis_value', config.axisValue],
+  ] as const) {
     if (!TRANSFORMERS_AXES[b].includes(v)) {
       errors.push(
         at(
           `ValueError: \`${arg}\` for \`${name}\` backend has to be one of ${list(TRANSFORMERS_AXES[b])} but got ${v}`,
-          b === 'quanto' ? 'quanto groups along axis 0 (per token) or −1 (per channel over rows).' : 'HQQ groups along axis 1 (per token) or 0 (strided).',
+          b === 'quanto'
+            ? 'quanto groups along axis 0 (per token) or −1 (per channel over rows).'
+            : 'HQQ groups along axis 1 (per token) or 0 (strided).',
           { ...TF, func: layerFunc },
         ),
       );
@@ -386,7 +422,11 @@ function constructionErrors(config: TransformersCacheConfig, model: Transformers
 }
 
 /** The first runtime failure of the schedule, walking prefill, decode steps and flushes in order. */
-function firstRuntimeFailure(config: TransformersCacheConfig, model: TransformersModelGeometry, schedule: TokenSchedule): TransformersFailure | null {
+function firstRuntimeFailure(
+  config: TransformersCacheConfig,
+  model: TransformersModelGeometry,
+  schedule: TokenSchedule,
+): TransformersFailure | null {
   const b = config.backend as TransformersBackend;
   const shapeAt = (tokens: number): TensorShape => ({ batch: model.batch, kvHeads: model.kvHeads, tokens, headDim: model.headDim });
   const tensors = [
@@ -396,16 +436,20 @@ function firstRuntimeFailure(config: TransformersCacheConfig, model: Transformer
   const events = quantizeEvents(schedule, config.residualLength);
   for (let e = 0; e < events.length; e++) {
     const ev = events[e];
-    const checks = tensors.map(([tensor, axis]) => [tensor, checkTensor(b, config.nbits, axis, config.qGroupSize, shapeAt(ev.tokens))] as const);
+    const checks = tensors.map(
+      ([tensor, axis]) => [tensor, checkTensor(b, config.nbits, axis, config.qGroupSize, shapeAt(ev.tokens))] as const,
+    );
     // _quantize runs for keys, then values; the first that raises stops the run.
     for (const [tensor, c] of checks) {
-      if (c && c.when === 'quantize') return { stage: ev.stage, step: ev.step, tokens: ev.tokens, tensor, error: c.error, cause: c.cause, source: c.source };
+      if (c && c.when === 'quantize')
+        return { stage: ev.stage, step: ev.step, tokens: ev.tokens, tensor, error: c.error, cause: c.cause, source: c.source };
     }
     // Quantized without error: the next decode step dequantizes keys, then values.
     const next = ev.step + 1;
     if (next > schedule.decodeSteps) continue;
     for (const [tensor, c] of checks) {
-      if (c && c.when === 'dequantize') return { stage: 'decode', step: next, tokens: ev.tokens, tensor, error: c.error, cause: c.cause, source: c.source };
+      if (c && c.when === 'dequantize')
+        return { stage: 'decode', step: next, tokens: ev.tokens, tensor, error: c.error, cause: c.cause, source: c.source };
     }
   }
   return null;
@@ -416,15 +460,34 @@ function notesFor(config: TransformersCacheConfig, model: TransformersModelGeome
   const b = config.backend as TransformersBackend;
   const known = b === 'quanto' || b === 'hqq';
   if (known && b === 'hqq' && TRANSFORMERS_BITS.hqq.includes(config.nbits) && !HQQ_DOCUMENTED_BITS.includes(config.nbits)) {
-    notes.push({ level: 'warning', text: `HQQ accepts nbits=${config.nbits} in the code, but the Transformers docs list only int2, int4 and int8 for hqq.` });
+    notes.push({
+      level: 'warning',
+      text: `HQQ accepts nbits=${config.nbits} in the code, but the Transformers docs list only int2, int4 and int8 for hqq.`,
+    });
   }
   if (known) {
-    for (const [arg, axis] of [['axis_key', config.axisKey], ['axis_value', config.axisValue]] as const) {
+    for (const [arg, axis] of [
+      ['axis_key', config.axisKey],
+      ['axis_value', config.axisValue],
+    ] as const) {
       const layout = layoutFor(b, axis);
-      if (layout === 'strided') notes.push({ level: 'info', text: `${arg}=0 with hqq groups G elements spaced across the whole flattened cache; the members of each group change at every flush.` });
-      if (layout === 'flat-channel') notes.push({ level: 'info', text: `${arg}=-1 with quanto groups each channel over ${config.qGroupSize} consecutive (head, token) rows; groups straddle heads and shift at every flush.` });
-      if (layout === 'token' && config.qGroupSize > model.headDim) notes.push({ level: 'info', text: `${arg}: a group of ${config.qGroupSize} is wider than head_dim ${model.headDim}, so each group spans ${config.qGroupSize / model.headDim} tokens.` });
-      if (layout !== null && axis !== RECOMMENDED_AXIS[b]) notes.push({ level: 'info', text: `The Transformers docs recommend ${arg}=${RECOMMENDED_AXIS[b]} for ${b}.` });
+      if (layout === 'strided')
+        notes.push({
+          level: 'info',
+          text: `${arg}=0 with hqq groups G elements spaced across the whole flattened cache; the members of each group change at every flush.`,
+        });
+      if (layout === 'flat-channel')
+        notes.push({
+          level: 'info',
+          text: `${arg}=-1 with quanto groups each channel over ${config.qGroupSize} consecutive (head, token) rows; groups straddle heads and shift at every flush.`,
+        });
+      if (layout === 'token' && config.qGroupSize > model.headDim)
+        notes.push({
+          level: 'info',
+          text: `${arg}: a group of ${config.qGroupSize} is wider than head_dim ${model.headDim}, so each group spans ${config.qGroupSize / model.headDim} tokens.`,
+        });
+      if (layout !== null && axis !== RECOMMENDED_AXIS[b])
+        notes.push({ level: 'info', text: `The Transformers docs recommend ${arg}=${RECOMMENDED_AXIS[b]} for ${b}.` });
     }
   }
   notes.push({
@@ -432,9 +495,16 @@ function notesFor(config: TransformersCacheConfig, model: TransformersModelGeome
     text: 'The whole prompt is quantized at the first update (prefill attention still uses the exact keys and values; every later step reads the dequantized prompt). Transformers issue #35185; PR #35760 would keep it in the residual.',
   });
   if (flushSteps(config.residualLength, schedule.decodeSteps).length > 0) {
-    notes.push({ level: 'info', text: 'Each flush re-quantizes the whole cache from its dequantized values, not from the original keys and values.' });
+    notes.push({
+      level: 'info',
+      text: 'Each flush re-quantizes the whole cache from its dequantized values, not from the original keys and values.',
+    });
   }
-  if (config.residualLength < 2) notes.push({ level: 'info', text: `residual_length=${config.residualLength} behaves like 2: the cache flushes every second decode step.` });
+  if (config.residualLength < 2)
+    notes.push({
+      level: 'info',
+      text: `residual_length=${config.residualLength} behaves like 2: the cache flushes every second decode step.`,
+    });
   return notes;
 }
 
@@ -443,8 +513,16 @@ function silentCorruption(config: TransformersCacheConfig, model: TransformersMo
   const b = config.backend as TransformersBackend;
   for (const ev of quantizeEvents(schedule, config.residualLength)) {
     if (ev.step + 1 > schedule.decodeSteps) continue;
-    for (const [name, axis] of [['keys', config.axisKey], ['values', config.axisValue]] as const) {
-      const c = checkTensor(b, config.nbits, axis, config.qGroupSize, { batch: model.batch, kvHeads: model.kvHeads, tokens: ev.tokens, headDim: model.headDim });
+    for (const [name, axis] of [
+      ['keys', config.axisKey],
+      ['values', config.axisValue],
+    ] as const) {
+      const c = checkTensor(b, config.nbits, axis, config.qGroupSize, {
+        batch: model.batch,
+        kvHeads: model.kvHeads,
+        tokens: ev.tokens,
+        headDim: model.headDim,
+      });
       if (c?.when === 'silent') return `Runs without an error but the ${name} come back wrong from decode step ${ev.step + 1}: ${c.cause}`;
     }
   }
@@ -455,7 +533,11 @@ function silentCorruption(config: TransformersCacheConfig, model: TransformersMo
  * What Transformers 5.x would do with `config` on a model of this geometry over this schedule.
  * Inputs must be integers (batch, heads, head_dim, group size ≥ 1; prompt ≥ 1; decode steps ≥ 0).
  */
-export function transformersVerdict(config: TransformersCacheConfig, model: TransformersModelGeometry, schedule: TokenSchedule): TransformersVerdict {
+export function transformersVerdict(
+  config: TransformersCacheConfig,
+  model: TransformersModelGeometry,
+  schedule: TokenSchedule,
+): TransformersVerdict {
   assertCount('batch', model.batch, 1);
   assertCount('kvHeads', model.kvHeads, 1);
   assertCount('headDim', model.headDim, 1);

@@ -1,4 +1,11 @@
-import { allocateFakeQuantOutput, fakeQuantizeInto, groupCount, type FakeQuantBuffers, type KVTensor, type QuantConfig } from '../../lib/quant/index';
+import {
+  allocateFakeQuantOutput,
+  fakeQuantizeInto,
+  groupCount,
+  type FakeQuantBuffers,
+  type KVTensor,
+  type QuantConfig,
+} from '../../lib/quant/index';
 import { KvWidget } from '../shared/base';
 import { axisOptions } from '../shared/axis-labels';
 import { metaDtypeOfModel, requireQuantConfig } from '../shared/quant-config';
@@ -114,22 +121,100 @@ export class KvAttention extends KvWidget<Name, AttentionState> {
   protected build(): void {
     const s = this.state;
     const set = (patch: Partial<AttentionState>) => this.setState(patch);
-    this.#picker = tensorPicker({ prompt: s.prompt, model: 'kvlab-16m', status: this.status, onTensors: (t) => this.setTensors(t), onPrompt: (p) => set({ prompt: p }) });
-    this.#layer = rangeControl({ name: 'layer', label: 'Layer', values: [0, 1, 2, 3, 4, 5, 6, 7], value: s.layer, describe: (v) => layerLabel(this.#set, v), onChange: (v) => set({ layer: v }) });
-    this.#head = rangeControl({ name: 'head', label: 'Query head', values: [0, 1, 2, 3, 4, 5], value: s.head, describe: (v) => this.describeHead(v), onChange: (v) => set({ head: v }) });
-    this.#query = rangeControl({ name: 'query', label: 'Query token', values: [0], value: 0, describe: (v) => this.describeQuery(v), onChange: (v) => set({ query: this.#set && v === this.#set.tokens.length - 1 ? -1 : v }) });
-    const bits = rangeControl({ name: 'bits', label: 'Bits', values: [1, 2, 3, 4, 8], value: s.bits, describe: (v) => describeQuant(v, this.state.group, this.state.kaxis), short: (v) => `${v} bits`, onChange: (v) => set({ bits: v }) });
-    const group = rangeControl({ name: 'group', label: 'Group size', values: [16, 32, 64, 128], value: s.group, describe: (v) => describeQuant(this.state.bits, v, this.state.kaxis), short: (v) => `G${v}`, onChange: (v) => set({ group: v }) });
+    this.#picker = tensorPicker({
+      prompt: s.prompt,
+      model: 'kvlab-16m',
+      status: this.status,
+      onTensors: (t) => this.setTensors(t),
+      onPrompt: (p) => set({ prompt: p }),
+    });
+    this.#layer = rangeControl({
+      name: 'layer',
+      label: 'Layer',
+      values: [0, 1, 2, 3, 4, 5, 6, 7],
+      value: s.layer,
+      describe: (v) => layerLabel(this.#set, v),
+      onChange: (v) => set({ layer: v }),
+    });
+    this.#head = rangeControl({
+      name: 'head',
+      label: 'Query head',
+      values: [0, 1, 2, 3, 4, 5],
+      value: s.head,
+      describe: (v) => this.describeHead(v),
+      onChange: (v) => set({ head: v }),
+    });
+    this.#query = rangeControl({
+      name: 'query',
+      label: 'Query token',
+      values: [0],
+      value: 0,
+      describe: (v) => this.describeQuery(v),
+      onChange: (v) => set({ query: this.#set && v === this.#set.tokens.length - 1 ? -1 : v }),
+    });
+    const bits = rangeControl({
+      name: 'bits',
+      label: 'Bits',
+      values: [1, 2, 3, 4, 8],
+      value: s.bits,
+      describe: (v) => describeQuant(v, this.state.group, this.state.kaxis),
+      short: (v) => `${v} bits`,
+      onChange: (v) => set({ bits: v }),
+    });
+    const group = rangeControl({
+      name: 'group',
+      label: 'Group size',
+      values: [16, 32, 64, 128],
+      value: s.group,
+      describe: (v) => describeQuant(this.state.bits, v, this.state.kaxis),
+      short: (v) => `G${v}`,
+      onChange: (v) => set({ group: v }),
+    });
     const axisChoices = axisOptions<AttentionState['kaxis']>();
-    const kaxis = selectControl({ name: 'kaxis', label: 'Key grouping', options: axisChoices, value: s.kaxis, onChange: (v) => set({ kaxis: v }) });
-    const vaxis = selectControl({ name: 'vaxis', label: 'Value grouping', options: axisChoices, value: s.vaxis, onChange: (v) => set({ vaxis: v }) });
-    const method = selectControl({ name: 'method', label: 'Method', options: [{ value: 'minmax' as const, label: 'min-max (quanto)' }, { value: 'hqq' as const, label: 'HQQ' }, { value: 'absmax' as const, label: 'abs-max (symmetric)' }], value: s.method, onChange: (v) => set({ method: v }) });
-    this.controlsEl.append(this.#picker.root, this.#layer.root, this.#head.root, this.#query.root, bits.root, group.root, kaxis.root, vaxis.root, method.root);
+    const kaxis = selectControl({
+      name: 'kaxis',
+      label: 'Key grouping',
+      options: axisChoices,
+      value: s.kaxis,
+      onChange: (v) => set({ kaxis: v }),
+    });
+    const vaxis = selectControl({
+      name: 'vaxis',
+      label: 'Value grouping',
+      options: axisChoices,
+      value: s.vaxis,
+      onChange: (v) => set({ vaxis: v }),
+    });
+    const method = selectControl({
+      name: 'method',
+      label: 'Method',
+      options: [
+        { value: 'minmax' as const, label: 'min-max (quanto)' },
+        { value: 'hqq' as const, label: 'HQQ' },
+        { value: 'absmax' as const, label: 'abs-max (symmetric)' },
+      ],
+      value: s.method,
+      onChange: (v) => set({ method: v }),
+    });
+    this.controlsEl.append(
+      this.#picker.root,
+      this.#layer.root,
+      this.#head.root,
+      this.#query.root,
+      bits.root,
+      group.root,
+      kaxis.root,
+      vaxis.root,
+      method.root,
+    );
     this.addEventListener('kv-state', () => {
       bits.set(this.state.bits);
       group.set(this.state.group);
     });
-    const legend = el('p', { className: 'attn-legend', textContent: 'Difference strip: red = gained attention, blue = lost attention (same as the bars above and below zero).' });
+    const legend = el('p', {
+      className: 'attn-legend',
+      textContent: 'Difference strip: red = gained attention, blue = lost attention (same as the bars above and below zero).',
+    });
     for (const [name, label] of METRICS) {
       const value = el('span', { className: 'value' });
       const m = el('div', { className: 'metric' }, el('span', { className: 'label', textContent: label }), value);
@@ -137,7 +222,17 @@ export class KvAttention extends KvWidget<Name, AttentionState> {
       this.#metricValues.set(name, value);
       this.#metricEls.push(m);
     }
-    this.bodyEl.append(this.#metrics, this.#summary, this.#refChart.root, this.#hatChart.root, this.#diffChart.root, this.#strip, legend, this.#changes, this.#table.root);
+    this.bodyEl.append(
+      this.#metrics,
+      this.#summary,
+      this.#refChart.root,
+      this.#hatChart.root,
+      this.#diffChart.root,
+      this.#strip,
+      legend,
+      this.#changes,
+      this.#table.root,
+    );
   }
 
   /** The charts follow a new width at once. */
@@ -186,8 +281,14 @@ export class KvAttention extends KvWidget<Name, AttentionState> {
       this.notes = [...this.notes, ...clampNote];
       this.noteView.show(this.notes);
     }
-    this.#layer.setValues(Array.from({ length: layers }, (_, i) => i), layer);
-    this.#head.setValues(Array.from({ length: heads }, (_, i) => i), head);
+    this.#layer.setValues(
+      Array.from({ length: layers }, (_, i) => i),
+      layer,
+    );
+    this.#head.setValues(
+      Array.from({ length: heads }, (_, i) => i),
+      head,
+    );
     if (layer !== s.layer || head !== s.head || s.query >= set.tokens.length) {
       this.state = { ...this.state, layer, head, query: s.query >= set.tokens.length ? -1 : s.query };
       this.writeUrl();
@@ -247,11 +348,22 @@ export class KvAttention extends KvWidget<Name, AttentionState> {
     // A dump holds queries of the last positions only (set.queriesFrom on): offer and use those.
     const from = set.queriesFrom ?? 0;
     const query = Math.max(from, resolveQuery(s.query, T));
-    if (this.#queryValues.length !== T - from || this.#queryValues[0] !== from) this.#queryValues = Array.from({ length: T - from }, (_, i) => from + i);
+    if (this.#queryValues.length !== T - from || this.#queryValues[0] !== from)
+      this.#queryValues = Array.from({ length: T - from }, (_, i) => from + i);
     this.#query.setValues(this.#queryValues, query);
     const need = kvHeads * T * k.headDim;
-    if (this.#scratch.k.length < need) this.#scratch = { k: new Float32Array(need), v: new Float32Array(need), kHat: new Float32Array(need), vHat: new Float32Array(need) };
-    const view = computeAttention({ q: from ? padQueries(set.queries[layer], T, from) : set.queries[layer], k, v, kHat: this.#kHat, vHat: this.#vHat!, query, head, scratch: this.#scratch });
+    if (this.#scratch.k.length < need)
+      this.#scratch = { k: new Float32Array(need), v: new Float32Array(need), kHat: new Float32Array(need), vHat: new Float32Array(need) };
+    const view = computeAttention({
+      q: from ? padQueries(set.queries[layer], T, from) : set.queries[layer],
+      k,
+      v,
+      kHat: this.#kHat,
+      vHat: this.#vHat!,
+      query,
+      head,
+      scratch: this.#scratch,
+    });
     this.#view = view;
     const tAttn = performance.now();
     const tokens = set.tokens;
@@ -291,7 +403,9 @@ export class KvAttention extends KvWidget<Name, AttentionState> {
     this.dataset.redrawMs = this.lastRedrawMs.toFixed(2);
     this.dataset.redrawSplit = `quantize ${(tQuant - t0).toFixed(1)} ms, attention ${(tAttn - tQuant).toFixed(1)} ms, draw ${(tEnd - tAttn).toFixed(1)} ms`;
     this.dataset.rendered = String(Number(this.dataset.rendered ?? 0) + 1);
-    this.dispatchEvent(new CustomEvent('kv-rendered', { detail: { phases: { quantize: tQuant - t0, attention: tAttn - tQuant, draw: tEnd - tAttn } } }));
+    this.dispatchEvent(
+      new CustomEvent('kv-rendered', { detail: { phases: { quantize: tQuant - t0, attention: tAttn - tQuant, draw: tEnd - tAttn } } }),
+    );
   }
 
   /** The three Plot charts (original, quantized on a shared y scale; difference). */
@@ -303,15 +417,40 @@ export class KvAttention extends KvWidget<Name, AttentionState> {
     let yMax = 0;
     for (let i = 0; i < view.ref.length; i++) yMax = Math.max(yMax, view.ref[i], view.hat[i]);
     yMax = yMax || 1;
-    this.#refChart.render(attentionChart({ values: view.ref, tokens, yMax, width, title: 'Original', fill: '#4a5060', label: `Attention of token ${query} (query head ${head}) over ${query + 1} past tokens with the original keys and values.` }));
-    this.#hatChart.render(attentionChart({ values: view.hat, tokens, yMax, width, title: 'Quantized', fill: '#0b57d0', label: `The same attention with ${quant}.` }));
+    this.#refChart.render(
+      attentionChart({
+        values: view.ref,
+        tokens,
+        yMax,
+        width,
+        title: 'Original',
+        fill: '#4a5060',
+        label: `Attention of token ${query} (query head ${head}) over ${query + 1} past tokens with the original keys and values.`,
+      }),
+    );
+    this.#hatChart.render(
+      attentionChart({
+        values: view.hat,
+        tokens,
+        yMax,
+        width,
+        title: 'Quantized',
+        fill: '#0b57d0',
+        label: `The same attention with ${quant}.`,
+      }),
+    );
     this.#diffChart.render(diffChart({ values: diff, tokens, width }));
   }
 
   private renderChanges(c: ReturnType<typeof topChanges>): void {
     const list = (title: string, items: typeof c.gained, sign: string) => {
       const ol = el('ol');
-      for (const it of items) ol.append(el('li', { textContent: `#${it.index} “${showToken(it.token)}”: ${pct(it.ref)} → ${pct(it.hat)} (${sign}${(Math.abs(it.delta) * 100).toFixed(2)} points)` }));
+      for (const it of items)
+        ol.append(
+          el('li', {
+            textContent: `#${it.index} “${showToken(it.token)}”: ${pct(it.ref)} → ${pct(it.hat)} (${sign}${(Math.abs(it.delta) * 100).toFixed(2)} points)`,
+          }),
+        );
       if (!items.length) ol.append(el('li', { textContent: 'none' }));
       return el('div', {}, el('p', { className: 'attn-list-title', textContent: title }), ol);
     };
@@ -323,7 +462,11 @@ export class KvAttention extends KvWidget<Name, AttentionState> {
     const v = this.#view;
     if (!set || !v) return { caption: 'No data yet', columns: [], rows: [] };
     const rows = Array.from(v.ref, (p, i) => [i, showToken(set.tokens[i] ?? ''), p, v.hat[i], v.hat[i] - p] as Array<string | number>);
-    return { caption: `Attention of token ${resolveQuery(this.state.query, set.tokens.length)}, query head ${this.state.head}, layer ${this.state.layer}`, columns: ['Index', 'Token', 'Original', 'Quantized', 'Difference'], rows };
+    return {
+      caption: `Attention of token ${resolveQuery(this.state.query, set.tokens.length)}, query head ${this.state.head}, layer ${this.state.layer}`,
+      columns: ['Index', 'Token', 'Original', 'Quantized', 'Difference'],
+      rows,
+    };
   }
 }
 

@@ -9,7 +9,12 @@ export const attentionCodec = defineCodec(
   ['prompt', 'layer', 'head', 'query', 'bits', 'group', 'kaxis', 'vaxis', 'method', 'controls', 'theme'] as const,
   {
     own: {
-      query: intSpec(-1, 100_000, -1, 'Attention widget: index of the query token, counted from 0; -1 = the last token (clamped to the prompt).'),
+      query: intSpec(
+        -1,
+        100_000,
+        -1,
+        'Attention widget: index of the query token, counted from 0; -1 = the last token (clamped to the prompt).',
+      ),
     },
     overrides: { layer: 2, bits: 2, group: 32 },
     controlNames: ['prompt', 'layer', 'head', 'query', 'bits', 'group', 'kaxis', 'vaxis', 'method'],

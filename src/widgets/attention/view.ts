@@ -30,7 +30,8 @@ export function prefixTokens(t: KVTensor, n: number, out?: Float32Array): KVTens
 export function queryAt(q: KVTensor, index: number): KVTensor {
   const { heads, headDim, tokens } = q;
   const data = new Float32Array(heads * headDim);
-  for (let h = 0; h < heads; h++) data.set(q.data.subarray((h * tokens + index) * headDim, (h * tokens + index + 1) * headDim), h * headDim);
+  for (let h = 0; h < heads; h++)
+    data.set(q.data.subarray((h * tokens + index) * headDim, (h * tokens + index + 1) * headDim), h * headDim);
   return { data, heads, tokens: 1, headDim };
 }
 
@@ -87,11 +88,23 @@ export interface TokenChange {
 }
 
 /** The `n` tokens that gained and lost the most attention (largest |Δ| of each sign). */
-export function topChanges(ref: ArrayLike<number>, hat: ArrayLike<number>, tokens: readonly string[], n = 5): { gained: TokenChange[]; lost: TokenChange[] } {
+export function topChanges(
+  ref: ArrayLike<number>,
+  hat: ArrayLike<number>,
+  tokens: readonly string[],
+  n = 5,
+): { gained: TokenChange[]; lost: TokenChange[] } {
   const all: TokenChange[] = [];
-  for (let i = 0; i < ref.length; i++) all.push({ index: i, token: tokens[i] ?? `#${i}`, ref: ref[i], hat: hat[i], delta: hat[i] - ref[i] });
-  const gained = all.filter((c) => c.delta > 0).sort((a, b) => b.delta - a.delta || a.index - b.index).slice(0, n);
-  const lost = all.filter((c) => c.delta < 0).sort((a, b) => a.delta - b.delta || a.index - b.index).slice(0, n);
+  for (let i = 0; i < ref.length; i++)
+    all.push({ index: i, token: tokens[i] ?? `#${i}`, ref: ref[i], hat: hat[i], delta: hat[i] - ref[i] });
+  const gained = all
+    .filter((c) => c.delta > 0)
+    .sort((a, b) => b.delta - a.delta || a.index - b.index)
+    .slice(0, n);
+  const lost = all
+    .filter((c) => c.delta < 0)
+    .sort((a, b) => a.delta - b.delta || a.index - b.index)
+    .slice(0, n);
   return { gained, lost };
 }
 
@@ -215,7 +228,17 @@ export function attentionChartOptions(o: AttentionChartInput): Plot.PlotOptions 
     marks: [
       stepArea({ values: o.values, fill: o.fill }),
       Plot.ruleY([0], { ariaHidden: 'true' } as Plot.RuleYOptions),
-      o.tip ? Plot.tip(barData(o.values, o.tokens), Plot.pointerX({ x: 'i', y: 'p', title: (d: BarDatum) => `#${d.i} “${d.token}”: ${(d.p * 100).toFixed(2)} %`, ariaHidden: 'true' }) as Plot.TipOptions) : null,
+      o.tip
+        ? Plot.tip(
+            barData(o.values, o.tokens),
+            Plot.pointerX({
+              x: 'i',
+              y: 'p',
+              title: (d: BarDatum) => `#${d.i} “${d.token}”: ${(d.p * 100).toFixed(2)} %`,
+              ariaHidden: 'true',
+            }) as Plot.TipOptions,
+          )
+        : null,
     ],
   };
 }
@@ -245,13 +268,30 @@ export function diffChartOptions(o: SeriesInput): Plot.PlotOptions {
     width: o.width,
     height: 130,
     ...margins,
-    ariaLabel: 'Difference of attention, quantized minus original, per past token: red areas above zero gained attention, blue areas below lost it.',
+    ariaLabel:
+      'Difference of attention, quantized minus original, per past token: red areas above zero gained attention, blue areas below lost it.',
     x: { domain: [-0.5, n - 0.5], label: 'Past token (index)' },
-    y: { domain: [-m, m], label: 'Δ attention', grid: true, ticks: 3, tickFormat: (v: number) => `${(v * 100).toFixed(Math.abs(m) < 0.01 ? 2 : 1)}%` },
+    y: {
+      domain: [-m, m],
+      label: 'Δ attention',
+      grid: true,
+      ticks: 3,
+      tickFormat: (v: number) => `${(v * 100).toFixed(Math.abs(m) < 0.01 ? 2 : 1)}%`,
+    },
     marks: [
       ...diffAreas(o.values).map(stepArea),
       Plot.ruleY([0], { ariaHidden: 'true' } as Plot.RuleYOptions),
-      o.tip ? Plot.tip(barData(o.values, o.tokens), Plot.pointerX({ x: 'i', y: 'p', title: (d: BarDatum) => `#${d.i} “${d.token}”: ${d.p >= 0 ? '+' : ''}${(d.p * 100).toFixed(3)} points`, ariaHidden: 'true' }) as Plot.TipOptions) : null,
+      o.tip
+        ? Plot.tip(
+            barData(o.values, o.tokens),
+            Plot.pointerX({
+              x: 'i',
+              y: 'p',
+              title: (d: BarDatum) => `#${d.i} “${d.token}”: ${d.p >= 0 ? '+' : ''}${(d.p * 100).toFixed(3)} points`,
+              ariaHidden: 'true',
+            }) as Plot.TipOptions,
+          )
+        : null,
     ],
   };
 }
@@ -295,7 +335,16 @@ export const pct = (x: number, d = 2) => `${(x * 100).toFixed(d)} %`;
 export const num = (x: number) => (x === 0 ? '0' : Math.abs(x) < 1e-3 || Math.abs(x) >= 1e4 ? x.toExponential(2) : x.toPrecision(3));
 
 /** The chart summary in words (key numbers, most changed tokens). */
-export function summaryText(o: { head: number; kvHead: number; layer: number; query: number; queryToken: string; view: AttentionView; changes: { gained: TokenChange[]; lost: TokenChange[] }; quant: string }): string {
+export function summaryText(o: {
+  head: number;
+  kvHead: number;
+  layer: number;
+  query: number;
+  queryToken: string;
+  view: AttentionView;
+  changes: { gained: TokenChange[]; lost: TokenChange[] };
+  quant: string;
+}): string {
   const { view: v } = o;
   const peakRef = argmax(v.ref);
   const peakHat = argmax(v.hat);
@@ -303,7 +352,9 @@ export function summaryText(o: { head: number; kvHead: number; layer: number; qu
   const l = o.changes.lost[0];
   return (
     `Query head ${o.head} (KV head ${o.kvHead}) of layer ${o.layer}, token #${o.query} “${showToken(o.queryToken)}”, attends most to token #${peakRef} (${pct(v.ref[peakRef], 1)}) with the original keys` +
-    (peakHat === peakRef ? ` and still to #${peakHat} (${pct(v.hat[peakHat], 1)}) with ${o.quant}. ` : `, but to #${peakHat} (${pct(v.hat[peakHat], 1)}) with ${o.quant}. `) +
+    (peakHat === peakRef
+      ? ` and still to #${peakHat} (${pct(v.hat[peakHat], 1)}) with ${o.quant}. `
+      : `, but to #${peakHat} (${pct(v.hat[peakHat], 1)}) with ${o.quant}. `) +
     `KL divergence ${num(v.head.kl)} nats, total variation ${pct(v.head.tv)}, attention-output error ${pct(v.head.outputRelError)} ` +
     `(layer average over all query heads: KL ${num(v.layer.kl)}, TV ${pct(v.layer.tv)}, output error ${pct(v.layer.outputRelError)}).` +
     (g ? ` Largest gain: #${g.index} “${showToken(g.token)}” (+${(g.delta * 100).toFixed(2)} points).` : '') +

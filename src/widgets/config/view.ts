@@ -53,9 +53,12 @@ function slidingWindowOf(s: Pick<ConfigState, 'model'>): number | null {
 /** Why a layout has no axis number for this backend (null when it has one). */
 export function layoutRefusal(backend: Backend, layout: string, arg: 'axis_key' | 'axis_value'): string | null {
   if (axisValue(backend, layout) !== null) return null;
-  if (layout === 'channel') return `${arg}: KIVI’s per-head channel groups are not available in Transformers. The nearest setting is quanto axis −1 (each channel over rows of the flattened heads and tokens).`;
-  if (layout === 'strided') return `${arg}: strided groups are HQQ’s axis 0; quanto has no such axis. Switch Backend to hqq, or pick per token.`;
-  if (layout === 'flat-channel') return `${arg}: per-channel groups over rows are quanto’s axis −1; HQQ has no such axis. Switch Backend to quanto, or pick per token.`;
+  if (layout === 'channel')
+    return `${arg}: KIVI’s per-head channel groups are not available in Transformers. The nearest setting is quanto axis −1 (each channel over rows of the flattened heads and tokens).`;
+  if (layout === 'strided')
+    return `${arg}: strided groups are HQQ’s axis 0; quanto has no such axis. Switch Backend to hqq, or pick per token.`;
+  if (layout === 'flat-channel')
+    return `${arg}: per-channel groups over rows are quanto’s axis −1; HQQ has no such axis. Switch Backend to quanto, or pick per token.`;
   return `${arg}: the layout "${layout}" has no Transformers axis.`;
 }
 
@@ -74,15 +77,19 @@ export function verdictOf(s: ConfigState): TransformersVerdict | null {
 
 /** Everything wrong or noteworthy about a configuration; an 'error' means Transformers would refuse it or crash. */
 export function validate(s: ConfigState): Issue[] {
-  const refusals = [layoutRefusal(s.backend, s.kaxis, 'axis_key'), layoutRefusal(s.backend, s.vaxis, 'axis_value')].filter((t): t is string => t !== null);
+  const refusals = [layoutRefusal(s.backend, s.kaxis, 'axis_key'), layoutRefusal(s.backend, s.vaxis, 'axis_value')].filter(
+    (t): t is string => t !== null,
+  );
   const issues: Issue[] = refusals.map((text) => ({ level: 'error', text }));
   const v = verdictOf(s);
   if (!v) {
-    if (!ALLOWED_BITS[s.backend].includes(s.bits)) issues.push({ level: 'error', text: `quanto stores the cache only as qint2 or qint4: choose 2 or 4 bits, or the hqq backend.` });
+    if (!ALLOWED_BITS[s.backend].includes(s.bits))
+      issues.push({ level: 'error', text: `quanto stores the cache only as qint2 or qint4: choose 2 or 4 bits, or the hqq backend.` });
     return issues;
   }
   for (const e of v.errors) issues.push({ level: 'error', text: e.cause });
-  if (s.backend === 'hqq' && s.bits === 1) issues.push({ level: 'warning', text: 'One bit leaves two levels per group: expect the model to degrade badly.' });
+  if (s.backend === 'hqq' && s.bits === 1)
+    issues.push({ level: 'warning', text: 'One bit leaves two levels per group: expect the model to degrade badly.' });
   for (const n of v.notes) {
     // The prompt/flush notes are general facts the chapter explains; keep the list about this configuration.
     if (/prompt is quantized at the first update|re-quantizes the whole cache/.test(n.text)) continue;
@@ -103,7 +110,8 @@ export function installLine(backend: Backend): string {
 /** Which Transformers versions the chosen form needs (plain text). */
 export function versionNote(s: Pick<ConfigState, 'form' | 'backend'>): string {
   const common = 'dtype= (instead of torch_dtype=) needs Transformers 4.56 or later; checked against 5.18.';
-  if (s.form === 'cache') return `QuantizedCache(backend=…, config=…) appeared in Transformers 4.56 (QuantoQuantizedCache / HQQQuantizedCache are deprecated). ${common}`;
+  if (s.form === 'cache')
+    return `QuantizedCache(backend=…, config=…) appeared in Transformers 4.56 (QuantoQuantizedCache / HQQQuantizedCache are deprecated). ${common}`;
   return s.backend === 'hqq'
     ? `cache_config with the lowercase "hqq" backend needs Transformers 4.56 or later (4.42–4.55 expected "HQQ"). ${common}`
     : `cache_implementation="quantized" with a cache_config dict works since Transformers 4.42. ${common}`;
@@ -175,7 +183,15 @@ export interface MemoryEstimate {
 /** Cache memory for one sequence of `tokens` tokens, keys grouped along kaxis and values along vaxis. */
 export function memoryEstimate(s: ConfigState): MemoryEstimate {
   const m = modelOf(s);
-  const common = { layers: m.layers, kvHeads: m.kvHeads, headDim: m.headDim, tokens: s.tokens, bits: s.bits as MemoryBits, groupSize: s.group, residualTokens: Math.min(s.residual, s.tokens) };
+  const common = {
+    layers: m.layers,
+    kvHeads: m.kvHeads,
+    headDim: m.headDim,
+    tokens: s.tokens,
+    bits: s.bits as MemoryBits,
+    groupSize: s.group,
+    residualTokens: Math.min(s.residual, s.tokens),
+  };
   const keys = kvCacheBytes({ ...common, axis: s.kaxis });
   const values = kvCacheBytes({ ...common, axis: s.vaxis });
   const total = keys.total / 2 + values.total / 2;
@@ -193,7 +209,9 @@ export function checkContext(s: ConfigState): string {
 
 export function summaryText(s: ConfigState, est: MemoryEstimate, issues: readonly Issue[]): string {
   const m = modelOf(s);
-  const head = isValid(issues) ? 'Transformers accepts this configuration and runs it for this prompt length.' : 'Transformers would refuse or crash on this configuration (see the notes above).';
+  const head = isValid(issues)
+    ? 'Transformers accepts this configuration and runs it for this prompt length.'
+    : 'Transformers would refuse or crash on this configuration (see the notes above).';
   return `${head} For ${m.label} with ${s.tokens.toLocaleString('en-US')} tokens, the cache takes about ${fmtGB(est.total)} instead of ${fmtGB(est.fp16)} in fp16 (${est.ratio.toFixed(2)}× smaller), counting scales, zero points and the ${Math.min(s.residual, s.tokens)} full-precision residual tokens per layer.`;
 }
 

@@ -65,7 +65,8 @@ function sizeLimit(raw: string | null): number | undefined {
 
 export function oembedResponse(r: OEmbedRequest): OEmbedResult {
   const raw = r.query.get('url');
-  if (!raw) return { status: 400, body: { error: 'Missing the "url" parameter: pass the address of a KV Cache Lab embed or chapter page.' } };
+  if (!raw)
+    return { status: 400, body: { error: 'Missing the "url" parameter: pass the address of a KV Cache Lab embed or chapter page.' } };
   const format = r.query.get('format');
   if (format && format !== 'json') return { status: 501, body: { error: `format=${format.slice(0, 20)} is not supported; only json.` } };
   let parsed: ParsedWidgetUrl | null;
@@ -74,7 +75,8 @@ export function oembedResponse(r: OEmbedRequest): OEmbedResult {
   } catch {
     return { status: 400, body: { error: 'The "url" parameter could not be read as a URL of this site.' } };
   }
-  if (!parsed) return { status: 404, body: { error: 'Not a KV Cache Lab widget URL. Use /embed/<widget>/ or a chapter URL of this site.' } };
+  if (!parsed)
+    return { status: 404, body: { error: 'Not a KV Cache Lab widget URL. Use /embed/<widget>/ or a chapter URL of this site.' } };
   const info = WIDGETS[parsed.widget];
   const maxW = sizeLimit(r.query.get('maxwidth'));
   const maxH = sizeLimit(r.query.get('maxheight'));
@@ -128,7 +130,11 @@ function chapterWidgetUrl(raw: string, r: OEmbedRequest): ParsedWidgetUrl | null
   if (!m) return null;
   const slug = m[1];
   const listed: readonly ChapterWidget[] | undefined = r.chapters ? r.chapters[slug] : undefined;
-  const all = listed ?? Object.values(WIDGETS).filter((w) => w.chapter === slug).map((w) => ({ id: '', widget: w.name }));
+  const all =
+    listed ??
+    Object.values(WIDGETS)
+      .filter((w) => w.chapter === slug)
+      .map((w) => ({ id: '', widget: w.name }));
   const usable = all.filter((c) => r.available.includes(c.widget));
   if (!usable.length) return null;
   const id = fragmentOf(url);
@@ -188,7 +194,12 @@ export interface OEmbedFile {
  * (`oembed/articles/<chapter>.json`, its first widget), for the `origin` given (the
  * configured `site`).
  */
-export function oembedStaticFiles(o: { origin: string; base?: string; available: readonly WidgetName[]; chapters: Readonly<Record<string, readonly ChapterWidget[]>> }): OEmbedFile[] {
+export function oembedStaticFiles(o: {
+  origin: string;
+  base?: string;
+  available: readonly WidgetName[];
+  chapters: Readonly<Record<string, readonly ChapterWidget[]>>;
+}): OEmbedFile[] {
   const r = { origins: [o.origin], origin: o.origin, base: o.base, available: o.available, chapters: o.chapters };
   const files: OEmbedFile[] = [];
   const add = (path: string, url: string) => {
@@ -196,6 +207,7 @@ export function oembedStaticFiles(o: { origin: string; base?: string; available:
     if (res.status === 200) files.push({ path, body: res.body as OEmbedRich });
   };
   for (const widget of o.available) add(`oembed/embed/${widget}.json`, buildEmbedUrl({ origin: o.origin, base: o.base, widget }));
-  for (const slug of Object.keys(o.chapters).sort()) add(`oembed/articles/${slug}.json`, new URL(`${normBase(o.base)}articles/${slug}/`, o.origin).toString());
+  for (const slug of Object.keys(o.chapters).sort())
+    add(`oembed/articles/${slug}.json`, new URL(`${normBase(o.base)}articles/${slug}/`, o.origin).toString());
   return files;
 }

@@ -34,7 +34,8 @@ export interface PanelChoice {
 /** The embed parameters for a widget state plus the panel's choices (pure). */
 export function embedParams(codec: Codec<ParamName>, state: Record<string, unknown>, choice: PanelChoice): URLSearchParams {
   const next = { ...state } as Record<string, unknown>;
-  if (codec.names.includes('controls' as ParamName)) next.controls = choice.controls && choice.controls.length < codec.controlNames.length ? choice.controls : [];
+  if (codec.names.includes('controls' as ParamName))
+    next.controls = choice.controls && choice.controls.length < codec.controlNames.length ? choice.controls : [];
   if (codec.names.includes('theme' as ParamName)) next.theme = choice.theme;
   return codec.serialize(next as never);
 }
@@ -51,7 +52,7 @@ export function attachEmbedPanel(widget: EmbeddableWidget): void {
   const initialControls = (widget.state.controls as string[] | undefined) ?? [];
   const choice: PanelChoice = {
     controls: initialControls.length ? [...initialControls] : null,
-    theme: ((widget.state.theme as PanelChoice['theme']) ?? 'auto'),
+    theme: (widget.state.theme as PanelChoice['theme']) ?? 'auto',
     sandbox: 'recommended',
   };
 
@@ -137,7 +138,10 @@ export function attachEmbedPanel(widget: EmbeddableWidget): void {
   }
   const copy = copyButton('Copy embed code', () => code.value);
   const codeLabel = el('label', { htmlFor: snippetId, textContent: 'Embed code (paste into your page’s HTML)' });
-  const hint = el('p', { className: 'embed-hint', textContent: `The settings above are the widget’s current state. Height ${info.height} px; add the embed-host.js script to your page to make it follow the content.` });
+  const hint = el('p', {
+    className: 'embed-hint',
+    textContent: `The settings above are the widget’s current state. Height ${info.height} px; add the embed-host.js script to your page to make it follow the content.`,
+  });
   body.append(
     el('div', { className: 'embed-options' }, fieldset, theme.root, sandbox.root),
     codeLabel,

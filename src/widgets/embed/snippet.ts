@@ -119,7 +119,10 @@ export interface ParsedWidgetUrl {
  * `origins` lists the origins that count as this site; `available` the widgets that
  * have an embed route.
  */
-export function parseWidgetUrl(raw: string, o: { origins: readonly string[]; base?: string; available: readonly WidgetName[] }): ParsedWidgetUrl | null {
+export function parseWidgetUrl(
+  raw: string,
+  o: { origins: readonly string[]; base?: string; available: readonly WidgetName[] },
+): ParsedWidgetUrl | null {
   let url: URL;
   try {
     url = new URL(raw);
@@ -130,7 +133,10 @@ export function parseWidgetUrl(raw: string, o: { origins: readonly string[]; bas
   if (!o.origins.some((origin) => safeOrigin(origin) === url.origin)) return null;
   const base = normBase(o.base);
   if (!url.pathname.startsWith(base)) return null;
-  const rest = url.pathname.slice(base.length).replace(/\/index\.html$/, '/').replace(/\/$/, '');
+  const rest = url.pathname
+    .slice(base.length)
+    .replace(/\/index\.html$/, '/')
+    .replace(/\/$/, '');
   const parts = rest.split('/');
   if (parts.length === 2 && parts[0] === 'embed') {
     const name = parts[1];

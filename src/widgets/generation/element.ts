@@ -7,7 +7,18 @@ import { describeQuant } from '../shared/params';
 import { describeProgress, explainError } from '../shared/tensors';
 import { generationCodec, type GenerationState } from './state';
 import { axisOptions } from '../shared/axis-labels';
-import { applyToken, buildRequest, describeCache, emptyStreams, forcedOf, formatNats, klChartOptions, summaryText, type ForcedView, type Streams } from './view';
+import {
+  applyToken,
+  buildRequest,
+  describeCache,
+  emptyStreams,
+  forcedOf,
+  formatNats,
+  klChartOptions,
+  summaryText,
+  type ForcedView,
+  type Streams,
+} from './view';
 import { dumpModelNote } from '../shared/dump-source';
 
 type Name = (typeof generationCodec.names)[number];
@@ -46,22 +57,99 @@ export class KvGeneration extends KvWidget<Name, GenerationState> {
     this.#prompt.value = s.prompt;
     this.#prompt.maxLength = 4000;
     this.#prompt.addEventListener('change', () => set({ prompt: this.#prompt.value }));
-    const promptBox = el('div', { className: 'ctl ctl-prompt' }, el('label', { htmlFor: pid, textContent: 'Prompt' }), this.#prompt, el('div', { className: 'gen-buttons' }, this.#go, this.#cancel));
+    const promptBox = el(
+      'div',
+      { className: 'ctl ctl-prompt' },
+      el('label', { htmlFor: pid, textContent: 'Prompt' }),
+      this.#prompt,
+      el('div', { className: 'gen-buttons' }, this.#go, this.#cancel),
+    );
     promptBox.dataset.control = 'prompt';
     this.#go.addEventListener('click', () => void this.run());
     this.#cancel.addEventListener('click', () => this.#job?.cancel());
-    const bits = rangeControl({ name: 'bits', label: 'Bits', values: [1, 2, 3, 4, 8], value: s.bits, describe: (v) => describeQuant(v, this.state.group, this.state.kaxis), short: (v) => `${v} bits`, onChange: (v) => set({ bits: v }) });
-    const group = rangeControl({ name: 'group', label: 'Group size', values: [16, 32, 64, 128], value: s.group, describe: (v) => describeQuant(this.state.bits, v, this.state.kaxis), short: (v) => `G${v}`, onChange: (v) => set({ group: v }) });
+    const bits = rangeControl({
+      name: 'bits',
+      label: 'Bits',
+      values: [1, 2, 3, 4, 8],
+      value: s.bits,
+      describe: (v) => describeQuant(v, this.state.group, this.state.kaxis),
+      short: (v) => `${v} bits`,
+      onChange: (v) => set({ bits: v }),
+    });
+    const group = rangeControl({
+      name: 'group',
+      label: 'Group size',
+      values: [16, 32, 64, 128],
+      value: s.group,
+      describe: (v) => describeQuant(this.state.bits, v, this.state.kaxis),
+      short: (v) => `G${v}`,
+      onChange: (v) => set({ group: v }),
+    });
     // Every grouping layout the engine offers, under the name Transformers (or KIVI) gives it.
     const layouts = axisOptions<GenerationState['kaxis']>();
-    const kaxis = selectControl({ name: 'kaxis', label: 'Key grouping', options: layouts, value: s.kaxis, onChange: (v) => set({ kaxis: v }) });
-    const vaxis = selectControl({ name: 'vaxis', label: 'Value grouping', options: layouts, value: s.vaxis, onChange: (v) => set({ vaxis: v }) });
-    const method = selectControl({ name: 'method', label: 'Method', options: [{ value: 'minmax' as const, label: 'min-max (quanto)' }, { value: 'hqq' as const, label: 'HQQ' }, { value: 'absmax' as const, label: 'abs-max (symmetric)' }], value: s.method, onChange: (v) => set({ method: v }) });
+    const kaxis = selectControl({
+      name: 'kaxis',
+      label: 'Key grouping',
+      options: layouts,
+      value: s.kaxis,
+      onChange: (v) => set({ kaxis: v }),
+    });
+    const vaxis = selectControl({
+      name: 'vaxis',
+      label: 'Value grouping',
+      options: layouts,
+      value: s.vaxis,
+      onChange: (v) => set({ vaxis: v }),
+    });
+    const method = selectControl({
+      name: 'method',
+      label: 'Method',
+      options: [
+        { value: 'minmax' as const, label: 'min-max (quanto)' },
+        { value: 'hqq' as const, label: 'HQQ' },
+        { value: 'absmax' as const, label: 'abs-max (symmetric)' },
+      ],
+      value: s.method,
+      onChange: (v) => set({ method: v }),
+    });
     const resValues = [...new Set([0, 1, 4, 8, 16, 32, 64, 128, 256, s.residual])].sort((a, b) => a - b);
-    const residual = rangeControl({ name: 'residual', label: 'Residual length', values: resValues, value: s.residual, describe: (v) => `${v} full-precision tokens`, short: (v) => `R ${v}`, onChange: (v) => set({ residual: v }) });
-    const strategy = selectControl({ name: 'strategy', label: 'Decoding', options: [{ value: 'greedy' as const, label: 'greedy' }, { value: 'sample' as const, label: 'sampling (seeded, top-40)' }], value: s.strategy, onChange: (v) => set({ strategy: v }) });
-    const penalty = rangeControl({ name: 'penalty', label: 'Repetition penalty', values: [1, 1.1, 1.2, 1.3, 1.5, 2], value: s.penalty, describe: (v) => (v === 1 ? 'no repetition penalty' : `repetition penalty ${v}`), short: (v) => String(v), onChange: (v) => set({ penalty: v }) });
-    const temperature = rangeControl({ name: 'temperature', label: 'Temperature', values: [0.2, 0.5, 0.7, 0.8, 1, 1.2, 1.5], value: s.temperature, describe: (v) => `temperature ${v}`, short: (v) => String(v), onChange: (v) => set({ temperature: v }) });
+    const residual = rangeControl({
+      name: 'residual',
+      label: 'Residual length',
+      values: resValues,
+      value: s.residual,
+      describe: (v) => `${v} full-precision tokens`,
+      short: (v) => `R ${v}`,
+      onChange: (v) => set({ residual: v }),
+    });
+    const strategy = selectControl({
+      name: 'strategy',
+      label: 'Decoding',
+      options: [
+        { value: 'greedy' as const, label: 'greedy' },
+        { value: 'sample' as const, label: 'sampling (seeded, top-40)' },
+      ],
+      value: s.strategy,
+      onChange: (v) => set({ strategy: v }),
+    });
+    const penalty = rangeControl({
+      name: 'penalty',
+      label: 'Repetition penalty',
+      values: [1, 1.1, 1.2, 1.3, 1.5, 2],
+      value: s.penalty,
+      describe: (v) => (v === 1 ? 'no repetition penalty' : `repetition penalty ${v}`),
+      short: (v) => String(v),
+      onChange: (v) => set({ penalty: v }),
+    });
+    const temperature = rangeControl({
+      name: 'temperature',
+      label: 'Temperature',
+      values: [0.2, 0.5, 0.7, 0.8, 1, 1.2, 1.5],
+      value: s.temperature,
+      describe: (v) => `temperature ${v}`,
+      short: (v) => String(v),
+      onChange: (v) => set({ temperature: v }),
+    });
     const seedId = `${this.id || 'gen'}-seed`;
     const seedInput = el('input', { type: 'number', id: seedId, min: '0', max: '2147483647', step: '1', value: String(s.seed) });
     seedInput.dataset.control = 'seed';
@@ -73,10 +161,30 @@ export class KvGeneration extends KvWidget<Name, GenerationState> {
     const seed = el('div', { className: 'ctl' }, el('label', { htmlFor: seedId, textContent: 'Seed' }), seedInput);
     seed.dataset.control = 'seed';
     const maxValues = [...new Set([8, 16, 32, 48, 64, 96, 128, 192, 256, s.maxnew])].sort((a, b) => a - b);
-    const maxnew = rangeControl({ name: 'maxnew', label: 'New tokens', values: maxValues, value: s.maxnew, describe: (v) => `${v} new tokens`, onChange: (v) => set({ maxnew: v }) });
+    const maxnew = rangeControl({
+      name: 'maxnew',
+      label: 'New tokens',
+      values: maxValues,
+      value: s.maxnew,
+      describe: (v) => `${v} new tokens`,
+      onChange: (v) => set({ maxnew: v }),
+    });
     this.#temperature = temperature.root;
     this.#seed = seed;
-    this.controlsEl.append(promptBox, bits.root, group.root, kaxis.root, vaxis.root, method.root, residual.root, strategy.root, penalty.root, temperature.root, seed, maxnew.root);
+    this.controlsEl.append(
+      promptBox,
+      bits.root,
+      group.root,
+      kaxis.root,
+      vaxis.root,
+      method.root,
+      residual.root,
+      strategy.root,
+      penalty.root,
+      temperature.root,
+      seed,
+      maxnew.root,
+    );
     this.addEventListener('kv-state', () => {
       bits.set(this.state.bits);
       group.set(this.state.group);
@@ -86,7 +194,12 @@ export class KvGeneration extends KvWidget<Name, GenerationState> {
       d.dataset.stream = name;
       return d;
     };
-    const panes = el('div', { className: 'gen-panes' }, pane(el('p', { className: 'gen-title', textContent: 'Exact cache (fp32)' }), this.#exactText, 'exact'), pane(this.#quantTitle, this.#quantText, 'quantized'));
+    const panes = el(
+      'div',
+      { className: 'gen-panes' },
+      pane(el('p', { className: 'gen-title', textContent: 'Exact cache (fp32)' }), this.#exactText, 'exact'),
+      pane(this.#quantTitle, this.#quantText, 'quantized'),
+    );
     this.bodyEl.append(panes, this.#summary, this.#chart, this.#table.root);
   }
 
@@ -146,7 +259,9 @@ export class KvGeneration extends KvWidget<Name, GenerationState> {
       this.lastResult = r;
       this.#forced = forcedOf(r);
       const secs = ((performance.now() - t0) / 1000).toFixed(1);
-      this.status.set(`Done: ${r.exact.tokenIds.length} tokens in each stream (${secs} s, ${r.timings.tokensPerSecond.toFixed(0)} steps/s).${r.truncated ? ` ${r.truncated.message}` : ''}`);
+      this.status.set(
+        `Done: ${r.exact.tokenIds.length} tokens in each stream (${secs} s, ${r.timings.tokensPerSecond.toFixed(0)} steps/s).${r.truncated ? ` ${r.truncated.message}` : ''}`,
+      );
       this.dataset.exactText = r.exact.text;
       this.dataset.quantizedText = r.quantized.text;
       this.dataset.meanKl = String(r.meanKl);
@@ -195,18 +310,38 @@ export class KvGeneration extends KvWidget<Name, GenerationState> {
     const { steps, firstDivergence } = this.#streams;
     const fill = (target: HTMLElement, which: 'exact' | 'quantized') => {
       const promptSpan = el('span', { className: 'gen-prompt', textContent: this.state.prompt });
-      const before = el('span', { textContent: steps.slice(0, firstDivergence ?? steps.length).map((s) => s[which]).join('') });
+      const before = el('span', {
+        textContent: steps
+          .slice(0, firstDivergence ?? steps.length)
+          .map((s) => s[which])
+          .join(''),
+      });
       const parts: Node[] = [promptSpan, before];
       if (firstDivergence !== null) {
         const mark = el('mark', { className: 'gen-diverge', textContent: steps[firstDivergence][which] || '∅' });
         mark.title = `First difference, token ${firstDivergence + 1}`;
-        parts.push(el('span', { className: 'visually-hidden', textContent: ` [first difference at token ${firstDivergence + 1}:] ` }), mark, el('span', { textContent: steps.slice(firstDivergence + 1).map((s) => s[which]).join('') }));
+        parts.push(
+          el('span', { className: 'visually-hidden', textContent: ` [first difference at token ${firstDivergence + 1}:] ` }),
+          mark,
+          el('span', {
+            textContent: steps
+              .slice(firstDivergence + 1)
+              .map((s) => s[which])
+              .join(''),
+          }),
+        );
       }
       target.replaceChildren(...parts);
     };
     fill(this.#exactText, 'exact');
     fill(this.#quantText, 'quantized');
-    this.#summary.textContent = summaryText({ steps, firstDivergence, cache: describeCache(this.state), finished: !this.#running, forced: this.#forced });
+    this.#summary.textContent = summaryText({
+      steps,
+      firstDivergence,
+      cache: describeCache(this.state),
+      finished: !this.#running,
+      forced: this.#forced,
+    });
   }
 
   private renderChart(): void {
@@ -236,7 +371,16 @@ export class KvGeneration extends KvWidget<Name, GenerationState> {
     );
     return {
       caption: 'Per-step next-token comparison: free-running streams, and the quantized cache teacher-forced over the exact continuation',
-      columns: ['Token', 'Exact', 'Quantized', 'KL (nats)', 'Top-1 agrees', 'Same context', 'Teacher-forced KL (nats)', 'Teacher-forced top-1 agrees'],
+      columns: [
+        'Token',
+        'Exact',
+        'Quantized',
+        'KL (nats)',
+        'Top-1 agrees',
+        'Same context',
+        'Teacher-forced KL (nats)',
+        'Teacher-forced top-1 agrees',
+      ],
       rows,
     };
   }

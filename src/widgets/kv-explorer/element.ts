@@ -7,8 +7,19 @@ import { layerLabel } from '../shared/dump-source';
 import type { TensorSet } from '../shared/tensors';
 import { clampToModel, explorerCodec, type ExplorerState } from './state';
 import {
-  argmax, cellAt, channelMaxAbs, headByChannel, hoverText, outlierRatio, overviewOptions, overviewRatios, overviewRows, overviewSummary,
-  profileOptions, profileRows, profileSummary,
+  argmax,
+  cellAt,
+  channelMaxAbs,
+  headByChannel,
+  hoverText,
+  outlierRatio,
+  overviewOptions,
+  overviewRatios,
+  overviewRows,
+  overviewSummary,
+  profileOptions,
+  profileRows,
+  profileSummary,
 } from './view';
 
 type Name = (typeof explorerCodec.names)[number];
@@ -61,8 +72,22 @@ export class KvExplorer extends KvWidget<Name, ExplorerState> {
       onTensors: (set) => this.setTensors(set),
       onPrompt: (p) => this.setState({ prompt: p } as Partial<ExplorerState>),
     });
-    this.#layer = rangeControl({ name: 'layer', label: 'Layer', values: range(Math.max(8, s.layer + 1)), value: s.layer, describe: (v) => layerLabel(this.#set, v), onChange: (v) => this.setState({ layer: v }) });
-    this.#head = rangeControl({ name: 'head', label: 'KV head', values: range(Math.max(2, s.head + 1)), value: s.head, describe: (v) => `KV head ${v}`, onChange: (v) => this.setState({ head: v }) });
+    this.#layer = rangeControl({
+      name: 'layer',
+      label: 'Layer',
+      values: range(Math.max(8, s.layer + 1)),
+      value: s.layer,
+      describe: (v) => layerLabel(this.#set, v),
+      onChange: (v) => this.setState({ layer: v }),
+    });
+    this.#head = rangeControl({
+      name: 'head',
+      label: 'KV head',
+      values: range(Math.max(2, s.head + 1)),
+      value: s.head,
+      describe: (v) => `KV head ${v}`,
+      onChange: (v) => this.setState({ head: v }),
+    });
     this.controlsEl.append(this.#picker.root, this.#layer.root, this.#head.root);
 
     const heat = el('div', { className: 'kv-heatmaps' });
@@ -80,8 +105,21 @@ export class KvExplorer extends KvWidget<Name, ExplorerState> {
     }
     this.#readout.textContent = 'Point at a heatmap to read a token, channel and value (the token list is in the table below).';
     this.#readout.setAttribute('aria-hidden', 'true');
-    const overviewHeading = el('p', { className: 'chart-heading', textContent: 'Every layer: channel magnitudes of keys (top) and values (bottom)' });
-    this.bodyEl.append(heat, this.#readout, this.#summary, this.#profile, this.#channelsTable.root, overviewHeading, this.#overviewSummary, this.#overview, this.#tokensTable.root);
+    const overviewHeading = el('p', {
+      className: 'chart-heading',
+      textContent: 'Every layer: channel magnitudes of keys (top) and values (bottom)',
+    });
+    this.bodyEl.append(
+      heat,
+      this.#readout,
+      this.#summary,
+      this.#profile,
+      this.#channelsTable.root,
+      overviewHeading,
+      this.#overviewSummary,
+      this.#overview,
+      this.#tokensTable.root,
+    );
   }
 
   private setTensors(set: TensorSet): void {
@@ -127,13 +165,19 @@ export class KvExplorer extends KvWidget<Name, ExplorerState> {
       drawHeatmap(p.canvas, p.buffer, D, T, { scheme, domain: [lo, hi] });
       const name = p.kind === 'keys' ? 'Keys' : 'Values';
       p.caption.textContent = `${name}, layer ${layer}, KV head ${head}: ${D} channels (rows) × ${T} tokens (columns)`;
-      p.canvas.setAttribute('aria-label', `Heatmap of the ${p.kind} of layer ${layer}, KV head ${head}: ${D} channels by ${T} tokens, values from ${lo.toFixed(2)} to ${hi.toFixed(2)}. The table below lists the tokens and channel magnitudes.`);
+      p.canvas.setAttribute(
+        'aria-label',
+        `Heatmap of the ${p.kind} of layer ${layer}, KV head ${head}: ${D} channels by ${T} tokens, values from ${lo.toFixed(2)} to ${hi.toFixed(2)}. The table below lists the tokens and channel magnitudes.`,
+      );
       const key = `${scheme}:${lo.toPrecision(3)}:${hi.toPrecision(3)}`;
       if (key !== p.legendKey) {
         p.legendKey = key;
         let legend = this.#legendCache.get(key);
         if (!legend) {
-          legend = Plot.legend({ color: { type: 'linear', scheme, domain: [lo, hi], label: `${name} value` }, width: 240 } as unknown as Parameters<typeof Plot.legend>[0]) as Element;
+          legend = Plot.legend({
+            color: { type: 'linear', scheme, domain: [lo, hi], label: `${name} value` },
+            width: 240,
+          } as unknown as Parameters<typeof Plot.legend>[0]) as Element;
           if (this.#legendCache.size > 64) this.#legendCache.clear();
           this.#legendCache.set(key, legend);
         }
@@ -147,7 +191,15 @@ export class KvExplorer extends KvWidget<Name, ExplorerState> {
     const vp = channelMaxAbs(values, head);
     const keyRatio = outlierRatio(kp);
     const valueRatio = outlierRatio(vp);
-    this.#summary.textContent = profileSummary({ layer, head, keyRatio, valueRatio, keyChannel: argmax(kp), valueChannel: argmax(vp), tokens: T });
+    this.#summary.textContent = profileSummary({
+      layer,
+      head,
+      keyRatio,
+      valueRatio,
+      keyChannel: argmax(kp),
+      valueChannel: argmax(vp),
+      tokens: T,
+    });
     this.#summary.dataset.keyRatio = String(keyRatio);
     this.#summary.dataset.valueRatio = String(valueRatio);
     const width = Math.max(280, Math.min(720, this.bodyWidth || 640));
@@ -156,7 +208,9 @@ export class KvExplorer extends KvWidget<Name, ExplorerState> {
     if (overviewKey !== this.#overviewKey) {
       this.#overviewKey = overviewKey;
       this.#overviewSummary.textContent = overviewSummary(overviewRatios(set.keys, set.values, head), head);
-      this.#overview.replaceChildren(Plot.plot(overviewOptions(overviewRows(set.keys, set.values, head), { width, head, layers: set.info.layers })));
+      this.#overview.replaceChildren(
+        Plot.plot(overviewOptions(overviewRows(set.keys, set.values, head), { width, head, layers: set.info.layers })),
+      );
     }
     this.#tokensTable.refresh();
     this.#channelsTable.refresh();
@@ -179,7 +233,13 @@ export class KvExplorer extends KvWidget<Name, ExplorerState> {
     const cell = cellAt((e.clientX - r.left) / r.width, (e.clientY - r.top) / r.height, t.tokens, t.headDim);
     if (!cell) return;
     const value = t.data[(head * t.tokens + cell.token) * t.headDim + cell.channel];
-    this.#readout.textContent = hoverText({ tensor: p.kind, token: cell.token, tokenText: set.tokens[cell.token], channel: cell.channel, value });
+    this.#readout.textContent = hoverText({
+      tensor: p.kind,
+      token: cell.token,
+      tokenText: set.tokens[cell.token],
+      channel: cell.channel,
+      value,
+    });
   }
 
   private tokensTable() {

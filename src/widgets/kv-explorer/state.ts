@@ -9,7 +9,10 @@ export type ExplorerState = StateOf<(typeof explorerCodec.names)[number]>;
  * Layer and head clamped to the model actually loaded (the codec only knows 0–63).
  * Returns the values to use and a note for each one that was replaced.
  */
-export function clampToModel(s: { layer: number; head: number }, info: { layers: number; kvHeads: number }): { layer: number; head: number; notes: string[] } {
+export function clampToModel(
+  s: { layer: number; head: number },
+  info: { layers: number; kvHeads: number },
+): { layer: number; head: number; notes: string[] } {
   const notes: string[] = [];
   let { layer, head } = s;
   if (layer > info.layers - 1) {

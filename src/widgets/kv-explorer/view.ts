@@ -82,7 +82,15 @@ export function profileOptions(rows: ProfileRow[], o: { width: number; layer: nu
     fy: { label: null },
     color: { ...SERIES, legend: true },
     marks: [
-      Plot.rectY(rows, { x1: 'channel', x2: (d: ProfileRow) => d.channel + 1, y: 'maxAbs', fy: 'tensor', fill: 'tensor', inset: 0.5, ariaHidden: 'true' } as Plot.RectYOptions),
+      Plot.rectY(rows, {
+        x1: 'channel',
+        x2: (d: ProfileRow) => d.channel + 1,
+        y: 'maxAbs',
+        fy: 'tensor',
+        fill: 'tensor',
+        inset: 0.5,
+        ariaHidden: 'true',
+      } as Plot.RectYOptions),
       Plot.ruleY([0], { ariaHidden: 'true' } as Plot.RuleYOptions),
     ],
   };
@@ -102,8 +110,16 @@ export function overviewRows(keys: readonly KVTensor[], values: readonly KVTenso
 }
 
 /** Per-layer outlier ratios (keys, values) for the overview's text and table. */
-export function overviewRatios(keys: readonly KVTensor[], values: readonly KVTensor[], head: number): { layer: number; keys: number; values: number }[] {
-  return keys.map((k, layer) => ({ layer, keys: outlierRatio(channelMaxAbs(k, head)), values: outlierRatio(channelMaxAbs(values[layer], head)) }));
+export function overviewRatios(
+  keys: readonly KVTensor[],
+  values: readonly KVTensor[],
+  head: number,
+): { layer: number; keys: number; values: number }[] {
+  return keys.map((k, layer) => ({
+    layer,
+    keys: outlierRatio(channelMaxAbs(k, head)),
+    values: outlierRatio(channelMaxAbs(values[layer], head)),
+  }));
 }
 
 export function overviewOptions(rows: OverviewRow[], o: { width: number; head: number; layers: number }): Plot.PlotOptions {
@@ -119,7 +135,15 @@ export function overviewOptions(rows: OverviewRow[], o: { width: number; head: n
     fy: { label: null },
     color: SERIES,
     marks: [
-      Plot.rectY(rows, { x1: 'channel', x2: (d: OverviewRow) => d.channel + 1, y: 'maxAbs', fx: 'layer', fy: 'tensor', fill: 'tensor', ariaHidden: 'true' } as Plot.RectYOptions),
+      Plot.rectY(rows, {
+        x1: 'channel',
+        x2: (d: OverviewRow) => d.channel + 1,
+        y: 'maxAbs',
+        fx: 'layer',
+        fy: 'tensor',
+        fill: 'tensor',
+        ariaHidden: 'true',
+      } as Plot.RectYOptions),
       Plot.frame({ stroke: 'currentColor', strokeOpacity: 0.2, ariaHidden: 'true' } as Plot.FrameOptions),
     ],
   };
@@ -128,11 +152,21 @@ export function overviewOptions(rows: OverviewRow[], o: { width: number; head: n
 /** "×" ratio in words: one decimal. */
 export const fmtRatio = (r: number) => (Number.isFinite(r) ? `${r.toFixed(1)}×` : 'unbounded');
 
-export function profileSummary(o: { layer: number; head: number; keyRatio: number; valueRatio: number; keyChannel: number; valueChannel: number; tokens: number }): string {
+export function profileSummary(o: {
+  layer: number;
+  head: number;
+  keyRatio: number;
+  valueRatio: number;
+  keyChannel: number;
+  valueChannel: number;
+  tokens: number;
+}): string {
   return (
     `Layer ${o.layer}, KV head ${o.head}, ${o.tokens} tokens: the largest key channel (channel ${o.keyChannel}) is ${fmtRatio(o.keyRatio)} the median channel; ` +
     `values: ${fmtRatio(o.valueRatio)} (largest: channel ${o.valueChannel}). ` +
-    (o.keyRatio > 1.5 * o.valueRatio ? 'Keys have outlier channels that values do not — why KIVI quantizes keys per channel.' : 'Keys and values have similar channel magnitudes here.')
+    (o.keyRatio > 1.5 * o.valueRatio
+      ? 'Keys have outlier channels that values do not — why KIVI quantizes keys per channel.'
+      : 'Keys and values have similar channel magnitudes here.')
   );
 }
 
@@ -145,7 +179,13 @@ export function overviewSummary(ratios: { layer: number; keys: number; values: n
 }
 
 /** Text for the pointer readout over a heatmap. */
-export function hoverText(o: { tensor: 'keys' | 'values'; token: number; tokenText: string | undefined; channel: number; value: number }): string {
+export function hoverText(o: {
+  tensor: 'keys' | 'values';
+  token: number;
+  tokenText: string | undefined;
+  channel: number;
+  value: number;
+}): string {
   const tok = o.tokenText === undefined ? '' : ` ${JSON.stringify(o.tokenText)}`;
   return `${o.tensor === 'keys' ? 'Key' : 'Value'} of token ${o.token}${tok}, channel ${o.channel}: ${o.value.toFixed(3)}`;
 }

@@ -42,15 +42,80 @@ export class KvMemory extends KvWidget<Name, MemoryState> {
       value: s.model,
       onChange: (v) => set({ model: v }),
     });
-    const tokens = rangeControl({ name: 'tokens', label: 'Context length', values: withValue(TOKEN_STEPS, s.tokens), value: s.tokens, describe: (v) => `${v.toLocaleString('en-US')} tokens`, onChange: (v) => set({ tokens: v }) });
-    const batch = rangeControl({ name: 'batch', label: 'Batch size', values: withValue(BATCH_STEPS, s.batch), value: s.batch, describe: (v) => `batch of ${v}`, onChange: (v) => set({ batch: v }) });
-    const bits = rangeControl({ name: 'bits', label: 'Bits', values: [1, 2, 3, 4, 8, 16], value: s.bits, describe: (v) => (v === 16 ? '16 bits, unquantized fp16' : `${v} bits, groups of ${this.state.group}`), short: (v) => (v === 16 ? 'fp16' : `${v} bits`), onChange: (v) => set({ bits: v }) });
-    const group = rangeControl({ name: 'group', label: 'Group size', values: [16, 32, 64, 128], value: s.group, describe: (v) => `${this.state.bits} bits, groups of ${v}`, short: (v) => `G${v}`, onChange: (v) => set({ group: v }) });
-    const residual = rangeControl({ name: 'residual', label: 'Residual length', values: withValue([0, 32, 64, 128, 256, 512, 1024], s.residual), value: s.residual, describe: (v) => `${v} full-precision tokens`, onChange: (v) => set({ residual: v }) });
-    const gpu = rangeControl({ name: 'gpu', label: 'GPU memory', values: withValue(GPU_STEPS, s.gpu), value: s.gpu, describe: (v) => `${v} GB of GPU memory`, onChange: (v) => set({ gpu: v }) });
-    const layers = rangeControl({ name: 'layers', label: 'Layers', values: withValue([1, 2, 4, 8, 12, 16, 24, 28, 32, 40, 48, 64, 80, 96, 126], s.layers), value: s.layers, describe: (v) => `${v} layers`, onChange: (v) => set({ layers: v }) });
-    const kvheads = rangeControl({ name: 'kvheads', label: 'KV heads', values: withValue([1, 2, 3, 4, 8, 16, 32, 64], s.kvheads), value: s.kvheads, describe: (v) => `${v} key-value heads`, onChange: (v) => set({ kvheads: v }) });
-    const headdim = rangeControl({ name: 'headdim', label: 'Head dimension', values: withValue([32, 64, 80, 96, 128, 256], s.headdim), value: s.headdim, describe: (v) => `head dimension ${v}`, onChange: (v) => set({ headdim: v }) });
+    const tokens = rangeControl({
+      name: 'tokens',
+      label: 'Context length',
+      values: withValue(TOKEN_STEPS, s.tokens),
+      value: s.tokens,
+      describe: (v) => `${v.toLocaleString('en-US')} tokens`,
+      onChange: (v) => set({ tokens: v }),
+    });
+    const batch = rangeControl({
+      name: 'batch',
+      label: 'Batch size',
+      values: withValue(BATCH_STEPS, s.batch),
+      value: s.batch,
+      describe: (v) => `batch of ${v}`,
+      onChange: (v) => set({ batch: v }),
+    });
+    const bits = rangeControl({
+      name: 'bits',
+      label: 'Bits',
+      values: [1, 2, 3, 4, 8, 16],
+      value: s.bits,
+      describe: (v) => (v === 16 ? '16 bits, unquantized fp16' : `${v} bits, groups of ${this.state.group}`),
+      short: (v) => (v === 16 ? 'fp16' : `${v} bits`),
+      onChange: (v) => set({ bits: v }),
+    });
+    const group = rangeControl({
+      name: 'group',
+      label: 'Group size',
+      values: [16, 32, 64, 128],
+      value: s.group,
+      describe: (v) => `${this.state.bits} bits, groups of ${v}`,
+      short: (v) => `G${v}`,
+      onChange: (v) => set({ group: v }),
+    });
+    const residual = rangeControl({
+      name: 'residual',
+      label: 'Residual length',
+      values: withValue([0, 32, 64, 128, 256, 512, 1024], s.residual),
+      value: s.residual,
+      describe: (v) => `${v} full-precision tokens`,
+      onChange: (v) => set({ residual: v }),
+    });
+    const gpu = rangeControl({
+      name: 'gpu',
+      label: 'GPU memory',
+      values: withValue(GPU_STEPS, s.gpu),
+      value: s.gpu,
+      describe: (v) => `${v} GB of GPU memory`,
+      onChange: (v) => set({ gpu: v }),
+    });
+    const layers = rangeControl({
+      name: 'layers',
+      label: 'Layers',
+      values: withValue([1, 2, 4, 8, 12, 16, 24, 28, 32, 40, 48, 64, 80, 96, 126], s.layers),
+      value: s.layers,
+      describe: (v) => `${v} layers`,
+      onChange: (v) => set({ layers: v }),
+    });
+    const kvheads = rangeControl({
+      name: 'kvheads',
+      label: 'KV heads',
+      values: withValue([1, 2, 3, 4, 8, 16, 32, 64], s.kvheads),
+      value: s.kvheads,
+      describe: (v) => `${v} key-value heads`,
+      onChange: (v) => set({ kvheads: v }),
+    });
+    const headdim = rangeControl({
+      name: 'headdim',
+      label: 'Head dimension',
+      values: withValue([32, 64, 80, 96, 128, 256], s.headdim),
+      value: s.headdim,
+      describe: (v) => `head dimension ${v}`,
+      onChange: (v) => set({ headdim: v }),
+    });
     this.#custom = [layers.root, kvheads.root, headdim.root];
     this.controlsEl.append(model.root, ...this.#custom, tokens.root, batch.root, bits.root, group.root, residual.root, gpu.root);
     // The bits and group sliders describe each other: refresh both texts on any change.
@@ -70,7 +135,12 @@ export class KvMemory extends KvWidget<Name, MemoryState> {
     this.#last = summary;
     const q = summary.quant;
     const metric = (label: string, value: string, name: string) => {
-      const m = el('div', { className: 'metric' }, el('span', { className: 'label', textContent: label }), el('span', { className: 'value', textContent: value }));
+      const m = el(
+        'div',
+        { className: 'metric' },
+        el('span', { className: 'label', textContent: label }),
+        el('span', { className: 'value', textContent: value }),
+      );
       m.dataset.metric = name;
       return m;
     };
@@ -101,8 +171,19 @@ export class KvMemory extends KvWidget<Name, MemoryState> {
     const s = this.state;
     const sm = this.#last ?? summarize(s);
     const rows: Array<Array<string | number>> = [['fp16', sm.fp16.total / 1e9, sm.fp16.total / 2 ** 30, 16, sm.fitsFp16]];
-    if (s.bits !== 16) rows.push([`int${s.bits} G${s.group} R${s.residual}`, sm.quant.total / 1e9, sm.quant.total / 2 ** 30, sm.quant.averageBitsPerElement, sm.fitsQuant]);
-    return { caption: `KV-cache memory at ${s.tokens} tokens, batch ${s.batch}`, columns: ['Cache', 'GB', 'GiB', 'Average bits per element', 'Tokens that fit'], rows };
+    if (s.bits !== 16)
+      rows.push([
+        `int${s.bits} G${s.group} R${s.residual}`,
+        sm.quant.total / 1e9,
+        sm.quant.total / 2 ** 30,
+        sm.quant.averageBitsPerElement,
+        sm.fitsQuant,
+      ]);
+    return {
+      caption: `KV-cache memory at ${s.tokens} tokens, batch ${s.batch}`,
+      columns: ['Cache', 'GB', 'GiB', 'Average bits per element', 'Tokens that fit'],
+      rows,
+    };
   }
 }
 

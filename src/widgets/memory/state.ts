@@ -13,7 +13,11 @@ export const memoryCodec = defineCodec(
       headdim: intSpec(1, 1024, 128, 'Custom model: head dimension (memory calculator, model=custom).'),
     },
     specs: {
-      model: enumSpec<string>(MEMORY_MODEL_IDS, 'llama-2-7b', 'Model preset with published config values, or custom (then layers, kvheads, headdim apply).'),
+      model: enumSpec<string>(
+        MEMORY_MODEL_IDS,
+        'llama-2-7b',
+        'Model preset with published config values, or custom (then layers, kvheads, headdim apply).',
+      ),
       bits: enumSpec<number>([1, 2, 3, 4, 8, 16], 4, 'Bits per element; 16 = an unquantized fp16 cache.'),
     },
   },

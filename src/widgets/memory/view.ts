@@ -12,7 +12,9 @@ export function growthChartOptions(s: MemoryState, summary: MemorySummary, width
     Plot.ruleY([0], { ariaHidden: 'true' } as Plot.RuleYOptions),
   ];
   if (summary.available > 0 && summary.available / GB < Math.max(...data.map((d) => d.gb)) * 1.5) {
-    marks.push(Plot.ruleY([summary.available / GB], { stroke: '#b3261e', strokeDasharray: '2,2', ariaHidden: 'true' } as Plot.RuleYOptions));
+    marks.push(
+      Plot.ruleY([summary.available / GB], { stroke: '#b3261e', strokeDasharray: '2,2', ariaHidden: 'true' } as Plot.RuleYOptions),
+    );
   }
   return {
     width,
@@ -56,6 +58,9 @@ export function breakdownOptions(rows: BarDatum[], width: number): Plot.PlotOpti
     x: { label: 'GB', grid: true },
     y: { label: null },
     color: { domain: ['payload', 'scales and zeros', 'residual (fp16)'], range: ['#0b57d0', '#e8a33d', '#6b6b6b'], legend: true },
-    marks: [Plot.barX(rows, { x: 'gb', y: 'config', fill: 'part', ariaHidden: 'true' } as Plot.BarXOptions), Plot.ruleX([0], { ariaHidden: 'true' } as Plot.RuleXOptions)],
+    marks: [
+      Plot.barX(rows, { x: 'gb', y: 'config', fill: 'part', ariaHidden: 'true' } as Plot.BarXOptions),
+      Plot.ruleX([0], { ariaHidden: 'true' } as Plot.RuleXOptions),
+    ],
   };
 }

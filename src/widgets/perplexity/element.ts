@@ -6,7 +6,21 @@ import { el, formatBytes, rangeControl } from '../shared/controls';
 import { describeProgress, explainError, loadExample, siteUrl } from '../shared/tensors';
 import { cacheConfigOf, PRESET_IDS, PRESETS, type PresetId } from './presets';
 import { perplexityCodec, type PerplexityState } from './state';
-import { chartOptions, formatDelta, formatNats, klHistogram, klHistogramOptions, klSummaryText, KVLAB_DIMS, seriesOf, STYLE, summaryText, tableRows, type ModelDims, type Row } from './view';
+import {
+  chartOptions,
+  formatDelta,
+  formatNats,
+  klHistogram,
+  klHistogramOptions,
+  klSummaryText,
+  KVLAB_DIMS,
+  seriesOf,
+  STYLE,
+  summaryText,
+  tableRows,
+  type ModelDims,
+  type Row,
+} from './view';
 import { dumpModelNote } from '../shared/dump-source';
 
 type Name = (typeof perplexityCodec.names)[number];
@@ -55,7 +69,13 @@ export class KvPerplexity extends KvWidget<Name, PerplexityState> {
     this.#text.placeholder = 'Empty: the held-out passage shipped with the model.';
     this.#text.value = s.prompt;
     this.#text.addEventListener('change', () => set({ prompt: this.#text.value.trim() ? this.#text.value : '' }));
-    const textBox = el('div', { className: 'ctl ctl-prompt' }, el('label', { htmlFor: tid, textContent: 'Text to score (paste your own, or leave empty for the held-out passage)' }), this.#text, el('div', { className: 'gen-buttons' }, this.#run, this.#cancel));
+    const textBox = el(
+      'div',
+      { className: 'ctl ctl-prompt' },
+      el('label', { htmlFor: tid, textContent: 'Text to score (paste your own, or leave empty for the held-out passage)' }),
+      this.#text,
+      el('div', { className: 'gen-buttons' }, this.#run, this.#cancel),
+    );
     textBox.dataset.control = 'prompt';
     const fs = el('fieldset', { className: 'ctl ppl-configs' }, el('legend', { textContent: 'Cache configurations' }));
     fs.dataset.control = 'configs';
@@ -76,12 +96,22 @@ export class KvPerplexity extends KvWidget<Name, PerplexityState> {
       fs.append(el('div', { className: 'ctl-check' }, input, el('label', { htmlFor: cid, textContent: PRESETS[id].label })));
     }
     const resValues = [...new Set([0, 8, 16, 32, 64, 128, 256, 512, s.residual])].sort((a, b) => a - b);
-    const residual = rangeControl({ name: 'residual', label: 'Residual length R', values: resValues, value: s.residual, describe: (v) => `${v} full-precision tokens`, short: (v) => `R ${v}`, onChange: (v) => set({ residual: v }) });
+    const residual = rangeControl({
+      name: 'residual',
+      label: 'Residual length R',
+      values: resValues,
+      value: s.residual,
+      describe: (v) => `${v} full-precision tokens`,
+      short: (v) => `R ${v}`,
+      onChange: (v) => set({ residual: v }),
+    });
     this.controlsEl.append(textBox, fs, residual.root);
     this.#run.addEventListener('click', () => void this.run());
     this.#cancel.addEventListener('click', () => this.#job?.cancel());
     this.bodyEl.append(this.#summary, this.#legend, this.#chart, this.#tableHolder, this.#klSummary, this.#klChart);
-    void loadExample().then((e) => (this.#dims = { layers: e.info.layers, kvHeads: e.info.kvHeads, headDim: e.info.headDim })).catch(() => undefined);
+    void loadExample()
+      .then((e) => (this.#dims = { layers: e.info.layers, kvHeads: e.info.kvHeads, headDim: e.info.headDim }))
+      .catch(() => undefined);
   }
 
   protected update(changed: ReadonlySet<Name> | 'all'): void {
@@ -95,7 +125,10 @@ export class KvPerplexity extends KvWidget<Name, PerplexityState> {
       this.render(have);
       if (this.#job) return;
       if (have.length === s.configs.length) this.status.set(`Showing the cached results for these ${have.length} configurations.`);
-      else this.status.set(`Press Run to score ${s.configs.length - have.length} configuration${s.configs.length - have.length === 1 ? '' : 's'}, token by token (the model loads once).`);
+      else
+        this.status.set(
+          `Press Run to score ${s.configs.length - have.length} configuration${s.configs.length - have.length === 1 ? '' : 's'}, token by token (the model loads once).`,
+        );
     });
   }
 
@@ -108,7 +141,9 @@ export class KvPerplexity extends KvWidget<Name, PerplexityState> {
       this.#heldout = (await r.text()).trim();
       return this.#heldout;
     } catch (err) {
-      this.status.error(`The held-out passage could not be loaded (${(err as Error).message}). Paste a text of your own into the box and press Run.`);
+      this.status.error(
+        `The held-out passage could not be loaded (${(err as Error).message}). Paste a text of your own into the box and press Run.`,
+      );
       return null;
     }
   }
@@ -163,7 +198,9 @@ export class KvPerplexity extends KvWidget<Name, PerplexityState> {
     this.#job = job;
     try {
       const r = await job.promise;
-      r.results.forEach((res, i) => cache.set(keyOf(text, configs[i]), { result: res, tokens: r.tokenIds.length, prefillTokens: r.prefillTokens }));
+      r.results.forEach((res, i) =>
+        cache.set(keyOf(text, configs[i]), { result: res, tokens: r.tokenIds.length, prefillTokens: r.prefillTokens }),
+      );
       const secs = ((performance.now() - t0) / 1000).toFixed(1);
       const failed = r.results.filter((x) => x.failure).length;
       this.status.set(
@@ -194,7 +231,15 @@ export class KvPerplexity extends KvWidget<Name, PerplexityState> {
     const tokens = first?.tokens ?? 0;
     const prefillTokens = first?.prefillTokens ?? 1;
     const rows: Row[] = tableRows(
-      have.map(({ id, c }) => ({ id, perplexity: c.result.perplexity, meanNll: c.result.meanNll, klToExact: c.result.klToExact, top1AgreementToExact: c.result.top1AgreementToExact, failure: c.result.failure, klDistribution: c.result.klDistribution })),
+      have.map(({ id, c }) => ({
+        id,
+        perplexity: c.result.perplexity,
+        meanNll: c.result.meanNll,
+        klToExact: c.result.klToExact,
+        top1AgreementToExact: c.result.top1AgreementToExact,
+        failure: c.result.failure,
+        klDistribution: c.result.klDistribution,
+      })),
       this.#dims,
       tokens,
       prefillTokens,
@@ -214,7 +259,9 @@ export class KvPerplexity extends KvWidget<Name, PerplexityState> {
     const ran = have.filter(({ c }) => !c.result.failure);
     const series = ran.map(({ id, c }) => seriesOf(id, c.result.logProbs, c.prefillTokens, step));
     this.#chart.replaceChildren(Plot.plot(chartOptions(series, { width, prefillTokens, residual: s.residual, tokens })));
-    const hists = ran.filter(({ id, c }) => id !== 'fp32' && c.result.klPerPosition).map(({ id, c }) => ({ id, bins: klHistogram(c.result.klPerPosition!) }));
+    const hists = ran
+      .filter(({ id, c }) => id !== 'fp32' && c.result.klPerPosition)
+      .map(({ id, c }) => ({ id, bins: klHistogram(c.result.klPerPosition!) }));
     this.#klChart.replaceChildren(...(hists.length ? [Plot.plot(klHistogramOptions(hists, width))] : []));
     this.#legend.replaceChildren(
       ...ran.map(({ id }) => {
@@ -235,23 +282,44 @@ export class KvPerplexity extends KvWidget<Name, PerplexityState> {
       }),
     );
     const table = el('table');
-    table.append(el('caption', { textContent: `Final perplexity over ${tokens - prefillTokens} scored tokens (residual R = ${s.residual})` }));
-    const cols = ['Configuration', 'Perplexity', 'Δ vs fp32', 'Mean KL to fp32 (nats)', 'KL median / p90 / p99', 'Same top-1 as fp32', 'Bits per element', `Cache at ${tokens} tokens`];
+    table.append(
+      el('caption', { textContent: `Final perplexity over ${tokens - prefillTokens} scored tokens (residual R = ${s.residual})` }),
+    );
+    const cols = [
+      'Configuration',
+      'Perplexity',
+      'Δ vs fp32',
+      'Mean KL to fp32 (nats)',
+      'KL median / p90 / p99',
+      'Same top-1 as fp32',
+      'Bits per element',
+      `Cache at ${tokens} tokens`,
+    ];
     table.append(el('thead', {}, el('tr', {}, ...cols.map((c) => el('th', { scope: 'col', textContent: c })))));
     const body = el('tbody');
     for (const r of rows) {
       const cells = r.failure
         ? [
-            el('td', { className: 'ppl-failure', colSpan: cols.length - 1, textContent: `Fails in Transformers ${r.failure.atTokens === null ? 'when the cache is created' : `with ${r.failure.atTokens} cached token${r.failure.atTokens === 1 ? '' : 's'}`}: ${r.failure.message} (${r.failure.raises})` }),
+            el('td', {
+              className: 'ppl-failure',
+              colSpan: cols.length - 1,
+              textContent: `Fails in Transformers ${r.failure.atTokens === null ? 'when the cache is created' : `with ${r.failure.atTokens} cached token${r.failure.atTokens === 1 ? '' : 's'}`}: ${r.failure.message} (${r.failure.raises})`,
+            }),
           ]
         : [
             el('td', { className: 'num', textContent: r.perplexity.toFixed(3) }),
             el('td', { className: 'num', textContent: formatDelta(r.deltaVsFp32) }),
             el('td', { className: 'num', textContent: formatNats(r.klToExact) }),
-            el('td', { className: 'num', textContent: r.kl && r.id !== 'fp32' ? `${formatNats(r.kl.p50)} / ${formatNats(r.kl.p90)} / ${formatNats(r.kl.p99)}` : '—' }),
+            el('td', {
+              className: 'num',
+              textContent: r.kl && r.id !== 'fp32' ? `${formatNats(r.kl.p50)} / ${formatNats(r.kl.p90)} / ${formatNats(r.kl.p99)}` : '—',
+            }),
             el('td', { className: 'num', textContent: r.top1 === null ? '—' : `${(r.top1 * 100).toFixed(1)} %` }),
             el('td', { className: 'num', textContent: r.memory.bitsPerElement.toFixed(2) }),
-            el('td', { className: 'num', textContent: `${formatBytes(r.memory.totalBytes)} (${(r.memory.fp32Bytes / r.memory.totalBytes).toFixed(2)}× smaller)` }),
+            el('td', {
+              className: 'num',
+              textContent: `${formatBytes(r.memory.totalBytes)} (${(r.memory.fp32Bytes / r.memory.totalBytes).toFixed(2)}× smaller)`,
+            }),
           ];
       const tr = el('tr', {}, el('th', { scope: 'row', textContent: r.label }), ...cells);
       tr.dataset.config = r.id;

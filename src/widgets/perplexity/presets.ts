@@ -42,7 +42,15 @@ export const PRESET_IDS = [
 export type PresetId = (typeof PRESET_IDS)[number];
 
 /** The default selection: the exact cache, Transformers' defaults for both backends at 4 and 2 bits, a setting Transformers cannot run, and KIVI. */
-export const DEFAULT_PRESETS: readonly PresetId[] = ['fp32', 'quanto-int4', 'quanto-int2', 'hqq-int4', 'hqq-int2', 'hqq-int2-axis1', 'kivi-int2'];
+export const DEFAULT_PRESETS: readonly PresetId[] = [
+  'fp32',
+  'quanto-int4',
+  'quanto-int2',
+  'hqq-int4',
+  'hqq-int2',
+  'hqq-int2-axis1',
+  'kivi-int2',
+];
 
 export interface Preset {
   id: PresetId;
@@ -57,17 +65,38 @@ export interface Preset {
 /** Grouping layouts; `strided` (HQQ axis 0) and `flat-channel` (quanto axis −1) join `token` and `channel` in src/lib/quant. */
 type Layout = QuantConfig['axis'] | 'strided' | 'flat-channel';
 
-const q = (bits: QuantConfig['bits'], groupSize: number, axis: Layout, method: QuantConfig['method'], metaDtype?: QuantConfig['metaDtype']): QuantConfig =>
-  ({ bits, groupSize, axis: axis as QuantConfig['axis'], method, ...(metaDtype ? { metaDtype } : {}) });
+const q = (
+  bits: QuantConfig['bits'],
+  groupSize: number,
+  axis: Layout,
+  method: QuantConfig['method'],
+  metaDtype?: QuantConfig['metaDtype'],
+): QuantConfig => ({ bits, groupSize, axis: axis as QuantConfig['axis'], method, ...(metaDtype ? { metaDtype } : {}) });
 
-const both = (id: PresetId, label: string, backend: CacheBackend | null, c: QuantConfig, v: QuantConfig = c): Preset => ({ id, label, key: c, value: v, backend });
+const both = (id: PresetId, label: string, backend: CacheBackend | null, c: QuantConfig, v: QuantConfig = c): Preset => ({
+  id,
+  label,
+  key: c,
+  value: v,
+  backend,
+});
 
 export const PRESETS: Readonly<Record<PresetId, Preset>> = {
   fp32: { id: 'fp32', label: 'fp32 (exact)', key: null, value: null, backend: null },
   'quanto-int4': both('quanto-int4', 'quanto int4, axis 0, G64', 'quanto', q(4, 64, 'token', 'minmax')),
   'quanto-int2': both('quanto-int2', 'quanto int2, axis 0, G64', 'quanto', q(2, 64, 'token', 'minmax')),
-  'quanto-int4-fp16': both('quanto-int4-fp16', 'quanto int4, axis 0, G64, fp16 scale/zero (as an fp16 model)', 'quanto', q(4, 64, 'token', 'minmax', 'fp16')),
-  'quanto-int2-fp16': both('quanto-int2-fp16', 'quanto int2, axis 0, G64, fp16 scale/zero (as an fp16 model)', 'quanto', q(2, 64, 'token', 'minmax', 'fp16')),
+  'quanto-int4-fp16': both(
+    'quanto-int4-fp16',
+    'quanto int4, axis 0, G64, fp16 scale/zero (as an fp16 model)',
+    'quanto',
+    q(4, 64, 'token', 'minmax', 'fp16'),
+  ),
+  'quanto-int2-fp16': both(
+    'quanto-int2-fp16',
+    'quanto int2, axis 0, G64, fp16 scale/zero (as an fp16 model)',
+    'quanto',
+    q(2, 64, 'token', 'minmax', 'fp16'),
+  ),
   'hqq-int8': both('hqq-int8', 'hqq int8, axis 0, G64', 'hqq', q(8, 64, 'strided', 'hqq')),
   'hqq-int4': both('hqq-int4', 'hqq int4, axis 0, G64 (Transformers’ hqq default)', 'hqq', q(4, 64, 'strided', 'hqq')),
   'hqq-int2': both('hqq-int2', 'hqq int2, axis 0, G64', 'hqq', q(2, 64, 'strided', 'hqq')),
@@ -76,8 +105,20 @@ export const PRESETS: Readonly<Record<PresetId, Preset>> = {
   'quanto-int4-axis-1': both('quanto-int4-axis-1', 'quanto int4, axis −1, G32', 'quanto', q(4, 32, 'flat-channel', 'minmax')),
   'quanto-int2-axis-1': both('quanto-int2-axis-1', 'quanto int2, axis −1, G32', 'quanto', q(2, 32, 'flat-channel', 'minmax')),
   'quanto-int8': both('quanto-int8', 'quanto int8, axis 0, G64', 'quanto', q(8, 64, 'token', 'minmax')),
-  'kivi-int4': both('kivi-int4', 'KIVI’s own scheme, int4: per-head key blocks of 32 tokens, values per token (not a Transformers setting)', null, q(4, 32, 'channel', 'minmax'), q(4, 32, 'token', 'minmax')),
-  'kivi-int2': both('kivi-int2', 'KIVI’s own scheme, int2: per-head key blocks of 32 tokens, values per token (not a Transformers setting)', null, q(2, 32, 'channel', 'minmax'), q(2, 32, 'token', 'minmax')),
+  'kivi-int4': both(
+    'kivi-int4',
+    'KIVI’s own scheme, int4: per-head key blocks of 32 tokens, values per token (not a Transformers setting)',
+    null,
+    q(4, 32, 'channel', 'minmax'),
+    q(4, 32, 'token', 'minmax'),
+  ),
+  'kivi-int2': both(
+    'kivi-int2',
+    'KIVI’s own scheme, int2: per-head key blocks of 32 tokens, values per token (not a Transformers setting)',
+    null,
+    q(2, 32, 'channel', 'minmax'),
+    q(2, 32, 'token', 'minmax'),
+  ),
 };
 
 /** The worker's cache config for a preset at residual length R. */

@@ -5,7 +5,13 @@ type Names = 'prompt' | 'configs' | 'residual' | 'controls' | 'theme';
 
 const base = defineCodec(['prompt', 'configs', 'residual', 'controls', 'theme'] as const, {
   controlNames: ['prompt', 'configs', 'residual'],
-  own: { configs: { kind: 'list', default: DEFAULT_PRESETS, doc: `Perplexity widget: comma-separated cache configurations to score (${PRESET_IDS.join(', ')}).` } },
+  own: {
+    configs: {
+      kind: 'list',
+      default: DEFAULT_PRESETS,
+      doc: `Perplexity widget: comma-separated cache configurations to score (${PRESET_IDS.join(', ')}).`,
+    },
+  },
 });
 
 /**
@@ -22,7 +28,8 @@ export const perplexityCodec: Codec<Names, PerplexityState> = {
     const ids = r.state.configs;
     const unknown = ids.filter((i) => !(PRESET_IDS as readonly string[]).includes(i));
     const known = [...new Set(ids.filter((i) => (PRESET_IDS as readonly string[]).includes(i)))];
-    if (unknown.length) r.notes.push(`configs: unknown ${unknown.map(quoteForNote).join(', ')} ignored (allowed: ${PRESET_IDS.join(', ')}).`);
+    if (unknown.length)
+      r.notes.push(`configs: unknown ${unknown.map(quoteForNote).join(', ')} ignored (allowed: ${PRESET_IDS.join(', ')}).`);
     if (!known.length) {
       if (source.get(prefix + 'configs') !== null) r.notes.push('configs: nothing valid was listed; using the defaults.');
       r.state = { ...r.state, configs: [...base.defaults.configs] };
@@ -30,4 +37,3 @@ export const perplexityCodec: Codec<Names, PerplexityState> = {
     return r;
   },
 };
-

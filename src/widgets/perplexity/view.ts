@@ -139,7 +139,16 @@ export function klHistogramOptions(hists: ReadonlyArray<{ id: PresetId; bins: re
     const st = STYLE[h.id];
     const data = h.bins.map((b) => ({ x: Math.sqrt(b.lo * b.hi), y: b.share * 100 }));
     for (const d of data) top = Math.max(top, d.y);
-    marks.push(Plot.line(data, { x: 'x', y: 'y', stroke: st.colour, strokeWidth: 2, strokeDasharray: st.dash || undefined, ariaHidden: 'true' } as Plot.LineOptions));
+    marks.push(
+      Plot.line(data, {
+        x: 'x',
+        y: 'y',
+        stroke: st.colour,
+        strokeWidth: 2,
+        strokeDasharray: st.dash || undefined,
+        ariaHidden: 'true',
+      } as Plot.LineOptions),
+    );
     marks.push(Plot.dot(data, { x: 'x', y: 'y', fill: st.colour, r: 2.5, ariaHidden: 'true' } as Plot.DotOptions));
   }
   const edges = hists[0]?.bins ?? [];
@@ -152,7 +161,14 @@ export function klHistogramOptions(hists: ReadonlyArray<{ id: PresetId; bins: re
     height: 220,
     marginLeft: 52,
     ariaLabel: `Histogram: share of token positions by KL divergence to the fp32 cache (nats, log scale) for ${hists.length} cache configurations. The text above the chart gives each configuration's mean, median, 90th and 99th percentile.`,
-    x: { type: 'log', label: 'KL to fp32 per position (nats)', domain: [lo, hi], ticks: decades, tickFormat: (d: number) => formatNats(d, 1), grid: true },
+    x: {
+      type: 'log',
+      label: 'KL to fp32 per position (nats)',
+      domain: [lo, hi],
+      ticks: decades,
+      tickFormat: (d: number) => formatNats(d, 1),
+      grid: true,
+    },
     y: { label: 'Positions (%)', grid: true, domain: [0, Math.max(1, top * 1.08)] },
     marks,
   };
@@ -162,7 +178,10 @@ export function klHistogramOptions(hists: ReadonlyArray<{ id: PresetId; bins: re
 export function klSummaryText(rows: readonly Row[]): string {
   const parts = rows
     .filter((r) => r.id !== 'fp32' && !r.failure && r.kl)
-    .map((r) => `${r.label}: mean ${formatNats(r.kl!.mean)}, median ${formatNats(r.kl!.p50)}, 90th percentile ${formatNats(r.kl!.p90)}, 99th ${formatNats(r.kl!.p99)}, largest ${formatNats(r.kl!.max)} nats; same top-1 token as fp32 at ${r.top1 === null ? '—' : `${(r.top1 * 100).toFixed(1)} %`} of positions`);
+    .map(
+      (r) =>
+        `${r.label}: mean ${formatNats(r.kl!.mean)}, median ${formatNats(r.kl!.p50)}, 90th percentile ${formatNats(r.kl!.p90)}, 99th ${formatNats(r.kl!.p99)}, largest ${formatNats(r.kl!.max)} nats; same top-1 token as fp32 at ${r.top1 === null ? '—' : `${(r.top1 * 100).toFixed(1)} %`} of positions`,
+    );
   if (!parts.length) return '';
   return `KL divergence of each position's next-token distribution from the fp32 cache's, both reading the same text (teacher-forced). ${parts.join('. ')}.`;
 }
@@ -207,12 +226,32 @@ export function seriesOf(id: PresetId, logProbs: ArrayLike<number>, prefillToken
 }
 
 /** One line per config (own colour and dash), a dashed rule where the residual first flushes. */
-export function chartOptions(series: readonly Series[], o: { width: number; prefillTokens: number; residual: number; tokens: number }): Plot.PlotOptions {
+export function chartOptions(
+  series: readonly Series[],
+  o: { width: number; prefillTokens: number; residual: number; tokens: number },
+): Plot.PlotOptions {
   const marks: Plot.Markish[] = [];
   const flushAt = o.prefillTokens + Math.max(2, o.residual);
   if (flushAt < o.tokens) {
-    marks.push(Plot.ruleX([flushAt], { stroke: 'currentColor', strokeOpacity: 0.5, strokeDasharray: '3,3', ariaHidden: 'true' } as Plot.RuleXOptions));
-    marks.push(Plot.text([flushAt], { x: (d: number) => d, frameAnchor: 'top', text: () => `first flush (R = ${o.residual})`, textAnchor: 'start', dx: 4, dy: 4, ariaHidden: 'true' } as Plot.TextOptions));
+    marks.push(
+      Plot.ruleX([flushAt], {
+        stroke: 'currentColor',
+        strokeOpacity: 0.5,
+        strokeDasharray: '3,3',
+        ariaHidden: 'true',
+      } as Plot.RuleXOptions),
+    );
+    marks.push(
+      Plot.text([flushAt], {
+        x: (d: number) => d,
+        frameAnchor: 'top',
+        text: () => `first flush (R = ${o.residual})`,
+        textAnchor: 'start',
+        dx: 4,
+        dy: 4,
+        ariaHidden: 'true',
+      } as Plot.TextOptions),
+    );
   }
   let lo = Infinity;
   let hi = -Infinity;
@@ -223,7 +262,19 @@ export function chartOptions(series: readonly Series[], o: { width: number; pref
       hi = Math.max(hi, s.y[i]);
     }
     const st = STYLE[s.id];
-    marks.push(Plot.lineY(Array.from(s.x, (x, i) => ({ x, y: s.y[i] })), { x: 'x', y: 'y', stroke: st.colour, strokeWidth: 2, strokeDasharray: st.dash || undefined, ariaHidden: 'true' } as Plot.LineYOptions));
+    marks.push(
+      Plot.lineY(
+        Array.from(s.x, (x, i) => ({ x, y: s.y[i] })),
+        {
+          x: 'x',
+          y: 'y',
+          stroke: st.colour,
+          strokeWidth: 2,
+          strokeDasharray: st.dash || undefined,
+          ariaHidden: 'true',
+        } as Plot.LineYOptions,
+      ),
+    );
   }
   const pad = Number.isFinite(hi - lo) ? Math.max(0.02, (hi - lo) * 0.1) : 1;
   return {

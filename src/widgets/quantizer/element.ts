@@ -1,6 +1,15 @@
 import * as Plot from '@observablehq/plot';
 import { KvWidget } from '../shared/base';
-import { el, formatBytes, formatNumber, rangeControl, selectControl, tableToggle, type RangeControl, type SelectControl } from '../shared/controls';
+import {
+  el,
+  formatBytes,
+  formatNumber,
+  rangeControl,
+  selectControl,
+  tableToggle,
+  type RangeControl,
+  type SelectControl,
+} from '../shared/controls';
 import { drawHeatmap, extentOf, symmetricDomain, type Scheme } from '../shared/heatmap';
 import { tensorPicker, type TensorPicker } from '../shared/tensor-picker';
 import type { TensorSet } from '../shared/tensors';
@@ -12,15 +21,50 @@ import { nvfp4BlockScales, nvfp4GlobalScale } from '../../lib/quant/formats/nvfp
 import { axisOptions } from '../shared/axis-labels';
 import { clampToModel } from '../kv-explorer/state';
 import { headByChannel } from '../kv-explorer/view';
-import { cacheMemory, describeFormat, formatFor, formatMemory, headAndLayerMetrics, isFormat, neighbourSettings, quantFor, Requantizer, ResultCache, resultKey, wholeCacheMetrics, type KvQuant, type Metrics } from './model';
+import {
+  cacheMemory,
+  describeFormat,
+  formatFor,
+  formatMemory,
+  headAndLayerMetrics,
+  isFormat,
+  neighbourSettings,
+  quantFor,
+  Requantizer,
+  ResultCache,
+  resultKey,
+  wholeCacheMetrics,
+  type KvQuant,
+  type Metrics,
+} from './model';
 import { FP8_SCALES, LLAMACPP_TYPES, PRESETS, presetOf, QUANTIZER_BITS, quantizerCodec, VLLM_DTYPES, type QuantizerState } from './state';
 import type { PrefetchItem } from './protocol';
 import { SweepClient } from './sweep-client';
 import { checkInTransformers } from '../shared/transformers-check';
 import { showTransformersCheck } from '../shared/transformers-check-view';
 import {
-  blockStructure, describeConfig, E2M1_VALUES, errorInto, formatMemorySummary, fp8Values, gridIn, gridOptions, gridSummary, niceSymmetric, fmtAbs, fmtCos, fmtDb, fmtPct, histogram, histogramOptions, memoryParts, memorySummary, metricRows, metricsSummary,
-  TENSOR_NAMES, type Bin,
+  blockStructure,
+  describeConfig,
+  E2M1_VALUES,
+  errorInto,
+  formatMemorySummary,
+  fp8Values,
+  gridIn,
+  gridOptions,
+  gridSummary,
+  niceSymmetric,
+  fmtAbs,
+  fmtCos,
+  fmtDb,
+  fmtPct,
+  histogram,
+  histogramOptions,
+  memoryParts,
+  memorySummary,
+  metricRows,
+  metricsSummary,
+  TENSOR_NAMES,
+  type Bin,
 } from './view';
 
 type Name = (typeof quantizerCodec.names)[number];
@@ -28,8 +72,17 @@ type Whole = Metrics & { errors: string[] };
 
 /** The text of what a tensor is quantized with (Transformers config or engine format). */
 const describeKv = (q: KvQuant | null) => (isFormat(q) ? describeFormat(q) : describeConfig(q));
-const ENGINE_LABELS: Record<string, string> = { transformers: 'Transformers (QuantizedCache)', vllm: 'vLLM / SGLang (--kv-cache-dtype)', llamacpp: 'llama.cpp (-ctk / -ctv)' };
-const SCALE_LABELS: Record<string, string> = { unit: 'scale 1.0 (no calibration)', tensor: 'per tensor (amax/max)', head: 'per KV head (amax/max)', dynamic: 'dynamic (K amax/200, V amax/100)' };
+const ENGINE_LABELS: Record<string, string> = {
+  transformers: 'Transformers (QuantizedCache)',
+  vllm: 'vLLM / SGLang (--kv-cache-dtype)',
+  llamacpp: 'llama.cpp (-ctk / -ctv)',
+};
+const SCALE_LABELS: Record<string, string> = {
+  unit: 'scale 1.0 (no calibration)',
+  tensor: 'per tensor (amax/max)',
+  head: 'per KV head (amax/max)',
+  dynamic: 'dynamic (K amax/200, V amax/100)',
+};
 /** Controls of each engine (the others are hidden while it is chosen). */
 const ENGINE_CONTROLS: Record<string, readonly string[]> = {
   transformers: ['preset', 'bits', 'group', 'kaxis', 'vaxis', 'method', 'residual'],
@@ -68,7 +121,24 @@ export class KvQuantizer extends KvWidget<Name, QuantizerState> {
   readonly codec = quantizerCodec;
   readonly widgetTitle = 'Quantizer playground';
   #picker!: TensorPicker;
-  #ctl: { layer?: RangeControl<number>; head?: RangeControl<number>; bits?: RangeControl<number>; group?: RangeControl<number>; residual?: RangeControl<number>; preset?: SelectControl<string>; tensor?: SelectControl<string>; kaxis?: SelectControl<string>; vaxis?: SelectControl<string>; method?: SelectControl<string>; engine?: SelectControl<string>; dtype?: SelectControl<string>; fp8scale?: SelectControl<string>; kfmt?: SelectControl<string>; vfmt?: SelectControl<string>; hadamard?: SelectControl<string> } = {};
+  #ctl: {
+    layer?: RangeControl<number>;
+    head?: RangeControl<number>;
+    bits?: RangeControl<number>;
+    group?: RangeControl<number>;
+    residual?: RangeControl<number>;
+    preset?: SelectControl<string>;
+    tensor?: SelectControl<string>;
+    kaxis?: SelectControl<string>;
+    vaxis?: SelectControl<string>;
+    method?: SelectControl<string>;
+    engine?: SelectControl<string>;
+    dtype?: SelectControl<string>;
+    fp8scale?: SelectControl<string>;
+    kfmt?: SelectControl<string>;
+    vfmt?: SelectControl<string>;
+    hadamard?: SelectControl<string>;
+  } = {};
   /** Format structure: the value grid against the head's histogram (FP8, NVFP4) and the block layout text. */
   #structure = el('div', { className: 'format-structure' });
   #gridPlot = el('div', { className: 'plot' });
@@ -84,11 +154,19 @@ export class KvQuantizer extends KvWidget<Name, QuantizerState> {
   #legendKeys = ['', ''];
   /** Legends by scheme and rounded domain: revisiting a setting reuses its legend. */
   #legendCache = new Map<string, Element>();
-  #buf: { orig: Float32Array<ArrayBufferLike>; deq: Float32Array<ArrayBufferLike>; err: Float32Array<ArrayBufferLike> } = { orig: new Float32Array(0), deq: new Float32Array(0), err: new Float32Array(0) };
+  #buf: { orig: Float32Array<ArrayBufferLike>; deq: Float32Array<ArrayBufferLike>; err: Float32Array<ArrayBufferLike> } = {
+    orig: new Float32Array(0),
+    deq: new Float32Array(0),
+    err: new Float32Array(0),
+  };
   #heatSummary = el('p', { className: 'chart-summary' });
   #hist = el('div', { className: 'plot' });
   #bins: Bin[] = [];
-  #histTable = tableToggle(() => ({ caption: 'Error histogram of the head shown', columns: ['From', 'To', 'Elements'], rows: this.#bins.map((b) => [b.x1, b.x2, b.count]) }));
+  #histTable = tableToggle(() => ({
+    caption: 'Error histogram of the head shown',
+    columns: ['From', 'To', 'Elements'],
+    rows: this.#bins.map((b) => [b.x1, b.x2, b.count]),
+  }));
   #metricsTable = el('table', { className: 'metrics-table' });
   #metricCells = new Map<string, HTMLTableCellElement>();
   #metricsSummary = el('p', { className: 'chart-summary' });
@@ -108,7 +186,13 @@ export class KvQuantizer extends KvWidget<Name, QuantizerState> {
   protected build(): void {
     const s = this.state;
     const set = (patch: Partial<QuantizerState>) => this.setState(patch);
-    this.#picker = tensorPicker({ prompt: s.prompt, model: s.model, status: this.status, onTensors: (t) => this.setTensors(t), onPrompt: (p) => set({ prompt: p }) });
+    this.#picker = tensorPicker({
+      prompt: s.prompt,
+      model: s.model,
+      status: this.status,
+      onTensors: (t) => this.setTensors(t),
+      onPrompt: (p) => set({ prompt: p }),
+    });
     const c = this.#ctl;
     c.preset = selectControl<string>({
       name: 'preset',
@@ -120,30 +204,146 @@ export class KvQuantizer extends KvWidget<Name, QuantizerState> {
         if (p) set({ ...p.settings });
       },
     });
-    c.layer = rangeControl({ name: 'layer', label: 'Layer', values: range(Math.max(8, s.layer + 1)), value: s.layer, describe: (v) => layerLabel(this.#set, v), onChange: (v) => set({ layer: v }) });
-    c.head = rangeControl({ name: 'head', label: 'KV head', values: range(Math.max(2, s.head + 1)), value: s.head, describe: (v) => `KV head ${v}`, onChange: (v) => set({ head: v }) });
-    c.tensor = selectControl<string>({ name: 'tensor', label: 'Heatmaps show', options: [{ value: 'k', label: 'Keys' }, { value: 'v', label: 'Values' }], value: s.tensor, onChange: (v) => set({ tensor: v as 'k' | 'v' }) });
+    c.layer = rangeControl({
+      name: 'layer',
+      label: 'Layer',
+      values: range(Math.max(8, s.layer + 1)),
+      value: s.layer,
+      describe: (v) => layerLabel(this.#set, v),
+      onChange: (v) => set({ layer: v }),
+    });
+    c.head = rangeControl({
+      name: 'head',
+      label: 'KV head',
+      values: range(Math.max(2, s.head + 1)),
+      value: s.head,
+      describe: (v) => `KV head ${v}`,
+      onChange: (v) => set({ head: v }),
+    });
+    c.tensor = selectControl<string>({
+      name: 'tensor',
+      label: 'Heatmaps show',
+      options: [
+        { value: 'k', label: 'Keys' },
+        { value: 'v', label: 'Values' },
+      ],
+      value: s.tensor,
+      onChange: (v) => set({ tensor: v as 'k' | 'v' }),
+    });
     c.bits = rangeControl({
-      name: 'bits', label: 'Bits', values: QUANTIZER_BITS, value: s.bits,
+      name: 'bits',
+      label: 'Bits',
+      values: QUANTIZER_BITS,
+      value: s.bits,
       describe: (v) => (v === 16 ? '16 bits, unquantized fp16' : describeQuant(v, this.state.group)),
       short: (v) => (v === 16 ? 'fp16' : `${v} bit${v === 1 ? '' : 's'}`),
       onChange: (v) => set({ bits: v }),
     });
-    c.group = rangeControl({ name: 'group', label: 'Group size', values: [16, 32, 64, 128], value: s.group, describe: (v) => describeQuant(this.state.bits, v), short: (v) => `G${v}`, onChange: (v) => set({ group: v }) });
+    c.group = rangeControl({
+      name: 'group',
+      label: 'Group size',
+      values: [16, 32, 64, 128],
+      value: s.group,
+      describe: (v) => describeQuant(this.state.bits, v),
+      short: (v) => `G${v}`,
+      onChange: (v) => set({ group: v }),
+    });
     const axisChoices = axisOptions<string>();
-    c.kaxis = selectControl<string>({ name: 'kaxis', label: 'Key grouping', options: axisChoices, value: s.kaxis, onChange: (v) => set({ kaxis: v as QuantizerState['kaxis'] }) });
-    c.vaxis = selectControl<string>({ name: 'vaxis', label: 'Value grouping', options: axisChoices, value: s.vaxis, onChange: (v) => set({ vaxis: v as QuantizerState['vaxis'] }) });
+    c.kaxis = selectControl<string>({
+      name: 'kaxis',
+      label: 'Key grouping',
+      options: axisChoices,
+      value: s.kaxis,
+      onChange: (v) => set({ kaxis: v as QuantizerState['kaxis'] }),
+    });
+    c.vaxis = selectControl<string>({
+      name: 'vaxis',
+      label: 'Value grouping',
+      options: axisChoices,
+      value: s.vaxis,
+      onChange: (v) => set({ vaxis: v as QuantizerState['vaxis'] }),
+    });
     const methodLabels: Record<string, string> = { minmax: 'min-max (quanto)', hqq: 'HQQ (optimized zero)', absmax: 'abs-max (symmetric)' };
-    c.method = selectControl<string>({ name: 'method', label: 'Method', options: METHODS.map((m) => ({ value: m, label: methodLabels[m] ?? m })), value: s.method, onChange: (v) => set({ method: v as QuantizerState['method'] }) });
-    c.residual = rangeControl({ name: 'residual', label: 'Residual length', values: withValue([0, 32, 64, 128, 256, 512, 1024], s.residual), value: s.residual, describe: (v) => `${v} full-precision tokens`, onChange: (v) => set({ residual: v }) });
-    c.engine = selectControl<string>({ name: 'engine', label: 'Engine', options: Object.entries(ENGINE_LABELS).map(([value, label]) => ({ value, label })), value: s.engine, onChange: (v) => set({ engine: v as QuantizerState['engine'] }) });
-    c.dtype = selectControl<string>({ name: 'dtype', label: 'KV cache dtype', options: VLLM_DTYPES.map((d) => ({ value: d, label: d === 'nvfp4' ? 'nvfp4 (vLLM)' : d })), value: s.dtype, onChange: (v) => set({ dtype: v as QuantizerState['dtype'] }) });
-    c.fp8scale = selectControl<string>({ name: 'fp8scale', label: 'FP8 scale', options: FP8_SCALES.map((d) => ({ value: d, label: SCALE_LABELS[d] })), value: s.fp8scale, onChange: (v) => set({ fp8scale: v as QuantizerState['fp8scale'] }) });
+    c.method = selectControl<string>({
+      name: 'method',
+      label: 'Method',
+      options: METHODS.map((m) => ({ value: m, label: methodLabels[m] ?? m })),
+      value: s.method,
+      onChange: (v) => set({ method: v as QuantizerState['method'] }),
+    });
+    c.residual = rangeControl({
+      name: 'residual',
+      label: 'Residual length',
+      values: withValue([0, 32, 64, 128, 256, 512, 1024], s.residual),
+      value: s.residual,
+      describe: (v) => `${v} full-precision tokens`,
+      onChange: (v) => set({ residual: v }),
+    });
+    c.engine = selectControl<string>({
+      name: 'engine',
+      label: 'Engine',
+      options: Object.entries(ENGINE_LABELS).map(([value, label]) => ({ value, label })),
+      value: s.engine,
+      onChange: (v) => set({ engine: v as QuantizerState['engine'] }),
+    });
+    c.dtype = selectControl<string>({
+      name: 'dtype',
+      label: 'KV cache dtype',
+      options: VLLM_DTYPES.map((d) => ({ value: d, label: d === 'nvfp4' ? 'nvfp4 (vLLM)' : d })),
+      value: s.dtype,
+      onChange: (v) => set({ dtype: v as QuantizerState['dtype'] }),
+    });
+    c.fp8scale = selectControl<string>({
+      name: 'fp8scale',
+      label: 'FP8 scale',
+      options: FP8_SCALES.map((d) => ({ value: d, label: SCALE_LABELS[d] })),
+      value: s.fp8scale,
+      onChange: (v) => set({ fp8scale: v as QuantizerState['fp8scale'] }),
+    });
     const ggml = LLAMACPP_TYPES.map((d) => ({ value: d, label: d === 'f16' ? 'f16 (not quantized)' : d }));
-    c.kfmt = selectControl<string>({ name: 'kfmt', label: 'K cache type (-ctk)', options: ggml, value: s.kfmt, onChange: (v) => set({ kfmt: v as QuantizerState['kfmt'] }) });
-    c.vfmt = selectControl<string>({ name: 'vfmt', label: 'V cache type (-ctv)', options: ggml, value: s.vfmt, onChange: (v) => set({ vfmt: v as QuantizerState['vfmt'] }) });
-    c.hadamard = selectControl<string>({ name: 'hadamard', label: 'Hadamard rotation', options: [{ value: 'on', label: 'on (llama.cpp default for quantized K/V)' }, { value: 'off', label: 'off (LLAMA_ATTN_ROT_DISABLE=1)' }], value: s.hadamard, onChange: (v) => set({ hadamard: v as QuantizerState['hadamard'] }) });
-    this.controlsEl.append(this.#picker.root, c.engine.root, c.dtype.root, c.fp8scale.root, c.kfmt.root, c.vfmt.root, c.hadamard.root, c.preset.root, c.layer.root, c.head.root, c.tensor.root, c.bits.root, c.group.root, c.kaxis.root, c.vaxis.root, c.method.root, c.residual.root);
+    c.kfmt = selectControl<string>({
+      name: 'kfmt',
+      label: 'K cache type (-ctk)',
+      options: ggml,
+      value: s.kfmt,
+      onChange: (v) => set({ kfmt: v as QuantizerState['kfmt'] }),
+    });
+    c.vfmt = selectControl<string>({
+      name: 'vfmt',
+      label: 'V cache type (-ctv)',
+      options: ggml,
+      value: s.vfmt,
+      onChange: (v) => set({ vfmt: v as QuantizerState['vfmt'] }),
+    });
+    c.hadamard = selectControl<string>({
+      name: 'hadamard',
+      label: 'Hadamard rotation',
+      options: [
+        { value: 'on', label: 'on (llama.cpp default for quantized K/V)' },
+        { value: 'off', label: 'off (LLAMA_ATTN_ROT_DISABLE=1)' },
+      ],
+      value: s.hadamard,
+      onChange: (v) => set({ hadamard: v as QuantizerState['hadamard'] }),
+    });
+    this.controlsEl.append(
+      this.#picker.root,
+      c.engine.root,
+      c.dtype.root,
+      c.fp8scale.root,
+      c.kfmt.root,
+      c.vfmt.root,
+      c.hadamard.root,
+      c.preset.root,
+      c.layer.root,
+      c.head.root,
+      c.tensor.root,
+      c.bits.root,
+      c.group.root,
+      c.kaxis.root,
+      c.vaxis.root,
+      c.method.root,
+      c.residual.root,
+    );
     this.addEventListener('kv-state', () => this.syncControls());
     this.showEngineControls();
 
@@ -157,7 +357,12 @@ export class KvQuantizer extends KvWidget<Name, QuantizerState> {
     }
     const legends = el('div', { className: 'legends' }, this.#legendValues, this.#legendError);
 
-    const head = el('tr', {}, el('th', { scope: 'col', textContent: 'Scope' }), ...METRIC_COLUMNS.map(([, label]) => el('th', { scope: 'col', textContent: label })));
+    const head = el(
+      'tr',
+      {},
+      el('th', { scope: 'col', textContent: 'Scope' }),
+      ...METRIC_COLUMNS.map(([, label]) => el('th', { scope: 'col', textContent: label })),
+    );
     const body = el('tbody');
     for (const row of metricRows({ layer: 0, head: 0, kHead: null!, kLayer: null!, vHead: null!, vLayer: null!, whole: null })) {
       const scope = el('th', { scope: 'row' });
@@ -172,17 +377,43 @@ export class KvQuantizer extends KvWidget<Name, QuantizerState> {
       }
       body.append(tr);
     }
-    this.#metricsTable.append(el('caption', { textContent: 'Quantization error (all numbers from src/lib/quant)' }), el('thead', {}, head), body);
+    this.#metricsTable.append(
+      el('caption', { textContent: 'Quantization error (all numbers from src/lib/quant)' }),
+      el('thead', {}, head),
+      body,
+    );
     this.#memBar.setAttribute('aria-hidden', 'true');
-    const memHeading = el('p', { className: 'chart-heading', textContent: 'Memory of the whole cache (keys and values, all layers), as a share of fp16' });
+    const memHeading = el('p', {
+      className: 'chart-heading',
+      textContent: 'Memory of the whole cache (keys and values, all layers), as a share of fp16',
+    });
     const memKey = el('p', { className: 'mem-key' });
     memKey.setAttribute('aria-hidden', 'true');
-    for (const [label, colour] of [['payload', '#0b57d0'], ['scales and zeros', '#e8a33d'], ['residual (fp16)', '#6b6b6b']]) {
+    for (const [label, colour] of [
+      ['payload', '#0b57d0'],
+      ['scales and zeros', '#e8a33d'],
+      ['residual (fp16)', '#6b6b6b'],
+    ]) {
       const sw = el('span', { className: 'swatch' });
       sw.style.background = colour;
       memKey.append(el('span', {}, sw, label));
     }
-    this.bodyEl.append(heat, legends, this.#heatSummary, this.#hist, this.#histTable.root, this.#structure, el('div', { className: 'table-scroll' }, this.#metricsTable), this.#metricsSummary, this.#transformers, memHeading, memKey, this.#memBar, this.#memSummary, this.#memTable.root);
+    this.bodyEl.append(
+      heat,
+      legends,
+      this.#heatSummary,
+      this.#hist,
+      this.#histTable.root,
+      this.#structure,
+      el('div', { className: 'table-scroll' }, this.#metricsTable),
+      this.#metricsSummary,
+      this.#transformers,
+      memHeading,
+      memKey,
+      this.#memBar,
+      this.#memSummary,
+      this.#memTable.root,
+    );
   }
 
   #histDraw: { width: number; tensor: string; exact: boolean } | null = null;
@@ -319,8 +550,18 @@ export class KvQuantizer extends KvWidget<Name, QuantizerState> {
       const data = p.name === 'original' ? b.orig : p.name === 'dequantized' ? b.deq : b.err;
       const scheme: Scheme = p.name === 'error' ? 'diverging' : 'cividis';
       drawHeatmap(p.canvas, data, D, T, { scheme, domain: p.name === 'error' ? eDomain : vDomain });
-      p.caption.textContent = p.name === 'original' ? `Original ${name}` : p.name === 'dequantized' ? (exact ? 'Dequantized (fp16, unchanged)' : `Dequantized (${isFormat(q.used) ? engineFormatInfo(q.used.format).label : `${q.used!.bits}-bit`})`) : 'Error (dequantized − original)';
-      p.canvas.setAttribute('aria-label', `Heatmap of the ${p.name === 'error' ? 'signed quantization error' : `${p.name} ${name}`} of layer ${layer}, KV head ${head}: ${D} channels by ${T} tokens.`);
+      p.caption.textContent =
+        p.name === 'original'
+          ? `Original ${name}`
+          : p.name === 'dequantized'
+            ? exact
+              ? 'Dequantized (fp16, unchanged)'
+              : `Dequantized (${isFormat(q.used) ? engineFormatInfo(q.used.format).label : `${q.used!.bits}-bit`})`
+            : 'Error (dequantized − original)';
+      p.canvas.setAttribute(
+        'aria-label',
+        `Heatmap of the ${p.name === 'error' ? 'signed quantization error' : `${p.name} ${name}`} of layer ${layer}, KV head ${head}: ${D} channels by ${T} tokens.`,
+      );
     }
     this.legend(0, this.#legendValues, 'cividis', vDomain, `${name[0].toUpperCase()}${name.slice(1)} value`);
     this.legend(1, this.#legendError, 'diverging', eDomain, 'Error');
@@ -343,7 +584,8 @@ export class KvQuantizer extends KvWidget<Name, QuantizerState> {
     this.fillMetrics();
 
     // Would Transformers run this? (prompt = these tokens, then TRANSFORMERS_NEW_TOKENS generated ones)
-    if (s.engine === 'transformers') showTransformersCheck(this.#transformers, checkInTransformers(s, set.info, set.tokens.length, TRANSFORMERS_NEW_TOKENS - 1));
+    if (s.engine === 'transformers')
+      showTransformersCheck(this.#transformers, checkInTransformers(s, set.info, set.tokens.length, TRANSFORMERS_NEW_TOKENS - 1));
     else {
       // an engine format: its command-line flags instead of the Transformers verdict
       this.#transformers.hidden = false;
@@ -355,7 +597,8 @@ export class KvQuantizer extends KvWidget<Name, QuantizerState> {
     // Memory for this model and prompt length.
     const fk = formatFor(s, 'k');
     const fv = formatFor(s, 'v');
-    const mem = s.engine === 'transformers' ? cacheMemory(set.info, set.tokens.length, s) : formatMemory(set.info, set.tokens.length, fk, fv);
+    const mem =
+      s.engine === 'transformers' ? cacheMemory(set.info, set.tokens.length, s) : formatMemory(set.info, set.tokens.length, fk, fv);
     const parts = memoryParts(mem);
     const colours: Record<string, string> = { payload: '#0b57d0', 'scales and zeros': '#e8a33d', 'residual (fp16)': '#6b6b6b' };
     this.#memBar.replaceChildren(
@@ -370,14 +613,22 @@ export class KvQuantizer extends KvWidget<Name, QuantizerState> {
     );
     this.#memBar.dataset.total = String(mem.total);
     const label = (f: typeof fk) => (f ? engineFormatInfo(f.format).label : 'f16');
-    this.#memSummary.textContent = s.engine === 'transformers'
-      ? memorySummary(mem, { tokens: set.tokens.length, bits: s.bits, residual: s.residual, fmt: formatBytes })
-      : formatMemorySummary(mem, { tokens: set.tokens.length, k: label(fk), v: label(fv), fmt: formatBytes });
+    this.#memSummary.textContent =
+      s.engine === 'transformers'
+        ? memorySummary(mem, { tokens: set.tokens.length, bits: s.bits, residual: s.residual, fmt: formatBytes })
+        : formatMemorySummary(mem, { tokens: set.tokens.length, k: label(fk), v: label(fv), fmt: formatBytes });
     this.#memBar.dataset.bpe = String(mem.bitsPerElement);
     this.#mem = mem;
     this.#memTable.refresh();
     const tEnd = performance.now();
-    this.markRendered({ quantize: tQuant - tStart, metrics: tMetrics - tQuant, heatmaps: tHeat - tMetrics, histogram: tHist - tHeat, tables: tEnd - tHist, total: tEnd - tStart });
+    this.markRendered({
+      quantize: tQuant - tStart,
+      metrics: tMetrics - tQuant,
+      heatmaps: tHeat - tMetrics,
+      histogram: tHist - tHeat,
+      tables: tEnd - tHist,
+      total: tEnd - tStart,
+    });
   }
 
   #metricRows: ReturnType<typeof metricRows> = [];
@@ -401,7 +652,15 @@ export class KvQuantizer extends KvWidget<Name, QuantizerState> {
     }
     const hm = this.#metricRows.find((r) => r.key === (s.tensor === 'k' ? 'k-head' : 'v-head'))?.m;
     const cfg = quantFor(s, s.tensor);
-    if (hm) this.#metricsSummary.textContent = metricsSummary({ tensor: s.tensor, head: hm, layer, headIndex: head, config: describeKv(cfg), whole: this.#whole });
+    if (hm)
+      this.#metricsSummary.textContent = metricsSummary({
+        tensor: s.tensor,
+        head: hm,
+        layer,
+        headIndex: head,
+        config: describeKv(cfg),
+        whole: this.#whole,
+      });
   }
 
   private legend(i: number, holder: HTMLElement, scheme: Scheme, domain: readonly [number, number], label: string): void {
@@ -413,7 +672,10 @@ export class KvQuantizer extends KvWidget<Name, QuantizerState> {
     holder.setAttribute('aria-label', `Colour legend: ${label} from ${domain[0].toPrecision(3)} to ${domain[1].toPrecision(3)}`);
     let legend = this.#legendCache.get(key);
     if (!legend) {
-      legend = Plot.legend({ color: { type: 'linear', scheme: plotScheme, reverse: scheme === 'diverging', domain: [...domain], label }, width: 240 } as unknown as Parameters<typeof Plot.legend>[0]) as Element;
+      legend = Plot.legend({
+        color: { type: 'linear', scheme: plotScheme, reverse: scheme === 'diverging', domain: [...domain], label },
+        width: 240,
+      } as unknown as Parameters<typeof Plot.legend>[0]) as Element;
       if (this.#legendCache.size > 64) this.#legendCache.clear();
       this.#legendCache.set(key, legend);
     }
@@ -505,10 +767,20 @@ export class KvQuantizer extends KvWidget<Name, QuantizerState> {
     if (s.engine === 'vllm') {
       const info = engineFormatInfo(s.dtype);
       const flags = info.engines.map((e) => `${e.engine}: ${e.flag}`).join('; ');
-      const scale = s.dtype === 'nvfp4' ? '' : s.fp8scale === 'dynamic' ? ' Dynamic scales: vLLM --calculate-kv-scales (calc_kv_scales, amax/200 for K and amax/100 for V on the first forward pass).' : s.fp8scale === 'unit' ? ' Scale 1.0: what vLLM uses when the checkpoint carries no k_scale/v_scale.' : ' Per-tensor or per-head scales come from a calibrated checkpoint (k_scale/v_scale).';
+      const scale =
+        s.dtype === 'nvfp4'
+          ? ''
+          : s.fp8scale === 'dynamic'
+            ? ' Dynamic scales: vLLM --calculate-kv-scales (calc_kv_scales, amax/200 for K and amax/100 for V on the first forward pass).'
+            : s.fp8scale === 'unit'
+              ? ' Scale 1.0: what vLLM uses when the checkpoint carries no k_scale/v_scale.'
+              : ' Per-tensor or per-head scales come from a calibrated checkpoint (k_scale/v_scale).';
       return `Engine flags for this format — ${flags}.${scale}`;
     }
-    const rot = s.hadamard === 'on' ? ' llama.cpp rotates a quantized K and V with a Hadamard matrix on its own (LLAMA_ATTN_ROT_DISABLE=1 turns it off).' : ' Rotation off: LLAMA_ATTN_ROT_DISABLE=1.';
+    const rot =
+      s.hadamard === 'on'
+        ? ' llama.cpp rotates a quantized K and V with a Hadamard matrix on its own (LLAMA_ATTN_ROT_DISABLE=1 turns it off).'
+        : ' Rotation off: LLAMA_ATTN_ROT_DISABLE=1.';
     return `llama.cpp flags: -ctk ${s.kfmt} -ctv ${s.vfmt}${s.vfmt !== 'f16' ? ' -fa on' : ''}.${s.kfmt !== 'f16' || s.vfmt !== 'f16' ? rot : ''}`;
   }
 
@@ -538,9 +810,16 @@ export class KvQuantizer extends KvWidget<Name, QuantizerState> {
     this.#structureText.dataset.format = f.format;
     if (grid.length && !f.hadamard) {
       const bins = histogram(headData, domain, 61);
-      this.#gridPlot.replaceChildren(Plot.plot(gridOptions(bins, grid, { width: histWidth(this.bodyWidth), tensor: name, format: info.label })));
+      this.#gridPlot.replaceChildren(
+        Plot.plot(gridOptions(bins, grid, { width: histWidth(this.bodyWidth), tensor: name, format: info.label })),
+      );
     } else this.#gridPlot.replaceChildren();
-    if (!this.#structure.firstChild) this.#structure.append(el('p', { className: 'chart-heading', textContent: 'What the format stores' }), this.#gridPlot, this.#structureText);
+    if (!this.#structure.firstChild)
+      this.#structure.append(
+        el('p', { className: 'chart-heading', textContent: 'What the format stores' }),
+        this.#gridPlot,
+        this.#structureText,
+      );
   }
 
   private memoryTable() {

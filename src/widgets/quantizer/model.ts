@@ -4,8 +4,20 @@
  * metrics of a head, a layer and the whole cache. Every number comes from src/lib/quant.
  */
 import {
-  allocateFakeQuantOutput, engineFormatInfo, fakeQuantizeInto, hadamardRotate, kvCacheBytes, quantizeFormat, reconstructionMetrics,
-  type EngineFormat, type FakeQuantBuffers, type FormatScale, type KVTensor, type KvCacheBytes, type QuantConfig, type ReconstructionMetrics,
+  allocateFakeQuantOutput,
+  engineFormatInfo,
+  fakeQuantizeInto,
+  hadamardRotate,
+  kvCacheBytes,
+  quantizeFormat,
+  reconstructionMetrics,
+  type EngineFormat,
+  type FakeQuantBuffers,
+  type FormatScale,
+  type KVTensor,
+  type KvCacheBytes,
+  type QuantConfig,
+  type ReconstructionMetrics,
 } from '../../lib/quant/index';
 import { DEFAULT_MODEL_ID } from '../../lib/model/catalogue';
 import { metaDtypeOfModel, quantConfigOf, toMemoryBits } from '../shared/quant-config';
@@ -47,7 +59,10 @@ export const isFormat = (q: KvQuant | null | undefined): q is FormatSpec => !!q 
  * is `calc_kv_scales`' amax/200 for keys and amax/100 for values (dynamic-k / dynamic-v). NVFP4 takes no FP8
  * scale: its global scale is the whole tensor's (quantizeFormat's default). llama.cpp rotates only a quantized cache.
  */
-export function formatFor(s: Pick<QuantizerState, 'engine' | 'dtype' | 'fp8scale' | 'kfmt' | 'vfmt' | 'hadamard'>, kind: TensorKind): FormatSpec | null {
+export function formatFor(
+  s: Pick<QuantizerState, 'engine' | 'dtype' | 'fp8scale' | 'kfmt' | 'vfmt' | 'hadamard'>,
+  kind: TensorKind,
+): FormatSpec | null {
   if (s.engine === 'vllm') {
     if (s.dtype === 'nvfp4') return { kind: 'format', format: 'nvfp4', hadamard: false };
     const scale: FormatScale = s.fp8scale === 'dynamic' ? (kind === 'k' ? 'dynamic-k' : 'dynamic-v') : s.fp8scale;
@@ -61,7 +76,10 @@ export function formatFor(s: Pick<QuantizerState, 'engine' | 'dtype' | 'fp8scale
 }
 
 /** The quantization of keys or values the state selects (null = unquantized). */
-export function quantFor(s: Parameters<typeof configFor>[0] & Pick<QuantizerState, 'engine' | 'dtype' | 'fp8scale' | 'kfmt' | 'vfmt' | 'hadamard'>, kind: TensorKind): KvQuant | null {
+export function quantFor(
+  s: Parameters<typeof configFor>[0] & Pick<QuantizerState, 'engine' | 'dtype' | 'fp8scale' | 'kfmt' | 'vfmt' | 'hadamard'>,
+  kind: TensorKind,
+): KvQuant | null {
   return s.engine === 'transformers' ? configFor(s, kind) : formatFor(s, kind);
 }
 
@@ -81,12 +99,25 @@ export function quantizeSpec(t: KVTensor, spec: FormatSpec, out: Float32Array): 
 }
 
 /** Code bits of each format's elements (bits per element as stored minus the block scales/mins). */
-export const FORMAT_CODE_BITS: Record<EngineFormat, number> = { fp8_e4m3: 8, fp8_e5m2: 8, nvfp4: 4, q8_0: 8, q4_0: 4, q4_1: 4, q5_0: 5, q5_1: 5, iq4_nl: 4 };
+export const FORMAT_CODE_BITS: Record<EngineFormat, number> = {
+  fp8_e4m3: 8,
+  fp8_e5m2: 8,
+  nvfp4: 4,
+  q8_0: 8,
+  q4_0: 4,
+  q4_1: 4,
+  q5_0: 5,
+  q5_1: 5,
+  iq4_nl: 4,
+};
 
 /** "llama.cpp q4_0 (4.5 bits per element, blocks of 32 with one fp16 scale), Hadamard-rotated" style description. */
 export function describeFormat(q: FormatSpec): string {
   const info = engineFormatInfo(q.format);
-  const block = info.blockSize === null ? `one ${q.scale === 'head' ? 'scale per KV head' : q.scale === 'unit' ? 'scale of 1.0' : q.scale?.startsWith('dynamic') ? `dynamic scale (amax/${q.scale === 'dynamic-k' ? 200 : 100})` : 'scale per layer tensor'}` : `blocks of ${info.blockSize}`;
+  const block =
+    info.blockSize === null
+      ? `one ${q.scale === 'head' ? 'scale per KV head' : q.scale === 'unit' ? 'scale of 1.0' : q.scale?.startsWith('dynamic') ? `dynamic scale (amax/${q.scale === 'dynamic-k' ? 200 : 100})` : 'scale per layer tensor'}`
+      : `blocks of ${info.blockSize}`;
   return `${info.label} (${info.bitsPerElement} bits per element, ${block})${q.hadamard ? ', Hadamard-rotated' : ''}`;
 }
 
@@ -199,7 +230,10 @@ export class Requantizer {
   private compute(slot: string, t: KVTensor, cfg: QuantConfig): QuantOutcome {
     try {
       const out = fakeQuantizeInto(t, cfg, this.buffersFor(slot, t, cfg));
-      return { dequantized: out.dequantized.length === t.data.length ? out.dequantized : out.dequantized.subarray(0, t.data.length), used: cfg };
+      return {
+        dequantized: out.dequantized.length === t.data.length ? out.dequantized : out.dequantized.subarray(0, t.data.length),
+        used: cfg,
+      };
     } catch (err) {
       if (!(err instanceof RangeError)) throw err;
       const out = fakeQuantizeInto(t, FALLBACK_CONFIG, this.buffersFor(slot, t, FALLBACK_CONFIG));
@@ -273,8 +307,22 @@ export function wholeCacheMetrics(
  * each tensor's share is half of the count with its own axis (every term is linear in
  * the K+V factor 2).
  */
-export function cacheMemory(info: { layers: number; kvHeads: number; headDim: number }, tokens: number, s: Pick<QuantizerState, 'bits' | 'group' | 'kaxis' | 'vaxis' | 'residual'>): KvCacheBytes {
-  const common = { layers: info.layers, kvHeads: info.kvHeads, headDim: info.headDim, tokens, bits: toMemoryBits(s.bits), groupSize: s.group, residualTokens: s.residual, kvBytes: 2, metaBytes: 2 };
+export function cacheMemory(
+  info: { layers: number; kvHeads: number; headDim: number },
+  tokens: number,
+  s: Pick<QuantizerState, 'bits' | 'group' | 'kaxis' | 'vaxis' | 'residual'>,
+): KvCacheBytes {
+  const common = {
+    layers: info.layers,
+    kvHeads: info.kvHeads,
+    headDim: info.headDim,
+    tokens,
+    bits: toMemoryBits(s.bits),
+    groupSize: s.group,
+    residualTokens: s.residual,
+    kvBytes: 2,
+    metaBytes: 2,
+  };
   const k = kvCacheBytes({ ...common, axis: s.kaxis });
   if (s.kaxis === s.vaxis) return k;
   const v = kvCacheBytes({ ...common, axis: s.vaxis });
@@ -283,7 +331,7 @@ export function cacheMemory(info: { layers: number; kvHeads: number; headDim: nu
   const meta = half(k.meta, v.meta);
   const residual = half(k.residual, v.residual);
   const total = payload + meta + residual;
-  const quantElems = (2 * info.layers * info.kvHeads * info.headDim * k.quantizedTokens);
+  const quantElems = 2 * info.layers * info.kvHeads * info.headDim * k.quantizedTokens;
   return {
     ...k,
     payload,
@@ -302,7 +350,12 @@ export function cacheMemory(info: { layers: number; kvHeads: number; headDim: nu
  * (ENGINE_FORMATS; f16 = 16), no residual. Per-tensor or per-head FP8/NVFP4 scales (a few floats per layer) are left out.
  * `payload` is the codes, `meta` the block scales and mins.
  */
-export function formatMemory(info: { layers: number; kvHeads: number; headDim: number }, tokens: number, k: FormatSpec | null, v: FormatSpec | null): KvCacheBytes {
+export function formatMemory(
+  info: { layers: number; kvHeads: number; headDim: number },
+  tokens: number,
+  k: FormatSpec | null,
+  v: FormatSpec | null,
+): KvCacheBytes {
   const per = info.layers * info.kvHeads * info.headDim * tokens;
   let payload = 0;
   let meta = 0;
@@ -318,9 +371,17 @@ export function formatMemory(info: { layers: number; kvHeads: number; headDim: n
   const total = payload + meta;
   const fp16Total = 2 * per * 2;
   return {
-    payload, meta, residual: 0, total, fp16Total, ratio: fp16Total / total,
-    bitsPerElement: (total * 8) / (2 * per), averageBitsPerElement: (total * 8) / (2 * per),
-    quantizedTokens: tokens, residualTokens: 0, groupsPerTensor: 0,
+    payload,
+    meta,
+    residual: 0,
+    total,
+    fp16Total,
+    ratio: fp16Total / total,
+    bitsPerElement: (total * 8) / (2 * per),
+    averageBitsPerElement: (total * 8) / (2 * per),
+    quantizedTokens: tokens,
+    residualTokens: 0,
+    groupsPerTensor: 0,
   };
 }
 

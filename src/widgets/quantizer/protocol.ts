@@ -25,7 +25,6 @@ export type SweepResponse =
   | { type: 'error'; seq: number; message: string }
   | { type: 'quantized'; id: string; key: string; dequantized: Float32Array; used: KvQuant; error?: string };
 
-
 /** Whether a message received by the worker is a request it knows (anything else is answered with an error). */
 export function isSweepRequest(m: unknown): m is SweepRequest {
   if (!m || typeof m !== 'object') return false;

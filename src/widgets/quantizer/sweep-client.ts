@@ -5,7 +5,7 @@
  * Without a worker (blocked by the page, or it failed to start) `available` is false and the element
  * computes on the main thread.
  */
-import type { KVTensor, QuantConfig } from '../../lib/quant/index';
+import type { KVTensor } from '../../lib/quant/index';
 import type { KvQuant } from './model';
 import type { Metrics } from './model';
 import type { PrefetchItem, SweepRequest, SweepResponse } from './protocol';

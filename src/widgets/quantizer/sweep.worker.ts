@@ -58,7 +58,9 @@ function step(): void {
   try {
     const set = sets.get(m.id);
     if (!set) throw new Error('the tensors of this prompt have not arrived');
-    const metrics = wholeCacheMetrics(set.keys, set.values, m.kcfg, m.vcfg, (done, total) => post({ type: 'progress', seq: m.seq, done, total }));
+    const metrics = wholeCacheMetrics(set.keys, set.values, m.kcfg, m.vcfg, (done, total) =>
+      post({ type: 'progress', seq: m.seq, done, total }),
+    );
     post({ type: 'result', seq: m.seq, metrics });
   } catch (err) {
     post({ type: 'error', seq: m.seq, message: err instanceof Error ? err.message : String(err) });

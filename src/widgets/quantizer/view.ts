@@ -50,7 +50,15 @@ export function histogramOptions(bins: Bin[], o: { width: number; tensor: string
     x: { label: 'Error (dequantized − original)', ticks: 5 },
     y: { label: 'Elements', grid: true, ticks: 3 },
     marks: [
-      Plot.rectY(bins, { x1: 'x1', x2: 'x2', y: 'count', fill: 'currentColor', fillOpacity: 0.7, inset: 0.5, ariaHidden: 'true' } as Plot.RectYOptions),
+      Plot.rectY(bins, {
+        x1: 'x1',
+        x2: 'x2',
+        y: 'count',
+        fill: 'currentColor',
+        fillOpacity: 0.7,
+        inset: 0.5,
+        ariaHidden: 'true',
+      } as Plot.RectYOptions),
       Plot.ruleY([0], { ariaHidden: 'true' } as Plot.RuleYOptions),
       Plot.ruleX([0], { stroke: '#b3261e', ariaHidden: 'true' } as Plot.RuleXOptions),
     ],
@@ -72,7 +80,15 @@ export const fmtCos = (x: number) => (x === 1 ? '1' : x.toFixed(5));
 export type MetricRow = { scope: string; key: string; m: Metrics | null };
 
 /** Rows of the metrics table (keys and values, head and layer, then the whole cache). */
-export function metricRows(o: { layer: number; head: number; kHead: Metrics; kLayer: Metrics; vHead: Metrics; vLayer: Metrics; whole: Metrics | null }): MetricRow[] {
+export function metricRows(o: {
+  layer: number;
+  head: number;
+  kHead: Metrics;
+  kLayer: Metrics;
+  vHead: Metrics;
+  vLayer: Metrics;
+  whole: Metrics | null;
+}): MetricRow[] {
   return [
     { scope: `Keys, layer ${o.layer} head ${o.head}`, key: 'k-head', m: o.kHead },
     { scope: `Keys, layer ${o.layer} (all heads)`, key: 'k-layer', m: o.kLayer },
@@ -82,10 +98,20 @@ export function metricRows(o: { layer: number; head: number; kHead: Metrics; kLa
   ];
 }
 
-export function metricsSummary(o: { tensor: 'k' | 'v'; head: Metrics; layer: number; headIndex: number; config: string; whole: Metrics | null }): string {
+export function metricsSummary(o: {
+  tensor: 'k' | 'v';
+  head: Metrics;
+  layer: number;
+  headIndex: number;
+  config: string;
+  whole: Metrics | null;
+}): string {
   const name = TENSOR_NAMES[o.tensor];
-  const w = o.whole ? ` Whole cache: ${fmtPct(o.whole.relativeError)} relative error, ${fmtDb(o.whole.snrDb)}.` : ' Whole cache: computing…';
-  if (o.head.relativeError === 0) return `With ${o.config} the ${name} of layer ${o.layer}, head ${o.headIndex} are reproduced exactly: zero error.${w}`;
+  const w = o.whole
+    ? ` Whole cache: ${fmtPct(o.whole.relativeError)} relative error, ${fmtDb(o.whole.snrDb)}.`
+    : ' Whole cache: computing…';
+  if (o.head.relativeError === 0)
+    return `With ${o.config} the ${name} of layer ${o.layer}, head ${o.headIndex} are reproduced exactly: zero error.${w}`;
   return (
     `With ${o.config}, the ${name} of layer ${o.layer}, head ${o.headIndex} have a relative error of ${fmtPct(o.head.relativeError)} ` +
     `(SNR ${fmtDb(o.head.snrDb)}, largest error ${fmtAbs(o.head.maxAbsError)}, mean cosine similarity ${fmtCos(o.head.cosine)}).${w}`
@@ -156,7 +182,15 @@ export function gridOptions(bins: Bin[], grid: readonly number[], o: { width: nu
     x: { label: `Original ${o.tensor.slice(0, -1)} value (lines: values ${o.format} can store)`, ticks: 5 },
     y: { label: 'Elements', grid: true, ticks: 3 },
     marks: [
-      Plot.rectY(bins, { x1: 'x1', x2: 'x2', y: 'count', fill: 'currentColor', fillOpacity: 0.5, inset: 0.5, ariaHidden: 'true' } as Plot.RectYOptions),
+      Plot.rectY(bins, {
+        x1: 'x1',
+        x2: 'x2',
+        y: 'count',
+        fill: 'currentColor',
+        fillOpacity: 0.5,
+        inset: 0.5,
+        ariaHidden: 'true',
+      } as Plot.RectYOptions),
       Plot.ruleX(grid, { stroke: '#b3261e', strokeOpacity: 0.7, strokeWidth: 1, ariaHidden: 'true' } as Plot.RuleXOptions),
       Plot.ruleY([0], { ariaHidden: 'true' } as Plot.RuleYOptions),
     ],
@@ -166,7 +200,8 @@ export function gridOptions(bins: Bin[], grid: readonly number[], o: { width: nu
 /** Where the grid's points fall: the text beside the grid chart. */
 export function gridSummary(grid: readonly number[], o: { tensor: string; format: string; domain: readonly [number, number] }): string {
   const pos = grid.filter((x) => x > 0);
-  if (pos.length === 0) return `In the range of these ${o.tensor} (${fmtAbs(o.domain[0])} to ${fmtAbs(o.domain[1])}) ${o.format} can store only 0.`;
+  if (pos.length === 0)
+    return `In the range of these ${o.tensor} (${fmtAbs(o.domain[0])} to ${fmtAbs(o.domain[1])}) ${o.format} can store only 0.`;
   const step = pos.length > 1 ? pos[pos.length - 1] - pos[pos.length - 2] : pos[0];
   return (
     `In the range of these ${o.tensor} (${fmtAbs(o.domain[0])} to ${fmtAbs(o.domain[1])}) ${o.format} can store ${grid.length} values: ` +
@@ -183,14 +218,22 @@ export function blockStructure(format: string, headDim: number): string {
   const n32 = headDim / 32;
   const blocks = (b: number) => `${headDim / b} block${headDim / b === 1 ? '' : 's'} of ${b}`;
   switch (format) {
-    case 'q8_0': return `Each token's ${headDim} channels are stored as ${blocks(32)}: one fp16 scale d = max|x|/127 per block and 32 signed 8-bit codes (${n32 * 34} bytes per token vector).`;
-    case 'q4_0': return `Each token's ${headDim} channels are stored as ${blocks(32)}: one fp16 scale d = (signed value of largest magnitude)/−8 per block and 32 4-bit codes, x̂ = d·(q − 8) (${n32 * 18} bytes per token vector).`;
-    case 'q5_0': return `Each token's ${headDim} channels are stored as ${blocks(32)}: one fp16 scale d = (signed value of largest magnitude)/−16 per block and 32 5-bit codes, x̂ = d·(q − 16) (${n32 * 22} bytes per token vector).`;
-    case 'q4_1': return `Each token's ${headDim} channels are stored as ${blocks(32)}: an fp16 scale d = (max − min)/15 and an fp16 minimum m per block and 32 4-bit codes, x̂ = d·q + m (${n32 * 20} bytes per token vector).`;
-    case 'q5_1': return `Each token's ${headDim} channels are stored as ${blocks(32)}: an fp16 scale d = (max − min)/31 and an fp16 minimum m per block and 32 5-bit codes, x̂ = d·q + m (${n32 * 24} bytes per token vector).`;
-    case 'iq4_nl': return `Each token's ${headDim} channels are stored as ${blocks(32)}: one fp16 scale per block and 32 4-bit indices into a fixed non-uniform table of 16 values (−127 … 113) (${n32 * 18} bytes per token vector).`;
-    case 'nvfp4': return `Each token's ${headDim} channels are stored as ${blocks(16)}: one FP8 E4M3 block scale and 16 E2M1 codes (±0, 0.5, 1, 1.5, 2, 3, 4, 6) per block, under one fp32 global scale per tensor (${(headDim / 16) * 9} bytes per token vector).`;
-    default: return `Every element is one FP8 ${format === 'fp8_e5m2' ? 'E5M2' : 'E4M3'} code (8 bits) times a shared scale; there are no blocks.`;
+    case 'q8_0':
+      return `Each token's ${headDim} channels are stored as ${blocks(32)}: one fp16 scale d = max|x|/127 per block and 32 signed 8-bit codes (${n32 * 34} bytes per token vector).`;
+    case 'q4_0':
+      return `Each token's ${headDim} channels are stored as ${blocks(32)}: one fp16 scale d = (signed value of largest magnitude)/−8 per block and 32 4-bit codes, x̂ = d·(q − 8) (${n32 * 18} bytes per token vector).`;
+    case 'q5_0':
+      return `Each token's ${headDim} channels are stored as ${blocks(32)}: one fp16 scale d = (signed value of largest magnitude)/−16 per block and 32 5-bit codes, x̂ = d·(q − 16) (${n32 * 22} bytes per token vector).`;
+    case 'q4_1':
+      return `Each token's ${headDim} channels are stored as ${blocks(32)}: an fp16 scale d = (max − min)/15 and an fp16 minimum m per block and 32 4-bit codes, x̂ = d·q + m (${n32 * 20} bytes per token vector).`;
+    case 'q5_1':
+      return `Each token's ${headDim} channels are stored as ${blocks(32)}: an fp16 scale d = (max − min)/31 and an fp16 minimum m per block and 32 5-bit codes, x̂ = d·q + m (${n32 * 24} bytes per token vector).`;
+    case 'iq4_nl':
+      return `Each token's ${headDim} channels are stored as ${blocks(32)}: one fp16 scale per block and 32 4-bit indices into a fixed non-uniform table of 16 values (−127 … 113) (${n32 * 18} bytes per token vector).`;
+    case 'nvfp4':
+      return `Each token's ${headDim} channels are stored as ${blocks(16)}: one FP8 E4M3 block scale and 16 E2M1 codes (±0, 0.5, 1, 1.5, 2, 3, 4, 6) per block, under one fp32 global scale per tensor (${(headDim / 16) * 9} bytes per token vector).`;
+    default:
+      return `Every element is one FP8 ${format === 'fp8_e5m2' ? 'E5M2' : 'E4M3'} code (8 bits) times a shared scale; there are no blocks.`;
   }
 }
 

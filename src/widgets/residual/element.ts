@@ -7,8 +7,31 @@ import { showTransformersCheck } from '../shared/transformers-check-view';
 import { residualCodec, RESIDUAL_MODEL_IDS, type ResidualState } from './state';
 import { loadExample } from '../shared/tensors';
 import type { KVTensor } from '../../lib/quant/index';
-import { DRIFT_EXAMPLE, DRIFT_LAYER, DRIFT_PREFILL, driftChartOptions, driftRows, driftSummary, stridedGroupOptions, stridedGroupPoints, type DriftRow } from './view';
-import { detailOptions, flushLog, formatBytesShort, memoryCount, overviewOptions, STATE_COLOR, STATE_LABEL, stepModel, stripRuns, summaryText, TOKEN_STATES, type StepModel } from './view';
+import {
+  DRIFT_EXAMPLE,
+  DRIFT_LAYER,
+  DRIFT_PREFILL,
+  driftChartOptions,
+  driftRows,
+  driftSummary,
+  stridedGroupOptions,
+  stridedGroupPoints,
+  type DriftRow,
+} from './view';
+import {
+  detailOptions,
+  flushLog,
+  formatBytesShort,
+  memoryCount,
+  overviewOptions,
+  STATE_COLOR,
+  STATE_LABEL,
+  stepModel,
+  stripRuns,
+  summaryText,
+  TOKEN_STATES,
+  type StepModel,
+} from './view';
 
 type Name = (typeof residualCodec.names)[number];
 
@@ -79,12 +102,52 @@ export class KvResidual extends KvWidget<Name, ResidualState> {
       value: s.scheme,
       onChange: (v) => set({ scheme: v as ResidualState['scheme'] }),
     });
-    const prefill = rangeControl({ name: 'prefill', label: 'Prefill length', values: withValue(PREFILL_STEPS, s.prefill), value: s.prefill, describe: (v) => `${v.toLocaleString('en-US')} prompt tokens`, short: (v) => `${v.toLocaleString('en-US')} tokens`, onChange: (v) => set({ prefill: v }) });
-    const residual = rangeControl({ name: 'residual', label: 'Residual length R', values: withValue(R_STEPS, s.residual), value: s.residual, describe: (v) => `R = ${v} full-precision tokens`, short: (v) => `R = ${v}`, onChange: (v) => set({ residual: v }) });
+    const prefill = rangeControl({
+      name: 'prefill',
+      label: 'Prefill length',
+      values: withValue(PREFILL_STEPS, s.prefill),
+      value: s.prefill,
+      describe: (v) => `${v.toLocaleString('en-US')} prompt tokens`,
+      short: (v) => `${v.toLocaleString('en-US')} tokens`,
+      onChange: (v) => set({ prefill: v }),
+    });
+    const residual = rangeControl({
+      name: 'residual',
+      label: 'Residual length R',
+      values: withValue(R_STEPS, s.residual),
+      value: s.residual,
+      describe: (v) => `R = ${v} full-precision tokens`,
+      short: (v) => `R = ${v}`,
+      onChange: (v) => set({ residual: v }),
+    });
     this.#maxStep = Math.max(1024, s.step);
-    this.#stepCtl = rangeControl({ name: 'step', label: 'Decode step', values: range(this.#maxStep), value: s.step, describe: (v) => `decode step ${v.toLocaleString('en-US')}`, short: (v) => `step ${v.toLocaleString('en-US')}`, onChange: (v) => set({ step: v }) });
-    const bits = rangeControl({ name: 'bits', label: 'Bits', values: [1, 2, 3, 4, 8], value: s.bits, describe: (v) => `${v} bits, groups of ${this.state.group}`, short: (v) => `${v} bits`, onChange: (v) => set({ bits: v }) });
-    const group = rangeControl({ name: 'group', label: 'Group size', values: [16, 32, 64, 128], value: s.group, describe: (v) => `${this.state.bits} bits, groups of ${v}`, short: (v) => `G${v}`, onChange: (v) => set({ group: v }) });
+    this.#stepCtl = rangeControl({
+      name: 'step',
+      label: 'Decode step',
+      values: range(this.#maxStep),
+      value: s.step,
+      describe: (v) => `decode step ${v.toLocaleString('en-US')}`,
+      short: (v) => `step ${v.toLocaleString('en-US')}`,
+      onChange: (v) => set({ step: v }),
+    });
+    const bits = rangeControl({
+      name: 'bits',
+      label: 'Bits',
+      values: [1, 2, 3, 4, 8],
+      value: s.bits,
+      describe: (v) => `${v} bits, groups of ${this.state.group}`,
+      short: (v) => `${v} bits`,
+      onChange: (v) => set({ bits: v }),
+    });
+    const group = rangeControl({
+      name: 'group',
+      label: 'Group size',
+      values: [16, 32, 64, 128],
+      value: s.group,
+      describe: (v) => `${this.state.bits} bits, groups of ${v}`,
+      short: (v) => `G${v}`,
+      onChange: (v) => set({ group: v }),
+    });
 
     const speed = selectControl<number>({
       name: 'speed',
@@ -107,12 +170,27 @@ export class KvResidual extends KvWidget<Name, ResidualState> {
       this.pause();
       set({ step: 0 });
     });
-    const transport = el('div', { className: 'ctl residual-transport' }, el('span', { className: 'transport-label', textContent: 'Playback' }), el('div', { className: 'ctl-row' }, this.#play, backBtn, stepBtn, resetBtn));
+    const transport = el(
+      'div',
+      { className: 'ctl residual-transport' },
+      el('span', { className: 'transport-label', textContent: 'Playback' }),
+      el('div', { className: 'ctl-row' }, this.#play, backBtn, stepBtn, resetBtn),
+    );
     transport.dataset.control = 'playback';
     transport.setAttribute('role', 'group');
     transport.setAttribute('aria-label', 'Playback');
 
-    this.controlsEl.append(scheme.root, prefill.root, residual.root, this.#stepCtl.root, transport, speed.root, model.root, bits.root, group.root);
+    this.controlsEl.append(
+      scheme.root,
+      prefill.root,
+      residual.root,
+      this.#stepCtl.root,
+      transport,
+      speed.root,
+      model.root,
+      bits.root,
+      group.root,
+    );
     this.addEventListener('kv-state', () => {
       const st = this.state;
       scheme.set(st.scheme);
@@ -133,7 +211,9 @@ export class KvResidual extends KvWidget<Name, ResidualState> {
       sw.setAttribute('aria-hidden', 'true');
       this.#legend.append(el('li', {}, sw, el('span', { textContent: STATE_LABEL[t] })));
     }
-    this.#legend.append(el('li', {}, el('span', { className: 'swatch swatch-flush', ariaHidden: 'true' }), el('span', { textContent: 'flush (pink tick)' })));
+    this.#legend.append(
+      el('li', {}, el('span', { className: 'swatch swatch-flush', ariaHidden: 'true' }), el('span', { textContent: 'flush (pink tick)' })),
+    );
     this.#log.setAttribute('aria-label', 'Flush log');
     this.bodyEl.append(
       this.#metrics,
@@ -223,7 +303,10 @@ export class KvResidual extends KvWidget<Name, ResidualState> {
       this.#groupChart.replaceChildren(Plot.plot(stridedGroupOptions(pts, after, keys.headDim, width)));
       const describe = (when: string) => {
         const p = pts.filter((q) => q.when === when);
-        return `${p.length} elements in ${new Set(p.map((q) => q.channel)).size} channel(s), tokens ${p.slice(0, 4).map((q) => `${q.token}`).join(', ')}${p.length > 4 ? ', …' : ''}`;
+        return `${p.length} elements in ${new Set(p.map((q) => q.channel)).size} channel(s), tokens ${p
+          .slice(0, 4)
+          .map((q) => `${q.token}`)
+          .join(', ')}${p.length > 4 ? ', …' : ''}`;
       };
       const whens = [...new Set(pts.map((p) => p.when))];
       this.#groupSummary.textContent =
@@ -268,18 +351,33 @@ export class KvResidual extends KvWidget<Name, ResidualState> {
     this.#model = m;
     const mem = memoryCount(m, s);
     const metric = (label: string, value: string, name: string) => {
-      const d = el('div', { className: 'metric' }, el('span', { className: 'label', textContent: label }), el('span', { className: 'value', textContent: value }));
+      const d = el(
+        'div',
+        { className: 'metric' },
+        el('span', { className: 'label', textContent: label }),
+        el('span', { className: 'value', textContent: value }),
+      );
       d.dataset.metric = name;
       return d;
     };
     const fmt = (n: number) => n.toLocaleString('en-US');
     const metrics = [metric('Tokens', fmt(m.total), 'total')];
     if (m.scheme === 'kivi') {
-      metrics.push(metric('Keys quantized / fp', `${fmt(m.strips[0].quantized)} / ${fmt(m.strips[0].residual)}`, 'keys'), metric('Values quantized / fp', `${fmt(m.strips[1].quantized)} / ${fmt(m.strips[1].residual)}`, 'values'));
+      metrics.push(
+        metric('Keys quantized / fp', `${fmt(m.strips[0].quantized)} / ${fmt(m.strips[0].residual)}`, 'keys'),
+        metric('Values quantized / fp', `${fmt(m.strips[1].quantized)} / ${fmt(m.strips[1].residual)}`, 'values'),
+      );
     } else {
-      metrics.push(metric('Quantized', fmt(m.strips[0].quantized), 'quantized'), metric('Full precision', fmt(m.strips[0].residual), 'residual'));
+      metrics.push(
+        metric('Quantized', fmt(m.strips[0].quantized), 'quantized'),
+        metric('Full precision', fmt(m.strips[0].residual), 'residual'),
+      );
     }
-    metrics.push(metric('Flushes', fmt(m.flushes), 'flushes'), metric('Memory now', formatBytesShort(mem.bytes), 'bytes'), metric('fp16 cache', formatBytesShort(mem.fp16Bytes), 'fp16'));
+    metrics.push(
+      metric('Flushes', fmt(m.flushes), 'flushes'),
+      metric('Memory now', formatBytesShort(mem.bytes), 'bytes'),
+      metric('fp16 cache', formatBytesShort(mem.fp16Bytes), 'fp16'),
+    );
     this.#metrics.replaceChildren(...metrics);
     this.#summary.textContent = summaryText(m, mem);
     // Transformers' own cache (quanto, its default backend, per token) on this model at this point of the run.
@@ -287,14 +385,31 @@ export class KvResidual extends KvWidget<Name, ResidualState> {
     showTransformersCheck(
       this.#transformers,
       m.scheme === 'kivi'
-        ? { kind: 'not-transformers', reason: 'KIVI’s streaming scheme (keys in blocks of R, values in a sliding window) is KIVI’s own; Transformers’ QuantizedCache flushes and re-quantizes the whole history instead.' }
-        : checkInTransformers({ method: 'minmax', bits: s.bits, group: s.group, kaxis: 'token', vaxis: 'token', residual: s.residual }, arch, s.prefill, s.step),
+        ? {
+            kind: 'not-transformers',
+            reason:
+              'KIVI’s streaming scheme (keys in blocks of R, values in a sliding window) is KIVI’s own; Transformers’ QuantizedCache flushes and re-quantizes the whole history instead.',
+          }
+        : checkInTransformers(
+            { method: 'minmax', bits: s.bits, group: s.group, kaxis: 'token', vaxis: 'token', residual: s.residual },
+            arch,
+            s.prefill,
+            s.step,
+          ),
     );
     const width = Math.max(300, Math.min(720, this.bodyEl.clientWidth || 640));
     this.#overview.replaceChildren(Plot.plot(overviewOptions(m, width)));
     this.#detail.replaceChildren(Plot.plot(detailOptions(m, width)));
     const lines = flushLog(m);
-    this.#log.replaceChildren(...(lines.length ? lines.map((l) => el('li', { textContent: l })) : [el('li', { textContent: `No flush yet: the first comes at decode step ${fmt(m.flushSteps[0] ?? (m.scheme === 'kivi' ? m.residualLength - (m.prefill % m.residualLength) : m.period))}.` })]));
+    this.#log.replaceChildren(
+      ...(lines.length
+        ? lines.map((l) => el('li', { textContent: l }))
+        : [
+            el('li', {
+              textContent: `No flush yet: the first comes at decode step ${fmt(m.flushSteps[0] ?? (m.scheme === 'kivi' ? m.residualLength - (m.prefill % m.residualLength) : m.period))}.`,
+            }),
+          ]),
+    );
     this.#log.classList.toggle('flushed-now', m.flushedLastStep);
     this.#table.refresh();
     this.drawDrift();
@@ -310,8 +425,14 @@ export class KvResidual extends KvWidget<Name, ResidualState> {
 
   private table() {
     const m = this.#model ?? stepModel(this.state);
-    const rows = m.strips.flatMap((c) => stripRuns(m, c)).map((r) => [r.strip, r.state, r.start, r.end - 1, r.end - r.start] as Array<string | number>);
-    return { caption: `Token states after ${m.step} decode steps (positions from 0)`, columns: ['Strip', 'State', 'First token', 'Last token', 'Tokens'], rows };
+    const rows = m.strips
+      .flatMap((c) => stripRuns(m, c))
+      .map((r) => [r.strip, r.state, r.start, r.end - 1, r.end - r.start] as Array<string | number>);
+    return {
+      caption: `Token states after ${m.step} decode steps (positions from 0)`,
+      columns: ['Strip', 'State', 'First token', 'Last token', 'Tokens'],
+      rows,
+    };
   }
 }
 

@@ -14,10 +14,18 @@ export const residualCodec = defineCodec(
     own: {
       prefill: intSpec(1, 8192, 512, 'Prompt length in tokens before decoding starts (residual step-through).'),
       step: intSpec(0, 4096, 200, 'Decode step N: tokens generated after the prefill (residual step-through).'),
-      scheme: enumSpec(['transformers', 'kivi'] as const, 'transformers', 'Residual scheme: transformers (QuantizedCache: residual flushed with a whole-cache re-quantization every R steps) or kivi (keys quantized in blocks of R, values a sliding window of R full-precision tokens).'),
+      scheme: enumSpec(
+        ['transformers', 'kivi'] as const,
+        'transformers',
+        'Residual scheme: transformers (QuantizedCache: residual flushed with a whole-cache re-quantization every R steps) or kivi (keys quantized in blocks of R, values a sliding window of R full-precision tokens).',
+      ),
     },
     specs: {
-      model: enumSpec<string>(RESIDUAL_MODEL_IDS, DEFAULT_MODEL_ID, 'Architecture for the memory count: the bundled model or a preset with published config values.'),
+      model: enumSpec<string>(
+        RESIDUAL_MODEL_IDS,
+        DEFAULT_MODEL_ID,
+        'Architecture for the memory count: the bundled model or a preset with published config values.',
+      ),
     },
   },
 );

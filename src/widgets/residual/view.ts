@@ -14,7 +14,11 @@ export const TOKEN_STATES = ['quantized', 'residual', 'new'] as const;
 export type TokenState = (typeof TOKEN_STATES)[number];
 /** Letters drawn next to each lane so the state never depends on colour alone. */
 export const STATE_LETTER: Record<TokenState, string> = { quantized: 'Q', residual: 'R', new: 'N' };
-export const STATE_LABEL: Record<TokenState, string> = { quantized: 'Q quantized', residual: 'R full-precision residual', new: 'N new token' };
+export const STATE_LABEL: Record<TokenState, string> = {
+  quantized: 'Q quantized',
+  residual: 'R full-precision residual',
+  new: 'N new token',
+};
 /** Colour-blind-safe (Okabe–Ito blue, orange, bluish green). */
 export const STATE_COLOR: Record<TokenState, string> = { quantized: '#0072b2', residual: '#e69f00', new: '#009e73' };
 
@@ -217,7 +221,13 @@ export function overviewOptions(m: StepModel, width: number): Plot.PlotOptions {
   const runs = m.strips.flatMap((c) => stripRuns(m, c)).map((r) => ({ ...r, lane: laneY(r, kivi) }));
   const flushTokens = m.flushSteps.slice(-50).map((n) => m.prefill + n);
   const marks: Plot.Markish[] = [
-    Plot.rectX(runs, { x1: 'start', x2: (d: Run) => Math.max(d.end, d.start + m.total / Math.max(1, width)), y: 'lane', fill: (d: Run) => STATE_COLOR[d.state], ariaHidden: 'true' } as Plot.RectXOptions),
+    Plot.rectX(runs, {
+      x1: 'start',
+      x2: (d: Run) => Math.max(d.end, d.start + m.total / Math.max(1, width)),
+      y: 'lane',
+      fill: (d: Run) => STATE_COLOR[d.state],
+      ariaHidden: 'true',
+    } as Plot.RectXOptions),
     Plot.ruleX([m.prefill], { stroke: 'currentColor', strokeDasharray: '3,3', ariaHidden: 'true' } as Plot.RuleXOptions),
     Plot.tickX(flushTokens, { x: (d: number) => d, stroke: '#cc79a7', strokeWidth: 2, ariaHidden: 'true' } as Plot.TickXOptions),
   ];
@@ -247,8 +257,18 @@ export function detailOptions(m: StepModel, width: number): Plot.PlotOptions {
     x: { label: `Newest tokens (positions ${fmt(start)}–${fmt(end - 1)})`, domain: [start, Math.max(end, start + 1)] },
     y: { label: null, domain: laneDomain(kivi) },
     marks: [
-      Plot.rectX(cells, { x1: 'token', x2: (d: Cell) => d.token + 1, y: 'lane', fill: (d: Cell) => STATE_COLOR[d.state], insetLeft: end - start > 96 ? 0 : 0.5, ariaHidden: 'true' } as Plot.RectXOptions),
-      Plot.ruleX([m.prefill].filter((p) => p >= start && p <= end), { stroke: 'currentColor', strokeDasharray: '3,3', ariaHidden: 'true' } as Plot.RuleXOptions),
+      Plot.rectX(cells, {
+        x1: 'token',
+        x2: (d: Cell) => d.token + 1,
+        y: 'lane',
+        fill: (d: Cell) => STATE_COLOR[d.state],
+        insetLeft: end - start > 96 ? 0 : 0.5,
+        ariaHidden: 'true',
+      } as Plot.RectXOptions),
+      Plot.ruleX(
+        [m.prefill].filter((p) => p >= start && p <= end),
+        { stroke: 'currentColor', strokeDasharray: '3,3', ariaHidden: 'true' } as Plot.RuleXOptions,
+      ),
     ],
   };
 }
@@ -308,7 +328,11 @@ export function driftChartOptions(rows: readonly DriftRow[], width: number): Plo
     marginLeft: 56,
     x: { label: 'flushes →', tickFormat: 'd', ticks: Math.min(rows.length, 12) },
     y: { label: '↑ relative error of the oldest keys', tickFormat: '.1%', grid: true, zero: true },
-    color: { legend: true, domain: ['quanto axis 0, re-quantized', 'HQQ axis 0, re-quantized', 'quantized once'], range: ['#0b57d0', '#c5221f', '#6b6b6b'] },
+    color: {
+      legend: true,
+      domain: ['quanto axis 0, re-quantized', 'HQQ axis 0, re-quantized', 'quantized once'],
+      range: ['#0b57d0', '#c5221f', '#6b6b6b'],
+    },
     ariaLabel: `Relative error of the oldest keys after 0 to ${rows[rows.length - 1]?.flush ?? 0} flushes for three schemes; the summary above gives the numbers.`,
     marks: [Plot.line(series, { x: 'flush', y: 'error', stroke: 'scheme', marker: 'circle', ariaHidden: 'true' } as Plot.LineOptions)],
   };
@@ -326,7 +350,13 @@ export interface MemberPoint {
  * flush: HQQ reshapes the flattened cache of N elements to [G, N/G], so group 0 is elements 0, N/G, 2N/G, …, and
  * its members move when N grows (`groupMembers` in src/lib/quant/grouping.ts).
  */
-export function stridedGroupPoints(heads: number, headDim: number, tokensBefore: number, tokensAfter: number, group: number): MemberPoint[] {
+export function stridedGroupPoints(
+  heads: number,
+  headDim: number,
+  tokensBefore: number,
+  tokensAfter: number,
+  group: number,
+): MemberPoint[] {
   const out: MemberPoint[] = [];
   for (const [tokens, when] of [
     [tokensBefore, `prompt: ${tokensBefore} tokens`],
@@ -349,10 +379,19 @@ export function stridedGroupOptions(points: readonly MemberPoint[], tokensAfter:
     fx: { label: 'KV head' },
     symbol: { legend: true },
     color: { legend: false, domain: [...new Set(points.map((p) => p.when))], range: ['#0b57d0', '#c5221f'] },
-    ariaLabel: 'Positions (token, channel, KV head) of the keys in HQQ axis-0 group 0, at the prompt and after one flush; the summary above lists them.',
+    ariaLabel:
+      'Positions (token, channel, KV head) of the keys in HQQ axis-0 group 0, at the prompt and after one flush; the summary above lists them.',
     marks: [
       Plot.frame({ stroke: '#999', ariaHidden: 'true' } as Plot.FrameOptions),
-      Plot.dot(points, { x: 'token', y: 'channel', fx: 'head', symbol: 'when', stroke: 'when', r: 3, ariaHidden: 'true' } as Plot.DotOptions),
+      Plot.dot(points, {
+        x: 'token',
+        y: 'channel',
+        fx: 'head',
+        symbol: 'when',
+        stroke: 'when',
+        r: 3,
+        ariaHidden: 'true',
+      } as Plot.DotOptions),
     ],
   };
 }

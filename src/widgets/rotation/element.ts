@@ -44,12 +44,58 @@ export class KvRotation extends KvWidget<Name, RotationState> {
   protected build(): void {
     const s = this.state;
     const set = (patch: Partial<RotationState>) => this.setState(patch);
-    const bits = rangeControl({ name: 'bits', label: 'Bits', values: [1, 2, 3, 4, 8], value: s.bits, describe: (v) => describeQuant(v, this.state.group, this.state.kaxis), short: (v) => `${v} bit${v === 1 ? '' : 's'}`, onChange: (v) => set({ bits: v }) });
-    const group = rangeControl({ name: 'group', label: 'Group size', values: [16, 32, 64, 128], value: s.group, describe: (v) => describeQuant(this.state.bits, v, this.state.kaxis), short: (v) => `G${v}`, onChange: (v) => set({ group: v }) });
-    const axis = selectControl<RotationState['kaxis']>({ name: 'kaxis', label: 'Key grouping', options: axisOptions<RotationState['kaxis']>(), value: s.kaxis, onChange: (v) => set({ kaxis: v }) });
-    const method = selectControl<RotationState['method']>({ name: 'method', label: 'Method', options: [{ value: 'minmax', label: 'min-max (quanto)' }, { value: 'hqq', label: 'HQQ' }, { value: 'absmax', label: 'abs-max (symmetric)' }], value: s.method, onChange: (v) => set({ method: v }) });
-    this.#layer = rangeControl({ name: 'layer', label: 'Layer', values: [s.layer], value: s.layer, describe: (v) => `layer ${v}`, onChange: (v) => set({ layer: v }) });
-    this.#head = rangeControl({ name: 'head', label: 'KV head', values: [s.head], value: s.head, describe: (v) => `KV head ${v}`, onChange: (v) => set({ head: v }) });
+    const bits = rangeControl({
+      name: 'bits',
+      label: 'Bits',
+      values: [1, 2, 3, 4, 8],
+      value: s.bits,
+      describe: (v) => describeQuant(v, this.state.group, this.state.kaxis),
+      short: (v) => `${v} bit${v === 1 ? '' : 's'}`,
+      onChange: (v) => set({ bits: v }),
+    });
+    const group = rangeControl({
+      name: 'group',
+      label: 'Group size',
+      values: [16, 32, 64, 128],
+      value: s.group,
+      describe: (v) => describeQuant(this.state.bits, v, this.state.kaxis),
+      short: (v) => `G${v}`,
+      onChange: (v) => set({ group: v }),
+    });
+    const axis = selectControl<RotationState['kaxis']>({
+      name: 'kaxis',
+      label: 'Key grouping',
+      options: axisOptions<RotationState['kaxis']>(),
+      value: s.kaxis,
+      onChange: (v) => set({ kaxis: v }),
+    });
+    const method = selectControl<RotationState['method']>({
+      name: 'method',
+      label: 'Method',
+      options: [
+        { value: 'minmax', label: 'min-max (quanto)' },
+        { value: 'hqq', label: 'HQQ' },
+        { value: 'absmax', label: 'abs-max (symmetric)' },
+      ],
+      value: s.method,
+      onChange: (v) => set({ method: v }),
+    });
+    this.#layer = rangeControl({
+      name: 'layer',
+      label: 'Layer',
+      values: [s.layer],
+      value: s.layer,
+      describe: (v) => `layer ${v}`,
+      onChange: (v) => set({ layer: v }),
+    });
+    this.#head = rangeControl({
+      name: 'head',
+      label: 'KV head',
+      values: [s.head],
+      value: s.head,
+      describe: (v) => `KV head ${v}`,
+      onChange: (v) => set({ head: v }),
+    });
     this.controlsEl.append(bits.root, group.root, axis.root, method.root, this.#layer.root, this.#head.root);
     this.addEventListener('kv-state', () => {
       bits.set(this.state.bits);
@@ -92,7 +138,12 @@ export class KvRotation extends KvWidget<Name, RotationState> {
     const v = rotationView(this.#keys, s, this.#scratch);
     this.#view = v;
     const metric = (name: string, label: string, value: string) => {
-      const m = el('div', { className: 'metric' }, el('span', { className: 'label', textContent: label }), el('span', { className: 'value', textContent: value }));
+      const m = el(
+        'div',
+        { className: 'metric' },
+        el('span', { className: 'label', textContent: label }),
+        el('span', { className: 'value', textContent: value }),
+      );
       m.dataset.metric = name;
       return m;
     };

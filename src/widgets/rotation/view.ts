@@ -26,7 +26,8 @@ export function configOf(s: Pick<RotationState, 'bits' | 'group' | 'kaxis' | 'me
 
 /** absmax needs a sign bit: 1-bit absmax becomes 2 bits, with a note. */
 export function resolveRotationState<S extends Pick<RotationState, 'bits' | 'method'>>(s: S): { state: S; note: string | null } {
-  if (s.method === 'absmax' && s.bits < 2) return { state: { ...s, bits: 2 }, note: 'Symmetric (abs-max) quantization needs a sign bit, so 1 bit is used as 2 bits.' };
+  if (s.method === 'absmax' && s.bits < 2)
+    return { state: { ...s, bits: 2 }, note: 'Symmetric (abs-max) quantization needs a sign bit, so 1 bit is used as 2 bits.' };
   return { state: s, note: null };
 }
 
@@ -83,7 +84,11 @@ export interface RotationView {
 }
 
 /** Quantize `keys` plainly and after rotation; return profiles and both relative errors. */
-export function rotationView(keys: KVTensor, s: Pick<RotationState, 'bits' | 'group' | 'kaxis' | 'method'>, scratch = new RotationScratch()): RotationView {
+export function rotationView(
+  keys: KVTensor,
+  s: Pick<RotationState, 'bits' | 'group' | 'kaxis' | 'method'>,
+  scratch = new RotationScratch(),
+): RotationView {
   const cfg = configOf(s);
   const n = keys.data.length;
   scratch.ensure(n);
@@ -108,7 +113,9 @@ export function summaryText(v: RotationView, s: RotationState, label: string): s
   return (
     `${label}, ${v.tokens} tokens. Before the rotation the largest channel reaches ${v.peakBefore.toFixed(1)}× the median channel's maximum; after it, ${v.peakAfter.toFixed(1)}×. ` +
     `Quantized to ${s.bits} bits with ${axis}: relative error ${pct(v.errorPlain)} without rotation, ${pct(v.errorRotated)} with it (rotated, quantized, rotated back) — ` +
-    (better ? `the rotation lowers the error by ${((1 - v.errorRotated / v.errorPlain) * 100).toFixed(0)} %.` : `the rotation does not help here.`)
+    (better
+      ? `the rotation lowers the error by ${((1 - v.errorRotated / v.errorPlain) * 100).toFixed(0)} %.`
+      : `the rotation does not help here.`)
   );
 }
 

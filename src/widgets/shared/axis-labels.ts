@@ -19,7 +19,8 @@ export interface AxisInfo {
 const INFO: Record<string, AxisInfo> = {
   token: {
     label: 'per token (quanto axis 0 · HQQ axis 1)',
-    description: 'Groups are runs of G consecutive elements of one token’s head vector: quanto axis 0 (Transformers’ quanto default) or HQQ axis 1.',
+    description:
+      'Groups are runs of G consecutive elements of one token’s head vector: quanto axis 0 (Transformers’ quanto default) or HQQ axis 1.',
     inTransformers: true,
   },
   strided: {

@@ -204,9 +204,12 @@ export abstract class KvWidget<N extends string, S extends Record<N, unknown>> e
     const { url, inFragment } = this.placeState(this.urlMode === 'scoped' && this.id ? this.id : undefined);
     const href = url.toString();
     const notes: string[] = [];
-    if (inFragment) notes.push('The settings are long, so this link keeps them after the “#” (browsers open it; the server never sees that part).');
+    if (inFragment)
+      notes.push('The settings are long, so this link keeps them after the “#” (browsers open it; the server never sees that part).');
     if (href.length > LONG_LINK_CHARS) {
-      notes.push(`The link is ${href.length.toLocaleString('en')} characters long: some chat and mail apps cut long links, so check that it arrives whole, or share a shorter prompt.`);
+      notes.push(
+        `The link is ${href.length.toLocaleString('en')} characters long: some chat and mail apps cut long links, so check that it arrives whole, or share a shorter prompt.`,
+      );
     }
     this.linkNote.textContent = notes.join(' ');
     this.linkNote.hidden = notes.length === 0;

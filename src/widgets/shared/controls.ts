@@ -10,7 +10,11 @@ import { downloadCsv } from './export';
 let uid = 0;
 export const nextId = (prefix: string) => `${prefix}-${++uid}`;
 
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<HTMLElementTagNameMap[K]> & { className?: string } = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
+function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  props: Partial<HTMLElementTagNameMap[K]> & { className?: string } = {},
+  ...children: (Node | string)[]
+): HTMLElementTagNameMap[K] {
   const node = document.createElement(tag);
   Object.assign(node, props);
   node.append(...children);
@@ -239,7 +243,16 @@ export function tableToggle(getTable: () => TableData) {
     const head = el('tr', {}, ...t.columns.map((c) => el('th', { scope: 'col', textContent: c })));
     table.append(el('thead', {}, head));
     const body = el('tbody');
-    for (const r of t.rows) body.append(el('tr', {}, ...r.map((v) => el('td', { textContent: typeof v === 'number' ? formatNumber(v) : v, className: typeof v === 'number' ? 'num' : '' }))));
+    for (const r of t.rows)
+      body.append(
+        el(
+          'tr',
+          {},
+          ...r.map((v) =>
+            el('td', { textContent: typeof v === 'number' ? formatNumber(v) : v, className: typeof v === 'number' ? 'num' : '' }),
+          ),
+        ),
+      );
     table.append(body);
     holder.replaceChildren(table);
   };

@@ -13,7 +13,14 @@
  * The pure parts (`checkDump`, `dumpTensorSet`, `subsetDump`, `openDumpCore`) run in Node for the tests.
  * Text from a file (model id, token strings) is only ever shown through textContent.
  */
-import { parseSafetensors, readKvDump, SafetensorsError, type KvDump, type KvDumpMeta, type SafetensorsErrorCode } from '../../lib/model/safetensors';
+import {
+  parseSafetensors,
+  readKvDump,
+  SafetensorsError,
+  type KvDump,
+  type KvDumpMeta,
+  type SafetensorsErrorCode,
+} from '../../lib/model/safetensors';
 import { halfToFloat, type KVTensor } from '../../lib/model/kv';
 import type { ModelId } from '../../lib/model/catalogue';
 import type { TensorSet } from './tensors';
@@ -149,7 +156,10 @@ export function decodeTensor(bytes: Uint8Array, offset: number, length: number, 
     return Float32Array.from({ length: length / 4 }, (_, i) => v.getFloat32(4 * i, true));
   }
   const n = length / 2;
-  const src = abs % 2 === 0 ? new Uint16Array(bytes.buffer, abs, n) : Uint16Array.from({ length: n }, (_, i) => bytes[offset + 2 * i] | (bytes[offset + 2 * i + 1] << 8));
+  const src =
+    abs % 2 === 0
+      ? new Uint16Array(bytes.buffer, abs, n)
+      : Uint16Array.from({ length: n }, (_, i) => bytes[offset + 2 * i] | (bytes[offset + 2 * i + 1] << 8));
   const out = new Float32Array(n);
   if (dtype === 'F16') {
     const t = f16Table();
@@ -246,7 +256,8 @@ export function padQueries(q: KVTensor, tokens: number, from: number): KVTensor 
   const hit = padded.get(q);
   if (hit && hit.tokens === tokens) return hit;
   const data = new Float32Array(q.heads * tokens * q.headDim);
-  for (let h = 0; h < q.heads; h++) data.set(q.data.subarray(h * q.tokens * q.headDim, (h + 1) * q.tokens * q.headDim), (h * tokens + from) * q.headDim);
+  for (let h = 0; h < q.heads; h++)
+    data.set(q.data.subarray(h * q.tokens * q.headDim, (h + 1) * q.tokens * q.headDim), (h * tokens + from) * q.headDim);
   const out = { data, heads: q.heads, tokens, headDim: q.headDim };
   padded.set(q, out);
   return out;
@@ -304,9 +315,15 @@ export async function urlSource(url: string, maxBytes = DUMP_MAX_BYTES): Promise
   } catch (err) {
     throw fetchFailed(url, err);
   }
-  if (!res.ok) throw new DumpError('fetch', `the dump at ${url} could not be downloaded: HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}.`);
+  if (!res.ok)
+    throw new DumpError(
+      'fetch',
+      `the dump at ${url} could not be downloaded: HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}.`,
+    );
   const ranges = res.status === 206;
-  const size = ranges ? Number(/\/(\d+)$/.exec(res.headers.get('content-range') ?? '')?.[1] ?? NaN) : Number(res.headers.get('content-length') ?? NaN);
+  const size = ranges
+    ? Number(/\/(\d+)$/.exec(res.headers.get('content-range') ?? '')?.[1] ?? NaN)
+    : Number(res.headers.get('content-length') ?? NaN);
   let whole: ArrayBuffer | null = null;
   if (!ranges) {
     // No ranges: this response is the whole file; stop reading past the limit.
@@ -321,7 +338,11 @@ export async function urlSource(url: string, maxBytes = DUMP_MAX_BYTES): Promise
   const realSize = whole ? whole.byteLength : size;
   const read = async (s: number, e: number): Promise<Uint8Array> => {
     if (whole) return new Uint8Array(whole, s, e - s);
-    if (!ranges) throw new DumpError('fetch', `the server of ${url} does not answer byte ranges, so part of the dump cannot be read; download it and open the file instead.`);
+    if (!ranges)
+      throw new DumpError(
+        'fetch',
+        `the server of ${url} does not answer byte ranges, so part of the dump cannot be read; download it and open the file instead.`,
+      );
     let r: Response;
     try {
       r = await fetch(url, { headers: { Range: `bytes=${s}-${e - 1}` } });
@@ -377,8 +398,10 @@ export async function readHeader(src: ByteSource): Promise<RawHeader> {
   if (first.byteLength < 8) parseSafetensors(first);
   const dv = new DataView(first.buffer, first.byteOffset, 8);
   const headerLen = dv.getUint32(4, true) * 2 ** 32 + dv.getUint32(0, true);
-  if (headerLen > 16 * 1024 * 1024 || headerLen < 2) throw new SafetensorsError('not-safetensors', `not a safetensors file: header length ${headerLen}`);
-  if (8 + headerLen > src.size) throw new SafetensorsError('truncated', `truncated: the header says ${headerLen} bytes of JSON but only ${src.size - 8} bytes follow`);
+  if (headerLen > 16 * 1024 * 1024 || headerLen < 2)
+    throw new SafetensorsError('not-safetensors', `not a safetensors file: header length ${headerLen}`);
+  if (8 + headerLen > src.size)
+    throw new SafetensorsError('truncated', `truncated: the header says ${headerLen} bytes of JSON but only ${src.size - 8} bytes follow`);
   const hb = await src.read(8, 8 + headerLen);
   if (hb[0] !== 0x7b) throw new SafetensorsError('not-safetensors', 'not a safetensors file: the header does not start with "{"');
   let header: RawHeader['header'];
@@ -395,7 +418,8 @@ export async function readHeader(src: ByteSource): Promise<RawHeader> {
   } catch (e) {
     throw new SafetensorsError('bad-schema', `not a KV Cache Lab dump: __metadata__.kvlab is not JSON (${(e as Error).message})`);
   }
-  if (!meta || !Array.isArray(meta.layers) || !meta.tokens || !meta.queries) throw new SafetensorsError('bad-schema', 'not a KV Cache Lab dump: layers, tokens or queries missing from the metadata');
+  if (!meta || !Array.isArray(meta.layers) || !meta.tokens || !meta.queries)
+    throw new SafetensorsError('bad-schema', 'not a KV Cache Lab dump: layers, tokens or queries missing from the metadata');
   return { headerLen, header, meta };
 }
 
@@ -407,16 +431,23 @@ export async function subsetDump(src: ByteSource, keep: readonly number[], h?: R
   const { headerLen, header, meta } = h ?? (await readHeader(src));
   const want = new Set(keep);
   const layers = meta.layers.filter((l) => want.has(l.index));
-  if (!layers.length) throw new DumpError('bad-schema', `none of the layers ${keep.join(', ')} is in the dump (it holds ${meta.layers.map((l) => l.index).join(', ')})`);
+  if (!layers.length)
+    throw new DumpError(
+      'bad-schema',
+      `none of the layers ${keep.join(', ')} is in the dump (it holds ${meta.layers.map((l) => l.index).join(', ')})`,
+    );
   const names = Object.keys(header).filter((n) => n !== '__metadata__' && want.has(Number(/^layers\.(\d+)\./.exec(n)?.[1] ?? -1)));
   const dataStart = 8 + headerLen;
   const parts: Uint8Array[] = [];
-  const newHeader: Record<string, unknown> = { __metadata__: { ...(header.__metadata__ as Record<string, string>), kvlab: JSON.stringify({ ...meta, layers }) } };
+  const newHeader: Record<string, unknown> = {
+    __metadata__: { ...(header.__metadata__ as Record<string, string>), kvlab: JSON.stringify({ ...meta, layers }) },
+  };
   let offset = 0;
   for (const n of names) {
     const e = header[n] as { dtype: string; shape: number[]; data_offsets: [number, number] };
     const [b, end] = e.data_offsets;
-    if (dataStart + end > src.size) throw new SafetensorsError('truncated', `tensor "${n}": data_offsets [${b}, ${end}] run past the end of the file (file truncated?)`);
+    if (dataStart + end > src.size)
+      throw new SafetensorsError('truncated', `tensor "${n}": data_offsets [${b}, ${end}] run past the end of the file (file truncated?)`);
     const bytes = await src.read(dataStart + b, dataStart + end);
     parts.push(bytes);
     newHeader[n] = { dtype: e.dtype, shape: e.shape, data_offsets: [offset, offset + bytes.byteLength] };
@@ -471,7 +502,8 @@ export async function openDumpCore(req: DumpRequest, post: (m: DumpResponse, tra
       }
       post({ type: 'progress', id, text: `Reading layers ${req.layers.join(', ')} of the dump…` });
       buffer = await subsetDump(src, req.layers, h);
-      if (buffer.byteLength > maxBytes) throw new DumpError('too-large', `those layers take ${buffer.byteLength} bytes; the limit is ${maxBytes}. Pick fewer layers.`);
+      if (buffer.byteLength > maxBytes)
+        throw new DumpError('too-large', `those layers take ${buffer.byteLength} bytes; the limit is ${maxBytes}. Pick fewer layers.`);
     } else {
       // The metadata from the header alone (a few kB) before the whole file is read: the page can show it at once.
       try {
@@ -517,7 +549,10 @@ export function explainDumpError(err: unknown): string {
 }
 
 export class DumpTooLarge extends Error {
-  constructor(readonly summary: DumpSummary, readonly limit: number) {
+  constructor(
+    readonly summary: DumpSummary,
+    readonly limit: number,
+  ) {
     super(`${summary.name} is ${(summary.bytes / 2 ** 20).toFixed(0)} MiB; dumps up to ${(limit / 2 ** 20).toFixed(0)} MiB open whole`);
     this.name = 'DumpTooLarge';
   }
@@ -538,7 +573,10 @@ export function layersThatFit(summary: DumpSummary, limit: number): number[] {
 /** Parses "0,4-7" into layer indices. */
 export function parseLayerList(text: string): number[] {
   const out = new Set<number>();
-  for (const part of text.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const part of text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const m = /^(\d+)(?:\s*[-–]\s*(\d+))?$/.exec(part);
     if (!m) throw new DumpError('bad-schema', `"${part}" is not a layer number or range`);
     const a = Number(m[1]);
@@ -582,7 +620,10 @@ function getWorker(): Worker | null {
  */
 export function openDump(input: DumpInput, o: OpenOptions = {}): Promise<DumpTensorSet> {
   const id = ++reqId;
-  const req: DumpRequest = 'url' in input ? { type: 'open', id, url: new URL(input.url, location.href).href, layers: o.layers, maxBytes: o.maxBytes } : { type: 'open', id, file: input.file, name: input.name, layers: o.layers, maxBytes: o.maxBytes };
+  const req: DumpRequest =
+    'url' in input
+      ? { type: 'open', id, url: new URL(input.url, location.href).href, layers: o.layers, maxBytes: o.maxBytes }
+      : { type: 'open', id, file: input.file, name: input.name, layers: o.layers, maxBytes: o.maxBytes };
   return new Promise<DumpTensorSet>((resolve, reject) => {
     const on = (m: DumpResponse) => {
       if (m.type === 'progress') o.onProgress?.(m.text, m.done, m.total);

@@ -44,7 +44,9 @@ export function exportFilename(widget: string, caption: string, ext: string): st
       .replace(/[^a-z0-9]+/g, '-')
       .replace(/^-+|-+$/g, '');
   const w = slug(widget) || 'kv-widget';
-  let c = slug(caption).slice(0, Math.max(0, 80 - w.length - 1)).replace(/-+$/, '');
+  let c = slug(caption)
+    .slice(0, Math.max(0, 80 - w.length - 1))
+    .replace(/-+$/, '');
   if (c.startsWith(`${w}-`)) c = c.slice(w.length + 1);
   return `${c ? `${w}-${c}` : w}.${ext}`;
 }
@@ -56,8 +58,21 @@ export function exportFilename(widget: string, caption: string, ext: string): st
  * renders the same without the page's stylesheets (fonts, `currentColor`, theme colours).
  */
 export const SVG_STYLE_PROPS = [
-  'fill', 'fill-opacity', 'stroke', 'stroke-width', 'stroke-opacity', 'stroke-dasharray', 'opacity',
-  'font-family', 'font-size', 'font-weight', 'font-style', 'text-anchor', 'dominant-baseline', 'paint-order', 'visibility',
+  'fill',
+  'fill-opacity',
+  'stroke',
+  'stroke-width',
+  'stroke-opacity',
+  'stroke-dasharray',
+  'opacity',
+  'font-family',
+  'font-size',
+  'font-weight',
+  'font-style',
+  'text-anchor',
+  'dominant-baseline',
+  'paint-order',
+  'visibility',
 ] as const;
 
 /** A `style` attribute value from property/value pairs (values already computed, so no `var()` or `currentColor`). */
@@ -92,7 +107,11 @@ export function standaloneSvg(markup: string, o: { width: number; height: number
   set('width', String(w));
   set('height', String(h));
   if (!has('viewBox')) set('viewBox', `0 0 ${w} ${h}`);
-  const vb = /\sviewBox\s*=\s*"([^"]*)"/i.exec(attrs)?.[1].trim().split(/[\s,]+/).map(Number);
+  const vb = /\sviewBox\s*=\s*"([^"]*)"/i
+    .exec(attrs)?.[1]
+    .trim()
+    .split(/[\s,]+/)
+    .map(Number);
   const [bx, by, bw, bh] = vb && vb.length === 4 && vb.every(Number.isFinite) ? vb : [0, 0, w, h];
   const bg = o.background ? `<rect x="${bx}" y="${by}" width="${bw}" height="${bh}" fill="${escAttr(o.background)}"/>` : '';
   const rest = selfClosing ? '</svg>' : markup.slice(open.index + open[0].length);
@@ -162,7 +181,9 @@ export function serializeSvg(svg: SVGSVGElement): { text: string; width: number;
 const MAX_SIDE = 8192;
 
 function canvasBlob(canvas: HTMLCanvasElement): Promise<Blob> {
-  return new Promise((resolve, reject) => canvas.toBlob((b) => (b ? resolve(b) : reject(new Error('The browser could not encode the PNG.'))), 'image/png'));
+  return new Promise((resolve, reject) =>
+    canvas.toBlob((b) => (b ? resolve(b) : reject(new Error('The browser could not encode the PNG.'))), 'image/png'),
+  );
 }
 
 /**
@@ -209,7 +230,8 @@ function chartIn(container: Element): SVGSVGElement | HTMLCanvasElement | null {
   if (container instanceof HTMLCanvasElement) return container.width > 0 && container.height > 0 ? container : null;
   for (const svg of container.querySelectorAll('svg')) {
     if (svg.parentElement?.closest('svg')) continue;
-    if ([...svg.classList].some((c) => /^plot-[0-9a-f]+$/.test(c)) || !svg.closest('.legend, [class*="-ramp"], [class*="-swatches"]')) return svg;
+    if ([...svg.classList].some((c) => /^plot-[0-9a-f]+$/.test(c)) || !svg.closest('.legend, [class*="-ramp"], [class*="-swatches"]'))
+      return svg;
   }
   return null;
 }
@@ -237,7 +259,12 @@ export interface ExportBar {
 }
 
 /** "SVG" and "PNG" buttons for the chart in `container`, labelled with the chart's name when pressed or focused. */
-export function figureExportBar(container: Element, widget: string, widgetTitle: string, onError: (message: string) => void = () => {}): ExportBar {
+export function figureExportBar(
+  container: Element,
+  widget: string,
+  widgetTitle: string,
+  onError: (message: string) => void = () => {},
+): ExportBar {
   const make = (fmt: 'SVG' | 'PNG') => {
     const b = document.createElement('button');
     b.type = 'button';

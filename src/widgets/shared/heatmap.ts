@@ -26,7 +26,11 @@ export function colourTable(scheme: Scheme): Uint8ClampedArray {
     const c = interp(i / 255);
     const m = /rgb\((\d+),\s*(\d+),\s*(\d+)\)/.exec(c);
     const hex = /^#([0-9a-f]{6})$/i.exec(c);
-    const [r, g, b] = m ? [+m[1], +m[2], +m[3]] : hex ? [parseInt(hex[1].slice(0, 2), 16), parseInt(hex[1].slice(2, 4), 16), parseInt(hex[1].slice(4, 6), 16)] : [0, 0, 0];
+    const [r, g, b] = m
+      ? [+m[1], +m[2], +m[3]]
+      : hex
+        ? [parseInt(hex[1].slice(0, 2), 16), parseInt(hex[1].slice(2, 4), 16), parseInt(hex[1].slice(4, 6), 16)]
+        : [0, 0, 0];
     lut.set([r, g, b, 255], i * 4);
   }
   lutCache.set(scheme, lut);

@@ -20,21 +20,44 @@ export type TextSpec = { kind: 'text'; maxLength: number; default: string; doc: 
 export type ListSpec = { kind: 'list'; default: readonly string[]; doc: string };
 export type ParamSpec = EnumSpec<string> | EnumSpec<number> | IntSpec | TextSpec | ListSpec;
 
-type ValueOf<S> = S extends EnumSpec<infer T> ? T : S extends IntSpec ? number : S extends TextSpec ? string : S extends ListSpec ? string[] : never;
+type ValueOf<S> =
+  S extends EnumSpec<infer T> ? T : S extends IntSpec ? number : S extends TextSpec ? string : S extends ListSpec ? string[] : never;
 
-export const enumSpec = <T extends Scalar>(values: readonly T[], def: T, doc: string): EnumSpec<T> => ({ kind: 'enum', values, default: def, doc });
+export const enumSpec = <T extends Scalar>(values: readonly T[], def: T, doc: string): EnumSpec<T> => ({
+  kind: 'enum',
+  values,
+  default: def,
+  doc,
+});
 export const intSpec = (min: number, max: number, def: number, doc: string): IntSpec => ({ kind: 'int', min, max, default: def, doc });
 
 /** Every shared parameter (used by two widgets or more): name → type, allowed values, default, meaning. */
 export const PARAMS = {
-  model: enumSpec<string>(MODEL_IDS, DEFAULT_MODEL_ID, 'Which model produces the keys and values (the catalogue’s runnable models). Hub models need a network connection.'),
-  prompt: { kind: 'text', maxLength: 4000, default: '', doc: 'The text whose cache is shown (empty = the built-in example passage). Plain text; never rendered as HTML.' } as TextSpec,
+  model: enumSpec<string>(
+    MODEL_IDS,
+    DEFAULT_MODEL_ID,
+    'Which model produces the keys and values (the catalogue’s runnable models). Hub models need a network connection.',
+  ),
+  prompt: {
+    kind: 'text',
+    maxLength: 4000,
+    default: '',
+    doc: 'The text whose cache is shown (empty = the built-in example passage). Plain text; never rendered as HTML.',
+  } as TextSpec,
   layer: intSpec(0, 63, 4, 'Transformer layer, counted from 0 (clamped to the model).'),
   head: intSpec(0, 63, 0, 'KV head, counted from 0 (clamped to the model). In the attention widget: the query head.'),
   tensor: enumSpec(TENSORS, 'k', 'Which tensor a single-tensor view shows: k (keys) or v (values).'),
   bits: enumSpec<number>(BITS, 4, 'Bits per quantized element.'),
-  group: enumSpec<number>([16, 32, 64, 128], 64, 'Group size: elements (per-token) or tokens (per-channel) sharing one scale and zero point.'),
-  kaxis: enumSpec(AXES, 'token', 'Grouping layout for keys: token (quanto axis 0 / HQQ axis 1), strided (HQQ axis 0), flat-channel (quanto axis −1) or channel (KIVI’s per-head channel groups, not available in Transformers).'),
+  group: enumSpec<number>(
+    [16, 32, 64, 128],
+    64,
+    'Group size: elements (per-token) or tokens (per-channel) sharing one scale and zero point.',
+  ),
+  kaxis: enumSpec(
+    AXES,
+    'token',
+    'Grouping layout for keys: token (quanto axis 0 / HQQ axis 1), strided (HQQ axis 0), flat-channel (quanto axis −1) or channel (KIVI’s per-head channel groups, not available in Transformers).',
+  ),
   vaxis: enumSpec(AXES, 'token', 'Grouping layout for values (same choices as kaxis).'),
   method: enumSpec(METHODS, 'minmax', 'Quantizer: minmax (quanto), hqq (half-quadratic optimizer) or absmax (symmetric).'),
   residual: intSpec(0, 1024, 128, 'Residual length R: newest tokens kept in full precision (Transformers default 128).'),
@@ -84,7 +107,9 @@ export function quoteForNote(raw: string): string {
 function parseOne(name: string, spec: ParamSpec, raw: string | null, notes: string[], extra?: readonly string[]): unknown {
   if (raw === null) return spec.kind === 'list' ? [...spec.default] : spec.default;
   const bad = () => {
-    notes.push(`${name}=${quoteForNote(raw)} is not valid (${describeAllowed(spec)}); using ${spec.kind === 'list' ? 'all' : String(spec.default) || 'the default'}.`);
+    notes.push(
+      `${name}=${quoteForNote(raw)} is not valid (${describeAllowed(spec)}); using ${spec.kind === 'list' ? 'all' : String(spec.default) || 'the default'}.`,
+    );
     return spec.kind === 'list' ? [...spec.default] : spec.default;
   };
   switch (spec.kind) {
@@ -107,7 +132,10 @@ function parseOne(name: string, spec: ParamSpec, raw: string | null, notes: stri
       return raw;
     }
     case 'list': {
-      const items = raw.split(',').map((s) => s.trim()).filter(Boolean);
+      const items = raw
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
       if (!extra) return items;
       const unknown = items.filter((i) => !extra.includes(i));
       if (unknown.length) notes.push(`${name}: unknown ${unknown.map(quoteForNote).join(', ')} ignored (allowed: ${extra.join(', ')}).`);
@@ -145,7 +173,8 @@ export function defineCodec<N extends ParamName | (keyof O & string), O extends 
 ): Codec<N, CodecState<N, O>> {
   const spec = (n: N): ParamSpec => {
     const own = options.own && Object.prototype.hasOwnProperty.call(options.own, n) ? options.own[n] : undefined;
-    if (own && Object.prototype.hasOwnProperty.call(PARAMS, n)) throw new RangeError(`own parameter "${n}" repeats a shared one; use \`specs\` to change a shared parameter`);
+    if (own && Object.prototype.hasOwnProperty.call(PARAMS, n))
+      throw new RangeError(`own parameter "${n}" repeats a shared one; use \`specs\` to change a shared parameter`);
     const base = (options.specs?.[n] ?? own ?? PARAMS[n as ParamName]) as ParamSpec;
     if (!base) throw new RangeError(`parameter "${n}" is neither shared (PARAMS) nor declared in this widget's own specs`);
     const o = options.overrides?.[n];

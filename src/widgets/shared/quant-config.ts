@@ -4,7 +4,16 @@
  * converts through here instead of casting, so "16 means unquantized" and the metadata dtype rule
  * have one home.
  */
-import { BITS, MEMORY_BITS, type Axis, type Bits, type MemoryBits, type MetaDtype, type Method, type QuantConfig } from '../../lib/quant/index';
+import {
+  BITS,
+  MEMORY_BITS,
+  type Axis,
+  type Bits,
+  type MemoryBits,
+  type MetaDtype,
+  type Method,
+  type QuantConfig,
+} from '../../lib/quant/index';
 import { catalogueEntry } from '../../lib/model/catalogue';
 
 /** The bits value widgets use for an unquantized (fp16) cache. */
@@ -22,7 +31,8 @@ export function toBits(n: number): Bits {
 
 /** `n` as a width the memory accounting knows (the quantized ones and 16). */
 export function toMemoryBits(n: number): MemoryBits {
-  if (!(MEMORY_BITS as readonly number[]).includes(n)) throw new RangeError(`bits = ${n} is not a width the memory count knows (allowed: ${MEMORY_BITS.join(', ')})`);
+  if (!(MEMORY_BITS as readonly number[]).includes(n))
+    throw new RangeError(`bits = ${n} is not a width the memory count knows (allowed: ${MEMORY_BITS.join(', ')})`);
   return n as MemoryBits; // checked on the line above
 }
 

@@ -18,7 +18,20 @@ import { el, nextId } from './controls';
 import { describeProgress, explainError, liveTensors, loadExample, precomputedIndex, type TensorSet } from './tensors';
 import type { PrecomputedIndex } from '../../lib/model/precomputed';
 import type { ModelId } from '../../lib/model/catalogue';
-import { activeDump, DUMP_MAX_BYTES, DumpTooLarge, dumpUrlParam, explainDumpError, layersThatFit, openDump, parseLayerList, urlDump, type DumpInput, type DumpSummary, type DumpTensorSet } from './dump-source';
+import {
+  activeDump,
+  DUMP_MAX_BYTES,
+  DumpTooLarge,
+  dumpUrlParam,
+  explainDumpError,
+  layersThatFit,
+  openDump,
+  parseLayerList,
+  urlDump,
+  type DumpInput,
+  type DumpSummary,
+  type DumpTensorSet,
+} from './dump-source';
 
 const mib = (b: number) => `${(b / 2 ** 20).toFixed(b < 2 ** 20 ? 2 : 0)} MiB`;
 
@@ -27,10 +40,15 @@ export function dumpLine(d: DumpSummary): string {
   const sliding = d.layers.filter((l) => l.attention === 'sliding');
   const idx = d.layers.map((l) => l.index);
   const contiguous = idx.every((v, i) => i === 0 || v === idx[i - 1] + 1);
-  const which = d.layers.length === d.numHiddenLayers ? `all ${d.numHiddenLayers} layers` : `layers ${contiguous ? `${idx[0]}–${idx[idx.length - 1]}` : idx.join(', ')} of ${d.numHiddenLayers}`;
+  const which =
+    d.layers.length === d.numHiddenLayers
+      ? `all ${d.numHiddenLayers} layers`
+      : `layers ${contiguous ? `${idx[0]}–${idx[idx.length - 1]}` : idx.join(', ')} of ${d.numHiddenLayers}`;
   return (
     `Dump of ${d.model}: ${d.tokens} tokens, ${which}, ${d.heads} query heads, ${d.kvHeads} KV heads, head_dim ${d.headDim}, ${d.dtype}` +
-    (sliding.length ? `; ${sliding.length} sliding-window layer${sliding.length > 1 ? 's' : ''} (${[...new Set(sliding.map((l) => l.window))].join(', ')} tokens)` : '') +
+    (sliding.length
+      ? `; ${sliding.length} sliding-window layer${sliding.length > 1 ? 's' : ''} (${[...new Set(sliding.map((l) => l.window))].join(', ')} tokens)`
+      : '') +
     `; queries of the last ${d.queries} positions.`
   );
 }
@@ -68,7 +86,10 @@ const PROMPT_PARAM_MAX = 4000;
 /** The example whose prompt is `prompt` (exactly, or its cut 4000-character start). Pure, for tests. */
 export function matchExample<T extends { prompt: string }>(examples: readonly T[], prompt: string): T | undefined {
   if (!prompt) return undefined;
-  return examples.find((e) => e.prompt === prompt) ?? (prompt.length >= PROMPT_PARAM_MAX ? examples.find((e) => e.prompt.startsWith(prompt)) : undefined);
+  return (
+    examples.find((e) => e.prompt === prompt) ??
+    (prompt.length >= PROMPT_PARAM_MAX ? examples.find((e) => e.prompt.startsWith(prompt)) : undefined)
+  );
 }
 
 /** The `prompt` parameter value for an example: '' for the default (first) one. */
@@ -282,7 +303,9 @@ export function tensorPicker(o: TensorPickerOptions): TensorPicker {
     // Someone else's text: show it, draw the default example, and wait for the reader to ask.
     if (!current) await showExample(undefined, { quiet: true });
     area.value = prompt;
-    o.status.set('The prompt from the link is in the text box. Press "Run the model on this text" to compute its keys and values (this loads the model); the example is shown meanwhile.');
+    o.status.set(
+      'The prompt from the link is in the text box. Press "Run the model on this text" to compute its keys and values (this loads the model); the example is shown meanwhile.',
+    );
   };
 
   select.addEventListener('change', async () => {
@@ -328,9 +351,16 @@ export function tensorPicker(o: TensorPickerOptions): TensorPicker {
       // index.json carries every example's prompt, so matching a typed prompt downloads no tensors;
       // only the example shown is loaded (phones and sandboxed embeds fetch one file, not all).
       examples = index.items.map((item) => ({ id: item.id, title: item.title, prompt: item.prompt ?? '', tokens: item.tokens }));
-      select.replaceChildren(...index.items.map((item) => el('option', { value: item.id, textContent: /tokens/.test(item.title) ? item.title : `${item.title} (${item.tokens} tokens)` })));
+      select.replaceChildren(
+        ...index.items.map((item) =>
+          el('option', { value: item.id, textContent: /tokens/.test(item.title) ? item.title : `${item.title} (${item.tokens} tokens)` }),
+        ),
+      );
       select.disabled = false;
-      if (o.model !== index.model) o.status.set(`The examples come from ${index.model}; press "Run the model on this text" to compute them with ${o.model} (downloads it).`);
+      if (o.model !== index.model)
+        o.status.set(
+          `The examples come from ${index.model}; press "Run the model on this text" to compute them with ${o.model} (downloads it).`,
+        );
       // A dump named by the page (`?kv=`) or already opened on it (the /lab/open page) replaces the default example.
       const opened = activeDump();
       const fromUrl = opened ? null : urlDump();

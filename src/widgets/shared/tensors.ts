@@ -55,7 +55,13 @@ export async function loadExample(id?: string): Promise<TensorSet> {
   if (!item) throw new Error('no precomputed example is available');
   let p = precomputed.get(item.id);
   if (!p) {
-    p = loadPrecomputed(siteUrl(`precomputed/${item.manifest}`)).then((r) => ({ ...r, source: 'precomputed' as const, exampleId: item.id, title: r.title, prompt: r.prompt }));
+    p = loadPrecomputed(siteUrl(`precomputed/${item.manifest}`)).then((r) => ({
+      ...r,
+      source: 'precomputed' as const,
+      exampleId: item.id,
+      title: r.title,
+      prompt: r.prompt,
+    }));
     p.catch(() => precomputed.delete(item.id));
     precomputed.set(item.id, p);
   }
@@ -107,7 +113,11 @@ export function describeProgress(p: ProgressMessage): { text: string; done?: num
   const mb = (b: number) => `${(b / 1e6).toFixed(1)} MB`;
   switch (p.phase) {
     case 'download':
-      return { text: p.total ? `Loading the model: ${mb(p.loaded ?? 0)} of ${mb(p.total)}` : 'Loading the model…', done: p.loaded, total: p.total };
+      return {
+        text: p.total ? `Loading the model: ${mb(p.loaded ?? 0)} of ${mb(p.total)}` : 'Loading the model…',
+        done: p.loaded,
+        total: p.total,
+      };
     case 'initialize':
       return { text: 'Starting the model…' };
     case 'tokenize':
@@ -117,6 +127,10 @@ export function describeProgress(p: ProgressMessage): { text: string; done?: num
     case 'generate':
       return { text: `Generating: ${p.loaded ?? 0} of ${p.total ?? '?'} tokens`, done: p.loaded, total: p.total };
     case 'score':
-      return { text: `Scoring${p.detail ? ` ${p.detail}` : ''}: ${p.loaded ?? 0} of ${p.total ?? '?'} tokens`, done: p.loaded, total: p.total };
+      return {
+        text: `Scoring${p.detail ? ` ${p.detail}` : ''}: ${p.loaded ?? 0} of ${p.total ?? '?'} tokens`,
+        done: p.loaded,
+        total: p.total,
+      };
   }
 }

@@ -3,7 +3,13 @@
  * setting it is (method → backend, grouping layout → axis number) and what Transformers would do
  * with it on this model and prompt (`transformersVerdict` in src/lib/quant/transformers.ts). Pure, no DOM.
  */
-import { axisFor, transformersVerdict, type TransformersBackend, type TransformersLayout, type TransformersVerdict } from '../../lib/quant/index';
+import {
+  axisFor,
+  transformersVerdict,
+  type TransformersBackend,
+  type TransformersLayout,
+  type TransformersVerdict,
+} from '../../lib/quant/index';
 import { axisInfo } from './axis-labels';
 
 export interface WidgetQuantChoice {
@@ -36,10 +42,17 @@ const BACKEND_OF: Record<string, TransformersBackend | undefined> = { minmax: 'q
 export function checkInTransformers(c: WidgetQuantChoice, g: WidgetGeometry, promptTokens: number, decodeSteps: number): TransformersCheck {
   if (c.bits === 16) return { kind: 'unquantized' };
   const backend = BACKEND_OF[c.method];
-  if (!backend) return { kind: 'not-transformers', reason: `${c.method} is not a Transformers backend (its quantized cache offers quanto’s min-max and HQQ).` };
+  if (!backend)
+    return {
+      kind: 'not-transformers',
+      reason: `${c.method} is not a Transformers backend (its quantized cache offers quanto’s min-max and HQQ).`,
+    };
   const axisKey = axisFor(backend, c.kaxis as TransformersLayout);
   const axisValue = axisFor(backend, c.vaxis as TransformersLayout);
-  for (const [which, layout, axis] of [['Keys', c.kaxis, axisKey], ['Values', c.vaxis, axisValue]] as const) {
+  for (const [which, layout, axis] of [
+    ['Keys', c.kaxis, axisKey],
+    ['Values', c.vaxis, axisValue],
+  ] as const) {
     if (axis === null) {
       const info = axisInfo(layout);
       return {

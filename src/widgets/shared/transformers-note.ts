@@ -22,7 +22,11 @@ function line(tag: 'p' | 'li', className: string, text: string): HTMLElement {
 }
 
 /** Fill `root` with the verdict (replacing what it held). `root` gets role="note" and data-verdict="fails" | "runs". */
-export function renderTransformersNote(root: HTMLElement, verdict: TransformersVerdict, options: TransformersNoteOptions = {}): HTMLElement {
+export function renderTransformersNote(
+  root: HTMLElement,
+  verdict: TransformersVerdict,
+  options: TransformersNoteOptions = {},
+): HTMLElement {
   const fails = !verdict.runs;
   root.setAttribute('role', 'note');
   root.classList.add('tf-note');

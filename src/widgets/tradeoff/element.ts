@@ -8,7 +8,21 @@ import { ATTENTION_QUERIES, sweepConfigs, type FormatPoint, type SweepInput, typ
 import type { SweepRequest, SweepResponse } from './protocol';
 import { checkInTransformers } from '../shared/transformers-check';
 import { showTransformersCheck } from '../shared/transformers-check-view';
-import { chartOptions, currentConfig, describeConfig, errorOf, findPoint, formatSummaryText, panelFormats, panelPoints, pct, bpeText, summaryText, tableRows, type Metric } from './view';
+import {
+  chartOptions,
+  currentConfig,
+  describeConfig,
+  errorOf,
+  findPoint,
+  formatSummaryText,
+  panelFormats,
+  panelPoints,
+  pct,
+  bpeText,
+  summaryText,
+  tableRows,
+  type Metric,
+} from './view';
 
 type Name = (typeof tradeoffCodec.names)[number];
 
@@ -53,15 +67,83 @@ export class KvTradeoff extends KvWidget<Name, TradeoffState> {
       onTensors: (t) => this.startSweep(t),
       onPrompt: (p) => set({ prompt: p }),
     });
-    const tensor = selectControl<string>({ name: 'tensor', label: 'Tensor', options: [{ value: 'k', label: 'Keys' }, { value: 'v', label: 'Values' }], value: s.tensor, onChange: (v) => set({ tensor: v as TensorKind }) });
-    this.#metricCtl = selectControl<string>({ name: 'metric', label: 'Error', options: [{ value: 'tensor', label: 'Relative error of the tensor' }, { value: 'attention', label: 'Attention-output error' }], value: s.metric, onChange: (v) => set({ metric: v as Metric }) });
-    const bits = rangeControl({ name: 'bits', label: 'Bits', values: [1, 2, 3, 4, 8], value: s.bits, describe: (v) => `${v} bits, groups of ${this.state.group}`, short: (v) => `${v} bits`, onChange: (v) => set({ bits: v }) });
-    const group = rangeControl({ name: 'group', label: 'Group size', values: [16, 32, 64, 128], value: s.group, describe: (v) => `${this.state.bits} bits, groups of ${v}`, short: (v) => `G${v}`, onChange: (v) => set({ group: v }) });
-    const axisOptions = [{ value: 'token', label: 'per token' }, { value: 'channel', label: 'per channel' }];
-    const kaxis = selectControl<string>({ name: 'kaxis', label: 'Key grouping', options: axisOptions, value: s.kaxis, onChange: (v) => set({ kaxis: v as TradeoffState['kaxis'] }) });
-    const vaxis = selectControl<string>({ name: 'vaxis', label: 'Value grouping', options: axisOptions, value: s.vaxis, onChange: (v) => set({ vaxis: v as TradeoffState['vaxis'] }) });
-    const method = selectControl<string>({ name: 'method', label: 'Method', options: [{ value: 'minmax', label: 'min-max (quanto)' }, { value: 'hqq', label: 'HQQ' }, { value: 'absmax', label: 'absmax (symmetric)' }], value: s.method, onChange: (v) => set({ method: v as TradeoffState['method'] }) });
-    this.controlsEl.append(this.#picker.root, tensor.root, this.#metricCtl.root, bits.root, group.root, kaxis.root, vaxis.root, method.root);
+    const tensor = selectControl<string>({
+      name: 'tensor',
+      label: 'Tensor',
+      options: [
+        { value: 'k', label: 'Keys' },
+        { value: 'v', label: 'Values' },
+      ],
+      value: s.tensor,
+      onChange: (v) => set({ tensor: v as TensorKind }),
+    });
+    this.#metricCtl = selectControl<string>({
+      name: 'metric',
+      label: 'Error',
+      options: [
+        { value: 'tensor', label: 'Relative error of the tensor' },
+        { value: 'attention', label: 'Attention-output error' },
+      ],
+      value: s.metric,
+      onChange: (v) => set({ metric: v as Metric }),
+    });
+    const bits = rangeControl({
+      name: 'bits',
+      label: 'Bits',
+      values: [1, 2, 3, 4, 8],
+      value: s.bits,
+      describe: (v) => `${v} bits, groups of ${this.state.group}`,
+      short: (v) => `${v} bits`,
+      onChange: (v) => set({ bits: v }),
+    });
+    const group = rangeControl({
+      name: 'group',
+      label: 'Group size',
+      values: [16, 32, 64, 128],
+      value: s.group,
+      describe: (v) => `${this.state.bits} bits, groups of ${v}`,
+      short: (v) => `G${v}`,
+      onChange: (v) => set({ group: v }),
+    });
+    const axisOptions = [
+      { value: 'token', label: 'per token' },
+      { value: 'channel', label: 'per channel' },
+    ];
+    const kaxis = selectControl<string>({
+      name: 'kaxis',
+      label: 'Key grouping',
+      options: axisOptions,
+      value: s.kaxis,
+      onChange: (v) => set({ kaxis: v as TradeoffState['kaxis'] }),
+    });
+    const vaxis = selectControl<string>({
+      name: 'vaxis',
+      label: 'Value grouping',
+      options: axisOptions,
+      value: s.vaxis,
+      onChange: (v) => set({ vaxis: v as TradeoffState['vaxis'] }),
+    });
+    const method = selectControl<string>({
+      name: 'method',
+      label: 'Method',
+      options: [
+        { value: 'minmax', label: 'min-max (quanto)' },
+        { value: 'hqq', label: 'HQQ' },
+        { value: 'absmax', label: 'absmax (symmetric)' },
+      ],
+      value: s.method,
+      onChange: (v) => set({ method: v as TradeoffState['method'] }),
+    });
+    this.controlsEl.append(
+      this.#picker.root,
+      tensor.root,
+      this.#metricCtl.root,
+      bits.root,
+      group.root,
+      kaxis.root,
+      vaxis.root,
+      method.root,
+    );
     this.addEventListener('kv-state', () => {
       const st = this.state;
       tensor.set(st.tensor);
@@ -94,7 +176,9 @@ export class KvTradeoff extends KvWidget<Name, TradeoffState> {
   }
 
   private panel(): SweepPoint[] {
-    return panelPoints(this.#points, this.state.tensor, this.metric()).sort((a, b) => a.bpe - b.bpe || errorOf(a, this.metric())! - errorOf(b, this.metric())!);
+    return panelPoints(this.#points, this.state.tensor, this.metric()).sort(
+      (a, b) => a.bpe - b.bpe || errorOf(a, this.metric())! - errorOf(b, this.metric())!,
+    );
   }
 
   private onChartKey(e: KeyboardEvent): void {
@@ -134,7 +218,10 @@ export class KvTradeoff extends KvWidget<Name, TradeoffState> {
     this.#metricCtl.select.querySelector<HTMLOptionElement>('option[value="attention"]')!.disabled = !this.#hasQueries;
     const total = sweepConfigs().length;
     const tokens = t.keys[0]?.tokens ?? 0;
-    this.status.set(`Quantizing the whole cache (${t.keys.length} layers, ${tokens} tokens) in ${total} configurations…`, { done: 0, total });
+    this.status.set(`Quantizing the whole cache (${t.keys.length} layers, ${tokens} tokens) in ${total} configurations…`, {
+      done: 0,
+      total,
+    });
     this.draw();
     const parts = Math.max(1, Math.min(4, (typeof navigator !== 'undefined' && navigator.hardwareConcurrency) || 1));
     const workers: Worker[] = [];
@@ -165,7 +252,12 @@ export class KvTradeoff extends KvWidget<Name, TradeoffState> {
           this.#points.push(...m.points);
           done[part] = m.done;
           const all = done.reduce((a, b) => a + b, 0);
-          this.status.set(phase === 'hqq' ? `HQQ (slower, iterative): ${all} of ${total} configurations…` : `Min-max and absmax: ${all} of ${total} configurations…`, { done: all, total });
+          this.status.set(
+            phase === 'hqq'
+              ? `HQQ (slower, iterative): ${all} of ${total} configurations…`
+              : `Min-max and absmax: ${all} of ${total} configurations…`,
+            { done: all, total },
+          );
           this.drawSoon();
         } else if (m.type === 'formats') {
           this.#formats = m.points;
@@ -187,7 +279,9 @@ export class KvTradeoff extends KvWidget<Name, TradeoffState> {
           this.dataset.sweepHqqMs = (wall - fastMs).toFixed(0);
           this.dataset.sweepWorkers = String(n);
           this.dataset.sweepDone = 'true';
-          this.status.set(`${this.#points.length} configurations in ${(wall / 1000).toFixed(1)} s (min-max and absmax ${(fastMs / 1000).toFixed(1)} s, HQQ ${((wall - fastMs) / 1000).toFixed(1)} s more; ${n} worker${n === 1 ? '' : 's'}).`);
+          this.status.set(
+            `${this.#points.length} configurations in ${(wall / 1000).toFixed(1)} s (min-max and absmax ${(fastMs / 1000).toFixed(1)} s, HQQ ${((wall - fastMs) / 1000).toFixed(1)} s more; ${n} worker${n === 1 ? '' : 's'}).`,
+          );
         } else {
           this.stopWorkers();
           this.status.error(`The sweep failed: ${m.message}. Try another prompt or reload the page.`);
@@ -206,7 +300,14 @@ export class KvTradeoff extends KvWidget<Name, TradeoffState> {
     if (changed !== 'all' && changed.has('prompt')) this.#picker.applyPrompt(this.state.prompt);
     if (changed !== 'all' && (changed.has('tensor') || changed.has('metric'))) this.#focus = -1;
     // The attention-output error is computed only on request (it costs far more than the tensor error).
-    if (changed !== 'all' && changed.has('metric') && this.state.metric === 'attention' && this.#hasQueries && !this.#sweepHasAttention && this.#set) {
+    if (
+      changed !== 'all' &&
+      changed.has('metric') &&
+      this.state.metric === 'attention' &&
+      this.#hasQueries &&
+      !this.#sweepHasAttention &&
+      this.#set
+    ) {
       this.startSweep(this.#set);
       return;
     }
@@ -229,8 +330,10 @@ export class KvTradeoff extends KvWidget<Name, TradeoffState> {
     const s = this.state;
     const metric = this.metric();
     const notes = [...this.notes];
-    if (s.metric === 'attention' && !this.#hasQueries && this.#set) notes.push('This cache has no exported queries, so only the tensor error can be shown.');
-    if (s.method === 'absmax' && s.bits < 2) notes.push('absmax needs at least 2 bits (a sign bit): the current configuration is not marked.');
+    if (s.metric === 'attention' && !this.#hasQueries && this.#set)
+      notes.push('This cache has no exported queries, so only the tensor error can be shown.');
+    if (s.method === 'absmax' && s.bits < 2)
+      notes.push('absmax needs at least 2 bits (a sign bit): the current configuration is not marked.');
     this.noteView.show(notes);
     if (this.#set) {
       const info = this.#set.info;
@@ -245,12 +348,17 @@ export class KvTradeoff extends KvWidget<Name, TradeoffState> {
       this.#readout.textContent = '';
       return;
     }
-    const extra = metric === 'attention' ? ` (last ${ATTENTION_QUERIES} query tokens of every layer, only the ${s.tensor === 'k' ? 'keys' : 'values'} quantized)` : '';
+    const extra =
+      metric === 'attention'
+        ? ` (last ${ATTENTION_QUERIES} query tokens of every layer, only the ${s.tensor === 'k' ? 'keys' : 'values'} quantized)`
+        : '';
     const formats = panelFormats(this.#formats, s.tensor, metric);
     this.#summary.textContent = summaryText(pts, s.tensor, metric, current) + extra + formatSummaryText(formats, pts, s.tensor, metric);
     const width = Math.max(300, Math.min(720, this.bodyEl.clientWidth || 640));
     this.#chart.replaceChildren(Plot.plot(chartOptions(pts, metric, s.tensor, current, focused, width, formats)));
-    this.#readout.textContent = focused ? `Point ${this.#focus + 1} of ${pts.length}: ${describeConfig(focused)}, ${bpeText(focused.bpe)}, error ${pct(errorOf(focused, metric)!)}.` : '';
+    this.#readout.textContent = focused
+      ? `Point ${this.#focus + 1} of ${pts.length}: ${describeConfig(focused)}, ${bpeText(focused.bpe)}, error ${pct(errorOf(focused, metric)!)}.`
+      : '';
     if (current) {
       this.dataset.currentBpe = String(current.bpe);
       this.dataset.currentErr = String(errorOf(current, metric));
@@ -268,7 +376,15 @@ export class KvTradeoff extends KvWidget<Name, TradeoffState> {
     const formats = panelFormats(this.#formats, this.state.tensor, metric);
     return {
       caption: `${pts.length} configurations${formats.length ? ` and ${formats.length} serving-engine formats` : ''} for the ${this.state.tensor === 'k' ? 'keys' : 'values'}, sorted by memory`,
-      columns: ['Bits', 'Group', 'Axis', 'Method', 'Bits per element', metric === 'attention' ? 'Attention-output error' : 'Relative error', 'Pareto'],
+      columns: [
+        'Bits',
+        'Group',
+        'Axis',
+        'Method',
+        'Bits per element',
+        metric === 'attention' ? 'Attention-output error' : 'Relative error',
+        'Pareto',
+      ],
       rows: tableRows(pts, metric, formats),
     };
   }

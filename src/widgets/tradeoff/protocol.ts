@@ -13,7 +13,6 @@ export type SweepResponse =
   | { type: 'done'; id: number; fastMs: number; hqqMs: number; total: number }
   | { type: 'error'; id: number; message: string };
 
-
 /** Whether a message received by a worker is a sweep request (anything else is answered with an error). */
 export function isSweepRequest(m: unknown): m is SweepRequest {
   if (!m || typeof m !== 'object') return false;

@@ -8,7 +8,11 @@ export const tradeoffCodec = defineCodec(
   ['model', 'prompt', 'tensor', 'metric', 'bits', 'group', 'kaxis', 'vaxis', 'method', 'controls', 'theme'] as const,
   {
     own: {
-      metric: enumSpec(['tensor', 'attention'] as const, 'tensor', 'Error shown on the trade-off chart: tensor (relative error of K or V) or attention (relative error of the attention output, needs exported queries).'),
+      metric: enumSpec(
+        ['tensor', 'attention'] as const,
+        'tensor',
+        'Error shown on the trade-off chart: tensor (relative error of K or V) or attention (relative error of the attention output, needs exported queries).',
+      ),
     },
   },
 );

@@ -5,7 +5,25 @@
  * (fp16 scale and zero), tensor error ‖x − x̂‖/‖x‖ over all layers at once (squaredErrorSums per layer), attention-output
  * error from `attentionImpact` (mean over layers of `outputRelError`, with the layer's last queries).
  */
-import { allocateFakeQuantOutput, attentionImpact, BITS, engineFormatInfo, fakeQuantizeInto, hadamardRotate, kvCacheBytes, quantizeFormat, relativeErrorOfSums, squaredErrorSums, type Axis, type Bits, type EngineFormat, type FakeQuantBuffers, type FormatScale, type KVTensor, type Method } from '../../lib/quant/index';
+import {
+  allocateFakeQuantOutput,
+  attentionImpact,
+  BITS,
+  engineFormatInfo,
+  fakeQuantizeInto,
+  hadamardRotate,
+  kvCacheBytes,
+  quantizeFormat,
+  relativeErrorOfSums,
+  squaredErrorSums,
+  type Axis,
+  type Bits,
+  type EngineFormat,
+  type FakeQuantBuffers,
+  type FormatScale,
+  type KVTensor,
+  type Method,
+} from '../../lib/quant/index';
 
 export const SWEEP_GROUPS = [16, 32, 64, 128] as const;
 /** HQQ last: it is much slower (iterative optimizer), so the fast methods stream in first. */
@@ -15,10 +33,11 @@ export const SWEEP_METHODS = ['minmax', 'absmax', 'hqq'] as const;
  * Grouping layouts per method: per token and KIVI's per-channel groups for every method, plus the layouts only one
  * Transformers backend has: quanto's axis −1 (`flat-channel`) for min-max, HQQ's axis 0 (`strided`, its default) for HQQ.
  */
-export const SWEEP_AXES = { minmax: ['token', 'channel', 'flat-channel'], absmax: ['token', 'channel'], hqq: ['token', 'channel', 'strided'] } as const satisfies Record<
-  (typeof SWEEP_METHODS)[number],
-  readonly Axis[]
->;
+export const SWEEP_AXES = {
+  minmax: ['token', 'channel', 'flat-channel'],
+  absmax: ['token', 'channel'],
+  hqq: ['token', 'channel', 'strided'],
+} as const satisfies Record<(typeof SWEEP_METHODS)[number], readonly Axis[]>;
 
 /** Query tokens (the last ones of the prompt) used for the attention-output error. */
 export const ATTENTION_QUERIES = 16;
@@ -63,7 +82,8 @@ export function sweepConfigs(tensors: readonly TensorKind[] = ['k', 'v']): Sweep
   return out;
 }
 
-export const configKey = (c: Pick<SweepConfig, 'tensor' | 'bits' | 'group' | 'axis' | 'method'>) => `${c.tensor}|${c.bits}|${c.group}|${c.axis}|${c.method}`;
+export const configKey = (c: Pick<SweepConfig, 'tensor' | 'bits' | 'group' | 'axis' | 'method'>) =>
+  `${c.tensor}|${c.bits}|${c.group}|${c.axis}|${c.method}`;
 
 /** The last `n` query tokens of every head of a `[heads, tokens, headDim]` query tensor. */
 export function lastQueries(q: KVTensor, n = ATTENTION_QUERIES): KVTensor {
@@ -80,7 +100,9 @@ export function lastQueries(q: KVTensor, n = ATTENTION_QUERIES): KVTensor {
 export function queriesUsable(input: SweepInput): boolean {
   const q = input.queries;
   if (!q || q.length !== input.keys.length) return false;
-  return q.every((t, i) => t && t.tokens === input.keys[i].tokens && t.headDim === input.keys[i].headDim && t.heads % input.keys[i].heads === 0);
+  return q.every(
+    (t, i) => t && t.tokens === input.keys[i].tokens && t.headDim === input.keys[i].headDim && t.heads % input.keys[i].heads === 0,
+  );
 }
 
 /** A reusable evaluator: buffers are allocated once per tensor shape. */
@@ -112,14 +134,23 @@ export function makeEvaluator(input: SweepInput) {
       sums.error += s.error;
       sums.signal += s.signal;
       if (qs) {
-        const a = c.tensor === 'k'
-          ? attentionImpact(qs[l], input.keys[l], dq, input.values[l], input.values[l].data)
-          : attentionImpact(qs[l], input.keys[l], input.keys[l].data, input.values[l], dq);
+        const a =
+          c.tensor === 'k'
+            ? attentionImpact(qs[l], input.keys[l], dq, input.values[l], input.values[l].data)
+            : attentionImpact(qs[l], input.keys[l], input.keys[l].data, input.values[l], dq);
         attnSum += a.outputRelError;
       }
     }
     const relErr = relativeErrorOfSums(sums);
-    const bpe = kvCacheBytes({ layers, kvHeads: k0.heads, headDim: k0.headDim, tokens: k0.tokens, bits: c.bits, groupSize: c.group, axis: c.axis }).bitsPerElement;
+    const bpe = kvCacheBytes({
+      layers,
+      kvHeads: k0.heads,
+      headDim: k0.headDim,
+      tokens: k0.tokens,
+      bits: c.bits,
+      groupSize: c.group,
+      axis: c.axis,
+    }).bitsPerElement;
     return { ...c, bpe, relErr, attnErr: qs ? attnSum / layers : null, ms: performance.now() - t0 };
   };
 }
@@ -158,8 +189,14 @@ export function formatConfigs(tensors: readonly TensorKind[] = ['k', 'v']): Form
   const out: FormatConfig[] = [];
   for (const tensor of tensors) {
     const dyn: FormatScale = tensor === 'k' ? 'dynamic-k' : 'dynamic-v';
-    out.push({ tensor, format: 'fp8_e4m3', scale: 'unit', hadamard: false }, { tensor, format: 'fp8_e4m3', scale: dyn, hadamard: false }, { tensor, format: 'fp8_e5m2', scale: 'unit', hadamard: false }, { tensor, format: 'nvfp4', hadamard: false });
-    for (const format of ['q8_0', 'q5_1', 'q5_0', 'q4_1', 'q4_0', 'iq4_nl'] as const) for (const hadamard of [false, true]) out.push({ tensor, format, hadamard });
+    out.push(
+      { tensor, format: 'fp8_e4m3', scale: 'unit', hadamard: false },
+      { tensor, format: 'fp8_e4m3', scale: dyn, hadamard: false },
+      { tensor, format: 'fp8_e5m2', scale: 'unit', hadamard: false },
+      { tensor, format: 'nvfp4', hadamard: false },
+    );
+    for (const format of ['q8_0', 'q5_1', 'q5_0', 'q4_1', 'q4_0', 'iq4_nl'] as const)
+      for (const hadamard of [false, true]) out.push({ tensor, format, hadamard });
   }
   return out;
 }
@@ -199,12 +236,21 @@ export function makeFormatEvaluator(input: SweepInput) {
       sums.error += s.error;
       sums.signal += s.signal;
       if (qs) {
-        const a = c.tensor === 'k'
-          ? attentionImpact(qs[l], input.keys[l], dq, input.values[l], input.values[l].data)
-          : attentionImpact(qs[l], input.keys[l], input.keys[l].data, input.values[l], dq);
+        const a =
+          c.tensor === 'k'
+            ? attentionImpact(qs[l], input.keys[l], dq, input.values[l], input.values[l].data)
+            : attentionImpact(qs[l], input.keys[l], input.keys[l].data, input.values[l], dq);
         attnSum += a.outputRelError;
       }
     }
-    return { ...c, family: familyOf(c), label: formatLabel(c), bpe: engineFormatInfo(c.format).bitsPerElement, relErr: relativeErrorOfSums(sums), attnErr: qs ? attnSum / layers : null, ms: performance.now() - t0 };
+    return {
+      ...c,
+      family: familyOf(c),
+      label: formatLabel(c),
+      bpe: engineFormatInfo(c.format).bitsPerElement,
+      relErr: relativeErrorOfSums(sums),
+      attnErr: qs ? attnSum / layers : null,
+      ms: performance.now() - t0,
+    };
   };
 }

@@ -5,7 +5,15 @@
  * part, part + parts, … so every worker runs its fast ones first. It says `fastDone` when those are done.
  * Cancellation: the page terminates its workers when the prompt changes.
  */
-import { formatConfigs, makeEvaluator, makeFormatEvaluator, sweepConfigs, type FormatPoint, type SweepInput, type SweepPoint } from './sweep';
+import {
+  formatConfigs,
+  makeEvaluator,
+  makeFormatEvaluator,
+  sweepConfigs,
+  type FormatPoint,
+  type SweepInput,
+  type SweepPoint,
+} from './sweep';
 import { isSweepRequest, type SweepResponse } from './protocol';
 
 const post = (m: SweepResponse) => (self as unknown as Worker).postMessage(m);

@@ -10,12 +10,39 @@ import type { TradeoffState } from './state';
 export type Metric = 'tensor' | 'attention';
 
 /** Legend labels, colours (Okabe–Ito) and shapes of the Transformers methods and the engine-format families. */
-export const METHOD_LABEL: Record<string, string> = { minmax: 'min-max', hqq: 'HQQ', absmax: 'absmax', fp8: 'FP8 (vLLM/SGLang)', nvfp4: 'NVFP4 (vLLM)', ggml: 'llama.cpp', 'ggml-rot': 'llama.cpp + Hadamard' };
-export const METHOD_COLOR: Record<string, string> = { minmax: '#0072b2', absmax: '#e69f00', hqq: '#009e73', fp8: '#cc79a7', nvfp4: '#d55e00', ggml: '#56b4e9', 'ggml-rot': '#7a5195' };
-export const METHOD_SYMBOL: Record<string, string> = { minmax: 'circle', absmax: 'triangle', hqq: 'square', fp8: 'diamond', nvfp4: 'star', ggml: 'cross', 'ggml-rot': 'times' };
+export const METHOD_LABEL: Record<string, string> = {
+  minmax: 'min-max',
+  hqq: 'HQQ',
+  absmax: 'absmax',
+  fp8: 'FP8 (vLLM/SGLang)',
+  nvfp4: 'NVFP4 (vLLM)',
+  ggml: 'llama.cpp',
+  'ggml-rot': 'llama.cpp + Hadamard',
+};
+export const METHOD_COLOR: Record<string, string> = {
+  minmax: '#0072b2',
+  absmax: '#e69f00',
+  hqq: '#009e73',
+  fp8: '#cc79a7',
+  nvfp4: '#d55e00',
+  ggml: '#56b4e9',
+  'ggml-rot': '#7a5195',
+};
+export const METHOD_SYMBOL: Record<string, string> = {
+  minmax: 'circle',
+  absmax: 'triangle',
+  hqq: 'square',
+  fp8: 'diamond',
+  nvfp4: 'star',
+  ggml: 'cross',
+  'ggml-rot': 'times',
+};
 
 /** KIVI-2 as the sweep has it: 2 bits, G32, keys per channel, values per token, min-max. */
-export const KIVI2 = { k: { bits: 2, group: 32, axis: 'channel', method: 'minmax' }, v: { bits: 2, group: 32, axis: 'token', method: 'minmax' } } as const;
+export const KIVI2 = {
+  k: { bits: 2, group: 32, axis: 'channel', method: 'minmax' },
+  v: { bits: 2, group: 32, axis: 'token', method: 'minmax' },
+} as const;
 
 /** The engine formats of one tensor that have the metric. */
 export function panelFormats(points: readonly FormatPoint[], tensor: TensorKind, metric: Metric): FormatPoint[] {
@@ -23,14 +50,36 @@ export function panelFormats(points: readonly FormatPoint[], tensor: TensorKind,
 }
 
 /** One sentence per family's best-known formats: where q4_0, NVFP4, FP8 and KIVI-2 fall. */
-export function formatSummaryText(formats: readonly FormatPoint[], points: readonly SweepPoint[], tensor: TensorKind, metric: Metric): string {
+export function formatSummaryText(
+  formats: readonly FormatPoint[],
+  points: readonly SweepPoint[],
+  tensor: TensorKind,
+  metric: Metric,
+): string {
   if (!formats.length) return '';
-  const kivi = points.find((p) => p.tensor === tensor && p.bits === KIVI2[tensor].bits && p.group === KIVI2[tensor].group && p.axis === KIVI2[tensor].axis && p.method === KIVI2[tensor].method);
-  const parts = [...formats].sort((a, b) => a.bpe - b.bpe || errorOf(a, metric)! - errorOf(b, metric)!).map((f) => `${f.label} ${Number(f.bpe.toFixed(3))} bits, ${pct(errorOf(f, metric)!)}`);
-  const k = kivi && errorOf(kivi, metric) !== null ? ` KIVI-2 (${describeConfig(kivi)}): ${Number(kivi.bpe.toFixed(3))} bits, ${pct(errorOf(kivi, metric)!)}.` : '';
+  const kivi = points.find(
+    (p) =>
+      p.tensor === tensor &&
+      p.bits === KIVI2[tensor].bits &&
+      p.group === KIVI2[tensor].group &&
+      p.axis === KIVI2[tensor].axis &&
+      p.method === KIVI2[tensor].method,
+  );
+  const parts = [...formats]
+    .sort((a, b) => a.bpe - b.bpe || errorOf(a, metric)! - errorOf(b, metric)!)
+    .map((f) => `${f.label} ${Number(f.bpe.toFixed(3))} bits, ${pct(errorOf(f, metric)!)}`);
+  const k =
+    kivi && errorOf(kivi, metric) !== null
+      ? ` KIVI-2 (${describeConfig(kivi)}): ${Number(kivi.bpe.toFixed(3))} bits, ${pct(errorOf(kivi, metric)!)}.`
+      : '';
   return ` Serving-engine formats (bits per element as stored, error): ${parts.join('; ')}.${k}`;
 }
-const AXIS_LABEL = { token: 'per-token', channel: 'per-channel (KIVI)', strided: 'strided (HQQ axis 0)', 'flat-channel': 'per-channel rows (quanto axis −1)' } as const;
+const AXIS_LABEL = {
+  token: 'per-token',
+  channel: 'per-channel (KIVI)',
+  strided: 'strided (HQQ axis 0)',
+  'flat-channel': 'per-channel rows (quanto axis −1)',
+} as const;
 
 /** The error a metric shows for a point (null when the point lacks it). */
 export function errorOf(p: Pick<SweepPoint, 'attnErr' | 'relErr'>, metric: Metric): number | null {
@@ -73,7 +122,9 @@ export function currentConfig(s: Pick<TradeoffState, 'bits' | 'group' | 'kaxis' 
 }
 
 export function findPoint(points: readonly SweepPoint[], c: ReturnType<typeof currentConfig>): SweepPoint | undefined {
-  return points.find((p) => p.tensor === c.tensor && p.bits === c.bits && p.group === c.group && p.axis === c.axis && p.method === c.method);
+  return points.find(
+    (p) => p.tensor === c.tensor && p.bits === c.bits && p.group === c.group && p.axis === c.axis && p.method === c.method,
+  );
 }
 
 /** The cheapest point (fewest bits per element; then lowest error) with error under `limit`. */
@@ -90,46 +141,170 @@ export function cheapestUnder(points: readonly SweepPoint[], metric: Metric, lim
 const TENSOR_WORD = { k: 'key', v: 'value' } as const;
 
 /** "Cheapest configuration under 5 % key error: 4 bits, G64, per-channel, minmax (4.5 bits per element)". */
-export function summaryText(points: readonly SweepPoint[], tensor: TensorKind, metric: Metric, current: SweepPoint | undefined, limit = 0.05): string {
+export function summaryText(
+  points: readonly SweepPoint[],
+  tensor: TensorKind,
+  metric: Metric,
+  current: SweepPoint | undefined,
+  limit = 0.05,
+): string {
   const what = metric === 'attention' ? `attention-output error from quantized ${TENSOR_WORD[tensor]}s` : `${TENSOR_WORD[tensor]} error`;
   const best = cheapestUnder(points, metric, limit);
   const first = best
     ? `Cheapest configuration under ${pct(limit).replace('.0 ', ' ')} ${what}: ${describeConfig(best)} (${bpeText(best.bpe)}, error ${pct(errorOf(best, metric)!)}).`
     : `No configuration stays under ${pct(limit).replace('.0 ', ' ')} ${what}.`;
-  const cur = current && errorOf(current, metric) !== null ? ` Current configuration: ${describeConfig(current)}, ${bpeText(current.bpe)}, error ${pct(errorOf(current, metric)!)}.` : '';
+  const cur =
+    current && errorOf(current, metric) !== null
+      ? ` Current configuration: ${describeConfig(current)}, ${bpeText(current.bpe)}, error ${pct(errorOf(current, metric)!)}.`
+      : '';
   return first + cur;
 }
 
 /** Table: every point sorted by memory, with a Pareto column. */
-export function tableRows(points: readonly SweepPoint[], metric: Metric, formats: readonly FormatPoint[] = []): Array<Array<string | number>> {
+export function tableRows(
+  points: readonly SweepPoint[],
+  metric: Metric,
+  formats: readonly FormatPoint[] = [],
+): Array<Array<string | number>> {
   const front = new Set(paretoFrontier(points, metric));
-  const rows: Array<{ bpe: number; err: number; row: Array<string | number> }> = points.map((p) => ({ bpe: p.bpe, err: errorOf(p, metric)!, row: [p.bits, p.group, AXIS_LABEL[p.axis], p.method, Number(p.bpe.toFixed(4)), pct(errorOf(p, metric)!), front.has(p) ? 'yes' : ''] }));
+  const rows: Array<{ bpe: number; err: number; row: Array<string | number> }> = points.map((p) => ({
+    bpe: p.bpe,
+    err: errorOf(p, metric)!,
+    row: [p.bits, p.group, AXIS_LABEL[p.axis], p.method, Number(p.bpe.toFixed(4)), pct(errorOf(p, metric)!), front.has(p) ? 'yes' : ''],
+  }));
   // Engine formats: code bits, block size (— for a per-tensor scale), layout, the format, and no Pareto mark (the frontier is the Transformers sweep's).
   for (const f of formats) {
     const block = f.format.startsWith('fp8') ? '—' : f.format === 'nvfp4' ? 16 : 32;
     const code = f.format.startsWith('fp8') || f.format === 'q8_0' ? 8 : f.format.startsWith('q5') ? 5 : 4;
-    rows.push({ bpe: f.bpe, err: errorOf(f, metric)!, row: [code, block, block === '—' ? 'one scale per tensor' : 'per-token blocks', `${METHOD_LABEL[f.family]}: ${f.label}`, Number(f.bpe.toFixed(4)), pct(errorOf(f, metric)!), ''] });
+    rows.push({
+      bpe: f.bpe,
+      err: errorOf(f, metric)!,
+      row: [
+        code,
+        block,
+        block === '—' ? 'one scale per tensor' : 'per-token blocks',
+        `${METHOD_LABEL[f.family]}: ${f.label}`,
+        Number(f.bpe.toFixed(4)),
+        pct(errorOf(f, metric)!),
+        '',
+      ],
+    });
   }
   return rows.sort((a, b) => a.bpe - b.bpe || a.err - b.err).map((r) => r.row);
 }
 
-export function chartOptions(points: readonly SweepPoint[], metric: Metric, tensor: TensorKind, current: SweepPoint | undefined, focused: SweepPoint | undefined, width: number, formats: readonly FormatPoint[] = []): Plot.PlotOptions {
+export function chartOptions(
+  points: readonly SweepPoint[],
+  metric: Metric,
+  tensor: TensorKind,
+  current: SweepPoint | undefined,
+  focused: SweepPoint | undefined,
+  width: number,
+  formats: readonly FormatPoint[] = [],
+): Plot.PlotOptions {
   const front = paretoFrontier(points, metric);
   const y = (p: Pick<SweepPoint, 'attnErr' | 'relErr'>) => Math.max(1e-6, errorOf(p, metric)!);
   const methods = [...new Set([...points.map((p) => p.method as string), ...formats.map((f) => f.family)])];
-  const kivi = points.filter((p) => p.bits === KIVI2[tensor].bits && p.group === KIVI2[tensor].group && p.axis === KIVI2[tensor].axis && p.method === KIVI2[tensor].method);
+  const kivi = points.filter(
+    (p) =>
+      p.bits === KIVI2[tensor].bits &&
+      p.group === KIVI2[tensor].group &&
+      p.axis === KIVI2[tensor].axis &&
+      p.method === KIVI2[tensor].method,
+  );
   // labelled on the chart: the formats a reader compares (q4_0 with and without rotation, NVFP4, FP8 E4M3) and KIVI-2
   const labelled = formats.filter((f) => ['q4_0', 'nvfp4', 'q8_0'].includes(f.format) || (f.format === 'fp8_e4m3' && f.scale === 'unit'));
   const marks: Plot.Markish[] = [
-    Plot.line(front, { x: 'bpe', y, curve: 'step-after', stroke: 'currentColor', strokeOpacity: 0.6, strokeWidth: 1.5, ariaHidden: 'true' } as Plot.LineOptions),
-    Plot.dot(points, { x: 'bpe', y, stroke: (p: SweepPoint) => p.method, symbol: (p: SweepPoint) => p.method, r: 3.5, strokeWidth: 1.5, ariaHidden: 'true' } as Plot.DotOptions),
-    Plot.dot(formats, { x: 'bpe', y, stroke: (p: FormatPoint) => p.family, symbol: (p: FormatPoint) => p.family, r: 5, strokeWidth: 2, ariaHidden: 'true' } as Plot.DotOptions),
+    Plot.line(front, {
+      x: 'bpe',
+      y,
+      curve: 'step-after',
+      stroke: 'currentColor',
+      strokeOpacity: 0.6,
+      strokeWidth: 1.5,
+      ariaHidden: 'true',
+    } as Plot.LineOptions),
+    Plot.dot(points, {
+      x: 'bpe',
+      y,
+      stroke: (p: SweepPoint) => p.method,
+      symbol: (p: SweepPoint) => p.method,
+      r: 3.5,
+      strokeWidth: 1.5,
+      ariaHidden: 'true',
+    } as Plot.DotOptions),
+    Plot.dot(formats, {
+      x: 'bpe',
+      y,
+      stroke: (p: FormatPoint) => p.family,
+      symbol: (p: FormatPoint) => p.family,
+      r: 5,
+      strokeWidth: 2,
+      ariaHidden: 'true',
+    } as Plot.DotOptions),
     // NVFP4 sits at q4_0's 4.5 bits with a similar error: its label goes on the left so the two do not overlap
-    Plot.text(labelled.filter((f) => f.format !== 'nvfp4'), { x: 'bpe', y, text: 'label', dx: 8, textAnchor: 'start', fontSize: 10, stroke: 'var(--w-bg, white)', strokeWidth: 3, fill: 'currentColor', paintOrder: 'stroke', ariaHidden: 'true' } as Plot.TextOptions),
-    Plot.text(labelled.filter((f) => f.format === 'nvfp4'), { x: 'bpe', y, text: 'label', dx: -8, textAnchor: 'end', fontSize: 10, stroke: 'var(--w-bg, white)', strokeWidth: 3, fill: 'currentColor', paintOrder: 'stroke', ariaHidden: 'true' } as Plot.TextOptions),
-    Plot.text(kivi, { x: 'bpe', y, text: () => 'KIVI-2', dy: 12, fontSize: 10, stroke: 'var(--w-bg, white)', strokeWidth: 3, fill: 'currentColor', paintOrder: 'stroke', ariaHidden: 'true' } as Plot.TextOptions),
-    Plot.tip(formats, Plot.pointer({ x: 'bpe', y, title: (p: FormatPoint) => `${METHOD_LABEL[p.family]}: ${p.label}\n${bpeText(p.bpe)}\nerror ${pct(errorOf(p, metric)!)}`, ariaHidden: 'true' } as Plot.TipOptions)),
-    Plot.tip(points, Plot.pointer({ x: 'bpe', y, title: (p: SweepPoint) => `${describeConfig(p)}\n${bpeText(p.bpe)}\nerror ${pct(errorOf(p, metric)!)}`, ariaHidden: 'true' } as Plot.TipOptions)),
+    Plot.text(
+      labelled.filter((f) => f.format !== 'nvfp4'),
+      {
+        x: 'bpe',
+        y,
+        text: 'label',
+        dx: 8,
+        textAnchor: 'start',
+        fontSize: 10,
+        stroke: 'var(--w-bg, white)',
+        strokeWidth: 3,
+        fill: 'currentColor',
+        paintOrder: 'stroke',
+        ariaHidden: 'true',
+      } as Plot.TextOptions,
+    ),
+    Plot.text(
+      labelled.filter((f) => f.format === 'nvfp4'),
+      {
+        x: 'bpe',
+        y,
+        text: 'label',
+        dx: -8,
+        textAnchor: 'end',
+        fontSize: 10,
+        stroke: 'var(--w-bg, white)',
+        strokeWidth: 3,
+        fill: 'currentColor',
+        paintOrder: 'stroke',
+        ariaHidden: 'true',
+      } as Plot.TextOptions,
+    ),
+    Plot.text(kivi, {
+      x: 'bpe',
+      y,
+      text: () => 'KIVI-2',
+      dy: 12,
+      fontSize: 10,
+      stroke: 'var(--w-bg, white)',
+      strokeWidth: 3,
+      fill: 'currentColor',
+      paintOrder: 'stroke',
+      ariaHidden: 'true',
+    } as Plot.TextOptions),
+    Plot.tip(
+      formats,
+      Plot.pointer({
+        x: 'bpe',
+        y,
+        title: (p: FormatPoint) => `${METHOD_LABEL[p.family]}: ${p.label}\n${bpeText(p.bpe)}\nerror ${pct(errorOf(p, metric)!)}`,
+        ariaHidden: 'true',
+      } as Plot.TipOptions),
+    ),
+    Plot.tip(
+      points,
+      Plot.pointer({
+        x: 'bpe',
+        y,
+        title: (p: SweepPoint) => `${describeConfig(p)}\n${bpeText(p.bpe)}\nerror ${pct(errorOf(p, metric)!)}`,
+        ariaHidden: 'true',
+      } as Plot.TipOptions),
+    ),
   ];
   if (current) {
     marks.push(
@@ -137,14 +312,46 @@ export function chartOptions(points: readonly SweepPoint[], metric: Metric, tens
       // On narrow charts (phones) a label beside the ring would run off the edge: pin it to the
       // frame's top-right corner, where high-bit, low-error points never are.
       width < 520
-        ? Plot.text([current], { frameAnchor: 'top-right', text: () => `current: ${describeConfig(current)}`, dy: 4, dx: -4, fontWeight: 600, stroke: 'var(--w-bg, white)', strokeWidth: 4, fill: 'currentColor', paintOrder: 'stroke', textAnchor: 'end', ariaHidden: 'true' } as Plot.TextOptions)
-        : Plot.text([current], { x: 'bpe', y, text: () => `current: ${describeConfig(current)}`, dy: -16, fontWeight: 600, stroke: 'var(--w-bg, white)', strokeWidth: 4, fill: 'currentColor', paintOrder: 'stroke', textAnchor: current.bpe > 8 ? 'end' : 'start', ariaHidden: 'true' } as Plot.TextOptions),
+        ? Plot.text([current], {
+            frameAnchor: 'top-right',
+            text: () => `current: ${describeConfig(current)}`,
+            dy: 4,
+            dx: -4,
+            fontWeight: 600,
+            stroke: 'var(--w-bg, white)',
+            strokeWidth: 4,
+            fill: 'currentColor',
+            paintOrder: 'stroke',
+            textAnchor: 'end',
+            ariaHidden: 'true',
+          } as Plot.TextOptions)
+        : Plot.text([current], {
+            x: 'bpe',
+            y,
+            text: () => `current: ${describeConfig(current)}`,
+            dy: -16,
+            fontWeight: 600,
+            stroke: 'var(--w-bg, white)',
+            strokeWidth: 4,
+            fill: 'currentColor',
+            paintOrder: 'stroke',
+            textAnchor: current.bpe > 8 ? 'end' : 'start',
+            ariaHidden: 'true',
+          } as Plot.TextOptions),
     );
   }
   if (focused) {
-    marks.push(Plot.tip([focused], { x: 'bpe', y, title: () => `${describeConfig(focused)}\n${bpeText(focused.bpe)}\nerror ${pct(errorOf(focused, metric)!)}`, ariaHidden: 'true' } as Plot.TipOptions));
+    marks.push(
+      Plot.tip([focused], {
+        x: 'bpe',
+        y,
+        title: () => `${describeConfig(focused)}\n${bpeText(focused.bpe)}\nerror ${pct(errorOf(focused, metric)!)}`,
+        ariaHidden: 'true',
+      } as Plot.TipOptions),
+    );
   }
-  const yLabel = metric === 'attention' ? 'Attention-output relative error (log)' : `Relative error of ${tensor === 'k' ? 'keys' : 'values'} (log)`;
+  const yLabel =
+    metric === 'attention' ? 'Attention-output relative error (log)' : `Relative error of ${tensor === 'k' ? 'keys' : 'values'} (log)`;
   return {
     width,
     height: 380,

@@ -5,7 +5,17 @@ import { el, rangeControl, selectControl, tableToggle, type RangeControl } from 
 import { describeQuant } from '../shared/params';
 import { explainError, loadExample, type TensorSet } from '../shared/tensors';
 import { VECTOR_GROUPS, vectorCodec, type VectorState } from './state';
-import { methodName, pct, resolveVectorState, summaryText, syntheticVector, vectorChartOptions, vectorOf, vectorView, type VectorView } from './view';
+import {
+  methodName,
+  pct,
+  resolveVectorState,
+  summaryText,
+  syntheticVector,
+  vectorChartOptions,
+  vectorOf,
+  vectorView,
+  type VectorView,
+} from './view';
 
 type Name = (typeof vectorCodec.names)[number];
 
@@ -34,8 +44,24 @@ export class KvVector extends KvWidget<Name, VectorState> {
   protected build(): void {
     const s = this.state;
     const set = (patch: Partial<VectorState>) => this.setState(patch);
-    const bits = rangeControl({ name: 'bits', label: 'Bits', values: [1, 2, 3, 4, 8], value: s.bits, describe: (v) => describeQuant(v, this.state.group), short: (v) => `${v} bit${v === 1 ? '' : 's'}`, onChange: (v) => set({ bits: v }) });
-    const group = rangeControl({ name: 'group', label: 'Group size', values: VECTOR_GROUPS, value: s.group as (typeof VECTOR_GROUPS)[number], describe: (v) => describeQuant(this.state.bits, v), short: (v) => `G${v}`, onChange: (v) => set({ group: v }) });
+    const bits = rangeControl({
+      name: 'bits',
+      label: 'Bits',
+      values: [1, 2, 3, 4, 8],
+      value: s.bits,
+      describe: (v) => describeQuant(v, this.state.group),
+      short: (v) => `${v} bit${v === 1 ? '' : 's'}`,
+      onChange: (v) => set({ bits: v }),
+    });
+    const group = rangeControl({
+      name: 'group',
+      label: 'Group size',
+      values: VECTOR_GROUPS,
+      value: s.group as (typeof VECTOR_GROUPS)[number],
+      describe: (v) => describeQuant(this.state.bits, v),
+      short: (v) => `G${v}`,
+      onChange: (v) => set({ group: v }),
+    });
     const method = selectControl<VectorState['method']>({
       name: 'method',
       label: 'Method',
@@ -43,10 +69,40 @@ export class KvVector extends KvWidget<Name, VectorState> {
       value: s.method,
       onChange: (v) => set({ method: v }),
     });
-    const tensor = selectControl<VectorState['tensor']>({ name: 'tensor', label: 'Tensor', options: [{ value: 'k', label: 'Key' }, { value: 'v', label: 'Value' }], value: s.tensor, onChange: (v) => set({ tensor: v }) });
-    this.#layer = rangeControl({ name: 'layer', label: 'Layer', values: [s.layer], value: s.layer, describe: (v) => `layer ${v}`, onChange: (v) => set({ layer: v }) });
-    this.#head = rangeControl({ name: 'head', label: 'KV head', values: [s.head], value: s.head, describe: (v) => `KV head ${v}`, onChange: (v) => set({ head: v }) });
-    this.#token = rangeControl({ name: 'token', label: 'Token', values: [s.token], value: s.token, describe: (v) => `token ${v}`, onChange: (v) => set({ token: v }) });
+    const tensor = selectControl<VectorState['tensor']>({
+      name: 'tensor',
+      label: 'Tensor',
+      options: [
+        { value: 'k', label: 'Key' },
+        { value: 'v', label: 'Value' },
+      ],
+      value: s.tensor,
+      onChange: (v) => set({ tensor: v }),
+    });
+    this.#layer = rangeControl({
+      name: 'layer',
+      label: 'Layer',
+      values: [s.layer],
+      value: s.layer,
+      describe: (v) => `layer ${v}`,
+      onChange: (v) => set({ layer: v }),
+    });
+    this.#head = rangeControl({
+      name: 'head',
+      label: 'KV head',
+      values: [s.head],
+      value: s.head,
+      describe: (v) => `KV head ${v}`,
+      onChange: (v) => set({ head: v }),
+    });
+    this.#token = rangeControl({
+      name: 'token',
+      label: 'Token',
+      values: [s.token],
+      value: s.token,
+      describe: (v) => `token ${v}`,
+      onChange: (v) => set({ token: v }),
+    });
     this.controlsEl.append(bits.root, group.root, method.root, tensor.root, this.#layer.root, this.#head.root, this.#token.root);
     this.addEventListener('kv-state', () => {
       bits.set(this.state.bits);
@@ -99,7 +155,10 @@ export class KvVector extends KvWidget<Name, VectorState> {
     const tensors: KVTensor[] = s.tensor === 'k' ? this.#set.keys : this.#set.values;
     const t = tensors[Math.min(s.layer, tensors.length - 1)];
     const tok = this.#set.tokens[Math.min(s.token, t.tokens - 1)] ?? '';
-    return { vector: vectorOf(t, s.head, s.token), label: `The ${s.tensor === 'k' ? 'key' : 'value'} of token ${s.token} (“${tok.trim() || tok}”), layer ${s.layer}, KV head ${s.head}` };
+    return {
+      vector: vectorOf(t, s.head, s.token),
+      label: `The ${s.tensor === 'k' ? 'key' : 'value'} of token ${s.token} (“${tok.trim() || tok}”), layer ${s.layer}, KV head ${s.head}`,
+    };
   }
 
   protected update(): void {
@@ -111,7 +170,12 @@ export class KvVector extends KvWidget<Name, VectorState> {
     const v = vectorView(vector, s);
     this.#view = v;
     const metric = (name: string, labelText: string, value: string) => {
-      const m = el('div', { className: 'metric' }, el('span', { className: 'label', textContent: labelText }), el('span', { className: 'value', textContent: value }));
+      const m = el(
+        'div',
+        { className: 'metric' },
+        el('span', { className: 'label', textContent: labelText }),
+        el('span', { className: 'value', textContent: value }),
+      );
       m.dataset.metric = name;
       return m;
     };

@@ -54,7 +54,13 @@ export function vectorView(vector: Float32Array, s: Pick<VectorState, 'bits' | '
   const t: KVTensor = { data: vector, heads: 1, tokens: 1, headDim: vector.length };
   const result = fakeQuantize(t, config);
   const G = config.groupSize;
-  const points: VectorPoint[] = Array.from(vector, (x, i) => ({ channel: i, original: x, dequantized: result.dequantized[i], error: result.dequantized[i] - x, group: Math.floor(i / G) }));
+  const points: VectorPoint[] = Array.from(vector, (x, i) => ({
+    channel: i,
+    original: x,
+    dequantized: result.dequantized[i],
+    error: result.dequantized[i] - x,
+    group: Math.floor(i / G),
+  }));
   const levels: GridLevel[] = [];
   const codes = 2 ** s.bits;
   // Every level of every group for ≤ 4 bits (at most 16 per group); 8 bits has 256 levels per group, too dense to draw.
@@ -62,7 +68,13 @@ export function vectorView(vector: Float32Array, s: Pick<VectorState, 'bits' | '
     for (let g = 0; g < result.groups; g++) {
       for (let c = 0; c < codes; c++) {
         if (s.method === 'absmax' && c === 0) continue; // symmetric codes use −(2^(b−1)−1) … 2^(b−1)−1
-        levels.push({ group: g, x1: g * G - 0.5, x2: (g + 1) * G - 0.5, code: c, value: levelValue(s.method, s.bits, c, result.scales[g], result.zeros[g]) });
+        levels.push({
+          group: g,
+          x1: g * G - 0.5,
+          x2: (g + 1) * G - 0.5,
+          code: c,
+          value: levelValue(s.method, s.bits, c, result.scales[g], result.zeros[g]),
+        });
       }
     }
   }
@@ -112,11 +124,38 @@ export function vectorChartOptions(v: VectorView, s: VectorState, width: number,
     y: { label: 'Value', grid: false },
     color: { domain: ['original', 'dequantized'], range: ['#5e4fa2', '#e08214'], legend: true },
     marks: [
-      Plot.ruleY(v.levels, { y: 'value', x1: 'x1', x2: 'x2', stroke: 'currentColor', strokeOpacity: 0.22, ariaHidden: 'true' } as Plot.RuleYOptions),
-      Plot.ruleX(boundaries, { stroke: 'currentColor', strokeOpacity: 0.5, strokeDasharray: '3,3', ariaHidden: 'true' } as Plot.RuleXOptions),
-      Plot.link(v.points, { x1: 'channel', x2: 'channel', y1: 'original', y2: 'dequantized', stroke: '#b3261e', strokeWidth: 1.5, ariaHidden: 'true' } as Plot.LinkOptions),
+      Plot.ruleY(v.levels, {
+        y: 'value',
+        x1: 'x1',
+        x2: 'x2',
+        stroke: 'currentColor',
+        strokeOpacity: 0.22,
+        ariaHidden: 'true',
+      } as Plot.RuleYOptions),
+      Plot.ruleX(boundaries, {
+        stroke: 'currentColor',
+        strokeOpacity: 0.5,
+        strokeDasharray: '3,3',
+        ariaHidden: 'true',
+      } as Plot.RuleXOptions),
+      Plot.link(v.points, {
+        x1: 'channel',
+        x2: 'channel',
+        y1: 'original',
+        y2: 'dequantized',
+        stroke: '#b3261e',
+        strokeWidth: 1.5,
+        ariaHidden: 'true',
+      } as Plot.LinkOptions),
       Plot.dot(v.points, { x: 'channel', y: 'original', fill: () => 'original', r: 2.6, ariaHidden: 'true' } as Plot.DotOptions),
-      Plot.dot(v.points, { x: 'channel', y: 'dequantized', stroke: () => 'dequantized', r: 3.4, strokeWidth: 1.4, ariaHidden: 'true' } as Plot.DotOptions),
+      Plot.dot(v.points, {
+        x: 'channel',
+        y: 'dequantized',
+        stroke: () => 'dequantized',
+        r: 3.4,
+        strokeWidth: 1.4,
+        ariaHidden: 'true',
+      } as Plot.DotOptions),
     ],
   };
 }
@@ -144,6 +183,7 @@ export function vectorOf(t: KVTensor, head: number, token: number): Float32Array
 
 /** absmax needs a sign bit: 1-bit absmax is replaced by 2 bits, with a note for the reader. */
 export function resolveVectorState<S extends Pick<VectorState, 'bits' | 'method'>>(s: S): { state: S; note: string | null } {
-  if (s.method === 'absmax' && s.bits < 2) return { state: { ...s, bits: 2 }, note: 'Symmetric (abs-max) quantization needs a sign bit, so 1 bit is shown as 2 bits.' };
+  if (s.method === 'absmax' && s.bits < 2)
+    return { state: { ...s, bits: 2 }, note: 'Symmetric (abs-max) quantization needs a sign bit, so 1 bit is shown as 2 bits.' };
   return { state: s, note: null };
 }

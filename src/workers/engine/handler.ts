@@ -98,7 +98,10 @@ export function createModelHandler(deps: HandlerDeps): ModelHandler {
     return loaded;
   }
 
-  async function run(req: Exclude<ModelRequest, { type: 'cancel' }>, signal: { aborted: boolean; controller?: AbortController }): Promise<void> {
+  async function run(
+    req: Exclude<ModelRequest, { type: 'cancel' }>,
+    signal: { aborted: boolean; controller?: AbortController },
+  ): Promise<void> {
     if (signal.aborted) throw new CancelledError();
     const model = req.model ?? loadedId ?? DEFAULT_MODEL_ID;
     const t0 = performance.now();

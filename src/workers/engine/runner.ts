@@ -123,13 +123,19 @@ export async function loadRunner(options: LoadOptions): Promise<ModelRunner> {
       const failed = describeFailures(fetcher.failures);
       if (failed?.kind === 'aborted') throw new CancelledError();
       if (failed) {
-        throw new ModelError('model-load-failed', failed.message, failed.action, fetcher.failures.map((f) => `${f.url}: ${f.kind}: ${f.detail}`).join('\n'));
+        throw new ModelError(
+          'model-load-failed',
+          failed.message,
+          failed.action,
+          fetcher.failures.map((f) => `${f.url}: ${f.kind}: ${f.detail}`).join('\n'),
+        );
       }
       // Every download was intact (or came from Cache Storage), yet loading failed: a cached copy
       // written before verification existed, or an ONNX Runtime file, may be at fault. Drop them all
       // and load once more from the network; a second failure is reported as is.
       const wasm = (env.backends.onnx as { wasm?: { wasmPaths?: unknown } }).wasm?.wasmPaths;
-      const extra = wasm && typeof wasm === 'object' ? Object.values(wasm as Record<string, string>).filter((u) => typeof u === 'string') : [];
+      const extra =
+        wasm && typeof wasm === 'object' ? Object.values(wasm as Record<string, string>).filter((u) => typeof u === 'string') : [];
       const removed = cache && modelUrl ? await evictAll(cache, manifest, modelUrl, extra).catch(() => []) : [];
       if (!removed.length) throw err;
       return await loadOnce(entry, options);
@@ -226,12 +232,7 @@ async function openTransformersCache(): Promise<Cache | null> {
   }
 }
 
-function createRunner(
-  id: ModelId,
-  tokenizer: PreTrainedTokenizer,
-  model: PreTrainedModel,
-  registryQueries: boolean,
-): ModelRunner {
+function createRunner(id: ModelId, tokenizer: PreTrainedTokenizer, model: PreTrainedModel, registryQueries: boolean): ModelRunner {
   const cfg = model.config as unknown as LooseConfig;
   const layers = requireDim(cfg.num_hidden_layers, 'num_hidden_layers');
   const heads = requireDim(cfg.num_attention_heads, 'num_attention_heads');

@@ -38,12 +38,17 @@ export async function score(
   }
   const { ids, truncated } = tokenizePrompt(runner, req.text, runner.info.maxPositions, 'text');
   if (ids.length <= prefillTokens) {
-    throw new ModelError('empty-input', `The text has ${ids.length} tokens; scoring needs more than the ${prefillTokens} prefilled.`, 'Use a longer text.');
+    throw new ModelError(
+      'empty-input',
+      `The text has ${ids.length} tokens; scoring needs more than the ${prefillTokens} prefilled.`,
+      'Use a longer text.',
+    );
   }
   const scored = ids.length - prefillTokens;
   const exactIndex = req.configs.findIndex((c) => c.kind === 'exact');
   const keepDists = exactIndex >= 0 && req.configs.length > 1 && scored * runner.info.vocab <= defaults.klBudget;
-  const order = exactIndex >= 0 ? [exactIndex, ...req.configs.map((_, i) => i).filter((i) => i !== exactIndex)] : req.configs.map((_, i) => i);
+  const order =
+    exactIndex >= 0 ? [exactIndex, ...req.configs.map((_, i) => i).filter((i) => i !== exactIndex)] : req.configs.map((_, i) => i);
   const total = scored * req.configs.length;
   const results: ScoreConfigResult[] = new Array(req.configs.length);
   let reference: ForcedRun | null = null;
@@ -55,8 +60,14 @@ export async function score(
     const isReference = config.kind === 'exact' && index === exactIndex;
     let run: ForcedRun;
     try {
-      run = await teacherForced(runner, ids, prefillTokens, config, { keepDistributions: isReference && keepDists, reference }, ctx, (done) =>
-        ctx.onProgress?.({ phase: 'score', loaded: k * scored + done, total, detail: label }),
+      run = await teacherForced(
+        runner,
+        ids,
+        prefillTokens,
+        config,
+        { keepDistributions: isReference && keepDists, reference },
+        ctx,
+        (done) => ctx.onProgress?.({ phase: 'score', loaded: k * scored + done, total, detail: label }),
       );
     } catch (err) {
       if (!(err instanceof TransformersUnsupported)) throw err;

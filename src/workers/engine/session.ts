@@ -113,12 +113,7 @@ export async function prefill(runner: ModelRunner, prompt: string, ctx: Partial<
   };
 }
 
-function chooseToken(
-  logits: Float32Array,
-  context: readonly number[],
-  decoding: DecodingOptions,
-  rng: (() => number) | null,
-): number {
+function chooseToken(logits: Float32Array, context: readonly number[], decoding: DecodingOptions, rng: (() => number) | null): number {
   const penalty = decoding.repetitionPenalty ?? defaults.repetitionPenalty;
   const adjusted = applyRepetitionPenalty(logits, context, penalty);
   if (decoding.strategy === 'greedy') return argMax(adjusted);
@@ -127,10 +122,18 @@ function chooseToken(
 
 function validateGenerate(req: Pick<GenerateRequest, 'maxNewTokens' | 'residualLength' | 'decoding'>): void {
   if (!Number.isInteger(req.maxNewTokens) || req.maxNewTokens < 1 || req.maxNewTokens > defaults.maxNewTokens) {
-    throw new ModelError('invalid-request', `maxNewTokens must be an integer from 1 to ${defaults.maxNewTokens}, not ${req.maxNewTokens}.`, 'Pick a smaller number of tokens.');
+    throw new ModelError(
+      'invalid-request',
+      `maxNewTokens must be an integer from 1 to ${defaults.maxNewTokens}, not ${req.maxNewTokens}.`,
+      'Pick a smaller number of tokens.',
+    );
   }
   if (!Number.isInteger(req.residualLength) || req.residualLength < 0) {
-    throw new ModelError('invalid-request', `residualLength must be an integer ≥ 0, not ${req.residualLength}.`, 'Pick a residual length of 0 or more.');
+    throw new ModelError(
+      'invalid-request',
+      `residualLength must be an integer ≥ 0, not ${req.residualLength}.`,
+      'Pick a residual length of 0 or more.',
+    );
   }
   const d = req.decoding;
   if (d?.strategy === 'sample' && d.temperature !== undefined && !(d.temperature > 0)) {
@@ -164,7 +167,13 @@ export async function generate(
   const pre = await runner.forward({ inputIds: ids, past: null });
   const key = withCacheMeta(req.key, runner.info.dtype);
   const value = withCacheMeta(req.value, runner.info.dtype);
-  const sim = new QuantizedCacheSim(layers, { key, value, residualLength: req.residualLength, quantize: ctx.quantize, backend: req.backend });
+  const sim = new QuantizedCacheSim(layers, {
+    key,
+    value,
+    residualLength: req.residualLength,
+    quantize: ctx.quantize,
+    backend: req.backend,
+  });
   sim.prefill(pre.keys, pre.values);
   let exactPast = { keys: pre.keys, values: pre.values };
   let logitsE = lastRow(pre, vocab).slice();

@@ -40,21 +40,46 @@ type Shape = Pick<KVTensor, 'heads' | 'tokens' | 'headDim'>;
 
 /** Constructor-time checks (`QuantoQuantizedLayer` / `HQQQuantizedLayer.__init__`). Throws `TransformersUnsupported`. */
 export function checkLayerConfig(backend: Backend, key: QuantConfig, value: QuantConfig): void {
-  for (const [name, c] of [['key', key], ['value', value]] as const) {
+  for (const [name, c] of [
+    ['key', key],
+    ['value', value],
+  ] as const) {
     const expected = backend === 'quanto' ? 'minmax' : 'hqq';
     if (c.method !== expected) {
-      throw new TransformersUnsupported(backend, `The ${backend} backend quantizes with ${expected === 'minmax' ? 'min-max (MaxOptimizer)' : 'HQQ'}, not ${c.method}.`, 'not a Transformers setting', null);
+      throw new TransformersUnsupported(
+        backend,
+        `The ${backend} backend quantizes with ${expected === 'minmax' ? 'min-max (MaxOptimizer)' : 'HQQ'}, not ${c.method}.`,
+        'not a Transformers setting',
+        null,
+      );
     }
     if (transformersAxis(backend, c.axis) === null) {
-      throw new TransformersUnsupported(backend, `Transformers' ${backend} backend has no ${c.axis} grouping for ${name}s.`, 'not a Transformers setting', null);
+      throw new TransformersUnsupported(
+        backend,
+        `Transformers' ${backend} backend has no ${c.axis} grouping for ${name}s.`,
+        'not a Transformers setting',
+        null,
+      );
     }
   }
   if (value.bits !== key.bits || value.groupSize !== key.groupSize) {
-    throw new TransformersUnsupported(backend, 'Transformers uses one nbits and one q_group_size for keys and values.', 'not a Transformers setting', null);
+    throw new TransformersUnsupported(
+      backend,
+      'Transformers uses one nbits and one q_group_size for keys and values.',
+      'not a Transformers setting',
+      null,
+    );
   }
   // Only the constructor's verdict is wanted here: a one-token schedule on a geometry every group size fits.
   const v = transformersVerdict(
-    { backend, nbits: key.bits, axisKey: transformersAxis(backend, key.axis)!, axisValue: transformersAxis(backend, value.axis)!, qGroupSize: key.groupSize, residualLength: 0 },
+    {
+      backend,
+      nbits: key.bits,
+      axisKey: transformersAxis(backend, key.axis)!,
+      axisValue: transformersAxis(backend, value.axis)!,
+      qGroupSize: key.groupSize,
+      residualLength: 0,
+    },
     { batch: 1, kvHeads: 8, headDim: key.groupSize },
     { promptTokens: 8, decodeSteps: 0 },
   );
@@ -63,7 +88,12 @@ export function checkLayerConfig(backend: Backend, key: QuantConfig, value: Quan
 }
 
 function check(backend: Backend, t: Shape, c: QuantConfig, when: 'quantize' | 'dequantize'): void {
-  const r = checkTensor(backend, c.bits, transformersAxis(backend, c.axis)!, c.groupSize, { batch: 1, kvHeads: t.heads, tokens: t.tokens, headDim: t.headDim });
+  const r = checkTensor(backend, c.bits, transformersAxis(backend, c.axis)!, c.groupSize, {
+    batch: 1,
+    kvHeads: t.heads,
+    tokens: t.tokens,
+    headDim: t.headDim,
+  });
   if (r && r.when === when) throw new TransformersUnsupported(backend, r.cause, r.error, t.tokens);
 }
 

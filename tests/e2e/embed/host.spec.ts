@@ -27,7 +27,10 @@ for (const name of widgets) {
     const src = `${LOCAL_ORIGIN}/embed/${name}/?theme=light`;
     const url = hostPage(
       `/sandbox-${name}.html`,
-      html(`Course page with ${info.title}`, `<iframe id="f" src="${src}" title="${info.title}" width="100%" height="150" style="border:0" sandbox="allow-scripts" data-kv-cache-lab="${name}"></iframe><script src="${LOCAL_ORIGIN}/embed-host.js"></script>`),
+      html(
+        `Course page with ${info.title}`,
+        `<iframe id="f" src="${src}" title="${info.title}" width="100%" height="150" style="border:0" sandbox="allow-scripts" data-kv-cache-lab="${name}"></iframe><script src="${LOCAL_ORIGIN}/embed-host.js"></script>`,
+      ),
     );
     await page.goto(url);
     const frame = page.frameLocator('#f');
@@ -51,7 +54,10 @@ test('script tag: <kv-memory> and friends on a plain HTML page of another origin
   const extra = widgets.includes('quantizer') ? '<kv-quantizer bits="2" group="32"></kv-quantizer>' : '';
   const url = hostPage(
     '/script-tag.html',
-    html('Course page with the script-tag bundle', `<script type="module" src="${LOCAL_ORIGIN}/kv-cache-lab.js"></script><kv-memory model="llama-3-8b" bits="16" tokens="10000"></kv-memory>${extra}`),
+    html(
+      'Course page with the script-tag bundle',
+      `<script type="module" src="${LOCAL_ORIGIN}/kv-cache-lab.js"></script><kv-memory model="llama-3-8b" bits="16" tokens="10000"></kv-memory>${extra}`,
+    ),
   );
   await page.goto(url);
   // Llama-3-8B: 32 layers × 8 KV heads × 128 × 2 (K and V) × 2 bytes × 10,000 tokens = 1.31 GB.

@@ -13,12 +13,17 @@ test('instructors page: parameters from the codecs, presets with snippets; axe c
     await expect(page.locator(`section:has(#param-${name}) > p`).first()).toHaveText(PARAMS[name].doc);
   }
   // A widget's own parameters (declared in its state.ts, not shared) are listed too, with their doc.
-  for (const [widget, name] of [['generation', 'seed'], ['memory', 'gpu'], ['config', 'backend']] as const) {
+  for (const [widget, name] of [
+    ['generation', 'seed'],
+    ['memory', 'gpu'],
+    ['config', 'backend'],
+  ] as const) {
     await expect(page.locator(`section:has(#param-${name}) > p`).first()).toHaveText(WIDGETS[widget].codec.specs[name].doc);
   }
   const presets = page.locator('section.preset');
   expect(await presets.count()).toBeGreaterThanOrEqual(1);
-  for (const text of await page.locator('.snippet-text').evaluateAll((els) => els.map((e) => (e as HTMLTextAreaElement).value))) expect(text).toMatch(/^<iframe src="http[^"]+\/embed\/[a-z-]+\/\?[^"]*" title="[^"]+" loading="lazy"/);
+  for (const text of await page.locator('.snippet-text').evaluateAll((els) => els.map((e) => (e as HTMLTextAreaElement).value)))
+    expect(text).toMatch(/^<iframe src="http[^"]+\/embed\/[a-z-]+\/\?[^"]*" title="[^"]+" loading="lazy"/);
   expect(await axeViolations(page)).toEqual([]);
   await page.emulateMedia({ colorScheme: 'dark' });
   expect(await axeViolations(page)).toEqual([]);

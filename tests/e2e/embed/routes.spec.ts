@@ -60,7 +60,18 @@ for (const name of widgets) {
         void d.dismiss();
       });
       const evil = '"><script>window.__pwned=1</script><img src=x onerror="window.__pwned=2">';
-      const q = new URLSearchParams({ bits: '99999999999999999999', group: '-7', layer: '-1', head: '1e9', residual: 'NaN', tokens: '-3', theme: '<b>', controls: 'nope,<i>', prompt: evil, example: evil });
+      const q = new URLSearchParams({
+        bits: '99999999999999999999',
+        group: '-7',
+        layer: '-1',
+        head: '1e9',
+        residual: 'NaN',
+        tokens: '-3',
+        theme: '<b>',
+        controls: 'nope,<i>',
+        prompt: evil,
+        example: evil,
+      });
       await page.goto(`/embed/${name}/?${q}`);
       await expectWorkingWidget(page, info.tag);
       await expect(page.locator(`${info.tag} .param-notes`)).toBeVisible();
@@ -94,7 +105,14 @@ test.describe('oEmbed', () => {
     expect(res.status()).toBe(200);
     expect(res.headers()['content-type']).toContain('application/json');
     const body = await res.json();
-    expect(body).toMatchObject({ version: '1.0', type: 'rich', provider_name: 'KV Cache Lab', provider_url: `${LOCAL_ORIGIN}/`, width: 500, height: 400 });
+    expect(body).toMatchObject({
+      version: '1.0',
+      type: 'rich',
+      provider_name: 'KV Cache Lab',
+      provider_url: `${LOCAL_ORIGIN}/`,
+      width: 500,
+      height: 400,
+    });
     expect(typeof body.title).toBe('string');
     expect(body.html).toMatch(/^<iframe [^<>]*><\/iframe>$/);
     expect(body.html).toContain(`src="${LOCAL_ORIGIN}/embed/${name}/?`);
@@ -106,7 +124,12 @@ test.describe('oEmbed', () => {
     const res = await request.get(`/oembed.json?url=${encodeURIComponent(`${LOCAL_ORIGIN}/articles/${WIDGETS[name].chapter}/`)}`);
     expect(res.status()).toBe(200);
   });
-  for (const url of ['https://example.com/embed/memory/', `${LOCAL_ORIGIN}/embed/nope/`, `${LOCAL_ORIGIN}/references/`, 'javascript:alert(1)']) {
+  for (const url of [
+    'https://example.com/embed/memory/',
+    `${LOCAL_ORIGIN}/embed/nope/`,
+    `${LOCAL_ORIGIN}/references/`,
+    'javascript:alert(1)',
+  ]) {
     test(`404 JSON for ${url}`, async ({ request }) => {
       const res = await request.get(`/oembed.json?url=${encodeURIComponent(url)}`);
       expect(res.status()).toBe(404);

@@ -10,7 +10,21 @@ import { test, expect, LOCAL_ORIGIN } from '../support';
 const PORT = Number(process.env.E2E_RELIABILITY_HOST_PORT ?? 4446);
 const HOST = `http://127.0.0.1:${PORT}`;
 let server: http.Server | null = null;
-const PROPS = ['background-color', 'color', 'padding-top', 'padding-left', 'margin-bottom', 'border-top-width', 'border-top-style', 'border-radius', 'font-size', 'font-family', 'font-weight', 'line-height', 'display'];
+const PROPS = [
+  'background-color',
+  'color',
+  'padding-top',
+  'padding-left',
+  'margin-bottom',
+  'border-top-width',
+  'border-top-style',
+  'border-radius',
+  'font-size',
+  'font-family',
+  'font-weight',
+  'line-height',
+  'display',
+];
 
 const hostHtml = (bundle: boolean) => `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Blog</title></head><body>
   <aside><div class="widget" id="host-widget"><p class="widget-title" id="host-title">Recent posts</p>
@@ -40,7 +54,10 @@ test('a host page’s .widget elements keep their computed style after the bundl
   const ids = ['host-widget', 'host-title', 'host-controls', 'host-button', 'host-select', 'host-status', 'host-table'];
   const snapshot = () =>
     page.evaluate(
-      ({ ids, props }) => Object.fromEntries(ids.map((id) => [id, props.map((p) => `${p}: ${getComputedStyle(document.getElementById(id)!).getPropertyValue(p)}`)])),
+      ({ ids, props }) =>
+        Object.fromEntries(
+          ids.map((id) => [id, props.map((p) => `${p}: ${getComputedStyle(document.getElementById(id)!).getPropertyValue(p)}`)]),
+        ),
       { ids, props: PROPS },
     );
   await page.goto(`${HOST}/plain.html`);
@@ -49,7 +66,10 @@ test('a host page’s .widget elements keep their computed style after the bundl
   // The bundle did load and style its own widget.
   await expect(page.locator('kv-memory .widget-body')).not.toBeEmpty();
   await expect(page.locator('#kv-cache-lab-style')).toHaveCount(1);
-  const ownPadding = await page.locator('kv-memory .widget').first().evaluate((e) => getComputedStyle(e).paddingTop);
+  const ownPadding = await page
+    .locator('kv-memory .widget')
+    .first()
+    .evaluate((e) => getComputedStyle(e).paddingTop);
   expect(ownPadding).not.toBe('0px');
   expect(await snapshot()).toEqual(before);
 });

@@ -19,7 +19,11 @@ async function runOnce(page: Page): Promise<string> {
   return (await status.textContent()) ?? '';
 }
 
-test('a truncated model.onnx and an HTML page for tokenizer.json, served once each, do not break the next attempt', async ({ page, context, log }) => {
+test('a truncated model.onnx and an HTML page for tokenizer.json, served once each, do not break the next attempt', async ({
+  page,
+  context,
+  log,
+}) => {
   test.setTimeout(300_000);
   let onnxHits = 0;
   let tokenizerHits = 0;
@@ -28,12 +32,20 @@ test('a truncated model.onnx and an HTML page for tokenizer.json, served once ea
     const real = await route.fetch();
     const body = await real.body();
     // Status 200 with the first half of the file: a download cut short by a flaky connection.
-    return route.fulfill({ status: 200, headers: { 'content-type': 'application/octet-stream' }, body: body.subarray(0, body.length >> 1) });
+    return route.fulfill({
+      status: 200,
+      headers: { 'content-type': 'application/octet-stream' },
+      body: body.subarray(0, body.length >> 1),
+    });
   });
   await context.route(TOKENIZER, async (route) => {
     if (tokenizerHits++ > 0) return route.fallback();
     // A captive portal answers every URL with its login page and status 200.
-    return route.fulfill({ status: 200, contentType: 'text/html', body: '<!doctype html><html><head><title>Hotel Wi-Fi</title></head><body><form>Sign in</form></body></html>' });
+    return route.fulfill({
+      status: 200,
+      contentType: 'text/html',
+      body: '<!doctype html><html><head><title>Hotel Wi-Fi</title></head><body><form>Sign in</form></body></html>',
+    });
   });
 
   const first = await runOnce(page);
@@ -47,7 +59,10 @@ test('a truncated model.onnx and an HTML page for tokenizer.json, served once ea
   expect(log.externalRequests).toEqual([]);
 });
 
-test('a damaged model.onnx left in Cache Storage (an old deploy, or a download cached before verification) is replaced', async ({ page, log }) => {
+test('a damaged model.onnx left in Cache Storage (an old deploy, or a download cached before verification) is replaced', async ({
+  page,
+  log,
+}) => {
   test.setTimeout(300_000);
   expect(await runOnce(page)).toBe('Done.');
   // Overwrite the cached model with other bytes, as a truncated download cached by transformers.js would be.

@@ -9,12 +9,21 @@ async function recordViolations(page: import('@playwright/test').Page) {
   await page.addInitScript(() => {
     const w = window as unknown as { __csp: string[] };
     w.__csp = [];
-    document.addEventListener('securitypolicyviolation', (e) => w.__csp.push(`${e.effectiveDirective} ${e.blockedURI} ${e.sourceFile}:${e.lineNumber}`));
+    document.addEventListener('securitypolicyviolation', (e) =>
+      w.__csp.push(`${e.effectiveDirective} ${e.blockedURI} ${e.sourceFile}:${e.lineNumber}`),
+    );
   });
 }
 const violations = (page: import('@playwright/test').Page) => page.evaluate(() => (window as unknown as { __csp: string[] }).__csp);
 
-for (const path of ['/', '/articles/keys-and-values/', '/articles/does-the-model-notice/', '/instructors/', '/embed/quantizer/?theme=dark', '/embed/memory/']) {
+for (const path of [
+  '/',
+  '/articles/keys-and-values/',
+  '/articles/does-the-model-notice/',
+  '/instructors/',
+  '/embed/quantizer/?theme=dark',
+  '/embed/memory/',
+]) {
   test(`${path}: no CSP violation`, async ({ page, log }) => {
     await recordViolations(page);
     const res = await page.goto(path);

@@ -15,7 +15,10 @@ const TYPE = 'kv-cache-lab:resize';
 test('only frames of the site that sent the message are resized, within bounds', async ({ page, context }) => {
   await context.route(`${HOST_ORIGIN}/**`, (route) => route.continue());
   // A frame of the course page's own origin that claims to be a widget.
-  hostPage('/impostor.html', `<!doctype html><title>impostor</title><script>parent.postMessage({ type: '${TYPE}', height: 3333 }, '*');</script>`);
+  hostPage(
+    '/impostor.html',
+    `<!doctype html><title>impostor</title><script>parent.postMessage({ type: '${TYPE}', height: 3333 }, '*');</script>`,
+  );
   const url = hostPage(
     '/resize.html',
     html(

@@ -79,14 +79,19 @@ test('security headers: CSP per page kind, nosniff, Referrer-Policy, CORS', asyn
 
 test.describe('oEmbed', () => {
   const ask = (url: string) => `/oembed.json?url=${encodeURIComponent(url)}`;
-  const src = async (res: import('@playwright/test').APIResponse) => /src="([^"]*)"/.exec((await res.json()).html)?.[1].replace(/&amp;/g, '&');
+  const src = async (res: import('@playwright/test').APIResponse) =>
+    /src="([^"]*)"/.exec((await res.json()).html)?.[1].replace(/&amp;/g, '&');
 
   test('chapter fragments name the element: #q1, #gen1, #ppl1', async ({ request }) => {
     const q1 = await request.get(ask(`${LOCAL_ORIGIN}/articles/keys-and-values/?q1.bits=2&kv1.layer=3#q1`));
     expect(q1.status()).toBe(200);
     expect(await src(q1)).toBe(`${LOCAL_ORIGIN}/embed/quantizer/?bits=2`);
-    expect(await src(await request.get(ask(`${LOCAL_ORIGIN}/articles/does-the-model-notice/#gen1`)))).toBe(`${LOCAL_ORIGIN}/embed/generation/`);
-    expect(await src(await request.get(ask(`${LOCAL_ORIGIN}/articles/does-the-model-notice/#ppl1`)))).toBe(`${LOCAL_ORIGIN}/embed/perplexity/`);
+    expect(await src(await request.get(ask(`${LOCAL_ORIGIN}/articles/does-the-model-notice/#gen1`)))).toBe(
+      `${LOCAL_ORIGIN}/embed/generation/`,
+    );
+    expect(await src(await request.get(ask(`${LOCAL_ORIGIN}/articles/does-the-model-notice/#ppl1`)))).toBe(
+      `${LOCAL_ORIGIN}/embed/perplexity/`,
+    );
   });
   test('#%ZZ in a chapter URL is not a 500', async ({ request }) => {
     const res = await request.get(ask(`${LOCAL_ORIGIN}/articles/keys-and-values/#%ZZ`));

@@ -44,7 +44,14 @@ async function drawn(page: import('@playwright/test').Page, tag: string) {
   await expect(page.locator(`${tag} .widget`).first()).toBeVisible();
   await expect(page.locator(`${tag} .widget-body`).first()).not.toBeEmpty();
   // Drawn: an SVG or canvas with content in the widget body.
-  await expect.poll(() => page.locator(`${tag} .widget-body`).first().evaluate((b) => b.querySelectorAll('svg *, canvas').length)).toBeGreaterThan(0);
+  await expect
+    .poll(() =>
+      page
+        .locator(`${tag} .widget-body`)
+        .first()
+        .evaluate((b) => b.querySelectorAll('svg *, canvas').length),
+    )
+    .toBeGreaterThan(0);
   await page.waitForLoadState('networkidle');
   await expect(page.locator(`${tag} .status.error`)).toHaveCount(0);
 }

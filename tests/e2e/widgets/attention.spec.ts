@@ -19,7 +19,15 @@ function expected(id: string, layer: number, head: number, bits: Bits, group: nu
   const kHat = fakeQuantize(k, { bits, groupSize: group, axis: kaxis, method, metaDtype: 'fp32' }).dequantized;
   const vHat = fakeQuantize(v, { bits, groupSize: group, axis: vaxis, method, metaDtype: 'fp32' }).dequantized;
   const imp = attentionImpact(q, k, kHat, v, vHat, { causal: true });
-  return { kl: imp.perHead.kl[head], tv: imp.perHead.tv[head], out: imp.perHead.outputRelError[head], layerKl: imp.kl, layerTv: imp.tv, layerOut: imp.outputRelError, tokens: T };
+  return {
+    kl: imp.perHead.kl[head],
+    tv: imp.perHead.tv[head],
+    out: imp.perHead.outputRelError[head],
+    layerKl: imp.kl,
+    layerTv: imp.tv,
+    layerOut: imp.outputRelError,
+    tokens: T,
+  };
 }
 
 const widget = (page: import('@playwright/test').Page) => page.locator('kv-attention');
@@ -112,7 +120,8 @@ test('charts: one stepped area per series, the token tip on hover (also after a 
   // Original, quantized, and the difference as a red (gained) and a blue (lost) area: 256 tokens, 2 vertices a step.
   const areas = charts.locator('svg > g[aria-label="area"][aria-hidden="true"] > path');
   await expect(areas).toHaveCount(4);
-  for (const d of await areas.evaluateAll((ps) => ps.map((p) => p.getAttribute('d') ?? ''))) expect(d.split('L').length).toBeGreaterThan(2 * 255);
+  for (const d of await areas.evaluateAll((ps) => ps.map((p) => p.getAttribute('d') ?? '')))
+    expect(d.split('L').length).toBeGreaterThan(2 * 255);
   const first = charts.first();
   const tip = first.locator('g[aria-label="tip"]');
   await first.hover({ position: { x: 300, y: 60 } });
@@ -128,7 +137,8 @@ test('charts: one stepped area per series, the token tip on hover (also after a 
   await expect(quantized.locator('g[aria-label="tip"]')).toContainText(/#\d+ “.*”: \d+\.\d\d %$/);
   // The charts follow the widget's width (a ResizeObserver, not a layout read in every redraw).
   await page.setViewportSize({ width: 520, height: 900 });
-  const expectedWidth = () => widget(page).evaluate((w) => String(Math.max(300, Math.min(760, w.querySelector<HTMLElement>('.widget-body')!.clientWidth || 720))));
+  const expectedWidth = () =>
+    widget(page).evaluate((w) => String(Math.max(300, Math.min(760, w.querySelector<HTMLElement>('.widget-body')!.clientWidth || 720))));
   await expect.poll(async () => (await first.locator('svg').getAttribute('width')) === (await expectedWidth())).toBe(true);
   expect(Number(await first.locator('svg').getAttribute('width'))).toBeLessThan(520);
   expectClean(log);
@@ -163,7 +173,10 @@ function expectAlternating(runs: Array<{ rendered: number; kl: number }>) {
   expect([...at2][0]).toBeGreaterThan([...at4][0]);
 }
 
-test('synchronous redraws: 256-token example, and a reader prompt of ~1,000 tokens run live (no model run on slider moves)', async ({ page, log }) => {
+test('synchronous redraws: 256-token example, and a reader prompt of ~1,000 tokens run live (no model run on slider moves)', async ({
+  page,
+  log,
+}) => {
   test.setTimeout(240_000);
   await page.goto('/embed/attention/');
   await expect(widget(page)).toHaveAttribute('data-tokens', '256');

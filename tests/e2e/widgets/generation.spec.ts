@@ -9,7 +9,10 @@ const reference = JSON.parse(readFileSync('tests/fixtures/model/reference.json',
 
 const widget = (page: import('@playwright/test').Page) => page.locator('kv-generation');
 
-test('nothing runs on load; the default side by side streams, marks the first difference and plots KL; axe clean light and dark', async ({ page, log }) => {
+test('nothing runs on load; the default side by side streams, marks the first difference and plots KL; axe clean light and dark', async ({
+  page,
+  log,
+}) => {
   test.setTimeout(240_000);
   const worker: string[] = [];
   page.on('worker', (w) => worker.push(w.url()));

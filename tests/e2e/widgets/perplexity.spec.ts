@@ -9,9 +9,14 @@ const ppl = async (page: import('@playwright/test').Page, id: string) => {
 };
 
 /** Real Transformers on the same model and protocol (issue 12 §7; see the fixture's "source"). */
-const transformers = JSON.parse(readFileSync('tests/fixtures/model/transformers-perplexity.json', 'utf8')) as { perplexity: Record<string, number> };
+const transformers = JSON.parse(readFileSync('tests/fixtures/model/transformers-perplexity.json', 'utf8')) as {
+  perplexity: Record<string, number>;
+};
 
-test('the held-out figures equal real Transformers (±0.005); a setting Transformers cannot run shows its reason, not a number', async ({ page, log }) => {
+test('the held-out figures equal real Transformers (±0.005); a setting Transformers cannot run shows its reason, not a number', async ({
+  page,
+  log,
+}) => {
   test.setTimeout(300_000);
   await page.goto('/embed/perplexity/?configs=fp32,quanto-int2,hqq-int2,hqq-int2-axis1');
   await expect(widget(page).locator('.status')).toContainText('Press Run');

@@ -4,7 +4,20 @@ import { test, expect, expectClean, axeViolations } from '../support';
 import { decodePrecomputed, type PrecomputedIndex, type PrecomputedManifest } from '../../../src/lib/model/precomputed';
 import { DEFAULT_MODEL_ID } from '../../../src/lib/model/catalogue';
 import { metaDtypeOfModel } from '../../../src/widgets/shared/quant-config';
-import { fakeQuantize, hadamardRotate, kvCacheBytes, maxAbsError, meanTokenCosine, quantizeFormat, relativeError, snrDb, type EngineFormat, type FormatScale, type KVTensor, type QuantConfig } from '../../../src/lib/quant/index';
+import {
+  fakeQuantize,
+  hadamardRotate,
+  kvCacheBytes,
+  maxAbsError,
+  meanTokenCosine,
+  quantizeFormat,
+  relativeError,
+  snrDb,
+  type EngineFormat,
+  type FormatScale,
+  type KVTensor,
+  type QuantConfig,
+} from '../../../src/lib/quant/index';
 
 function firstExample() {
   const dir = 'public/precomputed';
@@ -83,7 +96,17 @@ test('keyboard on bits and group sliders: metrics equal src/lib/quant on the sam
 
   // Memory bar = kvCacheBytes for this prompt length.
   const tokens = ex.tokens.length;
-  const mem = kvCacheBytes({ layers: 8, kvHeads: 2, headDim: 64, tokens, bits: 3, groupSize: 32, residualTokens: 128, kvBytes: 2, metaBytes: 2 });
+  const mem = kvCacheBytes({
+    layers: 8,
+    kvHeads: 2,
+    headDim: 64,
+    tokens,
+    bits: 3,
+    groupSize: 32,
+    residualTokens: 128,
+    kvBytes: 2,
+    metaBytes: 2,
+  });
   await expect(w.locator('.mem-bar')).toHaveAttribute('data-total', String(mem.total));
   expectClean(log);
 });
@@ -136,7 +159,12 @@ test('HQQ: settings the worker prepared ahead and revisited settings show exactl
   expect(await w.evaluate((el) => (el as HTMLElement & { resultCacheEntries: number }).resultCacheEntries)).toBeGreaterThanOrEqual(12);
   const bits = w.getByRole('slider', { name: 'Bits' });
   await bits.focus();
-  for (const [key, b] of [['ArrowRight', 4], ['ArrowLeft', 3], ['ArrowLeft', 2], ['ArrowRight', 3]] as const) {
+  for (const [key, b] of [
+    ['ArrowRight', 4],
+    ['ArrowLeft', 3],
+    ['ArrowLeft', 2],
+    ['ArrowRight', 3],
+  ] as const) {
     const before = await rendered(page);
     await page.keyboard.press(key);
     await expect.poll(() => rendered(page)).toBeGreaterThan(before);
@@ -211,7 +239,9 @@ for (const theme of ['light', 'dark'] as const) {
 /** Metrics of an engine format, computed in Node with quantizeFormat (llama.cpp's rotation: H/√d before and after). */
 function expectedFormat(t: KVTensor, format: EngineFormat, o: { scale?: FormatScale; hadamard?: boolean } = {}, head?: number) {
   const opts = o.scale ? { scale: o.scale } : {};
-  const deq = o.hadamard ? hadamardRotate({ ...t, data: quantizeFormat(hadamardRotate(t), format, opts).dequantized }).data : quantizeFormat(t, format, opts).dequantized;
+  const deq = o.hadamard
+    ? hadamardRotate({ ...t, data: quantizeFormat(hadamardRotate(t), format, opts).dequantized }).data
+    : quantizeFormat(t, format, opts).dequantized;
   let x = t.data;
   let y = deq;
   let tt = t;
@@ -224,7 +254,10 @@ function expectedFormat(t: KVTensor, format: EngineFormat, o: { scale?: FormatSc
   return { rel: relativeError(x, y), snr: snrDb(x, y), max: maxAbsError(x, y), cos: meanTokenCosine(tt, y) };
 }
 
-test('engine choice by keyboard: vLLM FP8 scales and llama.cpp -ctk/-ctv with rotation equal quantizeFormat; memory per element; URL', async ({ page, log }) => {
+test('engine choice by keyboard: vLLM FP8 scales and llama.cpp -ctk/-ctv with rotation equal quantizeFormat; memory per element; URL', async ({
+  page,
+  log,
+}) => {
   const ex = firstExample();
   await page.goto('/embed/quantizer/');
   const w = page.locator('kv-quantizer');
@@ -250,7 +283,10 @@ test('engine choice by keyboard: vLLM FP8 scales and llama.cpp -ctk/-ctv with ro
   await expect(w).toHaveAttribute('data-whole', 'done');
   const xs: number[] = [];
   const ys: number[] = [];
-  for (const [ts, sc] of [[ex.keys, 'dynamic-k'], [ex.values, 'dynamic-v']] as const) {
+  for (const [ts, sc] of [
+    [ex.keys, 'dynamic-k'],
+    [ex.values, 'dynamic-v'],
+  ] as const) {
     for (const t of ts) {
       xs.push(...t.data);
       ys.push(...quantizeFormat(t, 'fp8_e4m3', { scale: sc }).dequantized);

@@ -1,7 +1,10 @@
 /** The residual widget's drift panel on real keys: Transformers re-quantizes the oldest tokens at every flush. */
 import { test, expect, expectClean, axeViolations } from '../support';
 
-test('drift panel: HQQ strided groups drift with each flush, quanto per-token groups stay at the quantize-once error', async ({ page, log }) => {
+test('drift panel: HQQ strided groups drift with each flush, quanto per-token groups stay at the quantize-once error', async ({
+  page,
+  log,
+}) => {
   await page.goto('/embed/residual/?bits=2&group=64&residual=64');
   const w = page.locator('kv-residual');
   await expect(w).toHaveAttribute('data-drift', /;/);

@@ -14,8 +14,12 @@ test('default state: counts and memory equal residualSplit and kvCacheBytes', as
   await expect(metric(page, 'flushes')).toHaveText(fmt(r.flushes));
   const mem = kvCacheBytes({ ...arch, tokens: r.total, bits: 4, groupSize: 64, residualTokens: r.residual });
   await expect(page.locator('kv-residual')).toHaveAttribute('data-bytes', String(mem.total));
-  await expect(page.locator('kv-residual .chart-summary')).toContainText(`After 200 decode steps with R = 128: ${fmt(r.quantized)} tokens quantized, ${r.residual} in full precision, 1 flush`);
-  await expect(page.locator('kv-residual .flush-log')).toContainText('step 128: the residual (127 tokens) and the new token were re-quantized with the whole cache');
+  await expect(page.locator('kv-residual .chart-summary')).toContainText(
+    `After 200 decode steps with R = 128: ${fmt(r.quantized)} tokens quantized, ${r.residual} in full precision, 1 flush`,
+  );
+  await expect(page.locator('kv-residual .flush-log')).toContainText(
+    'step 128: the residual (127 tokens) and the new token were re-quantized with the whole cache',
+  );
   expect(await axeViolations(page)).toEqual([]);
   expectClean(log);
 });
@@ -64,14 +68,18 @@ test('KIVI scheme shows keys and values separately, equal to kiviResidualSplit',
   await expect(metric(page, 'keys')).toHaveText(`${fmt(k.keys.quantized)} / ${fmt(k.keys.residual)}`);
   await expect(metric(page, 'values')).toHaveText(`${fmt(k.values.quantized)} / ${fmt(k.values.residual)}`);
   const base = { ...arch, tokens: k.total, bits: 4 as const, groupSize: 64 };
-  const bytes = kvCacheBytes({ ...base, residualTokens: k.keys.residual, axis: 'channel' }).total / 2 + kvCacheBytes({ ...base, residualTokens: k.values.residual }).total / 2;
+  const bytes =
+    kvCacheBytes({ ...base, residualTokens: k.keys.residual, axis: 'channel' }).total / 2 +
+    kvCacheBytes({ ...base, residualTokens: k.values.residual }).total / 2;
   await expect(page.locator('kv-residual')).toHaveAttribute('data-bytes', String(bytes));
   // Bits (keyboard) changes the memory count.
   await page.getByRole('slider', { name: 'Bits' }).focus();
   await page.keyboard.press('ArrowLeft');
   await expect(page).toHaveURL(/[?&]bits=3(&|$)/);
   const b3 = { ...base, bits: 3 as const };
-  const bytes3 = kvCacheBytes({ ...b3, residualTokens: k.keys.residual, axis: 'channel' }).total / 2 + kvCacheBytes({ ...b3, residualTokens: k.values.residual }).total / 2;
+  const bytes3 =
+    kvCacheBytes({ ...b3, residualTokens: k.keys.residual, axis: 'channel' }).total / 2 +
+    kvCacheBytes({ ...b3, residualTokens: k.values.residual }).total / 2;
   await expect(page.locator('kv-residual')).toHaveAttribute('data-bytes', String(bytes3));
   expectClean(log);
 });

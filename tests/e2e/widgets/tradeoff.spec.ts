@@ -1,7 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { test, expect, expectClean, axeViolations } from '../support';
 import { decodePrecomputed, type PrecomputedManifest } from '../../../src/lib/model/precomputed';
-import { fakeQuantize, hadamardRotate, kvCacheBytes, quantizeFormat, relativeError, type Axis, type Bits, type EngineFormat, type Method } from '../../../src/lib/quant/index';
+import {
+  fakeQuantize,
+  hadamardRotate,
+  kvCacheBytes,
+  quantizeFormat,
+  relativeError,
+  type Axis,
+  type Bits,
+  type EngineFormat,
+  type Method,
+} from '../../../src/lib/quant/index';
 
 /** Expected numbers for one configuration, computed in Node from the same precomputed files with src/lib/quant. */
 function expected(id: string, tensor: 'k' | 'v', bits: Bits, group: number, axis: Axis, method: Method) {
@@ -16,7 +26,15 @@ function expected(id: string, tensor: 'k' | 'v', bits: Bits, group: number, axis
     ref.set(t.data, l * n);
     hat.set(fakeQuantize(t, { bits, groupSize: group, axis, method }).dequantized, l * n);
   });
-  const bpe = kvCacheBytes({ layers: ts.length, kvHeads: ts[0].heads, headDim: ts[0].headDim, tokens: ts[0].tokens, bits, groupSize: group, axis }).bitsPerElement;
+  const bpe = kvCacheBytes({
+    layers: ts.length,
+    kvHeads: ts[0].heads,
+    headDim: ts[0].headDim,
+    tokens: ts[0].tokens,
+    bits,
+    groupSize: group,
+    axis,
+  }).bitsPerElement;
   return { err: relativeError(ref, hat), bpe, tokens: ts[0].tokens };
 }
 
@@ -29,12 +47,16 @@ test('sweep of the 512-token example: points, timings, current configuration equ
   await expect(widget(page)).toHaveAttribute('data-sweep-done', 'true', { timeout: 150_000 });
   const fast = Number(await widget(page).getAttribute('data-sweep-fast-ms'));
   const hqq = Number(await widget(page).getAttribute('data-sweep-hqq-ms'));
-  console.log(`tradeoff sweep, kvlab-16m, 512 tokens, 8 layers, K and V: min-max + absmax ${fast} ms (144 configs), HQQ ${hqq} ms (80 configs)`);
+  console.log(
+    `tradeoff sweep, kvlab-16m, 512 tokens, 8 layers, K and V: min-max + absmax ${fast} ms (144 configs), HQQ ${hqq} ms (80 configs)`,
+  );
   await expect(widget(page)).toHaveAttribute('data-points', '152'); // per tensor: 5·4·3 min-max + 4·4·2 absmax + 5·4·3 HQQ (sweep.ts)
   const e = expected('heldout-512', 'k', 4, 64, 'token', 'minmax');
   expect(Number(await widget(page).getAttribute('data-current-bpe'))).toBeCloseTo(e.bpe, 10);
   expect(Number(await widget(page).getAttribute('data-current-err'))).toBeCloseTo(e.err, 6);
-  await expect(widget(page).locator('.chart-summary')).toContainText(`Current configuration: 4 bits, G64, per-token, minmax, 4.5 bits per element, error ${(e.err * 100).toFixed(1)} %`);
+  await expect(widget(page).locator('.chart-summary')).toContainText(
+    `Current configuration: 4 bits, G64, per-token, minmax, 4.5 bits per element, error ${(e.err * 100).toFixed(1)} %`,
+  );
   await expect(widget(page).locator('.chart-summary')).toContainText(/^Cheapest configuration under 5 % key error: /);
   // No exported queries in this example: the attention option is disabled.
   await expect(page.locator('kv-tradeoff option[value="attention"]')).toBeDisabled();
@@ -89,7 +111,8 @@ test('attention-output error with exported queries (narrative example)', async (
 test('invalid parameters: notes and a working widget', async ({ page, log }) => {
   await page.goto('/embed/tradeoff/?bits=5&method=gptq&tensor=q&metric=ppl&group=7');
   const notes = widget(page).locator('.param-notes');
-  for (const n of ['bits="5"', 'method="gptq"', 'tensor="q"', 'metric="ppl"', 'group="7"']) await expect(notes).toContainText(`${n} is not valid`);
+  for (const n of ['bits="5"', 'method="gptq"', 'tensor="q"', 'metric="ppl"', 'group="7"'])
+    await expect(notes).toContainText(`${n} is not valid`);
   await expect(widget(page)).toHaveAttribute('data-current-err', /\d/, { timeout: 60_000 });
   expectClean(log);
 });
@@ -126,10 +149,16 @@ test('engine formats on the chart: legend, labels, summary and table rows equal 
   await expect(w).toHaveAttribute('data-formats', '32', { timeout: 150_000 });
   const id = await page.getByRole('combobox', { name: 'Example', exact: true }).inputValue();
   // legend entries of the format families, each with its own shape and colour (view.ts METHOD_SYMBOL/METHOD_COLOR)
-  for (const label of ['FP8 (vLLM/SGLang)', 'NVFP4 (vLLM)', 'llama.cpp', 'llama.cpp + Hadamard']) await expect(w.locator('.tradeoff-chart')).toContainText(label);
+  for (const label of ['FP8 (vLLM/SGLang)', 'NVFP4 (vLLM)', 'llama.cpp', 'llama.cpp + Hadamard'])
+    await expect(w.locator('.tradeoff-chart')).toContainText(label);
   const summary = w.locator('.chart-summary');
   await expect(summary).toContainText('KIVI-2');
-  for (const [format, hadamard, label] of [['q4_0', false, 'Q4_0'], ['q4_0', true, 'Q4_0 + Hadamard'], ['nvfp4', false, 'NVFP4'], ['q8_0', false, 'Q8_0']] as const) {
+  for (const [format, hadamard, label] of [
+    ['q4_0', false, 'Q4_0'],
+    ['q4_0', true, 'Q4_0 + Hadamard'],
+    ['nvfp4', false, 'NVFP4'],
+    ['q8_0', false, 'Q8_0'],
+  ] as const) {
     const err = expectedFormat(id, 'k', format, hadamard);
     const bpe = format === 'q8_0' ? 8.5 : 4.5;
     await expect(summary).toContainText(`${label} ${bpe} bits, ${(err * 100).toFixed(err < 0.01 ? 2 : 1)} %`);

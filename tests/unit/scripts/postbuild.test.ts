@@ -48,7 +48,12 @@ describe('_headers', () => {
     write('embed/memory/index.html', '<p>embed</p>');
     await writeHeadersFile(root, '/');
     const text = readFileSync(join(root, '_headers'), 'utf8');
-    const rules = Object.fromEntries(text.split(/\n(?=\/)/).filter((b) => b.startsWith('/')).map((b) => [b.split('\n')[0], b.split('\n').slice(1).join('\n')]));
+    const rules = Object.fromEntries(
+      text
+        .split(/\n(?=\/)/)
+        .filter((b) => b.startsWith('/'))
+        .map((b) => [b.split('\n')[0], b.split('\n').slice(1).join('\n')]),
+    );
     expect(rules['/*']).toContain('Access-Control-Allow-Origin: *');
     expect(rules['/*']).not.toContain('Content-Security-Policy');
     expect(rules['/articles/*']).toContain("frame-ancestors 'self'");

@@ -3,7 +3,16 @@
  * examples.
  */
 import { describe, expect, it } from 'vitest';
-import { contentSecurityPolicy, contentTypeFor, cacheControlFor, inlineScriptHashes, negotiateEncoding, parseRange, parseTarget, logSafe } from '../../../scripts/serve/http.mjs';
+import {
+  contentSecurityPolicy,
+  contentTypeFor,
+  cacheControlFor,
+  inlineScriptHashes,
+  negotiateEncoding,
+  parseRange,
+  parseTarget,
+  logSafe,
+} from '../../../scripts/serve/http.mjs';
 
 describe('parseTarget', () => {
   it.each([
@@ -14,7 +23,21 @@ describe('parseTarget', () => {
   ])('%s → path %s, raw query kept', (target, path, query) => {
     expect(parseTarget(target)).toEqual({ ok: true, path, query });
   });
-  it.each(['*', 'http://evil.example/', '', '/..', '/../etc/passwd', '/%2e%2e/etc/passwd', '/a/%2E%2E/b', '/a/./b', '/%ZZ', '/50%', '/a%00b', '/a%5c..%5cb', '//evil.example/'])('%s → 400', (target) => {
+  it.each([
+    '*',
+    'http://evil.example/',
+    '',
+    '/..',
+    '/../etc/passwd',
+    '/%2e%2e/etc/passwd',
+    '/a/%2E%2E/b',
+    '/a/./b',
+    '/%ZZ',
+    '/50%',
+    '/a%00b',
+    '/a%5c..%5cb',
+    '//evil.example/',
+  ])('%s → 400', (target) => {
     expect(parseTarget(target)).toMatchObject({ ok: false, status: 400 });
   });
 });
@@ -30,8 +53,12 @@ describe('parseRange (RFC 9110 §14.1.2 examples on a 10000-byte file)', () => {
     ['bytes=9999-20000', { start: 9999, end: 9999 }],
     ['bytes=-20000', { start: 0, end: 9999 }],
   ])('%s', (h, want) => expect(parseRange(h, size)).toEqual(want));
-  it.each(['bytes=5-1', 'bytes=10000-', 'bytes=10000-10005', 'bytes=-0'])('%s is unsatisfiable', (h) => expect(parseRange(h, size)).toBe('unsatisfiable'));
-  it.each([undefined, 'bytes=0-1,5-9', 'items=0-5', 'bytes=a-b', 'bytes=-', ''])('%s is ignored (whole file)', (h) => expect(parseRange(h, size)).toBeNull());
+  it.each(['bytes=5-1', 'bytes=10000-', 'bytes=10000-10005', 'bytes=-0'])('%s is unsatisfiable', (h) =>
+    expect(parseRange(h, size)).toBe('unsatisfiable'),
+  );
+  it.each([undefined, 'bytes=0-1,5-9', 'items=0-5', 'bytes=a-b', 'bytes=-', ''])('%s is ignored (whole file)', (h) =>
+    expect(parseRange(h, size)).toBeNull(),
+  );
   it('an empty file has no satisfiable suffix', () => expect(parseRange('bytes=-5', 0)).toBe('unsatisfiable'));
 });
 
@@ -67,7 +94,9 @@ describe('headers', () => {
   it('frame-ancestors: anyone for embed pages, the site only elsewhere', () => {
     expect(contentSecurityPolicy({ embed: true, scriptHashes: [] })).toContain('frame-ancestors *');
     expect(contentSecurityPolicy({ embed: false, scriptHashes: [] })).toContain("frame-ancestors 'self'");
-    expect(contentSecurityPolicy({ embed: false, scriptHashes: ['sha256-abc='] })).toContain("script-src 'self' 'wasm-unsafe-eval' 'sha256-abc='");
+    expect(contentSecurityPolicy({ embed: false, scriptHashes: ['sha256-abc='] })).toContain(
+      "script-src 'self' 'wasm-unsafe-eval' 'sha256-abc='",
+    );
   });
   it("inline script hashes match the CSP Level 3 spec's example (§8.3)", async () => {
     // https://www.w3.org/TR/CSP3/#grammardef-hash-source: <script>alert('Hello, world.');</script>

@@ -56,7 +56,10 @@ beforeAll(async () => {
     log: (line: string) => logs.push(line),
     // The oEmbed logic itself is tested in tests/unit/widgets/embed/oembed.test.ts; here, what
     // the server hands it: the query as parsed and the origin read from Host/X-Forwarded-Proto.
-    oembed: ({ query, origin }: { query: URLSearchParams; origin: string | null }) => ({ status: 200, body: { origin, query: [...query] } }),
+    oembed: ({ query, origin }: { query: URLSearchParams; origin: string | null }) => ({
+      status: 200,
+      body: { origin, query: [...query] },
+    }),
   });
   server = http.createServer(handler);
   await new Promise<void>((ok) => server.listen(0, '127.0.0.1', () => ok()));
@@ -96,17 +99,25 @@ describe('request targets', () => {
     expect(r.status).toBe(200);
     expect(r.body.toString()).toContain('<title>embed</title>');
   });
-  it.each(['/..', '/../secret.txt', '/%2e%2e/secret.txt', '/%2E%2E%2Fsecret.txt', '/models/../../secret.txt', '/%ZZ', '/a%00b', '/..%5csecret.txt', '//secret.txt', '*'])(
-    'GET %s → 400, one log line, no stack, nothing from outside the build',
-    async (path) => {
-      const [r, lines] = await logged(() => req('GET', path));
-      expect(r.status).toBe(400);
-      expect(lines).toHaveLength(1);
-      expect(lines[0]).not.toMatch(/\n|\bat .+:\d+:\d+/);
-      expect(r.body.toString()).not.toContain(SECRET);
-      expect(r.body.toString()).not.toMatch(/\bat .+:\d+:\d+/);
-    },
-  );
+  it.each([
+    '/..',
+    '/../secret.txt',
+    '/%2e%2e/secret.txt',
+    '/%2E%2E%2Fsecret.txt',
+    '/models/../../secret.txt',
+    '/%ZZ',
+    '/a%00b',
+    '/..%5csecret.txt',
+    '//secret.txt',
+    '*',
+  ])('GET %s → 400, one log line, no stack, nothing from outside the build', async (path) => {
+    const [r, lines] = await logged(() => req('GET', path));
+    expect(r.status).toBe(400);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).not.toMatch(/\n|\bat .+:\d+:\d+/);
+    expect(r.body.toString()).not.toContain(SECRET);
+    expect(r.body.toString()).not.toMatch(/\bat .+:\d+:\d+/);
+  });
   it.each(['/leak.txt', '/_server/oembed-data.json', '/.hidden', '/nope/'])('GET %s → 404 page, one log line', async (path) => {
     const [r, lines] = await logged(() => req('GET', path));
     expect(r.status).toBe(404);
@@ -132,7 +143,11 @@ describe('methods', () => {
     expect(r.headers.allow).toBe('GET, HEAD, OPTIONS');
   });
   it('OPTIONS → 204 with CORS preflight answers', async () => {
-    const r = await req('OPTIONS', '/models/m/model.onnx', { origin: 'null', 'access-control-request-method': 'GET', 'access-control-request-headers': 'range' });
+    const r = await req('OPTIONS', '/models/m/model.onnx', {
+      origin: 'null',
+      'access-control-request-method': 'GET',
+      'access-control-request-headers': 'range',
+    });
     expect(r.status).toBe(204);
     expect(r.headers['access-control-allow-origin']).toBe('*');
     expect(r.headers['access-control-allow-methods']).toContain('GET');
@@ -239,16 +254,24 @@ describe('oEmbed', () => {
     const url = encodeURIComponent('https://lab.example/embed/memory/?bits=2');
     const r = await req('GET', `/oembed.json?url=${url}`, { host: 'lab.example', 'x-forwarded-proto': 'https' });
     expect(r.status).toBe(200);
-    expect(JSON.parse(r.body.toString())).toEqual({ origin: 'https://lab.example', query: [['url', 'https://lab.example/embed/memory/?bits=2']] });
+    expect(JSON.parse(r.body.toString())).toEqual({
+      origin: 'https://lab.example',
+      query: [['url', 'https://lab.example/embed/memory/?bits=2']],
+    });
     expect(r.headers['content-type']).toBe('application/json; charset=utf-8');
     expect(r.headers.vary).toMatch(/Host/);
     expect(r.headers.vary).toMatch(/X-Forwarded-Proto/);
     expect(r.headers['access-control-allow-origin']).toBe('*');
   });
   it('a stray % in its query is read, not refused', async () => {
-    const r = await req('GET', `/oembed.json?url=${encodeURIComponent('http://lab.example/embed/memory/')}&maxwidth=50%`, { host: 'lab.example' });
+    const r = await req('GET', `/oembed.json?url=${encodeURIComponent('http://lab.example/embed/memory/')}&maxwidth=50%`, {
+      host: 'lab.example',
+    });
     expect(r.status).toBe(200);
-    expect(JSON.parse(r.body.toString()).query).toEqual([['url', 'http://lab.example/embed/memory/'], ['maxwidth', '50%']]);
+    expect(JSON.parse(r.body.toString()).query).toEqual([
+      ['url', 'http://lab.example/embed/memory/'],
+      ['maxwidth', '50%'],
+    ]);
   });
   it('a Host that is not host[:port] gives no origin (the build-time site is used)', async () => {
     const r = await req('GET', '/oembed.json?url=x', { host: 'evil.example/"><script>' });
@@ -257,6 +280,9 @@ describe('oEmbed', () => {
   it('the prerendered answer paths are answered for the origin reached', async () => {
     const r = await req('GET', '/oembed/embed/memory.json', { host: 'lab.example:8080' });
     expect(r.status).toBe(200);
-    expect(JSON.parse(r.body.toString())).toEqual({ origin: 'http://lab.example:8080', query: [['url', 'http://lab.example:8080/embed/memory/']] });
+    expect(JSON.parse(r.body.toString())).toEqual({
+      origin: 'http://lab.example:8080',
+      query: [['url', 'http://lab.example:8080/embed/memory/']],
+    });
   });
 });

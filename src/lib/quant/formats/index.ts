@@ -194,12 +194,19 @@ export function quantizeFormat(t: KVTensor, format: EngineFormat, opts: Quantize
 /** The JS path of one llama.cpp format over data[from, to). */
 export function ggmlRange(format: EngineFormat, data: Float32Array, out: Float32Array, from: number, to: number): void {
   switch (format) {
-    case 'q8_0': return q8_0(data, out, from, to);
-    case 'q4_0': return qx_0(data, out, from, to, 4);
-    case 'q5_0': return qx_0(data, out, from, to, 5);
-    case 'q4_1': return qx_1(data, out, from, to, 4);
-    case 'q5_1': return qx_1(data, out, from, to, 5);
-    case 'iq4_nl': return iq4_nl(data, out, from, to);
-    default: throw new RangeError(`not a llama.cpp format: ${format}`);
+    case 'q8_0':
+      return q8_0(data, out, from, to);
+    case 'q4_0':
+      return qx_0(data, out, from, to, 4);
+    case 'q5_0':
+      return qx_0(data, out, from, to, 5);
+    case 'q4_1':
+      return qx_1(data, out, from, to, 4);
+    case 'q5_1':
+      return qx_1(data, out, from, to, 5);
+    case 'iq4_nl':
+      return iq4_nl(data, out, from, to);
+    default:
+      throw new RangeError(`not a llama.cpp format: ${format}`);
   }
 }

@@ -102,12 +102,23 @@ export function stageFormats(format: EngineFormat, data: Float32Array): StagedTe
         case 'nvfp4':
           for (let h = 0; h < heads; h++) k.nvfp4(x + 4 * h * perHead, y + 4 * h * perHead, perHead / 16, scales![h], meta);
           break;
-        case 'q8_0': k.q8_0(x, y, n / 32, meta); break;
-        case 'q4_0': k.qx_0(x, y, n / 32, 8, meta); break;
-        case 'q5_0': k.qx_0(x, y, n / 32, 16, meta); break;
-        case 'q4_1': k.qx_1(x, y, n / 32, 15, meta); break;
-        case 'q5_1': k.qx_1(x, y, n / 32, 31, meta); break;
-        default: throw new RangeError(`no WebAssembly kernel for ${fmt}`);
+        case 'q8_0':
+          k.q8_0(x, y, n / 32, meta);
+          break;
+        case 'q4_0':
+          k.qx_0(x, y, n / 32, 8, meta);
+          break;
+        case 'q5_0':
+          k.qx_0(x, y, n / 32, 16, meta);
+          break;
+        case 'q4_1':
+          k.qx_1(x, y, n / 32, 15, meta);
+          break;
+        case 'q5_1':
+          k.qx_1(x, y, n / 32, 31, meta);
+          break;
+        default:
+          throw new RangeError(`no WebAssembly kernel for ${fmt}`);
       }
       out.set(new Float32Array(k.memory.buffer, y, n));
     },

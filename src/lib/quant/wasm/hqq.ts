@@ -22,10 +22,31 @@ import { shrinkThreshold } from '../hqq';
 type Exports = {
   memory: WebAssembly.Memory;
   hqq_init(X: number, IDX: number, DL: number, LEN: number, chunks: number, qmax: number, S: number, Z: number): number;
-  hqq_iterate(DL: number, LEN: number, chunks: number, S: number, Z: number, qmax: number, invBeta: number,
-    pm1: number, thr: number): number;
-  hqq_final(DL: number, IDX: number, LEN: number, chunks: number, S: number, Z: number, qmax: number, is32: number,
-    OUT: number, OUTC: number, SC: number, ZR: number): void;
+  hqq_iterate(
+    DL: number,
+    LEN: number,
+    chunks: number,
+    S: number,
+    Z: number,
+    qmax: number,
+    invBeta: number,
+    pm1: number,
+    thr: number,
+  ): number;
+  hqq_final(
+    DL: number,
+    IDX: number,
+    LEN: number,
+    chunks: number,
+    S: number,
+    Z: number,
+    qmax: number,
+    is32: number,
+    OUT: number,
+    OUTC: number,
+    SC: number,
+    ZR: number,
+  ): void;
   hqq_pow(src: number, dst: number, count: number, e: number): void;
 };
 
@@ -50,7 +71,16 @@ function load(): Exports | null {
  * `len[k]` = rows of chunk k; `gidx[v]` = real group of virtual group v (= 4·chunk + lane; −1 for padding), null
  * when it is the identity.
  */
-type Plan = { key: string; n: number; groups: number; chunks: number; slots: number; idx: Int32Array; len: Int32Array; gidx: Int32Array | null };
+type Plan = {
+  key: string;
+  n: number;
+  groups: number;
+  chunks: number;
+  slots: number;
+  idx: Int32Array;
+  len: Int32Array;
+  gidx: Int32Array | null;
+};
 let plan: Plan | null = null;
 
 function makePlan(axis: Axis, heads: number, tokens: number, D: number, G: number): Plan {
@@ -63,7 +93,7 @@ function makePlan(axis: Axis, heads: number, tokens: number, D: number, G: numbe
   // chunk boundaries: start a new chunk after 4 groups or when the group length changes
   const cStart: number[] = [];
   const cCount: number[] = [];
-  for (let g = 0; g < groups; ) {
+  for (let g = 0; g < groups;) {
     const l = off[g + 1] - off[g];
     let c = 1;
     while (c < 4 && g + c < groups && off[g + c + 1] - off[g + c] === l) c++;
@@ -95,9 +125,21 @@ function makePlan(axis: Axis, heads: number, tokens: number, D: number, G: numbe
 
 // Byte offsets in the module memory for the current plan; views rebuilt when the plan changes or memory grows.
 type Layout = {
-  plan: Plan; buffer: ArrayBuffer;
-  x: number; oc: number; idx: number; dl: number; len: number; s: number; z: number; sc: number; zr: number;
-  X: Float32Array; OC: Uint8Array; SC: Float32Array; ZR: Float32Array;
+  plan: Plan;
+  buffer: ArrayBuffer;
+  x: number;
+  oc: number;
+  idx: number;
+  dl: number;
+  len: number;
+  s: number;
+  z: number;
+  sc: number;
+  zr: number;
+  X: Float32Array;
+  OC: Uint8Array;
+  SC: Float32Array;
+  ZR: Float32Array;
 };
 let layout: Layout | null = null;
 
@@ -122,7 +164,17 @@ function prepare(k: Exports, P: Plan): Layout | null {
     new Int32Array(buffer, len, P.chunks).set(P.len);
   }
   layout = {
-    plan: P, buffer, x, oc, idx, dl, len, s, z, sc, zr,
+    plan: P,
+    buffer,
+    x,
+    oc,
+    idx,
+    dl,
+    len,
+    s,
+    z,
+    sc,
+    zr,
     X: new Float32Array(buffer, x, P.n + 4),
     OC: new Uint8Array(buffer, oc, P.n + 4),
     SC: new Float32Array(buffer, sc, vg),

@@ -34,30 +34,97 @@ import { align16, decodeBase64, ensureBytes } from './memory';
 
 type Exports = {
   minmax_token(src: number, n: number, G: number, minp: number, maxp: number): number;
-  minmax_meta(minp: number, maxp: number, groups: number, qmax: number, is32: number, zp: number, sp: number, i32p: number, flp: number): void;
+  minmax_meta(
+    minp: number,
+    maxp: number,
+    groups: number,
+    qmax: number,
+    is32: number,
+    zp: number,
+    sp: number,
+    i32p: number,
+    flp: number,
+  ): void;
   round_meta(src: number, dst: number, count: number, is32: number): void;
   minmax_channel(src: number, heads: number, tokens: number, D: number, G: number, minp: number, maxp: number): number;
   quant_token(
-    src: number, dst: number, codes: number, n: number, G: number, flp: number,
-    zp: number, sp: number, i32p: number, qmax: number, thr: number,
+    src: number,
+    dst: number,
+    codes: number,
+    n: number,
+    G: number,
+    flp: number,
+    zp: number,
+    sp: number,
+    i32p: number,
+    qmax: number,
+    thr: number,
   ): void;
   fq_token(
-    src: number, dst: number, codes: number, n: number, G: number, minp: number, maxp: number, flp: number,
-    zp: number, sp: number, i32p: number, qmax: number, thr: number, is32: number, chunkGroups: number,
+    src: number,
+    dst: number,
+    codes: number,
+    n: number,
+    G: number,
+    minp: number,
+    maxp: number,
+    flp: number,
+    zp: number,
+    sp: number,
+    i32p: number,
+    qmax: number,
+    thr: number,
+    is32: number,
+    chunkGroups: number,
   ): number;
   quant_channel(
-    src: number, dst: number, codes: number, heads: number, tokens: number, D: number, G: number, flp: number,
-    zp: number, sp: number, i32p: number, accp: number, qmax: number, thr: number,
+    src: number,
+    dst: number,
+    codes: number,
+    heads: number,
+    tokens: number,
+    D: number,
+    G: number,
+    flp: number,
+    zp: number,
+    sp: number,
+    i32p: number,
+    accp: number,
+    qmax: number,
+    thr: number,
   ): void;
   absmax_channel(src: number, heads: number, tokens: number, D: number, G: number, amp: number): number;
   absmax_meta(amp: number, groups: number, qmax: number, is32: number, zp: number, sp: number, i32p: number, flp: number): void;
   fq_absmax_token(
-    src: number, dst: number, codes: number, n: number, G: number, amp: number, flp: number, zp: number, sp: number,
-    i32p: number, qmax: number, thr: number, is32: number, chunkGroups: number,
+    src: number,
+    dst: number,
+    codes: number,
+    n: number,
+    G: number,
+    amp: number,
+    flp: number,
+    zp: number,
+    sp: number,
+    i32p: number,
+    qmax: number,
+    thr: number,
+    is32: number,
+    chunkGroups: number,
   ): number;
   absmax_quant_channel(
-    src: number, dst: number, codes: number, heads: number, tokens: number, D: number, G: number, flp: number,
-    sp: number, i32p: number, accp: number, qmax: number, thr: number,
+    src: number,
+    dst: number,
+    codes: number,
+    heads: number,
+    tokens: number,
+    D: number,
+    G: number,
+    flp: number,
+    sp: number,
+    i32p: number,
+    accp: number,
+    qmax: number,
+    thr: number,
   ): void;
 };
 /** One instance of the kernel module and the memory it was given. */
@@ -75,8 +142,8 @@ const THR_EXACT = -1;
 
 /** Smallest module using a v128 instruction: `(func (result v128) v128.const i32x4 0 0 0 0)`. */
 const SIMD_PROBE: Uint8Array<ArrayBuffer> = new Uint8Array([
-  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 22, 1, 20, 0, 253, 12, 0, 0, 0, 0, 0, 0, 0, 0,
-  0, 0, 0, 0, 0, 0, 0, 0, 11,
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 22, 1, 20, 0, 253, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 11,
 ]);
 
 let enabled = true;
@@ -141,10 +208,24 @@ type Layout = {
   n: number;
   groups: number;
   buffer: ArrayBuffer;
-  x: number; y: number; c: number; mn: number; mx: number; z: number; s: number; i32: number;
-  fl: number; acc: number; end: number;
-  X: Float32Array; Y: Float32Array; C: Uint8Array; MN: Float32Array; MX: Float32Array;
-  Z: Float32Array; S: Float32Array;
+  x: number;
+  y: number;
+  c: number;
+  mn: number;
+  mx: number;
+  z: number;
+  s: number;
+  i32: number;
+  fl: number;
+  acc: number;
+  end: number;
+  X: Float32Array;
+  Y: Float32Array;
+  C: Uint8Array;
+  MN: Float32Array;
+  MX: Float32Array;
+  Z: Float32Array;
+  S: Float32Array;
 };
 
 /** Largest head dimension the channel-axis kernel takes (its per-column scratch); larger ones use the JS path. */
@@ -169,7 +250,10 @@ function offsets(n: number, groups: number) {
 function views(n: number, groups: number, buffer: ArrayBuffer): Layout {
   const o = offsets(n, groups);
   return {
-    n, groups, buffer, ...o,
+    n,
+    groups,
+    buffer,
+    ...o,
     X: new Float32Array(buffer, o.x, n),
     Y: new Float32Array(buffer, o.y, n),
     C: new Uint8Array(buffer, o.c, n),
@@ -204,8 +288,14 @@ const owned = new WeakMap<Float32Array, Owned>();
  * arrays to every reader; they cannot be transferred to another thread, only copied). Null when WASM is
  * unavailable or disabled, or the size does not fit; the caller then allocates plain arrays.
  */
-export function allocateWasmBuffers(n: number, groups: number): {
-  dequantized: Float32Array; codes: Uint8Array; scales: Float32Array; zeros: Float32Array;
+export function allocateWasmBuffers(
+  n: number,
+  groups: number,
+): {
+  dequantized: Float32Array;
+  codes: Uint8Array;
+  scales: Float32Array;
+  zeros: Float32Array;
 } | null {
   if (!enabled) return null;
   const mod = compile();
@@ -288,8 +378,13 @@ type Work = { k: Kernel; L: Layout; direct: boolean; spill: number };
  * writes up to 3 entries past `groups`) would overwrite. Null when the shared instance is unavailable or too small.
  */
 function begin(
-  data: Float32Array, n: number, groups: number,
-  deq: Float32Array, codes: Uint8Array, scales: Float32Array, zeros: Float32Array,
+  data: Float32Array,
+  n: number,
+  groups: number,
+  deq: Float32Array,
+  codes: Uint8Array,
+  scales: Float32Array,
+  zeros: Float32Array,
 ): Work | null {
   const own = owned.get(deq);
   const direct =
@@ -319,10 +414,7 @@ function begin(
 }
 
 /** Restores the spilled entries; copies the results out to plain buffers. */
-function finish(
-  w: Work, n: number, groups: number,
-  deq: Float32Array, codes: Uint8Array, scales: Float32Array, zeros: Float32Array,
-): void {
+function finish(w: Work, n: number, groups: number, deq: Float32Array, codes: Uint8Array, scales: Float32Array, zeros: Float32Array): void {
   const { L, spill } = w;
   for (let i = 0; i < spill; i++) {
     L.S[groups + i] = kept[i];

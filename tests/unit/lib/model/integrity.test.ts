@@ -43,7 +43,10 @@ function network(answers: Record<string, Array<() => Response | Promise<Response
   }) as typeof fetch;
   return { fetchFn, calls };
 }
-const ok = (b: Uint8Array, type = 'application/octet-stream') => () => new Response(b.slice(), { status: 200, headers: { 'content-type': type } });
+const ok =
+  (b: Uint8Array, type = 'application/octet-stream') =>
+  () =>
+    new Response(b.slice(), { status: 200, headers: { 'content-type': type } });
 
 describe('sha256Hex', () => {
   it('matches Node crypto on the empty input, "abc" and binary data', async () => {

@@ -42,7 +42,8 @@ describe('float16', () => {
     [1 + 3 * 2 ** -11, 0x3c02],
   ])('%f ↔ 0x%s', (value, bits) => {
     expect(floatToHalf(value)).toBe(bits);
-    if (Number.isFinite(value) && Math.abs(value) <= 65504) expect(Math.abs(halfToFloat(bits) - value)).toBeLessThanOrEqual(Math.abs(value) * 2 ** -11 + 2 ** -25);
+    if (Number.isFinite(value) && Math.abs(value) <= 65504)
+      expect(Math.abs(halfToFloat(bits) - value)).toBeLessThanOrEqual(Math.abs(value) * 2 ** -11 + 2 ** -25);
   });
   it('round-trips every finite half exactly', () => {
     for (let h = 0; h < 0x7c00; h++) expect(floatToHalf(halfToFloat(h))).toBe(h);

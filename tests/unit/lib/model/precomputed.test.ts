@@ -16,7 +16,8 @@ describe('precomputed codec', () => {
     expect(back.tokens).toEqual(r.tokens);
     expect(back.keys.map((k) => [k.heads, k.tokens, k.headDim])).toEqual(r.keys.map((k) => [k.heads, k.tokens, k.headDim]));
     for (const [a, b] of [...r.keys.map((k, i) => [k, back.keys[i]]), ...r.queries!.map((k, i) => [k, back.queries![i]])]) {
-      for (let i = 0; i < a.data.length; i++) expect(Math.abs(b.data[i] - a.data[i])).toBeLessThanOrEqual(Math.abs(a.data[i]) * 2 ** -11 + 2 ** -24);
+      for (let i = 0; i < a.data.length; i++)
+        expect(Math.abs(b.data[i] - a.data[i])).toBeLessThanOrEqual(Math.abs(a.data[i]) * 2 ** -11 + 2 ** -24);
     }
     expect(back.lastLogits).toHaveLength(r.lastLogits.length);
     expect(() => decodePrecomputed(manifest, bin.slice(0, 10).buffer)).toThrow(/truncated/);

@@ -3,16 +3,19 @@ import { fakeQuantize, requantizationDrift, type KVTensor, type QuantConfig } fr
 
 /** A deterministic [2, 96, 64] tensor with a few outlier channels (like real keys). */
 function tensor(): KVTensor {
-  const heads = 2, tokens = 96, headDim = 64;
+  const heads = 2,
+    tokens = 96,
+    headDim = 64;
   const data = new Float32Array(heads * tokens * headDim);
   let s = 12345;
-  const rnd = () => ((s = (s * 1103515245 + 12345) >>> 0) / 2 ** 32) - 0.5;
+  const rnd = () => (s = (s * 1103515245 + 12345) >>> 0) / 2 ** 32 - 0.5;
   for (let i = 0; i < data.length; i++) data[i] = rnd() * (i % headDim === 3 ? 8 : 1);
   return { data, heads, tokens, headDim };
 }
 
 function rel(x: Float32Array, y: Float32Array): number {
-  let n = 0, d = 0;
+  let n = 0,
+    d = 0;
   for (let i = 0; i < x.length; i++) {
     n += (x[i] - y[i]) ** 2;
     d += x[i] ** 2;
@@ -48,12 +51,22 @@ describe('requantizationDrift', () => {
     expect(p1.tokens).toBe(64);
   });
   it('min-max per-token groups barely drift (a group’s min and max survive), HQQ strided groups do', () => {
-    const mm = requantizationDrift(t, { bits: 2, groupSize: 32, axis: 'token', method: 'minmax', metaDtype: 'fp32' }, { prefill: 32, period: 16, flushes: 4 });
-    const hq = requantizationDrift(t, { bits: 2, groupSize: 64, axis: 'strided', method: 'hqq', metaDtype: 'fp32' }, { prefill: 32, period: 16, flushes: 4 });
+    const mm = requantizationDrift(
+      t,
+      { bits: 2, groupSize: 32, axis: 'token', method: 'minmax', metaDtype: 'fp32' },
+      { prefill: 32, period: 16, flushes: 4 },
+    );
+    const hq = requantizationDrift(
+      t,
+      { bits: 2, groupSize: 64, axis: 'strided', method: 'hqq', metaDtype: 'fp32' },
+      { prefill: 32, period: 16, flushes: 4 },
+    );
     expect(Math.abs(mm[4].transformers - mm[4].once) / mm[4].once).toBeLessThan(1e-3);
     expect(hq[4].transformers).toBeGreaterThan(hq[4].once * 1.05);
   });
   it('refuses a schedule the tensor is too short for, naming the limit', () => {
-    expect(() => requantizationDrift(t, { bits: 4, groupSize: 32, axis: 'token', method: 'minmax' }, { prefill: 32, period: 32, flushes: 3 })).toThrow(/at most 2/);
+    expect(() =>
+      requantizationDrift(t, { bits: 4, groupSize: 32, axis: 'token', method: 'minmax' }, { prefill: 32, period: 32, flushes: 3 }),
+    ).toThrow(/at most 2/);
   });
 });

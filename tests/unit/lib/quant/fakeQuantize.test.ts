@@ -18,7 +18,11 @@ describe('fakeQuantize rejects impossible configurations with readable RangeErro
     ['groupSize not dividing', { groupSize: 5 }, /groupSize = 5 .*divisor of the element count .* = 24/],
     ['axis', { axis: 'row' }, /axis = "row" .*one of "token", "channel", "strided", "flat-channel"/],
     ['strided not dividing', { axis: 'strided', groupSize: 5 }, /groupSize = 5 .*"strided".*group_size should be divisble/],
-    ['flat-channel not dividing', { axis: 'flat-channel', groupSize: 4 }, /groupSize = 4 .*heads · tokens = 2 · 3 = 6 .*Group size \(4\) must be a divisor of \(6\)/],
+    [
+      'flat-channel not dividing',
+      { axis: 'flat-channel', groupSize: 4 },
+      /groupSize = 4 .*heads · tokens = 2 · 3 = 6 .*Group size \(4\) must be a divisor of \(6\)/,
+    ],
     ['method', { method: 'gptq' }, /method = "gptq" .*one of "minmax", "hqq", "absmax"/],
     ['metaDtype', { metaDtype: 'bf16' }, /metaDtype = "bf16" .*one of "fp16", "fp32"/],
     ['absmax 1 bit', { method: 'absmax', bits: 1 }, /bits = 1 .*one of 2, 3, 4, 8 for method "absmax"/],
@@ -35,10 +39,18 @@ describe('fakeQuantize rejects impossible configurations with readable RangeErro
   });
 
   it.each<[string, KVTensor, RegExp]>([
-    ['length mismatch', { data: new Float32Array(10), heads: 2, tokens: 3, headDim: 4 }, /tensor.data.length = 10 .*heads · tokens · headDim = 2 · 3 · 4 = 24/],
+    [
+      'length mismatch',
+      { data: new Float32Array(10), heads: 2, tokens: 3, headDim: 4 },
+      /tensor.data.length = 10 .*heads · tokens · headDim = 2 · 3 · 4 = 24/,
+    ],
     ['heads 0', { data: new Float32Array(0), heads: 0, tokens: 3, headDim: 4 }, /tensor.heads = 0 .*positive integer/],
     ['tokens 1.5', { data: new Float32Array(8), heads: 1, tokens: 1.5, headDim: 4 }, /tensor.tokens = 1.5/],
-    ['not Float32Array', { data: [1, 2] as unknown as Float32Array, heads: 1, tokens: 1, headDim: 2 }, /tensor.data = .*Array.*Float32Array/],
+    [
+      'not Float32Array',
+      { data: [1, 2] as unknown as Float32Array, heads: 1, tokens: 1, headDim: 2 },
+      /tensor.data = .*Array.*Float32Array/,
+    ],
   ])('tensor: %s', (_n, t, msg) => {
     expect(() => fakeQuantize(t, ok)).toThrow(RangeError);
     expect(() => fakeQuantize(t, ok)).toThrow(msg);
@@ -51,7 +63,9 @@ describe('fakeQuantize rejects impossible configurations with readable RangeErro
           const t = small();
           t.data.fill(0.5);
           t.data[pos] = bad;
-          expect(() => fakeQuantize(t, { ...ok, method, axis, groupSize: axis === 'flat-channel' ? 2 : 4 })).toThrow(new RegExp(`tensor.data\\[${pos}\\] = ${bad} .*finite`));
+          expect(() => fakeQuantize(t, { ...ok, method, axis, groupSize: axis === 'flat-channel' ? 2 : 4 })).toThrow(
+            new RegExp(`tensor.data\\[${pos}\\] = ${bad} .*finite`),
+          );
         }
       }
     }
@@ -59,7 +73,9 @@ describe('fakeQuantize rejects impossible configurations with readable RangeErro
 
   it('fakeQuantizeInto checks buffer types and lengths', () => {
     const out = allocateFakeQuantOutput(small(), ok);
-    expect(() => fakeQuantizeInto(small(), ok, { ...out, codes: new Uint8Array(3) })).toThrow(/out.codes = "Uint8Array\(3\)" .*Uint8Array of length ≥ 24/);
+    expect(() => fakeQuantizeInto(small(), ok, { ...out, codes: new Uint8Array(3) })).toThrow(
+      /out.codes = "Uint8Array\(3\)" .*Uint8Array of length ≥ 24/,
+    );
     expect(() => fakeQuantizeInto(small(), ok, { ...out, scales: new Float64Array(6) as unknown as Float32Array })).toThrow(/out.scales/);
   });
 });
@@ -93,7 +109,8 @@ describe('golden: minmax and absmax against the float64 reference', () => {
     for (const bits of [1, 2, 3, 4, 8]) {
       if (method === 'absmax' && bits === 1) continue;
       for (const axis of AXES) {
-        for (const meta of ['fp16', 'fp32'] as const) cases.push([method, bits, axis, axis === 'token' || axis === 'strided' ? 64 : axis === 'flat-channel' ? 30 : 32, meta]);
+        for (const meta of ['fp16', 'fp32'] as const)
+          cases.push([method, bits, axis, axis === 'token' || axis === 'strided' ? 64 : axis === 'flat-channel' ? 30 : 32, meta]);
       }
     }
   }
@@ -101,10 +118,13 @@ describe('golden: minmax and absmax against the float64 reference', () => {
   it.each(cases)('%s %i-bit %s G %i %s (WASM and JS paths)', (method, bits, axis, G, meta) => {
     const x = keyLikeTensor(bits * 7 + G, 2, 75, 64);
     const groups =
-      axis === 'token' ? groupsToken(x.data, G)
-      : axis === 'strided' ? groupsStrided(x.data, G)
-      : axis === 'flat-channel' ? groupsFlatChannel(x.data, 2 * 75, 64, G)
-      : groupsChannel(x.data, 2, 75, 64, G);
+      axis === 'token'
+        ? groupsToken(x.data, G)
+        : axis === 'strided'
+          ? groupsStrided(x.data, G)
+          : axis === 'flat-channel'
+            ? groupsFlatChannel(x.data, 2 * 75, 64, G)
+            : groupsChannel(x.data, 2, 75, 64, G);
     const ref = (method === 'minmax' ? refMinmax : refAbsmax)(groups, x.data.length, bits, meta);
     for (const wasm of [true, false]) {
       setWasmEnabled(wasm);
@@ -157,9 +177,11 @@ const arbCase = (values: fc.Arbitrary<number>) =>
       const rows = c.heads * c.tokens;
       const rowDivisors = Array.from({ length: rows }, (_, i) => i + 1).filter((d) => rows % d === 0);
       const groupSize =
-        c.axis === 'token' || c.axis === 'strided' ? divisors[c.gPick % divisors.length]
-        : c.axis === 'flat-channel' ? rowDivisors[c.gPick % rowDivisors.length]
-        : (c.gPick % (c.tokens + 2)) + 1;
+        c.axis === 'token' || c.axis === 'strided'
+          ? divisors[c.gPick % divisors.length]
+          : c.axis === 'flat-channel'
+            ? rowDivisors[c.gPick % rowDivisors.length]
+            : (c.gPick % (c.tokens + 2)) + 1;
       const bits = c.method === 'absmax' && c.bits === 1 ? 2 : c.bits;
       return fc.array(values, { minLength: n, maxLength: n }).map((arr) => ({
         t: { data: Float32Array.from(arr), heads: c.heads, tokens: c.tokens, headDim: c.headDim } as KVTensor,
@@ -174,10 +196,13 @@ const moderate = fc.integer({ min: -8000, max: 8000 }).map((i) => i / 8);
 function groupRanges(t: KVTensor, cfg: QuantConfig): Array<{ mn: number; mx: number; idx: number[] }> {
   const G = cfg.groupSize;
   const g =
-    cfg.axis === 'token' ? groupsToken(t.data, G)
-    : cfg.axis === 'strided' ? groupsStrided(t.data, G)
-    : cfg.axis === 'flat-channel' ? groupsFlatChannel(t.data, t.heads * t.tokens, t.headDim, G)
-    : groupsChannel(t.data, t.heads, t.tokens, t.headDim, G);
+    cfg.axis === 'token'
+      ? groupsToken(t.data, G)
+      : cfg.axis === 'strided'
+        ? groupsStrided(t.data, G)
+        : cfg.axis === 'flat-channel'
+          ? groupsFlatChannel(t.data, t.heads * t.tokens, t.headDim, G)
+          : groupsChannel(t.data, t.heads, t.tokens, t.headDim, G);
   return g.values.map((v, i) => ({ mn: Math.min(...v), mx: Math.max(...v), idx: g.index[i] }));
 }
 
@@ -230,7 +255,8 @@ describe('properties (fast-check)', () => {
         const b = fakeQuantize({ ...t, data: a.dequantized }, cfg);
         expect(b.codes).toEqual(a.codes);
         expect(b.zeros).toEqual(a.zeros);
-        for (let i = 0; i < n; i++) expect(Math.abs(b.dequantized[i] - a.dequantized[i])).toBeLessThanOrEqual(4e-7 * (1000 + Math.abs(a.dequantized[i])));
+        for (let i = 0; i < n; i++)
+          expect(Math.abs(b.dequantized[i] - a.dequantized[i])).toBeLessThanOrEqual(4e-7 * (1000 + Math.abs(a.dequantized[i])));
       }),
       { numRuns: 300 },
     );
@@ -292,7 +318,8 @@ describe('properties (fast-check)', () => {
                 ? Math.max(Math.abs(mn), Math.abs(mx)) / ((1 << (cfg.bits - 1)) - 1)
                 : Math.max(mx - mn, 0) / ((1 << cfg.bits) - 1);
             const tol = method === 'hqq' && mx - mn <= 1e-4 ? 1e-4 : 0;
-            for (const i of idx) expect(Math.abs(t.data[i] - r.dequantized[i])).toBeLessThanOrEqual(step + tol + 1e-5 * (1 + Math.abs(mx) + Math.abs(mn)));
+            for (const i of idx)
+              expect(Math.abs(t.data[i] - r.dequantized[i])).toBeLessThanOrEqual(step + tol + 1e-5 * (1 + Math.abs(mx) + Math.abs(mn)));
           });
         }
       }),

@@ -1,11 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import {
-  FP16_MAX,
-  roundToFp16,
-  roundToFp16Saturating,
-  roundToFp32Saturating,
-} from '../../../../src/lib/quant/fp16';
+import { FP16_MAX, roundToFp16, roundToFp16Saturating, roundToFp32Saturating } from '../../../../src/lib/quant/fp16';
 import { mulberry32, refFp16 } from './reference';
 
 describe('roundToFp16', () => {

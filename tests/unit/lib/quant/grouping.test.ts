@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import {
-  AXES, fakeQuantize, groupCount, groupIndexOf, groupMembers, gatherPlan, resolveConfig, tokenGroups, quantDefaults,
+  AXES,
+  fakeQuantize,
+  groupCount,
+  groupIndexOf,
+  groupMembers,
+  gatherPlan,
+  resolveConfig,
+  tokenGroups,
+  quantDefaults,
 } from '../../../../src/lib/quant/index';
 import type { Axis } from '../../../../src/lib/quant/index';
 
@@ -123,9 +131,13 @@ describe('grouping', () => {
       /groupSize = 4 .*heads · tokens = 2 · 5 = 10 for axis "flat-channel".*Group size \(4\) must be a divisor of \(10\)/,
     );
     // G larger than the row count (quanto: `group_size > axis_numel`)
-    expect(() => resolveConfig(t, { bits: 2, groupSize: 20, axis: 'flat-channel', method: 'absmax' })).toThrow(/must be a divisor of \(10\)/);
+    expect(() => resolveConfig(t, { bits: 2, groupSize: 20, axis: 'flat-channel', method: 'absmax' })).toThrow(
+      /must be a divisor of \(10\)/,
+    );
     expect(() => resolveConfig(t, { bits: 2, groupSize: 10, axis: 'flat-channel', method: 'absmax' })).not.toThrow();
-    expect(() => resolveConfig(t, { bits: 2, groupSize: 6, axis: 'token', method: 'minmax' })).toThrow(/Group size \(6\) must be a divisor of \(40\)/);
+    expect(() => resolveConfig(t, { bits: 2, groupSize: 6, axis: 'token', method: 'minmax' })).toThrow(
+      /Group size \(6\) must be a divisor of \(40\)/,
+    );
     expect(() => resolveConfig(t, { bits: 2, groupSize: 6, axis: 'token', method: 'hqq' })).toThrow(/group_size should be divisble/);
     expect(() => fakeQuantize(t, { bits: 2, groupSize: 3, axis: 'channel', method: 'hqq' })).not.toThrow();
   });

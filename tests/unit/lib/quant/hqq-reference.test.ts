@@ -17,11 +17,23 @@ import { hqqWasm, hqqWasmActive } from '../../../../src/lib/quant/wasm/hqq';
 import { roundToFp32Saturating } from '../../../../src/lib/quant/fp16';
 
 type Case = {
-  name: string; heads: number; tokens: number; headDim: number; layout: Axis; bits: Bits; groupSize: number;
-  input: number[]; codes: number[]; scales: number[]; zeros: number[]; dequantized: number[]; steps: number;
+  name: string;
+  heads: number;
+  tokens: number;
+  headDim: number;
+  layout: Axis;
+  bits: Bits;
+  groupSize: number;
+  input: number[];
+  codes: number[];
+  scales: number[];
+  zeros: number[];
+  dequantized: number[];
+  steps: number;
 };
 const fixture = JSON.parse(readFileSync(new URL('../../../fixtures/hqq-reference.json', import.meta.url), 'utf8')) as {
-  source: string; cases: Case[];
+  source: string;
+  cases: Case[];
 };
 const PARAMS = { lpNorm: 0.7, beta: 10, kappa: 1.01, iters: 20 };
 
@@ -30,12 +42,44 @@ function run(c: Case, path: 'js' | 'wasm', meta: 'fp16' | 'fp32' = 'fp32'): Run 
   const data = Float32Array.from(c.input);
   const n = data.length;
   const P = gatherPlan(c.layout, c, c.groupSize);
-  const out = { dequantized: new Float32Array(n), codes: new Uint8Array(n), scales: new Float32Array(P.groups), zeros: new Float32Array(P.groups) };
+  const out = {
+    dequantized: new Float32Array(n),
+    codes: new Uint8Array(n),
+    scales: new Float32Array(P.groups),
+    zeros: new Float32Array(P.groups),
+  };
   const round = meta === 'fp32' ? roundToFp32Saturating : (x: number) => roundToFp16(x);
   const steps =
     path === 'js'
-      ? hqqGathered(data, P.idx, P.off, P.groups, c.bits, PARAMS, round, out.codes, out.dequantized, out.scales, out.zeros, c.layout === 'token')
-      : hqqWasm(c.layout, data, c.heads, c.tokens, c.headDim, c.groupSize, c.bits, PARAMS, meta, out.codes, out.dequantized, out.scales, out.zeros);
+      ? hqqGathered(
+          data,
+          P.idx,
+          P.off,
+          P.groups,
+          c.bits,
+          PARAMS,
+          round,
+          out.codes,
+          out.dequantized,
+          out.scales,
+          out.zeros,
+          c.layout === 'token',
+        )
+      : hqqWasm(
+          c.layout,
+          data,
+          c.heads,
+          c.tokens,
+          c.headDim,
+          c.groupSize,
+          c.bits,
+          PARAMS,
+          meta,
+          out.codes,
+          out.dequantized,
+          out.scales,
+          out.zeros,
+        );
   if (steps === false) return null;
   return { ...out, groups: P.groups, steps };
 }
@@ -87,8 +131,10 @@ describe(`HQQ against ${fixture.source}`, () => {
           }
         }
       }
-      console.log(`${path}: ${stepsOff}/${fixture.cases.length} cases one step off; zeros bit-exact ${zerosExact}/${zerosTotal}, ` +
-        `worst zero ${worstZero.toFixed(2)} ulp(2^b), worst x̂ ${worstDeq.toFixed(2)} scale·ulp(2^b)`);
+      console.log(
+        `${path}: ${stepsOff}/${fixture.cases.length} cases one step off; zeros bit-exact ${zerosExact}/${zerosTotal}, ` +
+          `worst zero ${worstZero.toFixed(2)} ulp(2^b), worst x̂ ${worstDeq.toFixed(2)} scale·ulp(2^b)`,
+      );
       expect(stepsOff).toBeLessThanOrEqual(6);
       expect(zerosExact / zerosTotal).toBeGreaterThan(0.8);
       expect(worstZero).toBeLessThanOrEqual(8);
@@ -96,7 +142,7 @@ describe(`HQQ against ${fixture.source}`, () => {
     });
   }
 
-  it('fp16 meta: the stored scale and zero are HQQ\'s float32 values rounded once to fp16 (Transformers casts meta)', () => {
+  it("fp16 meta: the stored scale and zero are HQQ's float32 values rounded once to fp16 (Transformers casts meta)", () => {
     let checked = 0;
     for (const c of fixture.cases) {
       const r32 = run(c, 'js', 'fp32')!;
@@ -114,7 +160,7 @@ describe(`HQQ against ${fixture.source}`, () => {
     expect(checked).toBeGreaterThan(1000);
   });
 
-  it('fakeQuantize (either path) gives the fixture\'s codes with metaDtype fp32 on every layout', () => {
+  it("fakeQuantize (either path) gives the fixture's codes with metaDtype fp32 on every layout", () => {
     for (const wasm of [true, false]) {
       setWasmEnabled(wasm);
       for (const c of fixture.cases.filter((_, i) => i % 7 === 0)) {

@@ -30,7 +30,13 @@ type Out = { it: number | false; codes: Uint8Array; deq: Float32Array; scales: F
 type Shape = { data: Float32Array; heads: number; tokens: number; headDim: number };
 
 function alloc(n: number, groups: number): Out {
-  return { it: false, codes: new Uint8Array(n), deq: new Float32Array(n), scales: new Float32Array(groups), zeros: new Float32Array(groups) };
+  return {
+    it: false,
+    codes: new Uint8Array(n),
+    deq: new Float32Array(n),
+    scales: new Float32Array(groups),
+    zeros: new Float32Array(groups),
+  };
 }
 
 function runJs(axis: Axis, t: Shape, G: number, bits: number, meta: Meta, params: HqqParams): Out {
@@ -82,7 +88,10 @@ function fitG(axis: Axis, t: Omit<Shape, 'data'>, G: number): number {
 }
 
 const tensor = (values: number[], heads = 1, tokens = 1): Shape => ({
-  data: Float32Array.from(values), heads, tokens, headDim: values.length / (heads * tokens),
+  data: Float32Array.from(values),
+  heads,
+  tokens,
+  headDim: values.length / (heads * tokens),
 });
 
 describe.runIf(hqqWasmActive())('hqq wasm kernel', () => {
@@ -131,7 +140,13 @@ describe.runIf(hqqWasmActive())('hqq wasm kernel', () => {
   });
 
   it('odd shapes: partial channel block, G not a multiple of 4, headDim not a multiple of 4, chunks of unequal groups', () => {
-    for (const [h, tk, d] of [[1, 37, 6], [3, 5, 7], [2, 9, 3], [1, 1, 12], [4, 6, 2]]) {
+    for (const [h, tk, d] of [
+      [1, 37, 6],
+      [3, 5, 7],
+      [2, 9, 3],
+      [1, 1, 12],
+      [4, 6, 2],
+    ]) {
       const t = keyLikeTensor(h * 100 + tk + d, h, tk, d);
       for (const axis of AXES) {
         for (const G of [1, 2, 3, 5, 6, 8]) {
@@ -150,7 +165,8 @@ describe.runIf(hqqWasmActive())('hqq wasm kernel', () => {
     ];
     for (const t of cases) {
       for (const axis of ['token', 'strided'] as const) {
-        for (const G of [2, 4, 8, 16]) for (const bits of [1, 2, 3, 4, 8]) for (const meta of ['fp16', 'fp32'] as const) expectIdentical(axis, t, G, bits, meta);
+        for (const G of [2, 4, 8, 16])
+          for (const bits of [1, 2, 3, 4, 8]) for (const meta of ['fp16', 'fp32'] as const) expectIdentical(axis, t, G, bits, meta);
       }
     }
   });
@@ -158,8 +174,13 @@ describe.runIf(hqqWasmActive())('hqq wasm kernel', () => {
   it('iters 0 and 1, and non-default lpNorm / beta / kappa (κ is unused: same result for any κ)', () => {
     const t = keyLikeTensor(3, 2, 20, 16);
     for (const params of [
-      { ...DEFAULT, iters: 0 }, { ...DEFAULT, iters: 1 }, { ...DEFAULT, lpNorm: 0.3 }, { ...DEFAULT, lpNorm: 0.95 },
-      { ...DEFAULT, beta: 1 }, { ...DEFAULT, beta: 1e4 }, { ...DEFAULT, iters: 100 },
+      { ...DEFAULT, iters: 0 },
+      { ...DEFAULT, iters: 1 },
+      { ...DEFAULT, lpNorm: 0.3 },
+      { ...DEFAULT, lpNorm: 0.95 },
+      { ...DEFAULT, beta: 1 },
+      { ...DEFAULT, beta: 1e4 },
+      { ...DEFAULT, iters: 100 },
     ]) {
       for (const axis of AXES) expectIdentical(axis, t, 8, 3, 'fp32', params);
     }

@@ -69,7 +69,14 @@ describe('hqq, hand-computed', () => {
   });
 
   it('hqq.iters = 0 skips the optimizer (plain min-max init with a float zero)', () => {
-    const r = fakeQuantize(t([0, 0.05, 0.25, 3]), { bits: 2, groupSize: 4, axis: 'token', method: 'hqq', metaDtype: 'fp32', hqq: { iters: 0 } });
+    const r = fakeQuantize(t([0, 0.05, 0.25, 3]), {
+      bits: 2,
+      groupSize: 4,
+      axis: 'token',
+      method: 'hqq',
+      metaDtype: 'fp32',
+      hqq: { iters: 0 },
+    });
     expect(r.zeros[0] === 0).toBe(true); // z = −min·s = −0
     expect([...r.dequantized]).toEqual([0, 0, 0, 3]);
   });
@@ -81,16 +88,20 @@ describe('hqq golden tests against the float64 line-by-line reference (key-like 
   // the fp16 rounding), codes equal except where W·s + z lies within float32 noise of a rounding tie (≤ 0.2 %).
   const cases: Array<[number, Axis, number, 'fp16' | 'fp32']> = [];
   for (const bits of [1, 2, 3, 4, 8]) {
-    for (const axis of AXES) cases.push([bits, axis, axis === 'channel' ? 16 : axis === 'flat-channel' ? 8 : 32, bits % 2 ? 'fp32' : 'fp16']);
+    for (const axis of AXES)
+      cases.push([bits, axis, axis === 'channel' ? 16 : axis === 'flat-channel' ? 8 : 32, bits % 2 ? 'fp32' : 'fp16']);
   }
   it.each(cases)('bits %i, %s, G %i, %s meta', (bits, axis, G, meta) => {
     const x = keyLikeTensor(100 + bits, 2, 36, 32);
     const r = fakeQuantize(x, { bits: bits as 1, groupSize: G, axis, method: 'hqq', metaDtype: meta });
     const groups =
-      axis === 'token' ? groupsToken(x.data, G)
-      : axis === 'strided' ? groupsStrided(x.data, G)
-      : axis === 'flat-channel' ? groupsFlatChannel(x.data, 2 * 36, 32, G)
-      : groupsChannel(x.data, 2, 36, 32, G);
+      axis === 'token'
+        ? groupsToken(x.data, G)
+        : axis === 'strided'
+          ? groupsStrided(x.data, G)
+          : axis === 'flat-channel'
+            ? groupsFlatChannel(x.data, 2 * 36, 32, G)
+            : groupsChannel(x.data, 2, 36, 32, G);
     const ref = refHqq(groups, x.data.length, bits, meta);
     expect(ref.itersRun).toBeGreaterThan(0);
     expect(r.groups).toBe(groups.values.length);

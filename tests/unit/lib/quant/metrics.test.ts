@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { maxAbsError, meanTokenCosine, mse, reconstructionMetrics, relativeError, relativeErrorOfSums, snrDb, squaredErrorSums } from '../../../../src/lib/quant/index';
+import {
+  maxAbsError,
+  meanTokenCosine,
+  mse,
+  reconstructionMetrics,
+  relativeError,
+  relativeErrorOfSums,
+  snrDb,
+  squaredErrorSums,
+} from '../../../../src/lib/quant/index';
 import type { KVTensor } from '../../../../src/lib/quant/index';
 import { mulberry32 } from './reference';
 
@@ -57,7 +66,10 @@ describe('metrics', () => {
       const xHat = Float32Array.from(data, (x, i) => hat(x, i));
       const r = reconstructionMetrics(t, xHat);
       const want = (tt: KVTensor, y: Float32Array) => ({
-        relativeError: relativeError(tt.data, y), snrDb: snrDb(tt.data, y), maxAbsError: maxAbsError(tt.data, y), cosine: meanTokenCosine(tt, y),
+        relativeError: relativeError(tt.data, y),
+        snrDb: snrDb(tt.data, y),
+        maxAbsError: maxAbsError(tt.data, y),
+        cosine: meanTokenCosine(tt, y),
       });
       const all = want(t, xHat);
       for (const k of ['relativeError', 'snrDb', 'maxAbsError', 'cosine'] as const) close(r.all[k], all[k]);
@@ -77,7 +89,11 @@ describe('metrics', () => {
     const x = Float32Array.from({ length: 300 }, () => rnd() - 0.5);
     const y = Float32Array.from(x, (v) => Math.fround(v + (rnd() - 0.5) * 0.01));
     const sums = { error: 0, signal: 0 };
-    for (const [a, b] of [[0, 100], [100, 250], [250, 300]]) {
+    for (const [a, b] of [
+      [0, 100],
+      [100, 250],
+      [250, 300],
+    ]) {
       const s = squaredErrorSums(x.subarray(a, b), y.subarray(a, b));
       sums.error += s.error;
       sums.signal += s.signal;

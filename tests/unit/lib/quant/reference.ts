@@ -132,7 +132,11 @@ export function refMeta(x: number, meta: 'fp16' | 'fp32'): number {
 
 export type RefOut = { deq: number[]; codes: number[]; scales: number[]; zeros: number[] };
 
-function scatter(groups: Groups, n: number, per: (g: number[], gi: number) => { q: number[]; x: number[]; scale: number; zero: number }): RefOut {
+function scatter(
+  groups: Groups,
+  n: number,
+  per: (g: number[], gi: number) => { q: number[]; x: number[]; scale: number; zero: number },
+): RefOut {
   const deq = new Array<number>(n).fill(NaN);
   const codes = new Array<number>(n).fill(-1);
   const scales: number[] = [];

@@ -65,7 +65,6 @@ function expectIdentical(t: KVTensor, cfg: QuantConfig): void {
   expectSame(runWasmBacked(t, cfg), js, `${what} (wasm-backed buffers)`);
 }
 
-
 describe('wasm kernel build', () => {
   it('kernel.generated.ts is a fresh compile of kernel.wat (run node scripts/build-wasm.mjs if this fails)', async () => {
     const wat = readFileSync(join(root, 'src/lib/quant/wasm/kernel.wat'), 'utf8');
@@ -84,8 +83,31 @@ describe('wasm metadata rounding = fp16.ts', () => {
   it('matches roundToFp16Saturating / roundToFp32Saturating on edge cases and random doubles', () => {
     const rnd = mulberry32(7);
     const edge = [
-      0, -0, 1, -1, 65504, 65519.99, 65520, -65520, 1e6, 2 ** -14, 2 ** -24, 2 ** -25, 1.5 * 2 ** -24, 2 ** -25 * 1.0001,
-      3 * 2 ** -26, 1e-300, 3.4028234663852886e38, 3.5e38, -3.5e38, 1e300, 0.1, 1 / 3, 2049, 2051, 4097,
+      0,
+      -0,
+      1,
+      -1,
+      65504,
+      65519.99,
+      65520,
+      -65520,
+      1e6,
+      2 ** -14,
+      2 ** -24,
+      2 ** -25,
+      1.5 * 2 ** -24,
+      2 ** -25 * 1.0001,
+      3 * 2 ** -26,
+      1e-300,
+      3.4028234663852886e38,
+      3.5e38,
+      -3.5e38,
+      1e300,
+      0.1,
+      1 / 3,
+      2049,
+      2051,
+      4097,
     ];
     const v = new Float64Array(60000);
     const u = new Uint32Array(v.buffer);
@@ -98,7 +120,10 @@ describe('wasm metadata rounding = fp16.ts', () => {
       } else if (i % 3 === 1) v[i] = (rnd() - 0.5) * 2 ** (Math.floor(rnd() * 70) - 45);
       else v[i] = ((Math.round(rnd() * 2 ** 20) / 64) * (rnd() < 0.5 ? -1 : 1)) / 2 ** Math.floor(rnd() * 30); // ties
     }
-    for (const [meta, f] of [['fp16', roundToFp16Saturating], ['fp32', roundToFp32Saturating]] as const) {
+    for (const [meta, f] of [
+      ['fp16', roundToFp16Saturating],
+      ['fp32', roundToFp32Saturating],
+    ] as const) {
       const r = roundMetaWasm(v, meta);
       expect(r).not.toBeNull();
       for (let i = 0; i < v.length; i++) {
@@ -133,26 +158,38 @@ describe.each(['minmax', 'absmax'] as const)('wasm %s = JS, bit for bit', (metho
       });
 
   it('any finite float32 (incl. ±0, subnormals, ±3.4e38)', () => {
-    fc.assert(fc.property(arbCase(fc.float({ noNaN: true, noDefaultInfinity: true })), ({ t, cfg }) => expectIdentical(t, cfg)), {
-      numRuns: 400,
-    });
+    fc.assert(
+      fc.property(arbCase(fc.float({ noNaN: true, noDefaultInfinity: true })), ({ t, cfg }) => expectIdentical(t, cfg)),
+      {
+        numRuns: 400,
+      },
+    );
   });
 
   it('moderate values on a fine grid (many exact rounding ties → exact fallback lanes)', () => {
     const grid = fc.integer({ min: -64, max: 64 }).map((i) => i / 4);
-    fc.assert(fc.property(arbCase(grid), ({ t, cfg }) => expectIdentical(t, cfg)), { numRuns: 400 });
+    fc.assert(
+      fc.property(arbCase(grid), ({ t, cfg }) => expectIdentical(t, cfg)),
+      { numRuns: 400 },
+    );
   });
 
   it('signed zeros and small sets of values (zero minimum, constant and all-zero groups)', () => {
     const z = fc.constantFrom(0, -0, 1, -1, 0.5, 2 ** -30, -(2 ** -30));
-    fc.assert(fc.property(arbCase(z), ({ t, cfg }) => expectIdentical(t, cfg)), { numRuns: 400 });
+    fc.assert(
+      fc.property(arbCase(z), ({ t, cfg }) => expectIdentical(t, cfg)),
+      { numRuns: 400 },
+    );
   });
 
   it('mixed magnitudes (fp16 underflow/saturation of scale and zero)', () => {
     const mixed = fc
       .tuple(fc.double({ min: -1, max: 1, noNaN: true }), fc.integer({ min: -30, max: 40 }))
       .map(([m, e]) => Math.fround(m * 2 ** e));
-    fc.assert(fc.property(arbCase(mixed), ({ t, cfg }) => expectIdentical(t, cfg)), { numRuns: 400 });
+    fc.assert(
+      fc.property(arbCase(mixed), ({ t, cfg }) => expectIdentical(t, cfg)),
+      { numRuns: 400 },
+    );
   });
 
   it('real-looking keys: [2, 300, 64] with ×10 outlier channels, every bit width, both axes, G 16–128, fp16/fp32', () => {
@@ -202,7 +239,12 @@ describe.each(['minmax', 'absmax'] as const)('wasm %s = JS, bit for bit', (metho
   it('longer output buffers: only the first n / groups entries are written', () => {
     const t: KVTensor = { data: Float32Array.from({ length: 64 }, (_, i) => Math.sin(i)), heads: 1, tokens: 4, headDim: 16 };
     const cfg: QuantConfig = { bits: 4, groupSize: 16, axis: 'token', method };
-    const out = { dequantized: new Float32Array(70).fill(7), codes: new Uint8Array(70).fill(7), scales: new Float32Array(6).fill(7), zeros: new Float32Array(6).fill(7) };
+    const out = {
+      dequantized: new Float32Array(70).fill(7),
+      codes: new Uint8Array(70).fill(7),
+      scales: new Float32Array(6).fill(7),
+      zeros: new Float32Array(6).fill(7),
+    };
     fakeQuantizeInto(t, cfg, out);
     const ref = run(t, cfg, false);
     expect(Array.from(out.dequantized.subarray(0, 64))).toEqual(Array.from(ref.dequantized));
@@ -222,7 +264,14 @@ describe('wasm-backed output buffers', () => {
     );
     const t: KVTensor = { data, heads: 3, tokens: 40, headDim: 12 };
     for (const bits of [2, 4, 8] as const) {
-      for (const [axis, groupSize] of [['token', 4], ['token', 12], ['token', 24], ['channel', 8], ['channel', 16], ['channel', 40]] as const) {
+      for (const [axis, groupSize] of [
+        ['token', 4],
+        ['token', 12],
+        ['token', 24],
+        ['channel', 8],
+        ['channel', 16],
+        ['channel', 40],
+      ] as const) {
         expectIdentical(t, { bits, groupSize, axis, method: 'minmax' });
       }
     }
@@ -237,8 +286,14 @@ describe('wasm-backed output buffers', () => {
     expect(isWasmBacked(out.dequantized)).toBe(true);
     const absmax = { ...small, method: 'absmax' as const };
     for (const cfg of [
-      small, { ...small, groupSize: 64 }, { ...small, axis: 'token' as const, groupSize: 32 }, { ...small, bits: 2 as const },
-      absmax, { ...absmax, groupSize: 64 }, { ...absmax, axis: 'token' as const, groupSize: 32 }, { ...absmax, groupSize: 48 },
+      small,
+      { ...small, groupSize: 64 },
+      { ...small, axis: 'token' as const, groupSize: 32 },
+      { ...small, bits: 2 as const },
+      absmax,
+      { ...absmax, groupSize: 64 },
+      { ...absmax, axis: 'token' as const, groupSize: 32 },
+      { ...absmax, groupSize: 48 },
     ]) {
       out.scales.fill(7);
       out.zeros.fill(7);
@@ -277,7 +332,12 @@ describe('non-finite input and fallback', () => {
     const rnd = mulberry32(3);
     for (const bad of [NaN, Infinity, -Infinity]) {
       for (const pos of [0, 5, 77, 255]) {
-        for (const [axis, method] of [['token', 'minmax'], ['channel', 'minmax'], ['token', 'absmax'], ['channel', 'absmax']] as const) {
+        for (const [axis, method] of [
+          ['token', 'minmax'],
+          ['channel', 'minmax'],
+          ['token', 'absmax'],
+          ['channel', 'absmax'],
+        ] as const) {
           const data = Float32Array.from({ length: 256 }, () => rnd());
           data[pos] = bad;
           if (pos !== 255) data[255] = NaN; // a later bad group must not be the one reported
@@ -427,20 +487,30 @@ describe('wasm absmax: ties, clamps, zeros and magnitudes', () => {
 
   it('subnormal and huge magnitudes, one scale per group spanning 2^-149 … 2^127', () => {
     const rnd = mulberry32(35);
-    all((_i, g) => Math.fround((rnd() - 0.5) * 2 ** ((g * 13) % 277 - 149)));
+    all((_i, g) => Math.fround((rnd() - 0.5) * 2 ** (((g * 13) % 277) - 149)));
   });
 
   it('fp32 metadata on ties and ordinary data (exact path throughout)', () => {
     const rnd = mulberry32(36);
-    all((_i, g, bits) => {
-      const qmax = (1 << (bits - 1)) - 1;
-      return g % 2 === 0 ? (Math.floor(rnd() * (4 * qmax + 1)) - 2 * qmax) * 0.5 * 3 : Math.fround(rnd() * 10 - 5);
-    }, ['fp32']);
+    all(
+      (_i, g, bits) => {
+        const qmax = (1 << (bits - 1)) - 1;
+        return g % 2 === 0 ? (Math.floor(rnd() * (4 * qmax + 1)) - 2 * qmax) * 0.5 * 3 : Math.fround(rnd() * 10 - 5);
+      },
+      ['fp32'],
+    );
   });
 
   it('shapes: G not a multiple of 4 or 8, head dims 1–7, partial token blocks, chunks of the token driver', () => {
     const rnd = mulberry32(37);
-    for (const [heads, tokens, headDim] of [[1, 1, 1], [1, 5, 3], [2, 9, 5], [3, 17, 6], [1, 33, 7], [2, 600, 16]] as const) {
+    for (const [heads, tokens, headDim] of [
+      [1, 1, 1],
+      [1, 5, 3],
+      [2, 9, 5],
+      [3, 17, 6],
+      [1, 33, 7],
+      [2, 600, 16],
+    ] as const) {
       const n = heads * tokens * headDim;
       const data = Float32Array.from({ length: n }, () => Math.fround((rnd() - 0.5) * 8));
       const t: KVTensor = { data, heads, tokens, headDim };

@@ -2,7 +2,23 @@ import { describe, expect, it } from 'vitest';
 import { fakeQuantize, type KVTensor } from '../../../../src/lib/quant/index';
 import * as Plot from '@observablehq/plot';
 import { area, curveStep } from 'd3';
-import { computeAttention, kvHeadOf, prefixTokens, queryAt, resolveQuery, summaryText, topChanges, attentionChartOptions, diffChartOptions, barData, stepArea, stepAreaPath, GAIN_COLOUR, LOSS_COLOUR, type BarDatum } from '../../../../src/widgets/attention/view';
+import {
+  computeAttention,
+  kvHeadOf,
+  prefixTokens,
+  queryAt,
+  resolveQuery,
+  summaryText,
+  topChanges,
+  attentionChartOptions,
+  diffChartOptions,
+  barData,
+  stepArea,
+  stepAreaPath,
+  GAIN_COLOUR,
+  LOSS_COLOUR,
+  type BarDatum,
+} from '../../../../src/widgets/attention/view';
 import { createRng } from '../../../../src/lib/model/sampling';
 
 /** Deterministic pseudo-random tensor. */
@@ -120,7 +136,11 @@ describe.each([
   });
 
   it('the summary and charts report those numbers', () => {
-    const changes = topChanges(view.ref, view.hat, Array.from({ length: T }, (_, i) => ` t${i}`));
+    const changes = topChanges(
+      view.ref,
+      view.hat,
+      Array.from({ length: T }, (_, i) => ` t${i}`),
+    );
     const text = summaryText({ head: 3, kvHead: 1, layer: 2, query, queryToken: ' t', view, changes, quant: 'x' });
     expect(text).toContain(`total variation ${(view.head.tv * 100).toFixed(2)} %`);
     expect(text).toContain(`attention-output error ${(view.head.outputRelError * 100).toFixed(2)} %`);
@@ -134,7 +154,13 @@ describe.each([
 /** Just enough of a document for stepArea's render function (Plot passes its own in the browser). */
 function fakeDocument() {
   const make = (tag: string) => {
-    const node = { tag, attrs: {} as Record<string, string>, children: [] as unknown[], setAttribute: (k: string, v: string) => void (node.attrs[k] = v), append: (c: unknown) => void node.children.push(c) };
+    const node = {
+      tag,
+      attrs: {} as Record<string, string>,
+      children: [] as unknown[],
+      setAttribute: (k: string, v: string) => void (node.attrs[k] = v),
+      append: (c: unknown) => void node.children.push(c),
+    };
     return node;
   };
   return { createElementNS: (_ns: string, tag: string) => make(tag) };
@@ -144,7 +170,14 @@ describe('chart marks', () => {
   type Node = { tag: string; attrs: Record<string, string>; children: Node[] };
   const render = (mark: Plot.RenderFunction) => {
     const scales = { x: (i: number) => 10 * i + 5, y: (v: number) => 100 - 100 * v } as unknown as Plot.ScaleFunctions;
-    return mark.call(null as never, [], scales, {} as Plot.ChannelValues, {} as Plot.Dimensions, { document: fakeDocument() } as unknown as Plot.Context) as unknown as Node;
+    return mark.call(
+      null as never,
+      [],
+      scales,
+      {} as Plot.ChannelValues,
+      {} as Plot.Dimensions,
+      { document: fakeDocument() } as unknown as Plot.Context,
+    ) as unknown as Node;
   };
 
   it('stepArea draws every token as one stepped path from the zero line (what Plot.areaY with curve "step" draws)', () => {
@@ -164,13 +197,19 @@ describe('chart marks', () => {
     const x = (i: number) => 52 + ((i + 0.5) / n) * width;
     const y = (v: number) => 110 - ((v + 0.31) / 0.93) * 93.7;
     for (const clamp of [undefined, (v: number) => Math.max(0, v), (v: number) => Math.min(0, v)]) {
-      const expected = area<number>().curve(curveStep).x((i) => x(i)).y0(y(0)).y1((i) => y(clamp ? clamp(values[i]) : values[i]))(values.map((_, i) => i));
+      const expected = area<number>()
+        .curve(curveStep)
+        .x((i) => x(i))
+        .y0(y(0))
+        .y1((i) => y(clamp ? clamp(values[i]) : values[i]))(values.map((_, i) => i));
       expect(stepAreaPath({ values, fill: '#000', clamp }, x, y)).toBe(expected);
     }
   });
 
   it('the difference chart draws gains and losses as separate areas, each clamped at zero', () => {
-    const [gain, loss] = (diffChartOptions({ values: [0.5, -0.2, 0.3], tokens: [], width: 600 }).marks as Plot.RenderFunction[]).slice(0, 2).map((m) => render(m));
+    const [gain, loss] = (diffChartOptions({ values: [0.5, -0.2, 0.3], tokens: [], width: 600 }).marks as Plot.RenderFunction[])
+      .slice(0, 2)
+      .map((m) => render(m));
     expect(gain.attrs.fill).toBe(GAIN_COLOUR);
     expect(gain.children[0].attrs.d).toBe('M5,50L10,50L10,100L20,100L20,70L25,70L25,100L20,100L20,100L10,100L10,100L5,100Z');
     expect(loss.attrs.fill).toBe(LOSS_COLOUR);
@@ -178,7 +217,15 @@ describe('chart marks', () => {
   });
 
   it('the hover tip (one datum per token) is included only when asked for', () => {
-    const base = { values: [0.5, 0.25, 0.25], tokens: ['a', ' b', 'c'], yMax: 0.5, width: 600, title: 'Original', fill: '#000', label: 'L' };
+    const base = {
+      values: [0.5, 0.25, 0.25],
+      tokens: ['a', ' b', 'c'],
+      yMax: 0.5,
+      width: 600,
+      title: 'Original',
+      fill: '#000',
+      label: 'L',
+    };
     const tips = (marks: Plot.Markish) => (marks as unknown[]).filter((m) => m instanceof Plot.Tip) as Plot.Tip[];
     expect(tips(attentionChartOptions(base).marks)).toHaveLength(0);
     const [tip] = tips(attentionChartOptions({ ...base, tip: true }).marks);

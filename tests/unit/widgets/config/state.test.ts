@@ -22,8 +22,19 @@ describe.each([
 });
 
 describe('config codec defaults', () => {
-  it('start at the post\'s setting: quanto, 4 bits, per token, G64, R128, Llama-2-7B; a 1000-token prompt, 256 new tokens, generate form', () => {
-    expect(configCodec.defaults).toMatchObject({ backend: 'quanto', bits: 4, kaxis: 'token', vaxis: 'token', group: 64, residual: 128, model: 'llama-2-7b', ptokens: 1000, newtokens: 256, form: 'generate' });
+  it("start at the post's setting: quanto, 4 bits, per token, G64, R128, Llama-2-7B; a 1000-token prompt, 256 new tokens, generate form", () => {
+    expect(configCodec.defaults).toMatchObject({
+      backend: 'quanto',
+      bits: 4,
+      kaxis: 'token',
+      vaxis: 'token',
+      group: 64,
+      residual: 128,
+      model: 'llama-2-7b',
+      ptokens: 1000,
+      newtokens: 256,
+      form: 'generate',
+    });
     expect(configCodec.serialize(configCodec.defaults).toString()).toBe('');
   });
 });

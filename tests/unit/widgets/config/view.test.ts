@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { configCodec, type ConfigState } from '../../../../src/widgets/config/state';
-import { axisValue, installLine, isValid, memoryEstimate, snippet, validate, verdictOf, versionNote } from '../../../../src/widgets/config/view';
+import {
+  axisValue,
+  installLine,
+  isValid,
+  memoryEstimate,
+  snippet,
+  validate,
+  verdictOf,
+  versionNote,
+} from '../../../../src/widgets/config/view';
 
 const state = (patch: Partial<ConfigState>): ConfigState => ({ ...configCodec.defaults, ...patch });
 type Layout = ConfigState['kaxis'];
@@ -61,14 +70,16 @@ describe('layouts a backend cannot produce', () => {
 });
 
 describe('the check follows the model preset and the prompt length (SmolLM2-135M: 3 KV heads × 64)', () => {
-  const smol = (patch: Partial<ConfigState>) => state({ model: 'smollm2-135m', backend: 'hqq', kaxis: 'token', vaxis: 'token', group: 64, ...patch });
+  const smol = (patch: Partial<ConfigState>) =>
+    state({ model: 'smollm2-135m', backend: 'hqq', kaxis: 'token', vaxis: 'token', group: 64, ...patch });
   it('hqq 4 bits per token: a 5-token prompt fails at the prefill, 6 runs (15 vs 18 groups, packed in halves)', () => {
     expect(isValid(validate(smol({ bits: 4, ptokens: 5 })))).toBe(false);
     expect(verdictOf(smol({ bits: 4, ptokens: 5 }))!.failure).toMatchObject({ stage: 'prefill', tokens: 5 });
     expect(isValid(validate(smol({ bits: 4, ptokens: 6 })))).toBe(true);
   });
   it('quanto per channel over rows needs 3 × prompt to be a multiple of G', () => {
-    const q = (ptokens: number) => isValid(validate(state({ model: 'smollm2-135m', kaxis: 'flat-channel' as Layout, group: 64, ptokens, newtokens: 1 })));
+    const q = (ptokens: number) =>
+      isValid(validate(state({ model: 'smollm2-135m', kaxis: 'flat-channel' as Layout, group: 64, ptokens, newtokens: 1 })));
     expect(q(64)).toBe(true);
     expect(q(65)).toBe(false);
   });
@@ -113,16 +124,26 @@ describe('snippet', () => {
   it('version notes: dict form 4.42+ for quanto, 4.56+ for lowercase hqq and for QuantizedCache(backend=…)', () => {
     expect(versionNote({ form: 'generate', backend: 'quanto' })).toMatch(/4\.42/);
     expect(versionNote({ form: 'generate', backend: 'hqq' })).toMatch(/4\.56.*"HQQ"/);
-    expect(versionNote({ form: 'cache', backend: 'quanto' })).toMatch(/QuantizedCache\(backend=…, config=…\) appeared in Transformers 4\.56/);
+    expect(versionNote({ form: 'cache', backend: 'quanto' })).toMatch(
+      /QuantizedCache\(backend=…, config=…\) appeared in Transformers 4\.56/,
+    );
   });
 });
 
 describe('notes', () => {
   it('residual below 2, a group wider than the head, non-recommended axes, 1-bit', () => {
     expect(validate(state({ residual: 1 })).some((i) => /behaves like 2/.test(i.text))).toBe(true);
-    expect(validate(state({ model: 'smollm2-135m', group: 128, ptokens: 1000, newtokens: 2 })).some((i) => /spans 2 tokens/.test(i.text))).toBe(true);
-    expect(validate(state({ backend: 'hqq', kaxis: 'strided' as Layout, vaxis: 'token' })).some((i) => /recommend axis_key=1/.test(i.text))).toBe(true);
-    expect(validate(state({ backend: 'hqq', bits: 1, kaxis: 'token', vaxis: 'token' })).some((i) => i.level === 'warning' && /docs list only/.test(i.text))).toBe(true);
+    expect(
+      validate(state({ model: 'smollm2-135m', group: 128, ptokens: 1000, newtokens: 2 })).some((i) => /spans 2 tokens/.test(i.text)),
+    ).toBe(true);
+    expect(
+      validate(state({ backend: 'hqq', kaxis: 'strided' as Layout, vaxis: 'token' })).some((i) => /recommend axis_key=1/.test(i.text)),
+    ).toBe(true);
+    expect(
+      validate(state({ backend: 'hqq', bits: 1, kaxis: 'token', vaxis: 'token' })).some(
+        (i) => i.level === 'warning' && /docs list only/.test(i.text),
+      ),
+    ).toBe(true);
     expect(validate(state({}))).toEqual([]);
   });
 });

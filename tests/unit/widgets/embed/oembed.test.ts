@@ -1,16 +1,30 @@
 import { describe, expect, it } from 'vitest';
-import { chapterWidgetsFromHtml, oembedResponse, oembedDiscoveryHref, oembedStaticFiles, DEFAULT_WIDTH } from '../../../../src/widgets/embed/oembed';
+import {
+  chapterWidgetsFromHtml,
+  oembedResponse,
+  oembedDiscoveryHref,
+  oembedStaticFiles,
+  DEFAULT_WIDTH,
+} from '../../../../src/widgets/embed/oembed';
 import { WIDGETS } from '../../../../src/widgets/registry';
 
 const origin = 'http://127.0.0.1:4441';
-const req = (q: Record<string, string>) => oembedResponse({ query: new URLSearchParams(q), origins: [origin], origin, available: ['memory'] });
+const req = (q: Record<string, string>) =>
+  oembedResponse({ query: new URLSearchParams(q), origins: [origin], origin, available: ['memory'] });
 
 describe('oembedResponse', () => {
   it('answers a rich response for an embed URL with parameters', () => {
     const r = req({ url: `${origin}/embed/memory/?bits=2&tokens=4096` });
     expect(r.status).toBe(200);
     const b = r.body as Record<string, unknown>;
-    expect(b).toMatchObject({ version: '1.0', type: 'rich', provider_name: 'KV Cache Lab', provider_url: `${origin}/`, width: DEFAULT_WIDTH, height: WIDGETS.memory.height });
+    expect(b).toMatchObject({
+      version: '1.0',
+      type: 'rich',
+      provider_name: 'KV Cache Lab',
+      provider_url: `${origin}/`,
+      width: DEFAULT_WIDTH,
+      height: WIDGETS.memory.height,
+    });
     expect(b.title).toBe('KV-cache memory calculator · KV Cache Lab');
     expect(b.html).toContain(`src="${origin}/embed/memory/?tokens=4096&amp;bits=2"`);
     expect(Number.isInteger(b.width) && Number.isInteger(b.height)).toBe(true);
@@ -45,8 +59,10 @@ describe('oembedDiscoveryHref', () => {
 describe('chapter URLs', () => {
   // As built from content/articles/keys-and-values.mdx and does-the-model-notice.mdx:
   // <KvExplorer id="kv1" …/>, <Quantizer id="q1" …/>; <Attention id="attn1"/>, <Generation id="gen1"/>, <Perplexity id="ppl1"/>.
-  const KEYS_HTML = '<p>text</p><kv-explorer id="kv1" url="scoped" layer="4"><p>needs JS</p></kv-explorer><h2 id="q-section">x</h2><kv-quantizer id="q1" url="scoped" kaxis="channel" bits="2"></kv-quantizer>';
-  const NOTICE_HTML = '<kv-attention id="attn1" url="scoped"></kv-attention><kv-generation id="gen1" url="scoped"></kv-generation><kv-perplexity id="ppl1" url="scoped"></kv-perplexity>';
+  const KEYS_HTML =
+    '<p>text</p><kv-explorer id="kv1" url="scoped" layer="4"><p>needs JS</p></kv-explorer><h2 id="q-section">x</h2><kv-quantizer id="q1" url="scoped" kaxis="channel" bits="2"></kv-quantizer>';
+  const NOTICE_HTML =
+    '<kv-attention id="attn1" url="scoped"></kv-attention><kv-generation id="gen1" url="scoped"></kv-generation><kv-perplexity id="ppl1" url="scoped"></kv-perplexity>';
   const available = ['kv-explorer', 'quantizer', 'attention', 'generation', 'perplexity'];
   const chapters = { 'keys-and-values': chapterWidgetsFromHtml(KEYS_HTML), 'does-the-model-notice': chapterWidgetsFromHtml(NOTICE_HTML) };
   const ask = (url: string) => oembedResponse({ query: new URLSearchParams({ url }), origins: [origin], origin, available, chapters });
@@ -90,6 +106,9 @@ describe('oembedStaticFiles', () => {
     const chapters = { 'kv-cache-memory': [{ id: 'mem1', widget: 'memory' }] };
     const files = oembedStaticFiles({ origin, available: ['memory'], chapters });
     expect(files.map((f) => f.path)).toEqual(['oembed/embed/memory.json', 'oembed/articles/kv-cache-memory.json']);
-    expect(files[0].body).toEqual(oembedResponse({ query: new URLSearchParams({ url: `${origin}/embed/memory/` }), origins: [origin], origin, available: ['memory'] }).body);
+    expect(files[0].body).toEqual(
+      oembedResponse({ query: new URLSearchParams({ url: `${origin}/embed/memory/` }), origins: [origin], origin, available: ['memory'] })
+        .body,
+    );
   });
 });

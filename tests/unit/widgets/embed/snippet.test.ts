@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { buildEmbedUrl, buildIframeSnippet, escapeAttr, parseWidgetUrl, SANDBOX, hostScriptTag } from '../../../../src/widgets/embed/snippet';
+import {
+  buildEmbedUrl,
+  buildIframeSnippet,
+  escapeAttr,
+  parseWidgetUrl,
+  SANDBOX,
+  hostScriptTag,
+} from '../../../../src/widgets/embed/snippet';
 import { codecOf, paramNamesOf } from '../../../../src/widgets/embed/codecs';
 import { WIDGETS, WIDGET_NAMES } from '../../../../src/widgets/registry';
 
@@ -24,10 +31,18 @@ describe('codecs are found for every widget with a state.ts', () => {
 
 describe.each([
   { name: 'defaults', params: {}, url: `${origin}/embed/memory/` },
-  { name: 'own params kept in codec order', params: { tokens: '4096', bits: '2', model: 'llama-3-8b' }, url: `${origin}/embed/memory/?model=llama-3-8b&tokens=4096&bits=2` },
+  {
+    name: 'own params kept in codec order',
+    params: { tokens: '4096', bits: '2', model: 'llama-3-8b' },
+    url: `${origin}/embed/memory/?model=llama-3-8b&tokens=4096&bits=2`,
+  },
   { name: 'foreign params dropped', params: { prompt: 'x', tokens: '1', evil: 'y' }, url: `${origin}/embed/memory/?tokens=1` },
   { name: 'empty values dropped', params: { tokens: '' }, url: `${origin}/embed/memory/` },
-  { name: 'special characters encoded', params: { controls: 'bits,group', model: '"><script>' }, url: `${origin}/embed/memory/?model=%22%3E%3Cscript%3E&controls=bits%2Cgroup` },
+  {
+    name: 'special characters encoded',
+    params: { controls: 'bits,group', model: '"><script>' },
+    url: `${origin}/embed/memory/?model=%22%3E%3Cscript%3E&controls=bits%2Cgroup`,
+  },
 ] as Array<{ name: string; params: Record<string, string>; url: string }>)('buildEmbedUrl: $name', ({ params, url }) => {
   it('builds the URL', () => expect(buildEmbedUrl({ origin, widget: 'memory', params })).toBe(url));
   it('round-trips through parseWidgetUrl', () => {
@@ -38,7 +53,8 @@ describe.each([
 });
 
 describe('buildEmbedUrl with a base path', () => {
-  it('puts the route under the base', () => expect(buildEmbedUrl({ origin, base: '/course', widget: 'memory' })).toBe(`${origin}/course/embed/memory/`));
+  it('puts the route under the base', () =>
+    expect(buildEmbedUrl({ origin, base: '/course', widget: 'memory' })).toBe(`${origin}/course/embed/memory/`));
   it('rejects a non-widget with a RangeError', () => expect(() => buildEmbedUrl({ origin, widget: 'nope' as never })).toThrow(RangeError));
 });
 
@@ -56,7 +72,7 @@ describe('buildIframeSnippet', () => {
     expect(html).toContain('height="500"');
     expect(html).toContain('style="border:0;max-width:100%"');
   });
-  it.each(['"><script>alert(1)</script>', "<img src=x onerror=alert(1)>", "' onload='alert(1)"])('escapes hostile text %s', (evil) => {
+  it.each(['"><script>alert(1)</script>', '<img src=x onerror=alert(1)>', "' onload='alert(1)"])('escapes hostile text %s', (evil) => {
     const html = buildIframeSnippet({ origin, widget: 'memory', params: { model: evil }, title: evil });
     // Exactly one element whose attribute values hold no quote or angle bracket, and only the expected attributes.
     expect(html).toMatch(/^<iframe( [a-z-]+="[^"<>]*")+><\/iframe>$/);
@@ -110,6 +126,7 @@ describe.each([
   it('reads allowed values and default from the codec', () => expect(paramUse(widget, name)).toEqual({ widget, allowed, default: def }));
 });
 describe('paramUse edge cases', () => {
-  it('controls lists the control names', () => expect(paramUse('memory', 'controls')?.allowed).toMatch(/^comma-separated names from: model, tokens/));
+  it('controls lists the control names', () =>
+    expect(paramUse('memory', 'controls')?.allowed).toMatch(/^comma-separated names from: model, tokens/));
   it('undefined for a parameter the widget does not use', () => expect(paramUse('memory', 'prompt')).toBeUndefined());
 });

@@ -13,13 +13,42 @@ const tok = (step: number, e: number, q: number, kl: number, agree: boolean, sam
 });
 
 describe.each([
-  ['', { bits: 4, groupSize: 64, axis: 'token', method: 'minmax' }, { bits: 4, groupSize: 64, axis: 'token', method: 'minmax' }, 128, 48, { strategy: 'greedy', repetitionPenalty: 1.3 }],
-  ['bits=2&group=32&kaxis=channel&method=hqq&residual=0&maxnew=8&penalty=1', { bits: 2, groupSize: 32, axis: 'channel', method: 'hqq' }, { bits: 2, groupSize: 32, axis: 'token', method: 'hqq' }, 0, 8, { strategy: 'greedy', repetitionPenalty: 1 }],
-  ['strategy=sample&seed=7&temperature=1.2', { bits: 4, groupSize: 64, axis: 'token', method: 'minmax' }, { bits: 4, groupSize: 64, axis: 'token', method: 'minmax' }, 128, 48, { strategy: 'sample', seed: 7, temperature: 1.2, repetitionPenalty: 1.3 }],
+  [
+    '',
+    { bits: 4, groupSize: 64, axis: 'token', method: 'minmax' },
+    { bits: 4, groupSize: 64, axis: 'token', method: 'minmax' },
+    128,
+    48,
+    { strategy: 'greedy', repetitionPenalty: 1.3 },
+  ],
+  [
+    'bits=2&group=32&kaxis=channel&method=hqq&residual=0&maxnew=8&penalty=1',
+    { bits: 2, groupSize: 32, axis: 'channel', method: 'hqq' },
+    { bits: 2, groupSize: 32, axis: 'token', method: 'hqq' },
+    0,
+    8,
+    { strategy: 'greedy', repetitionPenalty: 1 },
+  ],
+  [
+    'strategy=sample&seed=7&temperature=1.2',
+    { bits: 4, groupSize: 64, axis: 'token', method: 'minmax' },
+    { bits: 4, groupSize: 64, axis: 'token', method: 'minmax' },
+    128,
+    48,
+    { strategy: 'sample', seed: 7, temperature: 1.2, repetitionPenalty: 1.3 },
+  ],
 ])('buildRequest(%s)', (query, key, value, residual, maxNew, decoding) => {
   it('maps the URL state to the worker request', () => {
     const r = buildRequest(state(query));
-    expect(r).toEqual({ type: 'generate', prompt: state(query).prompt, key, value, residualLength: residual, maxNewTokens: maxNew, decoding });
+    expect(r).toEqual({
+      type: 'generate',
+      prompt: state(query).prompt,
+      key,
+      value,
+      residualLength: residual,
+      maxNewTokens: maxNew,
+      decoding,
+    });
   });
 });
 

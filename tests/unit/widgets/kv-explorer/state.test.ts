@@ -54,10 +54,22 @@ describe('explorerCodec', () => {
 });
 
 describe.each([
-  [{ layer: 4, head: 0 }, { layer: 4, head: 0, notes: 0 }],
-  [{ layer: 7, head: 1 }, { layer: 7, head: 1, notes: 0 }],
-  [{ layer: 12, head: 0 }, { layer: 7, head: 0, notes: 1 }],
-  [{ layer: 63, head: 5 }, { layer: 7, head: 1, notes: 2 }],
+  [
+    { layer: 4, head: 0 },
+    { layer: 4, head: 0, notes: 0 },
+  ],
+  [
+    { layer: 7, head: 1 },
+    { layer: 7, head: 1, notes: 0 },
+  ],
+  [
+    { layer: 12, head: 0 },
+    { layer: 7, head: 0, notes: 1 },
+  ],
+  [
+    { layer: 63, head: 5 },
+    { layer: 7, head: 1, notes: 2 },
+  ],
 ])('clampToModel(%o) on 8 layers × 2 KV heads', (input, want) => {
   it(`gives layer ${want.layer}, head ${want.head}`, () => {
     const r = clampToModel(input, { layers: 8, kvHeads: 2 });

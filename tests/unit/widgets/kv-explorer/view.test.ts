@@ -1,15 +1,28 @@
 import { describe, expect, it } from 'vitest';
 import type { KVTensor } from '../../../../src/lib/quant/index';
 import {
-  argmax, cellAt, channelMaxAbs, headByChannel, hoverText, median, outlierRatio, overviewOptions, overviewRatios, overviewRows, profileOptions,
-  profileRows, profileSummary,
+  argmax,
+  cellAt,
+  channelMaxAbs,
+  headByChannel,
+  hoverText,
+  median,
+  outlierRatio,
+  overviewOptions,
+  overviewRatios,
+  overviewRows,
+  profileOptions,
+  profileRows,
+  profileSummary,
 } from '../../../../src/widgets/kv-explorer/view';
 import { matchExample, promptParamFor } from '../../../../src/widgets/shared/tensor-picker';
 
 /** A tensor whose element (h, t, d) = h·1000 + t·10 + d (− for odd t), so positions are readable. */
 function indexed(heads: number, tokens: number, headDim: number): KVTensor {
   const data = new Float32Array(heads * tokens * headDim);
-  for (let h = 0; h < heads; h++) for (let t = 0; t < tokens; t++) for (let d = 0; d < headDim; d++) data[(h * tokens + t) * headDim + d] = (t % 2 ? -1 : 1) * (h * 1000 + t * 10 + d);
+  for (let h = 0; h < heads; h++)
+    for (let t = 0; t < tokens; t++)
+      for (let d = 0; d < headDim; d++) data[(h * tokens + t) * headDim + d] = (t % 2 ? -1 : 1) * (h * 1000 + t * 10 + d);
   return { data, heads, tokens, headDim };
 }
 
@@ -22,7 +35,8 @@ describe('headByChannel', () => {
     const t = indexed(H, T, D);
     const out = headByChannel(t, h);
     expect(out.length).toBe(T * D);
-    for (let tok = 0; tok < T; tok++) for (let d = 0; d < D; d++) expect(out[d * T + tok]).toBe((tok % 2 ? -1 : 1) * (h * 1000 + tok * 10 + d));
+    for (let tok = 0; tok < T; tok++)
+      for (let d = 0; d < D; d++) expect(out[d * T + tok]).toBe((tok % 2 ? -1 : 1) * (h * 1000 + tok * 10 + d));
   });
 
   it('reuses a buffer of the right size', () => {
@@ -102,7 +116,9 @@ describe('pointer readout', () => {
   ])('cellAt(%d, %d) over 10 tokens × 4 channels', (fx, fy, want) => expect(cellAt(fx, fy, 10, 4)).toEqual(want));
 
   it('quotes the token text', () => {
-    expect(hoverText({ tensor: 'keys', token: 3, tokenText: ' rock', channel: 7, value: -1.23456 })).toBe('Key of token 3 " rock", channel 7: -1.235');
+    expect(hoverText({ tensor: 'keys', token: 3, tokenText: ' rock', channel: 7, value: -1.23456 })).toBe(
+      'Key of token 3 " rock", channel 7: -1.235',
+    );
   });
 });
 

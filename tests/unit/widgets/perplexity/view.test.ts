@@ -1,6 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { cacheConfigOf, PRESET_IDS, PRESETS } from '../../../../src/widgets/perplexity/presets';
-import { chartOptions, configMemory, formatNats, klHistogram, klHistogramOptions, klSummaryText, KVLAB_DIMS, runningNll, seriesOf, STYLE, summaryText, tableRows } from '../../../../src/widgets/perplexity/view';
+import {
+  chartOptions,
+  configMemory,
+  formatNats,
+  klHistogram,
+  klHistogramOptions,
+  klSummaryText,
+  KVLAB_DIMS,
+  runningNll,
+  seriesOf,
+  STYLE,
+  summaryText,
+  tableRows,
+} from '../../../../src/widgets/perplexity/view';
 
 describe('runningNll', () => {
   it('is the cumulative mean of −log p', () => {
@@ -66,7 +79,13 @@ describe('table rows, presets and chart', () => {
     expect(new Set(PRESET_IDS.map((i) => STYLE[i].colour)).size).toBe(PRESET_IDS.length);
     expect(new Set(PRESET_IDS.map((i) => STYLE[i].dash)).size).toBe(PRESET_IDS.length);
     expect(cacheConfigOf('fp32', 128)).toEqual({ kind: 'exact', label: PRESETS.fp32.label });
-    expect(cacheConfigOf('kivi-int2', 64)).toEqual({ kind: 'quantized', label: PRESETS['kivi-int2'].label, key: { bits: 2, groupSize: 32, axis: 'channel', method: 'minmax' }, value: { bits: 2, groupSize: 32, axis: 'token', method: 'minmax' }, residualLength: 64 });
+    expect(cacheConfigOf('kivi-int2', 64)).toEqual({
+      kind: 'quantized',
+      label: PRESETS['kivi-int2'].label,
+      key: { bits: 2, groupSize: 32, axis: 'channel', method: 'minmax' },
+      value: { bits: 2, groupSize: 32, axis: 'token', method: 'minmax' },
+      residualLength: 64,
+    });
     const opts = chartOptions([seriesOf('fp32', [-1, -2], 1)], { width: 600, prefillTokens: 1, residual: 128, tokens: 300 });
     expect(opts.ariaLabel).toMatch(/running log-perplexity/);
   });
@@ -74,7 +93,11 @@ describe('table rows, presets and chart', () => {
 
 describe('Transformers presets', () => {
   it('name Transformers settings by backend and axis; hqq defaults to axis 0 (strided), KIVI is not a backend setting', () => {
-    expect(PRESETS['hqq-int4']).toMatchObject({ backend: 'hqq', key: { axis: 'strided', method: 'hqq', bits: 4, groupSize: 64 }, value: { axis: 'strided' } });
+    expect(PRESETS['hqq-int4']).toMatchObject({
+      backend: 'hqq',
+      key: { axis: 'strided', method: 'hqq', bits: 4, groupSize: 64 },
+      value: { axis: 'strided' },
+    });
     expect(PRESETS['hqq-int4-axis1']).toMatchObject({ backend: 'hqq', key: { axis: 'token' } });
     expect(PRESETS['quanto-int2']).toMatchObject({ backend: 'quanto', key: { axis: 'token', method: 'minmax', bits: 2, groupSize: 64 } });
     expect(PRESETS['quanto-int2-axis-1']).toMatchObject({ backend: 'quanto', key: { axis: 'flat-channel', groupSize: 32 } });
@@ -113,7 +136,7 @@ describe('KL distribution', () => {
     expect(Number.isFinite(y.domain[1])).toBe(true);
     expect((opts.x as { ticks: number[] }).ticks).toEqual([1e-5, 1e-4, 1e-3, 1e-2, 0.1, 1]);
   });
-  it('summarises each configuration\'s KL distribution and shows failures as reasons, not numbers', () => {
+  it("summarises each configuration's KL distribution and shows failures as reasons, not numbers", () => {
     const kl = { count: 4, mean: 0.0513, p50: 0.0123, p90: 0.2, p99: 0.9, max: 1.5 };
     const failure = { backend: 'hqq' as const, message: 'packing fails', raises: 'RuntimeError', atTokens: 1 };
     const rows = tableRows(

@@ -4,7 +4,14 @@
  */
 import { describe, expect, it } from 'vitest';
 import { fakeQuantize, type KVTensor, type QuantConfig } from '../../../../src/lib/quant/index';
-import { configFor, neighbourSettings, Requantizer, ResultCache, resultKey, type QuantOutcome } from '../../../../src/widgets/quantizer/model';
+import {
+  configFor,
+  neighbourSettings,
+  Requantizer,
+  ResultCache,
+  resultKey,
+  type QuantOutcome,
+} from '../../../../src/widgets/quantizer/model';
 import { QUANTIZER_BITS } from '../../../../src/widgets/quantizer/state';
 import { createRng } from '../../../../src/lib/model/sampling';
 
@@ -39,8 +46,18 @@ describe('ResultCache', () => {
   it('keys name the tensor and every field of the config', () => {
     const cfg: QuantConfig = { bits: 2, groupSize: 32, axis: 'channel', method: 'hqq' };
     const k = resultKey(3, 5, 'v', cfg);
-    expect(new Set([k, resultKey(4, 5, 'v', cfg), resultKey(3, 6, 'v', cfg), resultKey(3, 5, 'k', cfg), resultKey(3, 5, 'v', { ...cfg, bits: 3 }),
-      resultKey(3, 5, 'v', { ...cfg, groupSize: 64 }), resultKey(3, 5, 'v', { ...cfg, axis: 'token' }), resultKey(3, 5, 'v', { ...cfg, metaDtype: 'fp32' })]).size).toBe(8);
+    expect(
+      new Set([
+        k,
+        resultKey(4, 5, 'v', cfg),
+        resultKey(3, 6, 'v', cfg),
+        resultKey(3, 5, 'k', cfg),
+        resultKey(3, 5, 'v', { ...cfg, bits: 3 }),
+        resultKey(3, 5, 'v', { ...cfg, groupSize: 64 }),
+        resultKey(3, 5, 'v', { ...cfg, axis: 'token' }),
+        resultKey(3, 5, 'v', { ...cfg, metaDtype: 'fp32' }),
+      ]).size,
+    ).toBe(8);
   });
 });
 
@@ -85,10 +102,22 @@ describe('neighbourSettings', () => {
     const n = neighbourSettings(s, 2, 8, QUANTIZER_BITS);
     const label = (e: (typeof n)[number]) => `${e.layer}${e.kind}:${e.cfg.bits}/${e.cfg.groupSize}/${e.cfg.axis}`;
     expect(n.map(label)).toEqual([
-      '2k:4/64/token', '2v:4/64/token', '2k:2/64/token', '2v:2/64/token',
-      '2k:3/128/token', '2v:3/128/token', '2k:3/32/token', '2v:3/32/token',
-      '3k:3/64/token', '3v:3/64/token', '1k:3/64/token', '1v:3/64/token',
-      '2k:3/64/channel', '2v:3/64/token', '2k:3/64/token', '2v:3/64/channel',
+      '2k:4/64/token',
+      '2v:4/64/token',
+      '2k:2/64/token',
+      '2v:2/64/token',
+      '2k:3/128/token',
+      '2v:3/128/token',
+      '2k:3/32/token',
+      '2v:3/32/token',
+      '3k:3/64/token',
+      '3v:3/64/token',
+      '1k:3/64/token',
+      '1v:3/64/token',
+      '2k:3/64/channel',
+      '2v:3/64/token',
+      '2k:3/64/token',
+      '2v:3/64/channel',
     ]);
     for (const e of n) expect(e.cfg.method).toBe('hqq');
   });

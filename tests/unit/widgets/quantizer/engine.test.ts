@@ -7,7 +7,15 @@
 import { describe, expect, it } from 'vitest';
 import { ENGINE_FORMATS, quantizeFormat, relativeError, type EngineFormat, type KVTensor } from '../../../../src/lib/quant/index';
 import { roundE4m3, roundE5m2 } from '../../../../src/lib/quant/formats/fp8';
-import { formatFor, formatMemory, quantFor, quantizeSpec, Requantizer, wholeCacheMetrics, type FormatSpec } from '../../../../src/widgets/quantizer/model';
+import {
+  formatFor,
+  formatMemory,
+  quantFor,
+  quantizeSpec,
+  Requantizer,
+  wholeCacheMetrics,
+  type FormatSpec,
+} from '../../../../src/widgets/quantizer/model';
 import { quantizerCodec, type QuantizerState } from '../../../../src/widgets/quantizer/state';
 import { blockStructure, fp8Values, gridIn } from '../../../../src/widgets/quantizer/view';
 
@@ -27,10 +35,17 @@ describe('formatFor / quantFor', () => {
     const s = state({ engine: 'vllm', dtype: 'fp8_e4m3', fp8scale: 'dynamic' });
     expect(formatFor(s, 'k')).toEqual({ kind: 'format', format: 'fp8_e4m3', scale: 'dynamic-k', hadamard: false });
     expect(formatFor(s, 'v')).toEqual({ kind: 'format', format: 'fp8_e4m3', scale: 'dynamic-v', hadamard: false });
-    expect(formatFor(state({ engine: 'vllm', dtype: 'fp8_e5m2', fp8scale: 'head' }), 'v')).toMatchObject({ format: 'fp8_e5m2', scale: 'head' });
+    expect(formatFor(state({ engine: 'vllm', dtype: 'fp8_e5m2', fp8scale: 'head' }), 'v')).toMatchObject({
+      format: 'fp8_e5m2',
+      scale: 'head',
+    });
   });
   it('vLLM NVFP4 takes no FP8 scale (its global scale is per tensor)', () => {
-    expect(formatFor(state({ engine: 'vllm', dtype: 'nvfp4', fp8scale: 'dynamic' }), 'k')).toEqual({ kind: 'format', format: 'nvfp4', hadamard: false });
+    expect(formatFor(state({ engine: 'vllm', dtype: 'nvfp4', fp8scale: 'dynamic' }), 'k')).toEqual({
+      kind: 'format',
+      format: 'nvfp4',
+      hadamard: false,
+    });
   });
   it('llama.cpp: K and V separately, f16 = unquantized, rotation only when on', () => {
     const s = state({ engine: 'llamacpp', kfmt: 'q4_0', vfmt: 'f16', hadamard: 'on' });
@@ -39,7 +54,12 @@ describe('formatFor / quantFor', () => {
     expect(formatFor({ ...s, hadamard: 'off' }, 'k')).toEqual({ kind: 'format', format: 'q4_0', hadamard: false });
   });
   it('Transformers: the QuantConfig of the bits/group/axis/method controls', () => {
-    expect(quantFor(state({ bits: 2, group: 32, kaxis: 'channel' }), 'k')).toMatchObject({ bits: 2, groupSize: 32, axis: 'channel', method: 'minmax' });
+    expect(quantFor(state({ bits: 2, group: 32, kaxis: 'channel' }), 'k')).toMatchObject({
+      bits: 2,
+      groupSize: 32,
+      axis: 'channel',
+      method: 'minmax',
+    });
     expect(formatFor(state({}), 'k')).toBeNull();
   });
 });
@@ -93,7 +113,10 @@ describe('quantizeSpec', () => {
   });
 
   it('rotation spreads the outlier channel: q4_0 error drops on a tensor with a ×20 channel', () => {
-    const plain = relativeError(t.data, quantizeSpec(t, { kind: 'format', format: 'q4_0', hadamard: false }, new Float32Array(t.data.length)));
+    const plain = relativeError(
+      t.data,
+      quantizeSpec(t, { kind: 'format', format: 'q4_0', hadamard: false }, new Float32Array(t.data.length)),
+    );
     const rot = relativeError(t.data, quantizeSpec(t, { kind: 'format', format: 'q4_0', hadamard: true }, new Float32Array(t.data.length)));
     expect(rot).toBeLessThan(plain);
   });
@@ -154,23 +177,32 @@ describe('formatMemory', () => {
 });
 
 describe('format pictures', () => {
-  it.each([['e4m3', roundE4m3, 127, 448, 2 ** -9], ['e5m2', roundE5m2, 124, 57344, 2 ** -16]] as const)('fp8Values(%s): every value is a fixed point of the cast; count, max and smallest subnormal', (kind, round, count, max, tiny) => {
-    const vals = fp8Values(kind);
-    expect(vals).toHaveLength(count);
-    for (const v of vals) expect(round(v)).toBe(v);
-    expect(Math.max(...vals)).toBe(max);
-    expect(vals.filter((v) => v > 0).reduce((a, b) => Math.min(a, b))).toBe(tiny);
-    // midpoints between neighbours are not representable: the list has no gaps
-    const sorted = [...vals].sort((a, b) => a - b);
-    for (let i = 1; i < sorted.length; i++) expect(sorted[i]).toBeGreaterThan(sorted[i - 1]);
-  });
+  it.each([
+    ['e4m3', roundE4m3, 127, 448, 2 ** -9],
+    ['e5m2', roundE5m2, 124, 57344, 2 ** -16],
+  ] as const)(
+    'fp8Values(%s): every value is a fixed point of the cast; count, max and smallest subnormal',
+    (kind, round, count, max, tiny) => {
+      const vals = fp8Values(kind);
+      expect(vals).toHaveLength(count);
+      for (const v of vals) expect(round(v)).toBe(v);
+      expect(Math.max(...vals)).toBe(max);
+      expect(vals.filter((v) => v > 0).reduce((a, b) => Math.min(a, b))).toBe(tiny);
+      // midpoints between neighbours are not representable: the list has no gaps
+      const sorted = [...vals].sort((a, b) => a - b);
+      for (let i = 1; i < sorted.length; i++) expect(sorted[i]).toBeGreaterThan(sorted[i - 1]);
+    },
+  );
 
   it('gridIn keeps ±v·scale inside the domain, 0 once, ascending', () => {
     expect(gridIn([0, 0.5, 1, 6], 2, [-3, 3])).toEqual([-2, -1, 0, 1, 2]);
   });
 
-  it.each(ENGINE_FORMATS.filter((f) => f.blockSize !== null).map((f) => [f.id, f.bitsPerElement] as const))('blockStructure(%s) states bytes per token vector = headDim · bits per element / 8', (id, bpe) => {
-    const text = blockStructure(id, 64);
-    expect(text).toContain(`(${(64 * bpe) / 8} bytes per token vector)`);
-  });
+  it.each(ENGINE_FORMATS.filter((f) => f.blockSize !== null).map((f) => [f.id, f.bitsPerElement] as const))(
+    'blockStructure(%s) states bytes per token vector = headDim · bits per element / 8',
+    (id, bpe) => {
+      const text = blockStructure(id, 64);
+      expect(text).toContain(`(${(64 * bpe) / 8} bytes per token vector)`);
+    },
+  );
 });

@@ -3,10 +3,45 @@ import { PRESETS, presetOf, quantizerCodec } from '../../../../src/widgets/quant
 
 describe('quantizerCodec', () => {
   it('declares its parameters and Transformers-default values', () => {
-    expect(quantizerCodec.names).toEqual(['model', 'prompt', 'layer', 'head', 'tensor', 'engine', 'dtype', 'fp8scale', 'kfmt', 'vfmt', 'hadamard', 'bits', 'group', 'kaxis', 'vaxis', 'method', 'residual', 'controls', 'theme']);
-    expect(quantizerCodec.defaults).toMatchObject({ bits: 4, group: 64, kaxis: 'token', vaxis: 'token', method: 'minmax', residual: 128, tensor: 'k' });
+    expect(quantizerCodec.names).toEqual([
+      'model',
+      'prompt',
+      'layer',
+      'head',
+      'tensor',
+      'engine',
+      'dtype',
+      'fp8scale',
+      'kfmt',
+      'vfmt',
+      'hadamard',
+      'bits',
+      'group',
+      'kaxis',
+      'vaxis',
+      'method',
+      'residual',
+      'controls',
+      'theme',
+    ]);
+    expect(quantizerCodec.defaults).toMatchObject({
+      bits: 4,
+      group: 64,
+      kaxis: 'token',
+      vaxis: 'token',
+      method: 'minmax',
+      residual: 128,
+      tensor: 'k',
+    });
     // engine parameters: Transformers by default; vLLM's default dtype alias `fp8` is e4m3; llama.cpp rotates quantized caches by default
-    expect(quantizerCodec.defaults).toMatchObject({ engine: 'transformers', dtype: 'fp8_e4m3', fp8scale: 'unit', kfmt: 'q8_0', vfmt: 'q8_0', hadamard: 'on' });
+    expect(quantizerCodec.defaults).toMatchObject({
+      engine: 'transformers',
+      dtype: 'fp8_e4m3',
+      fp8scale: 'unit',
+      kfmt: 'q8_0',
+      vfmt: 'q8_0',
+      hadamard: 'on',
+    });
     for (const n of ['engine', 'dtype', 'fp8scale', 'kfmt', 'vfmt', 'hadamard']) expect(quantizerCodec.controlNames).toContain(n);
     expect(quantizerCodec.controlNames).toContain('preset');
   });
@@ -21,7 +56,10 @@ describe('quantizerCodec', () => {
     ['controls', { controls: ['bits', 'preset'] }],
     ['vLLM FP8 E5M2, dynamic scales', { engine: 'vllm' as const, dtype: 'fp8_e5m2' as const, fp8scale: 'dynamic' as const }],
     ['vLLM NVFP4', { engine: 'vllm' as const, dtype: 'nvfp4' as const }],
-    ['llama.cpp -ctk q4_0 -ctv f16, no rotation', { engine: 'llamacpp' as const, kfmt: 'q4_0' as const, vfmt: 'f16' as const, hadamard: 'off' as const }],
+    [
+      'llama.cpp -ctk q4_0 -ctv f16, no rotation',
+      { engine: 'llamacpp' as const, kfmt: 'q4_0' as const, vfmt: 'f16' as const, hadamard: 'off' as const },
+    ],
     ['llama.cpp iq4_nl / q5_1', { engine: 'llamacpp' as const, kfmt: 'iq4_nl' as const, vfmt: 'q5_1' as const }],
   ])('round trip: %s', (_n, patch) => {
     it.each(['', 'q.'])('prefix %j', (prefix) => {

@@ -68,12 +68,9 @@ describe('SweepClient', () => {
     expect(client.run('1', tensors, 2, cfg, cfg)).toBe(false);
   });
   it('without Worker support it is unavailable', () => {
-    const client = new SweepClient(
-      { quantized() {}, progress() {}, result() {}, error() {}, lost() {} },
-      () => {
-        throw new Error('Worker is not defined');
-      },
-    );
+    const client = new SweepClient({ quantized() {}, progress() {}, result() {}, error() {}, lost() {} }, () => {
+      throw new Error('Worker is not defined');
+    });
     expect(client.available).toBe(false);
   });
 });

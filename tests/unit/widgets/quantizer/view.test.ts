@@ -1,7 +1,27 @@
 import { describe, expect, it } from 'vitest';
 import { fakeQuantize, type KVTensor } from '../../../../src/lib/quant/index';
-import { cacheMemory, configFor, FALLBACK_CONFIG, headMetrics, headOf, metricsOf, Requantizer, wholeCacheMetrics } from '../../../../src/widgets/quantizer/model';
-import { describeConfig, errorInto, niceSymmetric, fmtDb, fmtPct, histogram, histogramOptions, memoryParts, metricRows, metricsSummary } from '../../../../src/widgets/quantizer/view';
+import {
+  cacheMemory,
+  configFor,
+  FALLBACK_CONFIG,
+  headMetrics,
+  headOf,
+  metricsOf,
+  Requantizer,
+  wholeCacheMetrics,
+} from '../../../../src/widgets/quantizer/model';
+import {
+  describeConfig,
+  errorInto,
+  niceSymmetric,
+  fmtDb,
+  fmtPct,
+  histogram,
+  histogramOptions,
+  memoryParts,
+  metricRows,
+  metricsSummary,
+} from '../../../../src/widgets/quantizer/view';
 
 let seed = 7;
 const rnd = () => ((seed = (seed * 16807) % 2147483647) / 2147483647) * 2 - 1;
@@ -13,7 +33,10 @@ function tensor(heads: number, tokens: number, headDim: number, outlier = 0): KV
 
 /** Independent float64 reference of the four metrics. */
 function reference(x: ArrayLike<number>, y: ArrayLike<number>, D: number) {
-  let num = 0, den = 0, max = 0, cos = 0;
+  let num = 0,
+    den = 0,
+    max = 0,
+    cos = 0;
   for (let i = 0; i < x.length; i++) {
     const d = x[i] - y[i];
     num += d * d;
@@ -22,7 +45,9 @@ function reference(x: ArrayLike<number>, y: ArrayLike<number>, D: number) {
   }
   const rows = x.length / D;
   for (let r = 0; r < rows; r++) {
-    let dot = 0, a = 0, b = 0;
+    let dot = 0,
+      a = 0,
+      b = 0;
     for (let j = r * D; j < (r + 1) * D; j++) {
       dot += x[j] * y[j];
       a += x[j] ** 2;
@@ -43,7 +68,9 @@ describe('configFor', () => {
   it.each([
     ['k', { bits: 4, groupSize: 64, axis: 'token', method: 'minmax', metaDtype: 'fp32' }],
     ['v', { bits: 4, groupSize: 64, axis: 'channel', method: 'minmax', metaDtype: 'fp32' }],
-  ] as const)('%s uses its own axis; the bundled fp32 model keeps fp32 scales and zeros', (kind, cfg) => expect(configFor(state, kind)).toEqual(cfg));
+  ] as const)('%s uses its own axis; the bundled fp32 model keeps fp32 scales and zeros', (kind, cfg) =>
+    expect(configFor(state, kind)).toEqual(cfg),
+  );
   it('a Hub model with an fp16 cache gets fp16 metadata', () =>
     expect(configFor({ ...state, model: 'smollm2-135m' }, 'k')?.metaDtype).toBe('fp16'));
   it('bits=16 means no quantization', () => expect(configFor({ ...state, bits: 16 }, 'k')).toBeNull());
@@ -104,7 +131,10 @@ describe('wholeCacheMetrics', () => {
     const m = wholeCacheMetrics(keys, values, kc, vc, (d) => progress.push(d));
     const xs: number[] = [];
     const ys: number[] = [];
-    for (const [ts, cfg] of [[keys, kc], [values, vc]] as const) {
+    for (const [ts, cfg] of [
+      [keys, kc],
+      [values, vc],
+    ] as const) {
       for (const t of ts) {
         xs.push(...t.data);
         ys.push(...fakeQuantize(t, cfg).dequantized);
@@ -122,7 +152,7 @@ describe('cacheMemory (hand-computed)', () => {
     const m = cacheMemory(info, 512, { bits: 4, group: 64, kaxis: 'token', vaxis: 'token', residual: 128 });
     const perTok = 2 * 8 * 2 * 64; // K+V elements per token
     expect(m.payload).toBe((perTok * 384) / 2);
-    expect(m.meta).toBe((perTok * 384 / 64) * 2 * 2);
+    expect(m.meta).toBe(((perTok * 384) / 64) * 2 * 2);
     expect(m.residual).toBe(perTok * 128 * 2);
     expect(m.fp16Total).toBe(perTok * 512 * 2);
   });
@@ -131,7 +161,7 @@ describe('cacheMemory (hand-computed)', () => {
     const perTensor = 8 * 2 * 64 * 100;
     const keyGroups = 8 * 2 * 64 * Math.ceil(100 / 32);
     const valueGroups = perTensor / 32;
-    expect(m.payload).toBe(2 * perTensor / 4);
+    expect(m.payload).toBe((2 * perTensor) / 4);
     expect(m.meta).toBe((keyGroups + valueGroups) * 4);
     expect(m.total).toBe(m.payload + m.meta);
     expect(m.ratio).toBeCloseTo((2 * perTensor * 2) / m.total, 12);
@@ -180,7 +210,13 @@ describe('view helpers', () => {
     expect(o.ariaLabel).toContain('keys');
   });
   it('memory parts are fractions of fp16', () => {
-    const m = cacheMemory({ layers: 8, kvHeads: 2, headDim: 64 }, 512, { bits: 4, group: 64, kaxis: 'token', vaxis: 'token', residual: 128 });
+    const m = cacheMemory({ layers: 8, kvHeads: 2, headDim: 64 }, 512, {
+      bits: 4,
+      group: 64,
+      kaxis: 'token',
+      vaxis: 'token',
+      residual: 128,
+    });
     const parts = memoryParts(m);
     expect(parts.reduce((s, p) => s + p.fraction, 0)).toBeCloseTo(m.total / m.fp16Total, 12);
   });
@@ -189,7 +225,14 @@ describe('view helpers', () => {
     const rows = metricRows({ layer: 4, head: 0, kHead: z, kLayer: z, vHead: z, vLayer: z, whole: null });
     expect(rows.map((r) => r.key)).toEqual(['k-head', 'k-layer', 'v-head', 'v-layer', 'cache']);
     expect(rows[4].m).toBeNull();
-    const s = metricsSummary({ tensor: 'k', head: z, layer: 4, headIndex: 0, config: describeConfig({ bits: 4, groupSize: 64, axis: 'token', method: 'minmax' }), whole: null });
+    const s = metricsSummary({
+      tensor: 'k',
+      head: z,
+      layer: 4,
+      headIndex: 0,
+      config: describeConfig({ bits: 4, groupSize: 64, axis: 'token', method: 'minmax' }),
+      whole: null,
+    });
     expect(s).toContain('11.8 %');
     expect(s).toContain('18.5 dB');
     expect(s).toContain('computing…');

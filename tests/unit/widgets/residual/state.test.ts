@@ -5,9 +5,18 @@ const src = (o: Record<string, string>) => ({ get: (n: string) => (n in o ? o[n]
 
 describe.each([
   [{}, residualCodec.defaults],
-  [{ prefill: '64', residual: '0', step: '7', scheme: 'kivi' }, { ...residualCodec.defaults, prefill: 64, residual: 0, step: 7, scheme: 'kivi' }],
-  [{ model: 'llama-3-8b', bits: '2', group: '32' }, { ...residualCodec.defaults, model: 'llama-3-8b', bits: 2, group: 32 }],
-  [{ step: '4096', residual: '1024', prefill: '8192' }, { ...residualCodec.defaults, step: 4096, residual: 1024, prefill: 8192 }],
+  [
+    { prefill: '64', residual: '0', step: '7', scheme: 'kivi' },
+    { ...residualCodec.defaults, prefill: 64, residual: 0, step: 7, scheme: 'kivi' },
+  ],
+  [
+    { model: 'llama-3-8b', bits: '2', group: '32' },
+    { ...residualCodec.defaults, model: 'llama-3-8b', bits: 2, group: 32 },
+  ],
+  [
+    { step: '4096', residual: '1024', prefill: '8192' },
+    { ...residualCodec.defaults, step: 4096, residual: 1024, prefill: 8192 },
+  ],
 ])('round trip %j', (params, expected) => {
   it('parses without notes and serializes back', () => {
     const { state, notes } = residualCodec.parse(src(params));

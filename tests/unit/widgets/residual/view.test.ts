@@ -1,6 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { kvCacheBytes, requantizationDrift } from '../../../../src/lib/quant/index';
-import { detailCells, DRIFT_PREFILL, driftRows, driftSummary, stridedGroupPoints, flushLog, memoryCount, stepModel, stripRuns, summaryText, tokenStates, type TokenState } from '../../../../src/widgets/residual/view';
+import {
+  detailCells,
+  DRIFT_PREFILL,
+  driftRows,
+  driftSummary,
+  stridedGroupPoints,
+  flushLog,
+  memoryCount,
+  stepModel,
+  stripRuns,
+  summaryText,
+  tokenStates,
+  type TokenState,
+} from '../../../../src/widgets/residual/view';
 
 /**
  * Independent step-by-step simulation of transformers' QuantizedLayer.update (transformers `cache_utils.py` `QuantizedLayer.update`):
@@ -121,7 +134,9 @@ it('the first decode step always appends (R = 0 and R = 1 behave like 2)', () =>
 
 it('the flush log names the step and the residual size', () => {
   const m = stepModel({ scheme: 'transformers', prefill: 512, step: 200, residual: 128 });
-  expect(flushLog(m)).toEqual(['step 128: the residual (127 tokens) and the new token were re-quantized with the whole cache (640 tokens).']);
+  expect(flushLog(m)).toEqual([
+    'step 128: the residual (127 tokens) and the new token were re-quantized with the whole cache (640 tokens).',
+  ]);
 });
 
 it('memory equals kvCacheBytes for the architecture; KIVI is half of keys + half of values', () => {
@@ -129,19 +144,23 @@ it('memory equals kvCacheBytes for the architecture; KIVI is half of keys + half
   const mem = memoryCount(m, { model: 'kvlab-16m', bits: 4, group: 64 });
   // Independent count: 8 layers × 2 (K,V) × 2 heads × 64 dims; 640 quantized tokens at 0.5 B + 4 B per 64, 72 fp16 tokens.
   const perTok = 8 * 2 * 2 * 64;
-  expect(mem.bytes).toBe(perTok * 640 * 0.5 + (perTok * 640 / 64) * 4 + perTok * 72 * 2);
+  expect(mem.bytes).toBe(perTok * 640 * 0.5 + ((perTok * 640) / 64) * 4 + perTok * 72 * 2);
   expect(mem.fp16Bytes).toBe(perTok * 712 * 2);
   const k = stepModel({ scheme: 'kivi', prefill: 512, step: 200, residual: 128 });
   const km = memoryCount(k, { model: 'llama-3-8b', bits: 2, group: 32 });
   const arch = { layers: 32, kvHeads: 8, headDim: 128, tokens: 712, bits: 2 as const, groupSize: 32 };
-  const expected = kvCacheBytes({ ...arch, residualTokens: k.strips[0].residual, axis: 'channel' }).total / 2 + kvCacheBytes({ ...arch, residualTokens: k.strips[1].residual }).total / 2;
+  const expected =
+    kvCacheBytes({ ...arch, residualTokens: k.strips[0].residual, axis: 'channel' }).total / 2 +
+    kvCacheBytes({ ...arch, residualTokens: k.strips[1].residual }).total / 2;
   expect(km.bytes).toBe(expected);
   expect(summaryText(m, mem)).toMatch(/^After 200 decode steps with R = 128: 640 tokens quantized, 72 in full precision, 1 flush; memory /);
 });
 
 describe('drift panel rows', () => {
   // A [2, 320, 64] tensor of deterministic values with an outlier channel, standing in for real keys.
-  const heads = 2, tokens = 320, headDim = 64;
+  const heads = 2,
+    tokens = 320,
+    headDim = 64;
   const data = new Float32Array(heads * tokens * headDim);
   for (let i = 0; i < data.length; i++) data[i] = Math.sin(i * 0.37) * (i % headDim === 5 ? 6 : 1);
   const keys = { data, heads, tokens, headDim };
@@ -168,7 +187,11 @@ describe('HQQ axis-0 group picture', () => {
     const after = pts.filter((p) => p.when.startsWith('after'));
     expect(before).toHaveLength(64);
     // N = 2·64·64 = 8192, stride 128: element 128·i → head ⌊128i/4096⌋, token ⌊128i/64⌋ mod 64, channel 0.
-    expect(before.slice(0, 3).map((p) => [p.head, p.token, p.channel])).toEqual([[0, 0, 0], [0, 2, 0], [0, 4, 0]]);
+    expect(before.slice(0, 3).map((p) => [p.head, p.token, p.channel])).toEqual([
+      [0, 0, 0],
+      [0, 2, 0],
+      [0, 4, 0],
+    ]);
     expect(before[32]).toMatchObject({ head: 1, token: 0, channel: 0 });
     // N = 2·128·64 = 16384, stride 256: every 4th token of each head.
     expect(after.slice(0, 3).map((p) => p.token)).toEqual([0, 4, 8]);

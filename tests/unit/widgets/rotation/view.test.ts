@@ -5,7 +5,7 @@ import { channelMaxAbs, peakToMedian, profileChartOptions, rotationView, Rotatio
 /** Seeded keys with two outlier channels, [1, tokens, 64]. */
 function keys(tokens = 128, seed = 11): KVTensor {
   let a = seed;
-  const rand = () => ((a = (a * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const rand = () => (a = (a * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   const data = new Float32Array(tokens * 64);
   for (let t = 0; t < tokens; t++) for (let d = 0; d < 64; d++) data[t * 64 + d] = (rand() - 0.5) * (d === 5 ? 12 : d === 40 ? 8 : 1);
   return { data, heads: 1, tokens, headDim: 64 };
@@ -14,7 +14,11 @@ function keys(tokens = 128, seed = 11): KVTensor {
 /** Independent float64 orthonormal Walsh–Hadamard transform via the explicit matrix H[i][j] = (−1)^popcount(i & j) / √n. */
 function hadamardRef(x: ArrayLike<number>): number[] {
   const n = x.length;
-  const pop = (v: number) => v.toString(2).split('').filter((c) => c === '1').length;
+  const pop = (v: number) =>
+    v
+      .toString(2)
+      .split('')
+      .filter((c) => c === '1').length;
   return Array.from({ length: n }, (_, i) => {
     let s = 0;
     for (let j = 0; j < n; j++) s += (pop(i & j) % 2 ? -1 : 1) * x[j];
@@ -41,7 +45,8 @@ describe.each([
   const v = rotationView(k, { bits, group, kaxis, method: 'minmax' });
   it('the rotated profile is the max |Hx| of an independent Hadamard transform', () => {
     const ref = new Array(64).fill(0);
-    for (let t = 0; t < k.tokens; t++) hadamardRef(k.data.slice(t * 64, t * 64 + 64)).forEach((y, d) => (ref[d] = Math.max(ref[d], Math.abs(y))));
+    for (let t = 0; t < k.tokens; t++)
+      hadamardRef(k.data.slice(t * 64, t * 64 + 64)).forEach((y, d) => (ref[d] = Math.max(ref[d], Math.abs(y))));
     v.after.forEach((m, d) => expect(m).toBeCloseTo(ref[d], 4));
   });
   it('plain error equals the relative error of fakeQuantize computed by hand', () => {

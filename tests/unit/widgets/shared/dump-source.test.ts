@@ -2,7 +2,17 @@ import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
-  blobSource, checkDump, decodeTensor, explainDumpError, dumpTensorSet, layerLabel, layersThatFit, openDumpCore, padQueries, parseLayerList, subsetDump,
+  blobSource,
+  checkDump,
+  decodeTensor,
+  explainDumpError,
+  dumpTensorSet,
+  layerLabel,
+  layersThatFit,
+  openDumpCore,
+  padQueries,
+  parseLayerList,
+  subsetDump,
   type DumpResponse,
 } from '../../../../src/widgets/shared/dump-source';
 import { readKvDump, SafetensorsError } from '../../../../src/lib/model/safetensors';
@@ -96,7 +106,9 @@ describe('dump → TensorSet on the committed fixture (kvlab-16m, 64 tokens, 8 l
     expect([p.heads, p.tokens]).toEqual([6, 64]);
     // head 2, position 60 = dumped row 4
     const D = 64;
-    expect(Array.from(p.data.subarray((2 * 64 + 60) * D, (2 * 64 + 61) * D))).toEqual(Array.from(q.data.subarray((2 * 8 + 4) * D, (2 * 8 + 5) * D)));
+    expect(Array.from(p.data.subarray((2 * 64 + 60) * D, (2 * 64 + 61) * D))).toEqual(
+      Array.from(q.data.subarray((2 * 8 + 4) * D, (2 * 8 + 5) * D)),
+    );
     expect(p.data[(2 * 64 + 10) * D]).toBe(0);
   });
 });
@@ -131,11 +143,17 @@ describe('bad files: an error naming what is wrong', () => {
     expect(errorCode(() => checkDump(new Uint8Array([1, 2, 3])))).toBe('not-safetensors');
     const b = fixture();
     expect(errorCode(() => checkDump(b.slice(0, 200_000)))).toBe('truncated');
-    expect(errorCode(() => checkDump(withHeader((h) => {
-      // rename: the file still tiles, but layers.3.values is gone
-      h['layers.3.valuez'] = h['layers.3.values'];
-      delete h['layers.3.values'];
-    })))).toBe('missing-tensor');
+    expect(
+      errorCode(() =>
+        checkDump(
+          withHeader((h) => {
+            // rename: the file still tiles, but layers.3.values is gone
+            h['layers.3.valuez'] = h['layers.3.values'];
+            delete h['layers.3.values'];
+          }),
+        ),
+      ),
+    ).toBe('missing-tensor');
     expect(errorCode(() => checkDump(withHeader((h) => (h['layers.2.keys'].shape = [2, 32, 128]))))).toBe('shape-mismatch');
     expect(errorCode(() => checkDump(withHeader((h) => (h['layers.2.keys'].dtype = 'I16'))))).toBe('unsupported-dtype');
     // An fp16 Inf (0x7c00) written into layer 5's values
@@ -217,7 +235,12 @@ describe('helpers', () => {
     expect(() => parseLayerList('a')).toThrow(/not a layer/);
   });
   it('layerLabel marks sliding-window layers from the metadata', () => {
-    const dump = { layers: [{ index: 0, attention: 'sliding' as const, window: 4096, bytes: 0 }, { index: 1, attention: 'full' as const, window: null, bytes: 0 }] };
+    const dump = {
+      layers: [
+        { index: 0, attention: 'sliding' as const, window: 4096, bytes: 0 },
+        { index: 1, attention: 'full' as const, window: null, bytes: 0 },
+      ],
+    };
     expect(layerLabel({ dump } as never, 0)).toBe('layer 0 (sliding window 4096)');
     expect(layerLabel({ dump } as never, 1)).toBe('layer 1');
     expect(layerLabel(undefined, 3)).toBe('layer 3');

@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { bibtexEntry, bibtexEscape, csvField, exportFilename, imageSvg, standaloneSvg, styleText, tableToCsv } from '../../../../src/widgets/shared/export';
+import {
+  bibtexEntry,
+  bibtexEscape,
+  csvField,
+  exportFilename,
+  imageSvg,
+  standaloneSvg,
+  styleText,
+  tableToCsv,
+} from '../../../../src/widgets/shared/export';
 
 // Expected strings are written by hand from RFC 4180 §2 (https://www.rfc-editor.org/rfc/rfc4180#section-2):
 // CRLF line breaks; fields with commas, double quotes or line breaks enclosed in double quotes; a quote inside doubled.
@@ -35,11 +44,23 @@ describe('csvField', () => {
 
 describe('tableToCsv', () => {
   it('writes a header and one CRLF-terminated line per row', () => {
-    const csv = tableToCsv({ columns: ['From', 'To', 'Elements'], rows: [[-0.5, 0, 12], [0, 0.5, 3]] });
+    const csv = tableToCsv({
+      columns: ['From', 'To', 'Elements'],
+      rows: [
+        [-0.5, 0, 12],
+        [0, 0.5, 3],
+      ],
+    });
     expect(csv).toBe('From,To,Elements\r\n-0.5,0,12\r\n0,0.5,3\r\n');
   });
   it('keeps a quoted line break inside one record', () => {
-    const csv = tableToCsv({ columns: ['Token', 'Norm'], rows: [['a\nb', 1], ['"', 2]] });
+    const csv = tableToCsv({
+      columns: ['Token', 'Norm'],
+      rows: [
+        ['a\nb', 1],
+        ['"', 2],
+      ],
+    });
     expect(csv).toBe('Token,Norm\r\n"a\nb",1\r\n"""",2\r\n');
     // Three records: the LF inside quotes is not a record separator.
     expect(csv.split('\r\n').filter(Boolean)).toHaveLength(3);
@@ -53,7 +74,9 @@ describe('tableToCsv', () => {
 
 describe('exportFilename', () => {
   it('joins the widget and the caption as an ASCII slug', () => {
-    expect(exportFilename('kv-quantizer', 'Error histogram of the head shown', 'csv')).toBe('kv-quantizer-error-histogram-of-the-head-shown.csv');
+    expect(exportFilename('kv-quantizer', 'Error histogram of the head shown', 'csv')).toBe(
+      'kv-quantizer-error-histogram-of-the-head-shown.csv',
+    );
     expect(exportFilename('kv-memory', 'Größe (MiB) — fp16 vs 4-bit', 'svg')).toBe('kv-memory-grosse-mib-fp16-vs-4-bit.svg');
   });
   it('falls back to the widget name and caps the length', () => {
@@ -66,7 +89,15 @@ describe('exportFilename', () => {
 
 describe('styleText', () => {
   it('drops empty values and anything still unresolved', () => {
-    expect(styleText([['fill', 'rgb(26, 28, 32)'], ['stroke', ''], ['color', 'var(--fg)'], ['fill', 'currentColor'], ['font-size', '10px']])).toBe('fill: rgb(26, 28, 32); font-size: 10px');
+    expect(
+      styleText([
+        ['fill', 'rgb(26, 28, 32)'],
+        ['stroke', ''],
+        ['color', 'var(--fg)'],
+        ['fill', 'currentColor'],
+        ['font-size', '10px'],
+      ]),
+    ).toBe('fill: rgb(26, 28, 32); font-size: 10px');
   });
   it('cannot break out of the attribute', () => {
     expect(styleText([['font-family', 'a"; x<y>']])).toBe('font-family: a xy');
@@ -98,7 +129,9 @@ describe('standaloneSvg', () => {
 describe('imageSvg', () => {
   it('wraps a bitmap at its on-screen size, unsmoothed, with an escaped title', () => {
     const out = imageSvg('data:image/png;base64,AAAA', 320, 64, 'Keys <layer 0> & "head 1"');
-    expect(out).toContain('<image href="data:image/png;base64,AAAA" x="0" y="0" width="320" height="64" preserveAspectRatio="none" style="image-rendering: pixelated"/>');
+    expect(out).toContain(
+      '<image href="data:image/png;base64,AAAA" x="0" y="0" width="320" height="64" preserveAspectRatio="none" style="image-rendering: pixelated"/>',
+    );
     expect(out).toContain('<title>Keys &lt;layer 0&gt; &amp; &quot;head 1&quot;</title>');
     expect(out).toContain('width="320" height="64" viewBox="0 0 320 64"');
   });
@@ -106,7 +139,13 @@ describe('imageSvg', () => {
 
 describe('bibtexEntry', () => {
   it('builds the @misc entry from the chapter and the page URL', () => {
-    const entry = bibtexEntry({ slug: 'keys-and-values', title: 'Keys & values: 100% of the cache', year: 2026, url: 'https://example.org/articles/keys-and-values/', accessed: '2026-12-06' });
+    const entry = bibtexEntry({
+      slug: 'keys-and-values',
+      title: 'Keys & values: 100% of the cache',
+      year: 2026,
+      url: 'https://example.org/articles/keys-and-values/',
+      accessed: '2026-12-06',
+    });
     expect(entry).toBe(
       [
         '@misc{kvcachelab-keys-and-values,',

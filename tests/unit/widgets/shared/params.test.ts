@@ -10,7 +10,16 @@ describe('defineCodec: defaults and round trips', () => {
   it('returns the table defaults with no notes for an empty query', () => {
     const { state, notes } = codec.parse(q(''));
     expect(notes).toEqual([]);
-    expect(state).toEqual({ bits: PARAMS.bits.default, group: 64, kaxis: 'token', method: 'minmax', layer: 4, prompt: '', controls: [], theme: 'auto' });
+    expect(state).toEqual({
+      bits: PARAMS.bits.default,
+      group: 64,
+      kaxis: 'token',
+      method: 'minmax',
+      layer: 4,
+      prompt: '',
+      controls: [],
+      theme: 'auto',
+    });
   });
 
   it.each([
@@ -95,7 +104,9 @@ describe('a widget’s own parameters', () => {
     expect(codec.specs.bits).toBe(PARAMS.bits);
   });
   it('may not repeat a shared name', () => {
-    expect(() => defineCodec(['bits'] as const, { own: { bits: { kind: 'int', min: 0, max: 1, default: 0, doc: '' } } })).toThrow(/repeats a shared one/);
+    expect(() => defineCodec(['bits'] as const, { own: { bits: { kind: 'int', min: 0, max: 1, default: 0, doc: '' } } })).toThrow(
+      /repeats a shared one/,
+    );
   });
   it('an unknown name is neither shared nor own', () => {
     // @ts-expect-error -- 'nope' is not a parameter: the type system refuses it too

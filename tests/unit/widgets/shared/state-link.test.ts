@@ -11,14 +11,25 @@ const NODE_HEADER_LIMIT = 16 * 1024;
 
 describe('placeState', () => {
   it('keeps short state in the query, with the anchor', () => {
-    const { url, inFragment } = placeState('https://s.test/articles/ch1/', { owned: ['q1.bits'], entries: [['q1.bits', '2']], anchor: 'q1' });
+    const { url, inFragment } = placeState('https://s.test/articles/ch1/', {
+      owned: ['q1.bits'],
+      entries: [['q1.bits', '2']],
+      anchor: 'q1',
+    });
     expect(inFragment).toBe(false);
     expect(url.toString()).toBe('https://s.test/articles/ch1/?q1.bits=2#q1');
   });
 
   it('moves a 2,000-character CJK prompt to the fragment, and reads it back exactly', () => {
     const href = 'https://s.test/articles/ch1/?other=1';
-    const { url, inFragment } = placeState(href, { owned: ['q1.prompt', 'q1.bits'], entries: [['q1.prompt', CJK], ['q1.bits', '2']], anchor: 'q1' });
+    const { url, inFragment } = placeState(href, {
+      owned: ['q1.prompt', 'q1.bits'],
+      entries: [
+        ['q1.prompt', CJK],
+        ['q1.bits', '2'],
+      ],
+      anchor: 'q1',
+    });
     expect(inFragment).toBe(true);
     expect(requestTarget(url).length).toBeLessThan(MAX_QUERY_CHARS + 100);
     expect(url.searchParams.get('other')).toBe('1');
@@ -65,7 +76,13 @@ describe('embed URLs with a long prompt', () => {
 
   it('a chapter link with fragment state names its widget by the parameters’ prefix', () => {
     // kv-explorer's chapter is keys-and-values (src/widgets/kv-explorer/widget.ts).
-    const { url } = placeState('https://s.test/articles/keys-and-values/', { owned: [], entries: [['kv-explorer-1.prompt', CJK], ['kv-explorer-1.layer', '5']] });
+    const { url } = placeState('https://s.test/articles/keys-and-values/', {
+      owned: [],
+      entries: [
+        ['kv-explorer-1.prompt', CJK],
+        ['kv-explorer-1.layer', '5'],
+      ],
+    });
     const parsed = parseWidgetUrl(url.toString(), { origins: ['https://s.test'], available: ['kv-explorer'] });
     expect(parsed?.widget).toBe('kv-explorer');
     expect(parsed?.params.get('prompt')).toBe(CJK);

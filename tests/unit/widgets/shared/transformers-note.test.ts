@@ -21,7 +21,8 @@ class FakeElement {
     const list = () => this.className.split(/\s+/).filter(Boolean);
     return {
       add: (c: string) => void (this.className = [...new Set([...list(), c])].join(' ')),
-      toggle: (c: string, on: boolean) => void (this.className = (on ? [...new Set([...list(), c])] : list().filter((x) => x !== c)).join(' ')),
+      toggle: (c: string, on: boolean) =>
+        void (this.className = (on ? [...new Set([...list(), c])] : list().filter((x) => x !== c)).join(' ')),
       contains: (c: string) => list().includes(c),
     };
   }
@@ -91,12 +92,19 @@ describe('transformers-note', () => {
     expect(node.findAll('tf-note-error')).toEqual([]);
   });
   it('markup in the context stays text', () => {
-    const node = transformersNote(transformersVerdict(hqq4, SMOL, { promptTokens: 6, decodeSteps: 0 }), { context: '<img src=x onerror=alert(1)>' }) as unknown as FakeElement;
+    const node = transformersNote(transformersVerdict(hqq4, SMOL, { promptTokens: 6, decodeSteps: 0 }), {
+      context: '<img src=x onerror=alert(1)>',
+    }) as unknown as FakeElement;
     expect(node.textContent).toContain('<img src=x onerror=alert(1)>');
   });
   it('lists the further constructor errors after the first', () => {
-    const v = transformersVerdict({ ...hqq4, backend: 'quanto', nbits: 3, axisKey: 1, axisValue: 0 }, SMOL, { promptTokens: 8, decodeSteps: 0 });
+    const v = transformersVerdict({ ...hqq4, backend: 'quanto', nbits: 3, axisKey: 1, axisValue: 0 }, SMOL, {
+      promptTokens: 8,
+      decodeSteps: 0,
+    });
     const node = transformersNote(v) as unknown as FakeElement;
-    expect(node.findAll('tf-note-more-item').map((n) => n.textContent)).toEqual(['Then, once that is fixed: ValueError: `axis_key` for `quanto` backend has to be one of [`0`, `-1`] but got 1']);
+    expect(node.findAll('tf-note-more-item').map((n) => n.textContent)).toEqual([
+      'Then, once that is fixed: ValueError: `axis_key` for `quanto` backend has to be one of [`0`, `-1`] but got 1',
+    ]);
   });
 });

@@ -5,8 +5,22 @@
  */
 import { describe, expect, it } from 'vitest';
 import { attentionImpact, ENGINE_FORMATS, quantizeFormat, type KVTensor } from '../../../../src/lib/quant/index';
-import { familyOf, formatConfigs, lastQueries, makeFormatEvaluator, type FormatPoint, type SweepPoint } from '../../../../src/widgets/tradeoff/sweep';
-import { chartOptions, formatSummaryText, METHOD_COLOR, METHOD_SYMBOL, panelFormats, tableRows } from '../../../../src/widgets/tradeoff/view';
+import {
+  familyOf,
+  formatConfigs,
+  lastQueries,
+  makeFormatEvaluator,
+  type FormatPoint,
+  type SweepPoint,
+} from '../../../../src/widgets/tradeoff/sweep';
+import {
+  chartOptions,
+  formatSummaryText,
+  METHOD_COLOR,
+  METHOD_SYMBOL,
+  panelFormats,
+  tableRows,
+} from '../../../../src/widgets/tradeoff/view';
 
 function tensor(heads: number, tokens: number, headDim: number, seed: number, outliers = false): KVTensor {
   let s = seed >>> 0;
@@ -27,7 +41,12 @@ describe('formatConfigs', () => {
   it('every engine format for K and V; llama.cpp types with and without rotation; FP8 E4M3 with scale 1 and calc_kv_scales', () => {
     const cs = formatConfigs();
     for (const f of ENGINE_FORMATS) expect(cs.some((c) => c.format === f.id && c.tensor === 'k')).toBe(true);
-    expect(cs.filter((c) => c.format === 'q4_0').map((c) => `${c.tensor}${c.hadamard}`).sort()).toEqual(['kfalse', 'ktrue', 'vfalse', 'vtrue']);
+    expect(
+      cs
+        .filter((c) => c.format === 'q4_0')
+        .map((c) => `${c.tensor}${c.hadamard}`)
+        .sort(),
+    ).toEqual(['kfalse', 'ktrue', 'vfalse', 'vtrue']);
     expect(cs.find((c) => c.tensor === 'k' && c.scale?.startsWith('dynamic'))?.scale).toBe('dynamic-k');
     expect(cs.find((c) => c.tensor === 'v' && c.scale?.startsWith('dynamic'))?.scale).toBe('dynamic-v');
     expect(cs.filter((c) => c.hadamard).every((c) => !c.format.startsWith('fp8') && c.format !== 'nvfp4')).toBe(true);
@@ -36,23 +55,26 @@ describe('formatConfigs', () => {
 
 describe('makeFormatEvaluator', () => {
   const evaluate = makeFormatEvaluator(input);
-  it.each(['q4_0', 'nvfp4', 'fp8_e5m2', 'iq4_nl'] as const)('%s on keys: ‖x − x̂‖/‖x‖ over both layers, stored bits per element, attention error', (format) => {
-    const p = evaluate({ tensor: 'k', format, hadamard: false });
-    let e = 0;
-    let s = 0;
-    let attn = 0;
-    for (let l = 0; l < L; l++) {
-      const dq = quantizeFormat(input.keys[l], format).dequantized;
-      for (let i = 0; i < dq.length; i++) {
-        e += (input.keys[l].data[i] - dq[i]) ** 2;
-        s += input.keys[l].data[i] ** 2;
+  it.each(['q4_0', 'nvfp4', 'fp8_e5m2', 'iq4_nl'] as const)(
+    '%s on keys: ‖x − x̂‖/‖x‖ over both layers, stored bits per element, attention error',
+    (format) => {
+      const p = evaluate({ tensor: 'k', format, hadamard: false });
+      let e = 0;
+      let s = 0;
+      let attn = 0;
+      for (let l = 0; l < L; l++) {
+        const dq = quantizeFormat(input.keys[l], format).dequantized;
+        for (let i = 0; i < dq.length; i++) {
+          e += (input.keys[l].data[i] - dq[i]) ** 2;
+          s += input.keys[l].data[i] ** 2;
+        }
+        attn += attentionImpact(lastQueries(input.queries[l]), input.keys[l], dq, input.values[l], input.values[l].data).outputRelError;
       }
-      attn += attentionImpact(lastQueries(input.queries[l]), input.keys[l], dq, input.values[l], input.values[l].data).outputRelError;
-    }
-    expect(p.relErr).toBeCloseTo(Math.sqrt(e / s), 12);
-    expect(p.attnErr).toBeCloseTo(attn / L, 12);
-    expect(p.bpe).toBe({ q4_0: 4.5, nvfp4: 4.5, fp8_e5m2: 8, iq4_nl: 4.5 }[format]);
-  });
+      expect(p.relErr).toBeCloseTo(Math.sqrt(e / s), 12);
+      expect(p.attnErr).toBeCloseTo(attn / L, 12);
+      expect(p.bpe).toBe({ q4_0: 4.5, nvfp4: 4.5, fp8_e5m2: 8, iq4_nl: 4.5 }[format]);
+    },
+  );
 
   it('more bits, less error: q8_0 < q5_1 < q4_0 on the keys', () => {
     const err = (format: 'q8_0' | 'q5_1' | 'q4_0') => evaluate({ tensor: 'k', format, hadamard: false }).relErr;
@@ -64,7 +86,9 @@ describe('makeFormatEvaluator', () => {
 describe('chart and table', () => {
   const evaluate = makeFormatEvaluator({ ...input, queries: null });
   const formats: FormatPoint[] = formatConfigs(['k']).map(evaluate);
-  const transformers: SweepPoint[] = [{ tensor: 'k', bits: 2, group: 32, axis: 'channel', method: 'minmax', bpe: 3, relErr: 0.2, attnErr: null, ms: 0 }];
+  const transformers: SweepPoint[] = [
+    { tensor: 'k', bits: 2, group: 32, axis: 'channel', method: 'minmax', bpe: 3, relErr: 0.2, attnErr: null, ms: 0 },
+  ];
 
   it('each family has its own shape and colour, distinct from the Transformers methods', () => {
     const fams = [...new Set(formats.map((f) => familyOf(f)))];
@@ -73,7 +97,10 @@ describe('chart and table', () => {
     expect(new Set(all.map((m) => METHOD_SYMBOL[m])).size).toBe(all.length);
     expect(new Set(all.map((m) => METHOD_COLOR[m])).size).toBe(all.length);
     const o = chartOptions(transformers, 'tensor', 'k', undefined, undefined, 640, formats);
-    expect((o.symbol as { domain: string[] }).domain).toEqual(['minmax', ...fams.sort((a, b) => formats.findIndex((f) => f.family === a) - formats.findIndex((f) => f.family === b))]);
+    expect((o.symbol as { domain: string[] }).domain).toEqual([
+      'minmax',
+      ...fams.sort((a, b) => formats.findIndex((f) => f.family === a) - formats.findIndex((f) => f.family === b)),
+    ]);
     expect((o.symbol as { legend: boolean }).legend).toBe(true);
   });
 
@@ -83,7 +110,15 @@ describe('chart and table', () => {
     const bpes = rows.map((r) => r[4] as number);
     expect([...bpes].sort((a, b) => a - b)).toEqual(bpes);
     const q4 = formats.find((f) => f.format === 'q4_0' && !f.hadamard)!;
-    expect(rows.find((r) => r[3] === 'llama.cpp: Q4_0')).toEqual([4, 32, 'per-token blocks', 'llama.cpp: Q4_0', 4.5, `${(q4.relErr * 100).toFixed(q4.relErr < 0.01 ? 2 : 1)} %`, '']);
+    expect(rows.find((r) => r[3] === 'llama.cpp: Q4_0')).toEqual([
+      4,
+      32,
+      'per-token blocks',
+      'llama.cpp: Q4_0',
+      4.5,
+      `${(q4.relErr * 100).toFixed(q4.relErr < 0.01 ? 2 : 1)} %`,
+      '',
+    ]);
   });
 
   it('summary names every format and KIVI-2', () => {

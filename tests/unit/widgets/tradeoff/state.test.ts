@@ -5,9 +5,18 @@ const src = (o: Record<string, string>) => ({ get: (n: string) => (n in o ? o[n]
 
 describe.each([
   [{}, tradeoffCodec.defaults],
-  [{ tensor: 'v', metric: 'attention' }, { ...tradeoffCodec.defaults, tensor: 'v', metric: 'attention' }],
-  [{ bits: '2', group: '32', kaxis: 'channel', vaxis: 'token', method: 'hqq' }, { ...tradeoffCodec.defaults, bits: 2, group: 32, kaxis: 'channel', method: 'hqq' }],
-  [{ prompt: 'Once upon a time <b>x</b>', controls: 'bits,group' }, { ...tradeoffCodec.defaults, prompt: 'Once upon a time <b>x</b>', controls: ['bits', 'group'] }],
+  [
+    { tensor: 'v', metric: 'attention' },
+    { ...tradeoffCodec.defaults, tensor: 'v', metric: 'attention' },
+  ],
+  [
+    { bits: '2', group: '32', kaxis: 'channel', vaxis: 'token', method: 'hqq' },
+    { ...tradeoffCodec.defaults, bits: 2, group: 32, kaxis: 'channel', method: 'hqq' },
+  ],
+  [
+    { prompt: 'Once upon a time <b>x</b>', controls: 'bits,group' },
+    { ...tradeoffCodec.defaults, prompt: 'Once upon a time <b>x</b>', controls: ['bits', 'group'] },
+  ],
 ])('round trip %j', (params, expected) => {
   it('parses without notes and serializes back', () => {
     const { state, notes } = tradeoffCodec.parse(src(params));

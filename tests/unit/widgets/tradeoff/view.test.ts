@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { attentionImpact, fakeQuantize, type KVTensor } from '../../../../src/lib/quant/index';
 import { configKey, lastQueries, makeEvaluator, sweepConfigs, type SweepPoint } from '../../../../src/widgets/tradeoff/sweep';
-import { chartOptions, cheapestUnder, currentConfig, findPoint, paretoFrontier, summaryText, tableRows } from '../../../../src/widgets/tradeoff/view';
+import {
+  chartOptions,
+  cheapestUnder,
+  currentConfig,
+  findPoint,
+  paretoFrontier,
+  summaryText,
+  tableRows,
+} from '../../../../src/widgets/tradeoff/view';
 
 /** Deterministic pseudo-random tensor with a few outlier channels (like real keys). */
 function tensor(heads: number, tokens: number, headDim: number, seed: number, outliers = false): KVTensor {
@@ -78,19 +86,37 @@ it('lastQueries takes the last tokens of every head', () => {
 });
 
 it('without queries the attention error is null', () => {
-  expect(makeEvaluator({ ...input, queries: null })({ bits: 4, group: 64, axis: 'token', method: 'minmax', tensor: 'k' }).attnErr).toBeNull();
+  expect(
+    makeEvaluator({ ...input, queries: null })({ bits: 4, group: 64, axis: 'token', method: 'minmax', tensor: 'k' }).attnErr,
+  ).toBeNull();
 });
 
 function fakePoints(n: number, seed: number): SweepPoint[] {
   let s = seed;
-  const rnd = () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32);
-  return Array.from({ length: n }, (_, i) => ({ tensor: 'k', bits: 4, group: 64, axis: 'token', method: 'minmax', bpe: 1 + rnd() * 15, relErr: rnd(), attnErr: null, ms: i }) as SweepPoint);
+  const rnd = () => (s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32;
+  return Array.from(
+    { length: n },
+    (_, i) =>
+      ({
+        tensor: 'k',
+        bits: 4,
+        group: 64,
+        axis: 'token',
+        method: 'minmax',
+        bpe: 1 + rnd() * 15,
+        relErr: rnd(),
+        attnErr: null,
+        ms: i,
+      }) as SweepPoint,
+  );
 }
 
 describe.each([1, 2, 3, 4])('Pareto frontier, random set %i', (seed) => {
   it('equals the brute-force set of non-dominated points', () => {
     const pts = fakePoints(60, seed);
-    const brute = pts.filter((p) => !pts.some((q) => q !== p && q.bpe <= p.bpe && q.relErr <= p.relErr && (q.bpe < p.bpe || q.relErr < p.relErr)));
+    const brute = pts.filter(
+      (p) => !pts.some((q) => q !== p && q.bpe <= p.bpe && q.relErr <= p.relErr && (q.bpe < p.bpe || q.relErr < p.relErr)),
+    );
     const front = paretoFrontier(pts, 'tensor');
     expect(new Set(front)).toEqual(new Set(brute));
     const rows = tableRows(pts, 'tensor');
@@ -100,14 +126,18 @@ describe.each([1, 2, 3, 4])('Pareto frontier, random set %i', (seed) => {
 });
 
 it('summary names the cheapest configuration under 5 % and the current one', () => {
-  const pts = sweepConfigs(['k']).filter((c) => c.method !== 'hqq').map((c) => makeEvaluator(input)(c));
+  const pts = sweepConfigs(['k'])
+    .filter((c) => c.method !== 'hqq')
+    .map((c) => makeEvaluator(input)(c));
   const limit = 0.05;
   const best = pts.filter((p) => p.relErr < limit).sort((a, b) => a.bpe - b.bpe || a.relErr - b.relErr)[0];
   expect(cheapestUnder(pts, 'tensor', limit)).toBe(best);
   const cur = findPoint(pts, currentConfig({ bits: 4, group: 64, kaxis: 'channel', vaxis: 'token', method: 'minmax' }, 'k'))!;
   expect(cur.axis).toBe('channel');
   const text = summaryText(pts, 'k', 'tensor', cur);
-  expect(text).toMatch(/^Cheapest configuration under 5 % key error: \d bits?, G\d+, per-(token|channel)[^,]*, (minmax|absmax) \([\d.]+ bits per element, error [\d.]+ %\)\./);
+  expect(text).toMatch(
+    /^Cheapest configuration under 5 % key error: \d bits?, G\d+, per-(token|channel)[^,]*, (minmax|absmax) \([\d.]+ bits per element, error [\d.]+ %\)\./,
+  );
   expect(text).toContain('Current configuration: 4 bits, G64, per-channel (KIVI), minmax, 4.5 bits per element');
   const o = chartOptions(pts, 'tensor', 'k', cur, undefined, 600);
   expect(o.ariaLabel).toContain(`${pts.length} quantization configurations`);

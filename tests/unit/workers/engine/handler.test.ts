@@ -18,7 +18,12 @@ const requests: ModelRequest[] = [
   { type: 'load', id: 'l', model: 'kvlab-16m' },
   { type: 'prefill', id: 'p', prompt: 'hello world' },
   { type: 'generate', id: 'g', prompt: 'hello', key: q4, value: q4, residualLength: 2, maxNewTokens: 3 },
-  { type: 'score', id: 's', text: 'hello world', configs: [{ kind: 'exact' }, { kind: 'quantized', key: q4, value: q4, residualLength: 4 }] },
+  {
+    type: 'score',
+    id: 's',
+    text: 'hello world',
+    configs: [{ kind: 'exact' }, { kind: 'quantized', key: q4, value: q4, residualLength: 4 }],
+  },
   { type: 'cancel', id: 'c', target: 'nothing' },
 ];
 
@@ -53,7 +58,11 @@ describe('model worker handler', () => {
     ['unknown type', { type: 'explode', id: 'e' }, 'invalid-request'],
     ['unknown model', { type: 'prefill', id: 'e', prompt: 'x', model: 'gpt-9' }, 'invalid-request'],
     ['hub model without consent', { type: 'prefill', id: 'e', prompt: 'x', model: 'smollm2-135m' }, 'remote-disabled'],
-    ['bad generate options', { type: 'generate', id: 'e', prompt: 'x', key: q4, value: q4, residualLength: 0, maxNewTokens: 9999 }, 'invalid-request'],
+    [
+      'bad generate options',
+      { type: 'generate', id: 'e', prompt: 'x', key: q4, value: q4, residualLength: 0, maxNewTokens: 9999 },
+      'invalid-request',
+    ],
   ])('answers %s with an error a reader understands', async (_, req, code) => {
     const { handler, terminal } = setup();
     await handler.handle(req);
@@ -69,7 +78,10 @@ describe('model worker handler', () => {
     const { handler, sent } = setup();
     await handler.handle({ type: 'prefill' });
     await handler.handle(null);
-    expect(sent.map((s) => s.msg)).toMatchObject([{ type: 'error', id: '' }, { type: 'error', id: '' }]);
+    expect(sent.map((s) => s.msg)).toMatchObject([
+      { type: 'error', id: '' },
+      { type: 'error', id: '' },
+    ]);
   });
 
   it('reports a missing model file and stays usable afterwards', async () => {

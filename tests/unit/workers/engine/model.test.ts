@@ -24,14 +24,28 @@ const present = existsSync(path.join(modelDir, 'onnx/model.onnx')) && existsSync
 
 interface Reference {
   new_tokens: number;
-  prompts: { prompt: string; input_ids: number[]; greedy_ids: number[]; greedy_text: string; first8_logits_last_prompt_position: number[] }[];
+  prompts: {
+    prompt: string;
+    input_ids: number[];
+    greedy_ids: number[];
+    greedy_text: string;
+    first8_logits_last_prompt_position: number[];
+  }[];
   heldout_sample: { tokens: number; perplexity: number };
 }
 
 describe.skipIf(!present)('kvlab-16m in Node', () => {
   let runner: ModelRunner;
   let ref: Reference;
-  let config: { num_hidden_layers: number; num_attention_heads: number; num_key_value_heads: number; head_dim?: number; hidden_size: number; vocab_size: number; max_position_embeddings: number };
+  let config: {
+    num_hidden_layers: number;
+    num_attention_heads: number;
+    num_key_value_heads: number;
+    head_dim?: number;
+    hidden_size: number;
+    vocab_size: number;
+    max_position_embeddings: number;
+  };
   let heldout: string;
 
   beforeAll(async () => {
@@ -58,7 +72,13 @@ describe.skipIf(!present)('kvlab-16m in Node', () => {
     const T = ref.prompts[0].input_ids.length;
     expect(r.tokenIds).toEqual(ref.prompts[0].input_ids);
     expect(r.keys).toHaveLength(config.num_hidden_layers);
-    for (const t of [...r.keys, ...r.values]) expect([t.heads, t.tokens, t.headDim, t.data.length]).toEqual([config.num_key_value_heads, T, headDim, config.num_key_value_heads * T * headDim]);
+    for (const t of [...r.keys, ...r.values])
+      expect([t.heads, t.tokens, t.headDim, t.data.length]).toEqual([
+        config.num_key_value_heads,
+        T,
+        headDim,
+        config.num_key_value_heads * T * headDim,
+      ]);
     for (const t of r.queries!) expect([t.heads, t.tokens, t.headDim]).toEqual([config.num_attention_heads, T, headDim]);
   });
 
@@ -80,7 +100,14 @@ describe.skipIf(!present)('kvlab-16m in Node', () => {
       first8.forEach((x, i) => expect(Math.abs(x - p.first8_logits_last_prompt_position[i])).toBeLessThan(1e-3));
       const g = await generate(
         runner,
-        { prompt: p.prompt, key: { bits: 8, groupSize: 64, axis: 'token', method: 'minmax' }, value: { bits: 8, groupSize: 64, axis: 'token', method: 'minmax' }, residualLength: 0, maxNewTokens: ref.new_tokens, decoding: { strategy: 'greedy', repetitionPenalty: 1 } },
+        {
+          prompt: p.prompt,
+          key: { bits: 8, groupSize: 64, axis: 'token', method: 'minmax' },
+          value: { bits: 8, groupSize: 64, axis: 'token', method: 'minmax' },
+          residualLength: 0,
+          maxNewTokens: ref.new_tokens,
+          decoding: { strategy: 'greedy', repetitionPenalty: 1 },
+        },
         { quantize },
       );
       expect(g.exact.tokenIds).toEqual(p.greedy_ids.slice(0, g.exact.tokenIds.length));
@@ -102,7 +129,11 @@ describe.skipIf(!present)('kvlab-16m in Node', () => {
       {
         text,
         prefillTokens: 64,
-        configs: [{ kind: 'exact' }, { kind: 'quantized', key: q(8), value: q(8), residualLength: 16 }, { kind: 'quantized', key: q(2), value: q(2), residualLength: 16 }],
+        configs: [
+          { kind: 'exact' },
+          { kind: 'quantized', key: q(8), value: q(8), residualLength: 16 },
+          { kind: 'quantized', key: q(2), value: q(2), residualLength: 16 },
+        ],
       },
       { quantize },
     );
@@ -117,7 +148,13 @@ describe.skipIf(!present)('kvlab-16m in Node', () => {
     const run = (bits: 2 | 4) =>
       generate(
         runner,
-        { prompt: 'I like rock music because', key: { bits, groupSize: 64, axis: 'token', method: 'minmax' }, value: { bits, groupSize: 64, axis: 'token', method: 'minmax' }, residualLength: 8, maxNewTokens: 48 },
+        {
+          prompt: 'I like rock music because',
+          key: { bits, groupSize: 64, axis: 'token', method: 'minmax' },
+          value: { bits, groupSize: 64, axis: 'token', method: 'minmax' },
+          residualLength: 8,
+          maxNewTokens: 48,
+        },
         { quantize },
       );
     const [g4, g2] = [await run(4), await run(2)];
@@ -131,7 +168,13 @@ describe.skipIf(!present)('kvlab-16m in Node', () => {
     for (const R of [0, 3, 5]) {
       const g = await generate(
         runner,
-        { prompt: ref.prompts[1].prompt, key: { bits: 4, groupSize: 32, axis: 'token', method: 'minmax' }, value: { bits: 4, groupSize: 32, axis: 'token', method: 'minmax' }, residualLength: R, maxNewTokens: 12 },
+        {
+          prompt: ref.prompts[1].prompt,
+          key: { bits: 4, groupSize: 32, axis: 'token', method: 'minmax' },
+          value: { bits: 4, groupSize: 32, axis: 'token', method: 'minmax' },
+          residualLength: R,
+          maxNewTokens: 12,
+        },
         { quantize },
       );
       expect(g.flushes).toBe(residualSplit({ prefill: g.promptTokens, decoded: g.exact.tokenIds.length - 1, residualLength: R }).flushes);
@@ -162,27 +205,30 @@ describe.skipIf(!present)('kvlab-16m in Node', () => {
   });
 
   const precomputedDir = path.join(root, 'public/precomputed');
-  it.skipIf(!existsSync(path.join(precomputedDir, 'index.json')))('precomputed files decode to the live tensors within fp16 tolerance', async () => {
-    const index = JSON.parse(readFileSync(path.join(precomputedDir, 'index.json'), 'utf8')) as PrecomputedIndex;
-    let bytes = 0;
-    for (const name of readdirSync(precomputedDir)) bytes += readFileSync(path.join(precomputedDir, name)).byteLength;
-    // Five examples incl. a 1,024-token one for the browser benchmark; a page loads only the example it shows.
-    expect(bytes).toBeLessThan(10.5e6);
-    for (const item of index.items) {
-      const manifest = JSON.parse(readFileSync(path.join(precomputedDir, item.manifest), 'utf8')) as PrecomputedManifest;
-      const bin = readFileSync(path.join(precomputedDir, manifest.bin));
-      const stored = decodePrecomputed(manifest, bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength));
-      const live = await prefill(runner, manifest.prompt);
-      expect(stored.tokenIds).toEqual(live.tokenIds);
-      const pairs = [...live.keys.map((t, i) => [t, stored.keys[i]]), ...live.values.map((t, i) => [t, stored.values[i]])];
-      if (stored.queries) pairs.push(...live.queries!.map((t, i) => [t, stored.queries![i]]));
-      for (const [a, b] of pairs) {
-        expect([b.heads, b.tokens, b.headDim]).toEqual([a.heads, a.tokens, a.headDim]);
-        let worst = 0;
-        for (let i = 0; i < a.data.length; i++) worst = Math.max(worst, Math.abs(a.data[i] - b.data[i]) - Math.abs(a.data[i]) * 2 ** -11);
-        expect(worst).toBeLessThanOrEqual(2 ** -24 + 1e-6);
-        expect(Math.abs(meanAbs(a) - meanAbs(b)) / meanAbs(a)).toBeLessThan(1e-3);
+  it.skipIf(!existsSync(path.join(precomputedDir, 'index.json')))(
+    'precomputed files decode to the live tensors within fp16 tolerance',
+    async () => {
+      const index = JSON.parse(readFileSync(path.join(precomputedDir, 'index.json'), 'utf8')) as PrecomputedIndex;
+      let bytes = 0;
+      for (const name of readdirSync(precomputedDir)) bytes += readFileSync(path.join(precomputedDir, name)).byteLength;
+      // Five examples incl. a 1,024-token one for the browser benchmark; a page loads only the example it shows.
+      expect(bytes).toBeLessThan(10.5e6);
+      for (const item of index.items) {
+        const manifest = JSON.parse(readFileSync(path.join(precomputedDir, item.manifest), 'utf8')) as PrecomputedManifest;
+        const bin = readFileSync(path.join(precomputedDir, manifest.bin));
+        const stored = decodePrecomputed(manifest, bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength));
+        const live = await prefill(runner, manifest.prompt);
+        expect(stored.tokenIds).toEqual(live.tokenIds);
+        const pairs = [...live.keys.map((t, i) => [t, stored.keys[i]]), ...live.values.map((t, i) => [t, stored.values[i]])];
+        if (stored.queries) pairs.push(...live.queries!.map((t, i) => [t, stored.queries![i]]));
+        for (const [a, b] of pairs) {
+          expect([b.heads, b.tokens, b.headDim]).toEqual([a.heads, a.tokens, a.headDim]);
+          let worst = 0;
+          for (let i = 0; i < a.data.length; i++) worst = Math.max(worst, Math.abs(a.data[i] - b.data[i]) - Math.abs(a.data[i]) * 2 ** -11);
+          expect(worst).toBeLessThanOrEqual(2 ** -24 + 1e-6);
+          expect(Math.abs(meanAbs(a) - meanAbs(b)) / meanAbs(a)).toBeLessThan(1e-3);
+        }
       }
-    }
-  });
+    },
+  );
 });

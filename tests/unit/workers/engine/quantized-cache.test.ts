@@ -6,7 +6,12 @@ import { QuantizedLayerSim, flushesAt, residualSchedule } from '../../../../src/
 const cfg: QuantConfig = { bits: 4, groupSize: 4, axis: 'token', method: 'minmax' };
 /** Marks quantized data (adds 1000) so tests can tell which tokens went through the quantizer. */
 const mark = (t: KVTensor) => t.data.map((x) => (x >= 1000 ? x : x + 1000));
-const tok = (v: number, heads = 2, headDim = 4): KVTensor => ({ data: new Float32Array(heads * headDim).fill(v), heads, tokens: 1, headDim });
+const tok = (v: number, heads = 2, headDim = 4): KVTensor => ({
+  data: new Float32Array(heads * headDim).fill(v),
+  heads,
+  tokens: 1,
+  headDim,
+});
 const seq = (n: number, heads = 2, headDim = 4): KVTensor => ({
   data: Float32Array.from({ length: heads * n * headDim }, (_, i) => Math.floor((i % (n * headDim)) / headDim)),
   heads,

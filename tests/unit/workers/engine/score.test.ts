@@ -45,12 +45,18 @@ describe('score', () => {
   it('rejects too-short texts and bad options', async () => {
     await expect(score(createToyRunner(), { text: 'a', configs }, { quantize })).rejects.toMatchObject({ code: 'empty-input' });
     await expect(score(createToyRunner(), { text, configs: [] }, { quantize })).rejects.toMatchObject({ code: 'invalid-request' });
-    await expect(score(createToyRunner(), { text, configs, prefillTokens: 0 }, { quantize })).rejects.toMatchObject({ code: 'invalid-request' });
+    await expect(score(createToyRunner(), { text, configs, prefillTokens: 0 }, { quantize })).rejects.toMatchObject({
+      code: 'invalid-request',
+    });
   });
   it('stops between steps when cancelled', async () => {
     const signal = { aborted: false };
     let progress = 0;
-    const p = score(createToyRunner(), { text, configs }, { quantize, signal, maxChunk: 1, onProgress: () => (++progress === 3 ? (signal.aborted = true) : 0) });
+    const p = score(
+      createToyRunner(),
+      { text, configs },
+      { quantize, signal, maxChunk: 1, onProgress: () => (++progress === 3 ? (signal.aborted = true) : 0) },
+    );
     await expect(p).rejects.toBeInstanceOf(CancelledError);
   });
 });

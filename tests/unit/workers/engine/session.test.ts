@@ -45,14 +45,25 @@ describe('generate', () => {
     expect(r.flushes).toBe(5); // 11 decode steps, period max(R, 2) = 2
   });
   it('seeded sampling is reproducible', async () => {
-    const req = { prompt: 'abc', key: q(2), value: q(2), residualLength: 4, maxNewTokens: 8, decoding: { strategy: 'sample', seed: 3, temperature: 1, topK: 5 } } as const;
+    const req = {
+      prompt: 'abc',
+      key: q(2),
+      value: q(2),
+      residualLength: 4,
+      maxNewTokens: 8,
+      decoding: { strategy: 'sample', seed: 3, temperature: 1, topK: 5 },
+    } as const;
     const a = await generate(createToyRunner(), req, { quantize });
     const b = await generate(createToyRunner(), req, { quantize });
     expect(a.exact.tokenIds).toEqual(b.exact.tokenIds);
     expect(a.quantized.tokenIds).toEqual(b.quantized.tokenIds);
   });
   it('rejects bad options', async () => {
-    await expect(generate(createToyRunner(), { prompt: 'abc', key: q(4), value: q(4), residualLength: 0, maxNewTokens: 0 }, { quantize })).rejects.toMatchObject({ code: 'invalid-request' });
-    await expect(generate(createToyRunner(), { prompt: 'abc', key: q(4), value: q(4), residualLength: -2, maxNewTokens: 3 }, { quantize })).rejects.toMatchObject({ code: 'invalid-request' });
+    await expect(
+      generate(createToyRunner(), { prompt: 'abc', key: q(4), value: q(4), residualLength: 0, maxNewTokens: 0 }, { quantize }),
+    ).rejects.toMatchObject({ code: 'invalid-request' });
+    await expect(
+      generate(createToyRunner(), { prompt: 'abc', key: q(4), value: q(4), residualLength: -2, maxNewTokens: 3 }, { quantize }),
+    ).rejects.toMatchObject({ code: 'invalid-request' });
   });
 });

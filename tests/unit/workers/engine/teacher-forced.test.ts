@@ -46,7 +46,11 @@ describe('score: per-position KL and top-1', () => {
     expect(withCacheMeta({ ...q(4), metaDtype: 'fp16' }, 'float32').metaDtype).toBe('fp16');
     const run = async (metaDtype?: 'fp16' | 'fp32') => {
       const c = metaDtype ? { ...q(4), metaDtype } : q(4);
-      const r = await score(createToyRunner(), { text, configs: [{ kind: 'quantized', key: c, value: c, residualLength: 2 }] }, { quantize });
+      const r = await score(
+        createToyRunner(),
+        { text, configs: [{ kind: 'quantized', key: c, value: c, residualLength: 2 }] },
+        { quantize },
+      );
       return Array.from(r.results[0].logProbs);
     };
     const unset = await run();
@@ -60,7 +64,14 @@ describe('generate: teacher-forced comparison', () => {
     const tokens: Omit<TokenMessage, 'type' | 'id'>[] = [];
     const r = await generate(
       createToyRunner(),
-      { prompt: 'hello world, this is', key: q(2), value: q(2), residualLength: 3, maxNewTokens: 20, decoding: { strategy: 'greedy', repetitionPenalty: 1 } },
+      {
+        prompt: 'hello world, this is',
+        key: q(2),
+        value: q(2),
+        residualLength: 3,
+        maxNewTokens: 20,
+        decoding: { strategy: 'greedy', repetitionPenalty: 1 },
+      },
       { quantize, onToken: (t) => tokens.push(t) },
     );
     const tf = r.teacherForced;
@@ -77,11 +88,19 @@ describe('generate: teacher-forced comparison', () => {
   it('after the streams part, it equals scoring prompt + exact continuation against an exact pass of the same tokens', async () => {
     const runner = createToyRunner();
     const cfg = { key: q(2), value: q(2), residualLength: 2 };
-    const r = await generate(runner, { prompt: 'abc', ...cfg, maxNewTokens: 24, decoding: { strategy: 'greedy', repetitionPenalty: 1 } }, { quantize });
+    const r = await generate(
+      runner,
+      { prompt: 'abc', ...cfg, maxNewTokens: 24, decoding: { strategy: 'greedy', repetitionPenalty: 1 } },
+      { quantize },
+    );
     expect(r.firstDivergence).not.toBeNull(); // the case this test is about
     const ids = [...runner.encode('abc'), ...r.exact.tokenIds];
     // The reference here is a chunked exact pass over the same ids, not the generation's exact stream.
-    const s = await score({ ...runner, encode: () => ids }, { text: 'x', prefillTokens: 3, configs: [{ kind: 'exact' }, { kind: 'quantized', ...cfg }] }, { quantize });
+    const s = await score(
+      { ...runner, encode: () => ids },
+      { text: 'x', prefillTokens: 3, configs: [{ kind: 'exact' }, { kind: 'quantized', ...cfg }] },
+      { quantize },
+    );
     const kl = s.results[1].klPerPosition!;
     expect(kl).toHaveLength(r.teacherForced.kl.length);
     for (let i = 0; i < kl.length; i++) {
@@ -93,7 +112,14 @@ describe('generate: teacher-forced comparison', () => {
   it('sampling draws the same uniforms in both streams: an 8-bit cache reproduces the exact stream', async () => {
     const r = await generate(
       createToyRunner(),
-      { prompt: 'hello', key: q(8), value: q(8), residualLength: 64, maxNewTokens: 12, decoding: { strategy: 'sample', seed: 3, temperature: 1, topK: 0, repetitionPenalty: 1 } },
+      {
+        prompt: 'hello',
+        key: q(8),
+        value: q(8),
+        residualLength: 64,
+        maxNewTokens: 12,
+        decoding: { strategy: 'sample', seed: 3, temperature: 1, topK: 0, repetitionPenalty: 1 },
+      },
       { quantize },
     );
     expect(r.quantized.tokenIds).toEqual(r.exact.tokenIds);

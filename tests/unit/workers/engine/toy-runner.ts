@@ -77,7 +77,7 @@ export function createToyRunner(info: ModelInfo = toyInfo, calls: { n: number[] 
               max = Math.max(max, scores[t]);
             }
             let z = 0;
-            for (let t = 0; t <= last; t++) z += (scores[t] = Math.exp(scores[t] - max));
+            for (let t = 0; t <= last; t++) z += scores[t] = Math.exp(scores[t] - max);
             for (let t = 0; t <= last; t++)
               for (let d = 0; d < headDim; d++) hidden[i][d] += (scores[t] / z) * V.data[(kh * total + t) * headDim + d];
           }

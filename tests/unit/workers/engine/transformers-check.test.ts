@@ -5,7 +5,13 @@
  */
 import { describe, expect, it } from 'vitest';
 import { QuantizedCacheSim } from '../../../../src/workers/engine/quantized-cache';
-import { checkDequantize, checkLayerConfig, checkQuantize, transformersAxis, TransformersUnsupported } from '../../../../src/workers/engine/transformers-check';
+import {
+  checkDequantize,
+  checkLayerConfig,
+  checkQuantize,
+  transformersAxis,
+  TransformersUnsupported,
+} from '../../../../src/workers/engine/transformers-check';
 import { fakeQuantizeDequantized as quantize } from '../../../../src/workers/engine/quantize';
 import { score } from '../../../../src/workers/engine/score';
 import { toErrorMessage } from '../../../../src/workers/engine/errors';
@@ -13,7 +19,8 @@ import type { QuantConfig } from '../../../../src/lib/model/kv';
 import { createToyRunner } from './toy-runner';
 
 type Layout = 'token' | 'channel' | 'strided' | 'flat-channel';
-const c = (bits: number, groupSize: number, axis: Layout, method: 'minmax' | 'hqq'): QuantConfig => ({ bits, groupSize, axis, method }) as unknown as QuantConfig;
+const c = (bits: number, groupSize: number, axis: Layout, method: 'minmax' | 'hqq'): QuantConfig =>
+  ({ bits, groupSize, axis, method }) as unknown as QuantConfig;
 const shape = (tokens: number, heads = 2, headDim = 64) => ({ heads, tokens, headDim });
 const raises = (f: () => void): TransformersUnsupported | null => {
   try {
@@ -39,10 +46,15 @@ describe('Transformers axis names', () => {
 describe('layer constructor checks', () => {
   it('quanto takes nbits 2 and 4 only, hqq 1, 2, 3, 4, 8; KIVI blocks are no backend axis', () => {
     expect(raises(() => checkLayerConfig('quanto', c(4, 64, 'token', 'minmax'), c(4, 64, 'token', 'minmax')))).toBeNull();
-    expect(raises(() => checkLayerConfig('quanto', c(8, 64, 'token', 'minmax'), c(8, 64, 'token', 'minmax')))!.raises).toMatch(/nbits.*quanto.*but got 8/);
+    expect(raises(() => checkLayerConfig('quanto', c(8, 64, 'token', 'minmax'), c(8, 64, 'token', 'minmax')))!.raises).toMatch(
+      /nbits.*quanto.*but got 8/,
+    );
     expect(raises(() => checkLayerConfig('quanto', c(3, 64, 'token', 'minmax'), c(3, 64, 'token', 'minmax')))).not.toBeNull();
-    for (const b of [1, 2, 3, 4, 8]) expect(raises(() => checkLayerConfig('hqq', c(b, 64, 'strided', 'hqq'), c(b, 64, 'strided', 'hqq')))).toBeNull();
-    expect(raises(() => checkLayerConfig('quanto', c(2, 32, 'channel', 'minmax'), c(2, 32, 'token', 'minmax')))!.message).toMatch(/no channel grouping for keys/);
+    for (const b of [1, 2, 3, 4, 8])
+      expect(raises(() => checkLayerConfig('hqq', c(b, 64, 'strided', 'hqq'), c(b, 64, 'strided', 'hqq')))).toBeNull();
+    expect(raises(() => checkLayerConfig('quanto', c(2, 32, 'channel', 'minmax'), c(2, 32, 'token', 'minmax')))!.message).toMatch(
+      /no channel grouping for keys/,
+    );
     expect(raises(() => checkLayerConfig('hqq', c(2, 64, 'token', 'minmax'), c(2, 64, 'token', 'minmax')))).not.toBeNull();
   });
 });
@@ -50,10 +62,16 @@ describe('layer constructor checks', () => {
 describe('quantize-time checks on [1, heads, tokens, headDim]', () => {
   it('quanto axis 0 needs G | heads·tokens·headDim; axis -1 needs G | heads·tokens (and G ≤ it)', () => {
     expect(raises(() => checkQuantize('quanto', shape(1), c(2, 64, 'token', 'minmax')))).toBeNull(); // 128 % 64
-    expect(raises(() => checkQuantize('quanto', shape(1), c(2, 256, 'token', 'minmax')))!.raises).toBe('ValueError: Group size (256) must be a divisor of (128)');
-    expect(raises(() => checkQuantize('quanto', shape(1), c(2, 32, 'flat-channel', 'minmax')))!.raises).toBe('ValueError: Group size (32) must be a divisor of (2)');
+    expect(raises(() => checkQuantize('quanto', shape(1), c(2, 256, 'token', 'minmax')))!.raises).toBe(
+      'ValueError: Group size (256) must be a divisor of (128)',
+    );
+    expect(raises(() => checkQuantize('quanto', shape(1), c(2, 32, 'flat-channel', 'minmax')))!.raises).toBe(
+      'ValueError: Group size (32) must be a divisor of (2)',
+    );
     expect(raises(() => checkQuantize('quanto', shape(16), c(2, 32, 'flat-channel', 'minmax')))).toBeNull(); // 2·16 = 32
-    expect(raises(() => checkQuantize('quanto', shape(129), c(4, 32, 'flat-channel', 'minmax')))!.raises).toBe('ValueError: Group size (32) must be a divisor of (258)');
+    expect(raises(() => checkQuantize('quanto', shape(129), c(4, 32, 'flat-channel', 'minmax')))!.raises).toBe(
+      'ValueError: Group size (32) must be a divisor of (258)',
+    );
   });
   it('hqq packing: rows of the grouped matrix must split into 8/b slices', () => {
     // axis 1: rows = 2·T·64/64 = 2T → 2 bits need T even, 1 bit T ≡ 0 mod 4, 4 bits always.
@@ -66,7 +84,8 @@ describe('quantize-time checks on [1, heads, tokens, headDim]', () => {
     expect(raises(() => checkDequantize('hqq', shape(2), c(1, 64, 'token', 'hqq')))!.atTokens).toBe(2);
     expect(raises(() => checkQuantize('hqq', shape(4), c(1, 64, 'token', 'hqq')))).toBeNull();
     // axis 0: rows = G = 64, a multiple of 8: every token count packs.
-    for (const T of [1, 3, 129]) for (const b of [1, 2, 4]) expect(raises(() => checkQuantize('hqq', shape(T), c(b, 64, 'strided', 'hqq')))).toBeNull();
+    for (const T of [1, 3, 129])
+      for (const b of [1, 2, 4]) expect(raises(() => checkQuantize('hqq', shape(T), c(b, 64, 'strided', 'hqq')))).toBeNull();
     // hqq asserts numel % G == 0.
     expect(raises(() => checkQuantize('hqq', shape(1), c(4, 256, 'strided', 'hqq')))!.raises).toMatch(/^AssertionError/);
   });
@@ -96,7 +115,14 @@ describe('the simulation stops where Transformers does', () => {
     const bad = c(2, 8, 'token', 'hqq'); // toy: heads 2, headDim 8, G 8 → rows 2T: 1-token prefill fails
     const r = await score(
       createToyRunner(),
-      { text, configs: [{ kind: 'exact' }, { kind: 'quantized', key: bad, value: bad, residualLength: 4, backend: 'hqq' }, { kind: 'quantized', key: good, value: good, residualLength: 4, backend: 'hqq' }] },
+      {
+        text,
+        configs: [
+          { kind: 'exact' },
+          { kind: 'quantized', key: bad, value: bad, residualLength: 4, backend: 'hqq' },
+          { kind: 'quantized', key: good, value: good, residualLength: 4, backend: 'hqq' },
+        ],
+      },
       { quantize },
     );
     expect(r.results[1].failure).toMatchObject({ backend: 'hqq', atTokens: 1 });

@@ -32,45 +32,48 @@ const fixture = JSON.parse(readFileSync(path.join(root, 'tests/fixtures/model/tr
   failures: Record<string, { atTokens: number; raises?: string }>;
 };
 
-describe.skipIf(!existsSync(path.join(modelDir, 'onnx/model.onnx')))('perplexity widget = real Transformers (held-out passage, prefill 1, R 128)', () => {
-  let runner: ModelRunner;
-  let result: ScoreResult;
-  const ids = [...Object.keys(fixture.perplexity), ...Object.keys(fixture.failures)] as PresetId[];
+describe.skipIf(!existsSync(path.join(modelDir, 'onnx/model.onnx')))(
+  'perplexity widget = real Transformers (held-out passage, prefill 1, R 128)',
+  () => {
+    let runner: ModelRunner;
+    let result: ScoreResult;
+    const ids = [...Object.keys(fixture.perplexity), ...Object.keys(fixture.failures)] as PresetId[];
 
-  beforeAll(async () => {
-    configureLocalModels(modelsDir);
-    runner = await loadRunner({ model: 'kvlab-16m' });
-    // As the widget: the passage trimmed, one request, the widget's residual and presets.
-    const text = readFileSync(path.join(modelDir, 'heldout-sample.txt'), 'utf8').trim();
-    result = await score(runner, { text, configs: ids.map((id) => cacheConfigOf(id, fixture.protocol.residualLength)) }, { quantize });
-  }, 300_000);
-  afterAll(async () => runner?.dispose());
+    beforeAll(async () => {
+      configureLocalModels(modelsDir);
+      runner = await loadRunner({ model: 'kvlab-16m' });
+      // As the widget: the passage trimmed, one request, the widget's residual and presets.
+      const text = readFileSync(path.join(modelDir, 'heldout-sample.txt'), 'utf8').trim();
+      result = await score(runner, { text, configs: ids.map((id) => cacheConfigOf(id, fixture.protocol.residualLength)) }, { quantize });
+    }, 300_000);
+    afterAll(async () => runner?.dispose());
 
-  it('scores the same tokens', () => {
-    expect(result.prefillTokens).toBe(fixture.protocol.prefillTokens);
-    expect(result.tokenIds.length - result.prefillTokens).toBe(fixture.protocol.scoredTokens);
-  });
+    it('scores the same tokens', () => {
+      expect(result.prefillTokens).toBe(fixture.protocol.prefillTokens);
+      expect(result.tokenIds.length - result.prefillTokens).toBe(fixture.protocol.scoredTokens);
+    });
 
-  const UNPINNED = new Set(['hqq-int4', 'hqq-int2']);
-  const pinned = Object.entries(fixture.perplexity).filter(([id]) => !UNPINNED.has(id));
-  it.each(pinned)('%s: perplexity within ±0.005 of Transformers', (id, expected) => {
-    const r = result.results[ids.indexOf(id as PresetId)];
-    expect(r.failure).toBeNull();
-    expect(Math.abs(r.perplexity - expected)).toBeLessThanOrEqual(0.005);
-  });
+    const UNPINNED = new Set(['hqq-int4', 'hqq-int2']);
+    const pinned = Object.entries(fixture.perplexity).filter(([id]) => !UNPINNED.has(id));
+    it.each(pinned)('%s: perplexity within ±0.005 of Transformers', (id, expected) => {
+      const r = result.results[ids.indexOf(id as PresetId)];
+      expect(r.failure).toBeNull();
+      expect(Math.abs(r.perplexity - expected)).toBeLessThanOrEqual(0.005);
+    });
 
-  it.each([...UNPINNED])('%s (HQQ axis 0): runs and gives a number near Transformers\' (not pinned, see above)', (id) => {
-    const r = result.results[ids.indexOf(id as PresetId)];
-    expect(r.failure).toBeNull();
-    // Within 1 % — far looser than the figures above on purpose: this only says the configuration is the same one.
-    expect(Math.abs(r.perplexity / fixture.perplexity[id] - 1)).toBeLessThan(0.01);
-  });
+    it.each([...UNPINNED])("%s (HQQ axis 0): runs and gives a number near Transformers' (not pinned, see above)", (id) => {
+      const r = result.results[ids.indexOf(id as PresetId)];
+      expect(r.failure).toBeNull();
+      // Within 1 % — far looser than the figures above on purpose: this only says the configuration is the same one.
+      expect(Math.abs(r.perplexity / fixture.perplexity[id] - 1)).toBeLessThan(0.01);
+    });
 
-  it.each(Object.entries(fixture.failures))('%s: fails where Transformers raises, with its reason', (id, f) => {
-    const r = result.results[ids.indexOf(id as PresetId)];
-    expect(r.failure).not.toBeNull();
-    expect(r.failure!.atTokens).toBe(f.atTokens);
-    if (f.raises) expect(r.failure!.raises).toBe(f.raises);
-    expect(Number.isNaN(r.perplexity)).toBe(true);
-  });
-});
+    it.each(Object.entries(fixture.failures))('%s: fails where Transformers raises, with its reason', (id, f) => {
+      const r = result.results[ids.indexOf(id as PresetId)];
+      expect(r.failure).not.toBeNull();
+      expect(r.failure!.atTokens).toBe(f.atTokens);
+      if (f.raises) expect(r.failure!.raises).toBe(f.raises);
+      expect(Number.isNaN(r.perplexity)).toBe(true);
+    });
+  },
+);

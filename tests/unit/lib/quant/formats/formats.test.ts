@@ -51,7 +51,19 @@ describe('small-float grids (hand-computed)', () => {
     expect(roundE5m2(3 * 2 ** -17)).toBe(2 ** -15);
   });
   it('e2m1 (cast_to_fp4 thresholds) and torch.sign on zero', () => {
-    const cases: [number, number][] = [[0.25, 0], [0.2500001, 0.5], [0.75, 1], [1.25, 1], [1.75, 2], [2.5, 2], [2.51, 3], [3.5, 4], [5, 4], [5.01, 6], [6, 6]];
+    const cases: [number, number][] = [
+      [0.25, 0],
+      [0.2500001, 0.5],
+      [0.75, 1],
+      [1.25, 1],
+      [1.75, 2],
+      [2.5, 2],
+      [2.51, 3],
+      [3.5, 4],
+      [5, 4],
+      [5.01, 6],
+      [6, 6],
+    ];
     for (const [x, q] of cases) {
       expect(castToFp4(x)).toBe(q);
       expect(castToFp4(-x)).toBe(q === 0 ? -0 : -q);
@@ -95,7 +107,12 @@ describe('ENGINE_FORMATS', () => {
     }
   });
   it('quantizeFormat reports the same bits per element', () => {
-    const t = tensor(Array.from({ length: 64 }, (_, i) => Math.sin(i)), 1, 2, 32);
+    const t = tensor(
+      Array.from({ length: 64 }, (_, i) => Math.sin(i)),
+      1,
+      2,
+      32,
+    );
     for (const f of ALL) expect(quantizeFormat(t, f).bitsPerElement).toBe(engineFormatInfo(f).bitsPerElement);
   });
   it('llama.cpp flags are -ctk/-ctv with the type name; vLLM flags are --kv-cache-dtype', () => {
@@ -138,7 +155,12 @@ describe('errors', () => {
     }
   });
   it('opts.out is filled and returned', () => {
-    const t = tensor(Array.from({ length: 64 }, (_, i) => i / 7), 2, 1, 32);
+    const t = tensor(
+      Array.from({ length: 64 }, (_, i) => i / 7),
+      2,
+      1,
+      32,
+    );
     const out = new Float32Array(64);
     const r = quantizeFormat(t, 'q8_0', { out });
     expect(r.dequantized).toBe(out);
@@ -367,7 +389,15 @@ describe('WebAssembly path', () => {
     const wa = quantizeFormat(t, 'nvfp4', { scale: 'unit' }).dequantized;
     expect(Array.from(bitsOf(wa))).toEqual(Array.from(bitsOf(js)));
     // hand-computed: at each threshold the even level, just below it the lower, just above it the upper
-    const lv = [[0, 0, 0.5], [1, 0.5, 1], [1, 1, 1.5], [2, 1.5, 2], [2, 2, 3], [4, 3, 4], [4, 4, 6]];
+    const lv = [
+      [0, 0, 0.5],
+      [1, 0.5, 1],
+      [1, 1, 1.5],
+      [2, 1.5, 2],
+      [2, 2, 3],
+      [4, 3, 4],
+      [4, 4, 6],
+    ];
     thr.forEach((_, i) => {
       expect(js[pos(4 * i)]).toBe(lv[i][0]);
       expect(js[pos(4 * i + 1)]).toBe(lv[i][1]);
@@ -390,7 +420,10 @@ describe('WebAssembly path', () => {
     }
   });
   it('FP8 per-head scales with a headDim that is not a multiple of 4 (vector tails cross head boundaries)', () => {
-    const data = Float32Array.from({ length: 3 * 5 * 7 }, (_, i) => Math.sin(i * 1.7) * (1 + (i % 35 === 3 ? 40 : 0)) * 10 ** Math.floor(i / 35));
+    const data = Float32Array.from(
+      { length: 3 * 5 * 7 },
+      (_, i) => Math.sin(i * 1.7) * (1 + (i % 35 === 3 ? 40 : 0)) * 10 ** Math.floor(i / 35),
+    );
     const t = tensor(data, 3, 5, 7);
     for (const f of ['fp8_e4m3', 'fp8_e5m2'] as const) {
       setWasmEnabled(false);
