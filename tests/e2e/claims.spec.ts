@@ -468,3 +468,9 @@ test.describe('chapter 6: generation and perplexity (the model runs)', () => {
     expectClean(log);
   });
 });
+
+test('perplexity summary: the quantized prompt makes the curves part from the start, not only after the first flush', async ({ page }) => {
+  // "a quantized curve can differ from the fp32 one from the very first scored token ... as the widget's summary says"
+  await page.goto('/embed/perplexity/');
+  await expect(page.locator('kv-perplexity')).toContainText('the curves part from the start');
+});
