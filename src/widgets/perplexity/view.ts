@@ -297,7 +297,9 @@ export function summaryText(rows: readonly Row[], o: { tokens: number; prefillTo
     `${o.tokens > 0 ? `The text has ${o.tokens} tokens; the` : 'The'} first ${o.prefillTokens === 1 ? 'token is' : `${o.prefillTokens} tokens are`} prefilled (and quantized at once, as Transformers does) and every later token is scored one at a time. ` +
     (R >= 2
       ? `With a residual of R = ${R}, each new token stays in full precision until the ${R}th step flushes the residual into the quantized part, and every ${R} steps after that; the quantized prompt already changes every later token, so the curves part from the start and further at token ${o.prefillTokens + R}` +
-        (o.tokens > 0 && o.prefillTokens + R >= o.tokens ? ' — which this text never reaches: lower R to see more of the cache quantized.' : '.')
+        (o.tokens > 0 && o.prefillTokens + R >= o.tokens
+          ? ' — which this text never reaches: lower R to see more of the cache quantized.'
+          : '.')
       : `With R = ${R}, the residual flushes every 2 steps, so almost the whole cache is quantized from the start.`);
   if (!rows.length) return explain;
   const fp = rows.find((r) => r.id === 'fp32');

@@ -71,7 +71,9 @@ describe('table rows, presets and chart', () => {
       128,
     );
     expect(rows[1].deltaVsFp32).toBeCloseTo(0.15, 12);
-    expect(summaryText(rows, { tokens: 300, prefillTokens: 1, residual: 128 })).toContain('the curves part from the start and further at token 129');
+    expect(summaryText(rows, { tokens: 300, prefillTokens: 1, residual: 128 })).toContain(
+      'the curves part from the start and further at token 129',
+    );
     expect(summaryText(rows, { tokens: 100, prefillTokens: 1, residual: 128 })).toContain('never reaches');
     expect(summaryText([], { tokens: 0, prefillTokens: 1, residual: 128 })).toMatch(/^The first token is prefilled/);
   });
