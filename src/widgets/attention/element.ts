@@ -7,12 +7,11 @@ import {
   type QuantConfig,
 } from '../../lib/quant/index';
 import { KvWidget } from '../shared/base';
-import { axisOptions } from '../shared/axis-labels';
+import { quantControls } from '../shared/quant-controls';
 import { metaDtypeOfModel, requireQuantConfig } from '../shared/quant-config';
 import { DEFAULT_MODEL_ID } from '../../lib/model/catalogue';
-import { el, rangeControl, selectControl, tableToggle, type RangeControl } from '../shared/controls';
+import { el, rangeControl, tableToggle, type RangeControl } from '../shared/controls';
 import { drawHeatmap } from '../shared/heatmap';
-import { describeQuant } from '../shared/params';
 import { tensorPicker, type TensorPicker } from '../shared/tensor-picker';
 import { layerLabel, padQueries } from '../shared/dump-source';
 import type { TensorSet } from '../shared/tensors';
@@ -152,50 +151,7 @@ export class KvAttention extends KvWidget<Name, AttentionState> {
       describe: (v) => this.describeQuery(v),
       onChange: (v) => set({ query: this.#set && v === this.#set.tokens.length - 1 ? -1 : v }),
     });
-    const bits = rangeControl({
-      name: 'bits',
-      label: 'Bits',
-      values: [1, 2, 3, 4, 8],
-      value: s.bits,
-      describe: (v) => describeQuant(v, this.state.group, this.state.kaxis),
-      short: (v) => `${v} bits`,
-      onChange: (v) => set({ bits: v }),
-    });
-    const group = rangeControl({
-      name: 'group',
-      label: 'Group size',
-      values: [16, 32, 64, 128],
-      value: s.group,
-      describe: (v) => describeQuant(this.state.bits, v, this.state.kaxis),
-      short: (v) => `G${v}`,
-      onChange: (v) => set({ group: v }),
-    });
-    const axisChoices = axisOptions<AttentionState['kaxis']>();
-    const kaxis = selectControl({
-      name: 'kaxis',
-      label: 'Key grouping',
-      options: axisChoices,
-      value: s.kaxis,
-      onChange: (v) => set({ kaxis: v }),
-    });
-    const vaxis = selectControl({
-      name: 'vaxis',
-      label: 'Value grouping',
-      options: axisChoices,
-      value: s.vaxis,
-      onChange: (v) => set({ vaxis: v }),
-    });
-    const method = selectControl({
-      name: 'method',
-      label: 'Method',
-      options: [
-        { value: 'minmax' as const, label: 'min-max (quanto)' },
-        { value: 'hqq' as const, label: 'HQQ' },
-        { value: 'absmax' as const, label: 'abs-max (symmetric)' },
-      ],
-      value: s.method,
-      onChange: (v) => set({ method: v }),
-    });
+    const { bits, group, kaxis, vaxis, method } = quantControls(() => this.state, set);
     this.controlsEl.append(
       this.#picker.root,
       this.#layer.root,

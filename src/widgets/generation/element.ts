@@ -2,11 +2,10 @@ import * as Plot from '@observablehq/plot';
 import { getModelClient, ModelClientError } from '../../lib/model/client';
 import type { GenerateResult } from '../../lib/model/protocol';
 import { KvWidget } from '../shared/base';
+import { quantControls } from '../shared/quant-controls';
 import { el, rangeControl, selectControl, tableToggle } from '../shared/controls';
-import { describeQuant } from '../shared/params';
 import { describeProgress, explainError } from '../shared/tensors';
 import { generationCodec, type GenerationState } from './state';
-import { axisOptions } from '../shared/axis-labels';
 import {
   applyToken,
   buildRequest,
@@ -67,51 +66,7 @@ export class KvGeneration extends KvWidget<Name, GenerationState> {
     promptBox.dataset.control = 'prompt';
     this.#go.addEventListener('click', () => void this.run());
     this.#cancel.addEventListener('click', () => this.#job?.cancel());
-    const bits = rangeControl({
-      name: 'bits',
-      label: 'Bits',
-      values: [1, 2, 3, 4, 8],
-      value: s.bits,
-      describe: (v) => describeQuant(v, this.state.group, this.state.kaxis),
-      short: (v) => `${v} bits`,
-      onChange: (v) => set({ bits: v }),
-    });
-    const group = rangeControl({
-      name: 'group',
-      label: 'Group size',
-      values: [16, 32, 64, 128],
-      value: s.group,
-      describe: (v) => describeQuant(this.state.bits, v, this.state.kaxis),
-      short: (v) => `G${v}`,
-      onChange: (v) => set({ group: v }),
-    });
-    // Every grouping layout the engine offers, under the name Transformers (or KIVI) gives it.
-    const layouts = axisOptions<GenerationState['kaxis']>();
-    const kaxis = selectControl({
-      name: 'kaxis',
-      label: 'Key grouping',
-      options: layouts,
-      value: s.kaxis,
-      onChange: (v) => set({ kaxis: v }),
-    });
-    const vaxis = selectControl({
-      name: 'vaxis',
-      label: 'Value grouping',
-      options: layouts,
-      value: s.vaxis,
-      onChange: (v) => set({ vaxis: v }),
-    });
-    const method = selectControl({
-      name: 'method',
-      label: 'Method',
-      options: [
-        { value: 'minmax' as const, label: 'min-max (quanto)' },
-        { value: 'hqq' as const, label: 'HQQ' },
-        { value: 'absmax' as const, label: 'abs-max (symmetric)' },
-      ],
-      value: s.method,
-      onChange: (v) => set({ method: v }),
-    });
+    const { bits, group, kaxis, vaxis, method } = quantControls(() => this.state, set);
     const resValues = [...new Set([0, 1, 4, 8, 16, 32, 64, 128, 256, s.residual])].sort((a, b) => a - b);
     const residual = rangeControl({
       name: 'residual',
