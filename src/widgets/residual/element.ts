@@ -292,6 +292,16 @@ export class KvResidual extends KvWidget<Name, ResidualState> {
     super.writeUrl();
   }
 
+  #driftTimer?: ReturnType<typeof setTimeout>;
+  /**
+   * The drift panel re-quantizes 1,024 tokens of keys up to a dozen times (up to ~50 ms for HQQ at 2 bits): it runs
+   * once the settings rest, so stepping the sliders keeps its one-frame redraw.
+   */
+  private scheduleDrift(): void {
+    clearTimeout(this.#driftTimer);
+    this.#driftTimer = setTimeout(() => this.drawDrift(), 150);
+  }
+
   /** HQQ axis 0's group 0 at the prompt and after one flush, on the drift panel's keys (head count, head_dim). */
   private drawGroupPicture(keys: KVTensor): void {
     const s = this.state;
@@ -412,7 +422,7 @@ export class KvResidual extends KvWidget<Name, ResidualState> {
     );
     this.#log.classList.toggle('flushed-now', m.flushedLastStep);
     this.#table.refresh();
-    this.drawDrift();
+    this.scheduleDrift();
     this.dataset.quantized = String(m.strips.map((c) => c.quantized).join(','));
     this.dataset.residual = String(m.strips.map((c) => c.residual).join(','));
     this.dataset.flushes = String(m.flushes);
