@@ -474,3 +474,22 @@ test('perplexity summary: the quantized prompt makes the curves part from the st
   await page.goto('/embed/perplexity/');
   await expect(page.locator('kv-perplexity')).toContainText('the curves part from the start');
 });
+
+test('residual drift: min-max per-token error stays put over seven flushes; HQQ axis 0 starts at about half of it and ends well above', async ({
+  page,
+}) => {
+  // "its error on those keys starts at about half of min-max's and is well above it after seven flushes"
+  await page.goto('/articles/groups-bits-residual/');
+  const w = page.locator('kv-residual#res1');
+  await w.scrollIntoViewIfNeeded();
+  await expect(w).toHaveAttribute('data-drift', /;/);
+  const rows = (await w.getAttribute('data-drift'))!.split(';').map((r) => r.split(',').map(Number));
+  expect(rows).toHaveLength(8); // prefill, then 7 flushes of 128 tokens within 1,023
+  const [first, last] = [rows[0], rows[rows.length - 1]];
+  expect(Math.abs(last[0] - first[0]) / first[0]).toBeLessThan(0.01); // min-max: stays where one quantization left it
+  expect(first[1] / first[0]).toBeGreaterThan(0.4);
+  expect(first[1] / first[0]).toBeLessThan(0.6); // about half
+  expect(last[1]).toBeGreaterThan(last[0] * 1.2); // well above
+  await expect(w.locator('.drift-summary')).toContainText('after 7 flushes');
+  await expect(w.locator('.group-summary')).toContainText('different keys after every flush');
+});
