@@ -66,6 +66,30 @@ for (const { slug, widgets } of CHAPTERS) {
   });
 }
 
+/**
+ * The axe check above runs once widgets have drawn, but a reader (and a screen reader) meets each widget while
+ * its tensors are still on the way. Hold every tensor and model file back so the loading state is what axe sees:
+ * a canvas with role="img" and no name yet failed here before the canvases were named at creation.
+ */
+for (const { slug, widgets } of CHAPTERS) {
+  test(`${slug}: axe clean while the tensors are still loading`, async ({ page, log }) => {
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    await page.route(/\/(precomputed|models)\//, async (route) => {
+      await released;
+      await route.continue().catch(() => {});
+    });
+    await page.emulateMedia({ colorScheme: 'light', reducedMotion: 'reduce' });
+    await page.goto(url(slug));
+    for (const tag of widgets) await expect(page.locator(tag).first().locator('.widget')).toBeAttached();
+    expect(await axeViolations(page)).toEqual([]);
+    release();
+    await page.unrouteAll({ behavior: 'ignoreErrors' });
+    expect(log.externalRequests).toEqual([]);
+    expect(log.consoleErrors).toEqual([]);
+  });
+}
+
 test.describe('without JavaScript', () => {
   test.use({ javaScriptEnabled: false });
 

@@ -94,6 +94,8 @@ export class KvExplorer extends KvWidget<Name, ExplorerState> {
     for (const kind of ['keys', 'values'] as const) {
       const canvas = el('canvas', { className: 'heatmap' });
       canvas.setAttribute('role', 'img');
+      // Named from the start: the first draw waits for tensors, and an unnamed role=img fails WCAG 1.1.1 meanwhile.
+      canvas.setAttribute('aria-label', `Heatmap of the ${kind} (drawing…)`);
       const legend = el('div', { className: 'legend' });
       const caption = el('figcaption');
       const wrap = el('div', { className: 'heatmap-wrap' }, canvas);

@@ -351,6 +351,8 @@ export class KvQuantizer extends KvWidget<Name, QuantizerState> {
     for (const name of ['original', 'dequantized', 'error'] as const) {
       const canvas = el('canvas', { className: 'heatmap' });
       canvas.setAttribute('role', 'img');
+      // Named from the start: the first draw waits for tensors, and an unnamed role=img fails WCAG 1.1.1 meanwhile.
+      canvas.setAttribute('aria-label', `Heatmap of the ${name === 'error' ? 'signed quantization error' : name} (drawing…)`);
       const caption = el('figcaption');
       heat.append(el('figure', { className: 'heatmap-figure' }, caption, el('div', { className: 'heatmap-wrap' }, canvas)));
       this.#panels.push({ name, canvas, caption });

@@ -34,6 +34,22 @@ for (const name of widgets) {
       expectClean(log);
     });
 
+    test('axe clean while its tensors are still loading', async ({ page, log }) => {
+      // Held back so the loading state is what axe reads (an unnamed role="img" canvas hid there once).
+      let release!: () => void;
+      const released = new Promise<void>((r) => (release = r));
+      await page.route(/\/(precomputed|models)\//, async (route) => {
+        await released;
+        await route.continue().catch(() => {});
+      });
+      await page.goto(`/embed/${name}/`);
+      await expect(page.locator(`${info.tag} .widget`)).toBeAttached();
+      expect(await axeViolations(page)).toEqual([]);
+      release();
+      await page.unrouteAll({ behavior: 'ignoreErrors' });
+      expect(log.consoleErrors).toEqual([]);
+    });
+
     test('custom parameters: theme and controls apply', async ({ page, log }) => {
       // The first control the widget builds (controls= takes the names in data-control).
       await page.goto(`/embed/${name}/`);
