@@ -1,24 +1,13 @@
 import * as Plot from '@observablehq/plot';
 import { KvWidget } from '../shared/base';
-import {
-  el,
-  formatBytes,
-  formatNumber,
-  rangeControl,
-  selectControl,
-  tableToggle,
-  type RangeControl,
-  type SelectControl,
-} from '../shared/controls';
+import { el, formatBytes, formatNumber, tableToggle } from '../shared/controls';
 import { drawHeatmap, extentOf, symmetricDomain, type Scheme } from '../shared/heatmap';
 import { tensorPicker, type TensorPicker } from '../shared/tensor-picker';
 import type { TensorSet } from '../shared/tensors';
 import { layerLabel } from '../shared/dump-source';
-import { describeQuant } from '../shared/params';
-import { ENGINE_FORMAT_NOTES, METHODS, engineFormatInfo, type KVTensor } from '../../lib/quant/index';
+import { ENGINE_FORMAT_NOTES, engineFormatInfo, type KVTensor } from '../../lib/quant/index';
 import { absMax, fp8Scales } from '../../lib/quant/formats/fp8';
 import { nvfp4BlockScales, nvfp4GlobalScale } from '../../lib/quant/formats/nvfp4';
-import { axisOptions } from '../shared/axis-labels';
 import { clampToModel } from '../kv-explorer/state';
 import { headByChannel } from '../kv-explorer/view';
 import {
@@ -37,9 +26,10 @@ import {
   type KvQuant,
   type Metrics,
 } from './model';
-import { FP8_SCALES, LLAMACPP_TYPES, PRESETS, presetOf, QUANTIZER_BITS, quantizerCodec, VLLM_DTYPES, type QuantizerState } from './state';
+import { QUANTIZER_BITS, quantizerCodec, type QuantizerState } from './state';
 import type { PrefetchItem } from './protocol';
 import { SweepClient } from './sweep-client';
+import { buildControls, controlRoots, range, showEngineControls, syncControls, type QuantizerControls } from './controls';
 import { checkInTransformers } from '../shared/transformers-check';
 import { showTransformersCheck } from '../shared/transformers-check-view';
 import {
@@ -72,23 +62,6 @@ type Whole = Metrics & { errors: string[] };
 
 /** The text of what a tensor is quantized with (Transformers config or engine format). */
 const describeKv = (q: KvQuant | null) => (isFormat(q) ? describeFormat(q) : describeConfig(q));
-const ENGINE_LABELS: Record<string, string> = {
-  transformers: 'Transformers (QuantizedCache)',
-  vllm: 'vLLM / SGLang (--kv-cache-dtype)',
-  llamacpp: 'llama.cpp (-ctk / -ctv)',
-};
-const SCALE_LABELS: Record<string, string> = {
-  unit: 'scale 1.0 (no calibration)',
-  tensor: 'per tensor (amax/max)',
-  head: 'per KV head (amax/max)',
-  dynamic: 'dynamic (K amax/200, V amax/100)',
-};
-/** Controls of each engine (the others are hidden while it is chosen). */
-const ENGINE_CONTROLS: Record<string, readonly string[]> = {
-  transformers: ['preset', 'bits', 'group', 'kaxis', 'vaxis', 'method', 'residual'],
-  vllm: ['dtype', 'fp8scale'],
-  llamacpp: ['kfmt', 'vfmt', 'hadamard'],
-};
 
 interface Panel {
   name: 'original' | 'dequantized' | 'error';
@@ -96,13 +69,11 @@ interface Panel {
   caption: HTMLElement;
 }
 
-const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 const histWidth = (bodyWidth: number) => Math.max(280, Math.min(720, bodyWidth || 640));
 /** How long the settings must rest before the whole-cache metrics are computed (see requestWhole). */
 const WHOLE_DELAY_MS = 120;
 /** New tokens assumed when checking the settings against Transformers (`generate(max_new_tokens=256)`). */
 const TRANSFORMERS_NEW_TOKENS = 256;
-const withValue = (steps: number[], v: number) => (steps.includes(v) ? steps : [...steps, v].sort((a, b) => a - b));
 const METRIC_COLUMNS = [
   ['rel', 'Relative error', (m: Metrics) => fmtPct(m.relativeError), (m: Metrics) => m.relativeError],
   ['snr', 'SNR', (m: Metrics) => fmtDb(m.snrDb), (m: Metrics) => m.snrDb],
@@ -121,24 +92,7 @@ export class KvQuantizer extends KvWidget<Name, QuantizerState> {
   readonly codec = quantizerCodec;
   readonly widgetTitle = 'Quantizer playground';
   #picker!: TensorPicker;
-  #ctl: {
-    layer?: RangeControl<number>;
-    head?: RangeControl<number>;
-    bits?: RangeControl<number>;
-    group?: RangeControl<number>;
-    residual?: RangeControl<number>;
-    preset?: SelectControl<string>;
-    tensor?: SelectControl<string>;
-    kaxis?: SelectControl<string>;
-    vaxis?: SelectControl<string>;
-    method?: SelectControl<string>;
-    engine?: SelectControl<string>;
-    dtype?: SelectControl<string>;
-    fp8scale?: SelectControl<string>;
-    kfmt?: SelectControl<string>;
-    vfmt?: SelectControl<string>;
-    hadamard?: SelectControl<string>;
-  } = {};
+  #ctl?: QuantizerControls;
   /** Format structure: the value grid against the head's histogram (FP8, NVFP4) and the block layout text. */
   #structure = el('div', { className: 'format-structure' });
   #gridPlot = el('div', { className: 'plot' });
@@ -193,159 +147,14 @@ export class KvQuantizer extends KvWidget<Name, QuantizerState> {
       onTensors: (t) => this.setTensors(t),
       onPrompt: (p) => set({ prompt: p }),
     });
-    const c = this.#ctl;
-    c.preset = selectControl<string>({
-      name: 'preset',
-      label: 'Preset',
-      options: [...PRESETS.map((p) => ({ value: p.id, label: p.label })), { value: 'custom', label: 'Custom (your settings)' }],
-      value: presetOf(s),
-      onChange: (id) => {
-        const p = PRESETS.find((x) => x.id === id);
-        if (p) set({ ...p.settings });
-      },
-    });
-    c.layer = rangeControl({
-      name: 'layer',
-      label: 'Layer',
-      values: range(Math.max(8, s.layer + 1)),
-      value: s.layer,
-      describe: (v) => layerLabel(this.#set, v),
-      onChange: (v) => set({ layer: v }),
-    });
-    c.head = rangeControl({
-      name: 'head',
-      label: 'KV head',
-      values: range(Math.max(2, s.head + 1)),
-      value: s.head,
-      describe: (v) => `KV head ${v}`,
-      onChange: (v) => set({ head: v }),
-    });
-    c.tensor = selectControl<string>({
-      name: 'tensor',
-      label: 'Heatmaps show',
-      options: [
-        { value: 'k', label: 'Keys' },
-        { value: 'v', label: 'Values' },
-      ],
-      value: s.tensor,
-      onChange: (v) => set({ tensor: v as 'k' | 'v' }),
-    });
-    c.bits = rangeControl({
-      name: 'bits',
-      label: 'Bits',
-      values: QUANTIZER_BITS,
-      value: s.bits,
-      describe: (v) => (v === 16 ? '16 bits, unquantized fp16' : describeQuant(v, this.state.group)),
-      short: (v) => (v === 16 ? 'fp16' : `${v} bit${v === 1 ? '' : 's'}`),
-      onChange: (v) => set({ bits: v }),
-    });
-    c.group = rangeControl({
-      name: 'group',
-      label: 'Group size',
-      values: [16, 32, 64, 128],
-      value: s.group,
-      describe: (v) => describeQuant(this.state.bits, v),
-      short: (v) => `G${v}`,
-      onChange: (v) => set({ group: v }),
-    });
-    const axisChoices = axisOptions<string>();
-    c.kaxis = selectControl<string>({
-      name: 'kaxis',
-      label: 'Key grouping',
-      options: axisChoices,
-      value: s.kaxis,
-      onChange: (v) => set({ kaxis: v as QuantizerState['kaxis'] }),
-    });
-    c.vaxis = selectControl<string>({
-      name: 'vaxis',
-      label: 'Value grouping',
-      options: axisChoices,
-      value: s.vaxis,
-      onChange: (v) => set({ vaxis: v as QuantizerState['vaxis'] }),
-    });
-    const methodLabels: Record<string, string> = { minmax: 'min-max (quanto)', hqq: 'HQQ (optimized zero)', absmax: 'abs-max (symmetric)' };
-    c.method = selectControl<string>({
-      name: 'method',
-      label: 'Method',
-      options: METHODS.map((m) => ({ value: m, label: methodLabels[m] ?? m })),
-      value: s.method,
-      onChange: (v) => set({ method: v as QuantizerState['method'] }),
-    });
-    c.residual = rangeControl({
-      name: 'residual',
-      label: 'Residual length',
-      values: withValue([0, 32, 64, 128, 256, 512, 1024], s.residual),
-      value: s.residual,
-      describe: (v) => `${v} full-precision tokens`,
-      onChange: (v) => set({ residual: v }),
-    });
-    c.engine = selectControl<string>({
-      name: 'engine',
-      label: 'Engine',
-      options: Object.entries(ENGINE_LABELS).map(([value, label]) => ({ value, label })),
-      value: s.engine,
-      onChange: (v) => set({ engine: v as QuantizerState['engine'] }),
-    });
-    c.dtype = selectControl<string>({
-      name: 'dtype',
-      label: 'KV cache dtype',
-      options: VLLM_DTYPES.map((d) => ({ value: d, label: d === 'nvfp4' ? 'nvfp4 (vLLM)' : d })),
-      value: s.dtype,
-      onChange: (v) => set({ dtype: v as QuantizerState['dtype'] }),
-    });
-    c.fp8scale = selectControl<string>({
-      name: 'fp8scale',
-      label: 'FP8 scale',
-      options: FP8_SCALES.map((d) => ({ value: d, label: SCALE_LABELS[d] })),
-      value: s.fp8scale,
-      onChange: (v) => set({ fp8scale: v as QuantizerState['fp8scale'] }),
-    });
-    const ggml = LLAMACPP_TYPES.map((d) => ({ value: d, label: d === 'f16' ? 'f16 (not quantized)' : d }));
-    c.kfmt = selectControl<string>({
-      name: 'kfmt',
-      label: 'K cache type (-ctk)',
-      options: ggml,
-      value: s.kfmt,
-      onChange: (v) => set({ kfmt: v as QuantizerState['kfmt'] }),
-    });
-    c.vfmt = selectControl<string>({
-      name: 'vfmt',
-      label: 'V cache type (-ctv)',
-      options: ggml,
-      value: s.vfmt,
-      onChange: (v) => set({ vfmt: v as QuantizerState['vfmt'] }),
-    });
-    c.hadamard = selectControl<string>({
-      name: 'hadamard',
-      label: 'Hadamard rotation',
-      options: [
-        { value: 'on', label: 'on (llama.cpp default for quantized K/V)' },
-        { value: 'off', label: 'off (LLAMA_ATTN_ROT_DISABLE=1)' },
-      ],
-      value: s.hadamard,
-      onChange: (v) => set({ hadamard: v as QuantizerState['hadamard'] }),
-    });
-    this.controlsEl.append(
-      this.#picker.root,
-      c.engine.root,
-      c.dtype.root,
-      c.fp8scale.root,
-      c.kfmt.root,
-      c.vfmt.root,
-      c.hadamard.root,
-      c.preset.root,
-      c.layer.root,
-      c.head.root,
-      c.tensor.root,
-      c.bits.root,
-      c.group.root,
-      c.kaxis.root,
-      c.vaxis.root,
-      c.method.root,
-      c.residual.root,
+    this.#ctl = buildControls(
+      () => this.state,
+      set,
+      (v) => layerLabel(this.#set, v),
     );
-    this.addEventListener('kv-state', () => this.syncControls());
-    this.showEngineControls();
+    this.controlsEl.append(this.#picker.root, ...controlRoots(this.#ctl));
+    this.addEventListener('kv-state', () => syncControls(this.#ctl!, this.state));
+    showEngineControls(this.#ctl, this.state);
 
     const heat = el('div', { className: 'kv-heatmaps three' });
     for (const name of ['original', 'dequantized', 'error'] as const) {
@@ -432,41 +241,6 @@ export class KvQuantizer extends KvWidget<Name, QuantizerState> {
     this.#hist.replaceChildren(Plot.plot(histogramOptions(this.#bins, { width, tensor, exact })));
   }
 
-  private syncControls(): void {
-    const s = this.state;
-    const c = this.#ctl;
-    c.preset?.set(presetOf(s));
-    c.tensor?.set(s.tensor);
-    c.bits?.set(s.bits);
-    c.group?.set(s.group);
-    c.kaxis?.set(s.kaxis);
-    c.vaxis?.set(s.vaxis);
-    c.method?.set(s.method);
-    c.engine?.set(s.engine);
-    c.dtype?.set(s.dtype);
-    c.fp8scale?.set(s.fp8scale);
-    c.kfmt?.set(s.kfmt);
-    c.vfmt?.set(s.vfmt);
-    c.hadamard?.set(s.hadamard);
-    this.showEngineControls();
-    if (c.residual && !c.residual.input.max) c.residual.set(s.residual);
-    else c.residual?.set(s.residual);
-  }
-
-  /** Shows the chosen engine's controls only (style, so the `controls=` filter's `hidden` stays as it is). */
-  private showEngineControls(): void {
-    const s = this.state;
-    const mine = ENGINE_CONTROLS[s.engine];
-    for (const [engine, names] of Object.entries(ENGINE_CONTROLS)) {
-      for (const n of names) {
-        const root = (this.#ctl as Record<string, { root: HTMLElement } | undefined>)[n]?.root;
-        if (!root) continue;
-        const show = engine === s.engine && (n !== 'fp8scale' || s.dtype !== 'nvfp4');
-        if (mine.includes(n) || !show) root.style.display = show ? '' : 'none';
-      }
-    }
-  }
-
   /**
    * Byte budget of the result cache (default 48 MiB). 0 turns caching and prefetching off: the benchmark uses it
    * to time first visits of a setting.
@@ -504,14 +278,14 @@ export class KvQuantizer extends KvWidget<Name, QuantizerState> {
 
   protected update(changed: ReadonlySet<Name> | 'all'): void {
     if (changed !== 'all' && changed.has('prompt')) this.#picker.applyPrompt(this.state.prompt);
-    this.showEngineControls();
+    showEngineControls(this.#ctl, this.state);
     const set = this.#set;
     if (!set) return;
     const s = this.state;
     const { layer, head } = this.where();
     if (changed === 'all') {
-      this.#ctl.layer!.setValues(range(set.info.layers), layer);
-      this.#ctl.head!.setValues(range(set.info.kvHeads), head);
+      this.#ctl!.layer.setValues(range(set.info.layers), layer);
+      this.#ctl!.head.setValues(range(set.info.kvHeads), head);
     }
     const tStart = performance.now();
     const keys = set.keys[layer];
