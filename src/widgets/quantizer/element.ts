@@ -1,7 +1,7 @@
 import * as Plot from '@observablehq/plot';
 import { KvWidget } from '../shared/base';
 import { el, formatBytes, formatNumber, tableToggle } from '../shared/controls';
-import { drawHeatmap, extentOf, symmetricDomain, type Scheme } from '../shared/heatmap';
+import { extentOf } from '../shared/heatmap';
 import { tensorPicker, type TensorPicker } from '../shared/tensor-picker';
 import type { TensorSet } from '../shared/tensors';
 import { layerLabel } from '../shared/dump-source';
@@ -9,10 +9,8 @@ import { ENGINE_FORMAT_NOTES, engineFormatInfo, type KVTensor } from '../../lib/
 import { absMax, fp8Scales } from '../../lib/quant/formats/fp8';
 import { nvfp4BlockScales, nvfp4GlobalScale } from '../../lib/quant/formats/nvfp4';
 import { clampToModel } from '../kv-explorer/state';
-import { headByChannel } from '../kv-explorer/view';
 import {
   cacheMemory,
-  describeFormat,
   formatFor,
   formatMemory,
   headAndLayerMetrics,
@@ -29,14 +27,14 @@ import {
 import { QUANTIZER_BITS, quantizerCodec, type QuantizerState } from './state';
 import type { PrefetchItem } from './protocol';
 import { SweepClient } from './sweep-client';
+import { HeatmapPanels } from './heatmaps';
 import { buildControls, controlRoots, range, showEngineControls, syncControls, type QuantizerControls } from './controls';
 import { checkInTransformers } from '../shared/transformers-check';
 import { showTransformersCheck } from '../shared/transformers-check-view';
 import {
   blockStructure,
-  describeConfig,
+  describeKv,
   E2M1_VALUES,
-  errorInto,
   formatMemorySummary,
   fp8Values,
   gridIn,
@@ -53,21 +51,11 @@ import {
   memorySummary,
   metricRows,
   metricsSummary,
-  TENSOR_NAMES,
   type Bin,
 } from './view';
 
 type Name = (typeof quantizerCodec.names)[number];
 type Whole = Metrics & { errors: string[] };
-
-/** The text of what a tensor is quantized with (Transformers config or engine format). */
-const describeKv = (q: KvQuant | null) => (isFormat(q) ? describeFormat(q) : describeConfig(q));
-
-interface Panel {
-  name: 'original' | 'dequantized' | 'error';
-  canvas: HTMLCanvasElement;
-  caption: HTMLElement;
-}
 
 const histWidth = (bodyWidth: number) => Math.max(280, Math.min(720, bodyWidth || 640));
 /** How long the settings must rest before the whole-cache metrics are computed (see requestWhole). */
@@ -102,18 +90,8 @@ export class KvQuantizer extends KvWidget<Name, QuantizerState> {
   /** Slow (HQQ) results: computed here or prefetched by the worker for the settings one step away. */
   #cache = new ResultCache();
   #q = new Requantizer(this.#cache);
-  #panels: Panel[] = [];
-  #legendValues = el('div', { className: 'legend' });
-  #legendError = el('div', { className: 'legend' });
-  #legendKeys = ['', ''];
-  /** Legends by scheme and rounded domain: revisiting a setting reuses its legend. */
-  #legendCache = new Map<string, Element>();
-  #buf: { orig: Float32Array<ArrayBufferLike>; deq: Float32Array<ArrayBufferLike>; err: Float32Array<ArrayBufferLike> } = {
-    orig: new Float32Array(0),
-    deq: new Float32Array(0),
-    err: new Float32Array(0),
-  };
-  #heatSummary = el('p', { className: 'chart-summary' });
+  /** Original, dequantized and error heatmaps of the shown head, with legends and summary. */
+  #heatmaps = new HeatmapPanels();
   #hist = el('div', { className: 'plot' });
   #bins: Bin[] = [];
   #histTable = tableToggle(() => ({
@@ -155,18 +133,6 @@ export class KvQuantizer extends KvWidget<Name, QuantizerState> {
     this.controlsEl.append(this.#picker.root, ...controlRoots(this.#ctl));
     this.addEventListener('kv-state', () => syncControls(this.#ctl!, this.state));
     showEngineControls(this.#ctl, this.state);
-
-    const heat = el('div', { className: 'kv-heatmaps three' });
-    for (const name of ['original', 'dequantized', 'error'] as const) {
-      const canvas = el('canvas', { className: 'heatmap' });
-      canvas.setAttribute('role', 'img');
-      // Named from the start: the first draw waits for tensors, and an unnamed role=img fails WCAG 1.1.1 meanwhile.
-      canvas.setAttribute('aria-label', `Heatmap of the ${name === 'error' ? 'signed quantization error' : name} (drawing…)`);
-      const caption = el('figcaption');
-      heat.append(el('figure', { className: 'heatmap-figure' }, caption, el('div', { className: 'heatmap-wrap' }, canvas)));
-      this.#panels.push({ name, canvas, caption });
-    }
-    const legends = el('div', { className: 'legends' }, this.#legendValues, this.#legendError);
 
     const head = el(
       'tr',
@@ -210,9 +176,9 @@ export class KvQuantizer extends KvWidget<Name, QuantizerState> {
       memKey.append(el('span', {}, sw, label));
     }
     this.bodyEl.append(
-      heat,
-      legends,
-      this.#heatSummary,
+      this.#heatmaps.root,
+      this.#heatmaps.legends,
+      this.#heatmaps.summary,
       this.#hist,
       this.#histTable.root,
       this.#structure,
@@ -309,42 +275,16 @@ export class KvQuantizer extends KvWidget<Name, QuantizerState> {
     // Heatmaps of the chosen tensor.
     const t = s.tensor === 'k' ? keys : values;
     const q = s.tensor === 'k' ? qk : qv;
-    const T = t.tokens;
-    const D = t.headDim;
-    const b = this.#buf;
-    b.orig = headByChannel(t, head, b.orig);
-    b.deq = headByChannel({ ...t, data: q.dequantized } as KVTensor, head, b.deq);
-    if (b.err.length !== T * D) b.err = new Float32Array(T * D);
-    errorInto(b.orig, b.deq, b.err);
-    const vDomain = extentOf(b.orig);
-    const eMax = symmetricDomain(b.err)[1];
-    const eDomain = niceSymmetric(eMax);
-    const exact = q.used === null;
-    const name = TENSOR_NAMES[s.tensor];
-    const config = describeKv(q.used);
-    for (const p of this.#panels) {
-      const data = p.name === 'original' ? b.orig : p.name === 'dequantized' ? b.deq : b.err;
-      const scheme: Scheme = p.name === 'error' ? 'diverging' : 'cividis';
-      drawHeatmap(p.canvas, data, D, T, { scheme, domain: p.name === 'error' ? eDomain : vDomain });
-      p.caption.textContent =
-        p.name === 'original'
-          ? `Original ${name}`
-          : p.name === 'dequantized'
-            ? exact
-              ? 'Dequantized (fp16, unchanged)'
-              : `Dequantized (${isFormat(q.used) ? engineFormatInfo(q.used.format).label : `${q.used!.bits}-bit`})`
-            : 'Error (dequantized − original)';
-      p.canvas.setAttribute(
-        'aria-label',
-        `Heatmap of the ${p.name === 'error' ? 'signed quantization error' : `${p.name} ${name}`} of layer ${layer}, KV head ${head}: ${D} channels by ${T} tokens.`,
-      );
-    }
-    this.legend(0, this.#legendValues, 'cividis', vDomain, `${name[0].toUpperCase()}${name.slice(1)} value`);
-    this.legend(1, this.#legendError, 'diverging', eDomain, 'Error');
-    const hm = s.tensor === 'k' ? kHead : vHead;
-    this.#heatSummary.textContent = exact
-      ? `Layer ${layer}, KV head ${head}, ${T} tokens: no quantization, so the dequantized ${name} equal the original and the error map is blank.`
-      : `Layer ${layer}, KV head ${head}, ${T} tokens, ${config}: the largest error is ${fmtAbs(hm.maxAbsError)} (colour scale ±${fmtAbs(eDomain[1])}).`;
+    const { eDomain, exact, name } = this.#heatmaps.draw({
+      tensor: s.tensor,
+      t,
+      dequantized: q.dequantized,
+      used: q.used,
+      layer,
+      head,
+      maxAbsError: (s.tensor === 'k' ? kHead : vHead).maxAbsError,
+    });
+    const b = this.#heatmaps.buf;
 
     const tHeat = performance.now();
     this.#bins = histogram(b.err, eDomain, 41);
@@ -437,25 +377,6 @@ export class KvQuantizer extends KvWidget<Name, QuantizerState> {
         config: describeKv(cfg),
         whole: this.#whole,
       });
-  }
-
-  private legend(i: number, holder: HTMLElement, scheme: Scheme, domain: readonly [number, number], label: string): void {
-    const key = `${scheme}:${label}:${domain[0].toPrecision(2)}:${domain[1].toPrecision(2)}`;
-    if (this.#legendKeys[i] === key) return;
-    this.#legendKeys[i] = key;
-    const plotScheme = scheme === 'diverging' ? 'rdbu' : scheme;
-    holder.setAttribute('role', 'img');
-    holder.setAttribute('aria-label', `Colour legend: ${label} from ${domain[0].toPrecision(3)} to ${domain[1].toPrecision(3)}`);
-    let legend = this.#legendCache.get(key);
-    if (!legend) {
-      legend = Plot.legend({
-        color: { type: 'linear', scheme: plotScheme, reverse: scheme === 'diverging', domain: [...domain], label },
-        width: 240,
-      } as unknown as Parameters<typeof Plot.legend>[0]) as Element;
-      if (this.#legendCache.size > 64) this.#legendCache.clear();
-      this.#legendCache.set(key, legend);
-    }
-    holder.replaceChildren(legend);
   }
 
   /** Redraw finished: a counter attribute and an event with the phase timings in ms (bench/browser reads them). */
@@ -566,7 +487,7 @@ export class KvQuantizer extends KvWidget<Name, QuantizerState> {
     if (!f) return;
     const info = engineFormatInfo(f.format);
     const per = t.tokens * t.headDim;
-    const headData = this.#buf.orig;
+    const headData = this.#heatmaps.buf.orig;
     const domain = niceSymmetric(Math.max(Math.abs(Math.min(...extentOf(headData))), Math.abs(Math.max(...extentOf(headData)))));
     let grid: number[] = [];
     let gridText = '';

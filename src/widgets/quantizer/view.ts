@@ -4,7 +4,7 @@
  */
 import * as Plot from '@observablehq/plot';
 import type { KvCacheBytes, QuantConfig } from '../../lib/quant/index';
-import type { Metrics } from './model';
+import { describeFormat, isFormat, type KvQuant, type Metrics } from './model';
 
 /** `out[i] = deq[i] − orig[i]` (signed error, same layout as the inputs). */
 export function errorInto(orig: ArrayLike<number>, deq: ArrayLike<number>, out: Float32Array): Float32Array {
@@ -71,6 +71,9 @@ export function describeConfig(c: QuantConfig | null): string {
   if (!c) return 'fp16 (not quantized)';
   return `${c.bits}-bit ${c.method}, per-${c.axis} groups of ${c.groupSize} ${c.axis === 'channel' ? 'tokens' : 'elements'}`;
 }
+
+/** The text of what a tensor is quantized with (Transformers config or engine format). */
+export const describeKv = (q: KvQuant | null) => (isFormat(q) ? describeFormat(q) : describeConfig(q));
 
 export const fmtPct = (x: number) => (Number.isFinite(x) ? `${(x * 100).toFixed(x < 0.001 && x > 0 ? 3 : 1)} %` : '∞');
 export const fmtDb = (x: number) => (x === Infinity ? '∞ (exact)' : Number.isFinite(x) ? `${x.toFixed(1)} dB` : '−∞');
