@@ -23,6 +23,7 @@ import {
   type ModelManifest,
 } from '../../lib/model/integrity';
 import { CancelledError, ModelError } from './errors';
+import { evictFromSwRuntimeCache } from '../../lib/model/sw-cache';
 
 export interface ForwardInput {
   /** Tokens to run, at positions `pastLength … pastLength + n − 1`. */
@@ -137,6 +138,9 @@ export async function loadRunner(options: LoadOptions): Promise<ModelRunner> {
       const extra =
         wasm && typeof wasm === 'object' ? Object.values(wasm as Record<string, string>).filter((u) => typeof u === 'string') : [];
       const removed = cache && modelUrl ? await evictAll(cache, manifest, modelUrl, extra).catch(() => []) : [];
+      // The service worker keeps its own copy of the ORT files (src/lib/model/sw-cache.ts).
+      const swStorage = typeof caches === 'undefined' ? undefined : caches;
+      removed.push(...(await evictFromSwRuntimeCache(swStorage, extra).catch(() => [])));
       if (!removed.length) throw err;
       return await loadOnce(entry, options);
     }
