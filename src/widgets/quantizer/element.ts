@@ -1,13 +1,9 @@
-import * as Plot from '@observablehq/plot';
 import { KvWidget } from '../shared/base';
 import { el, formatBytes, formatNumber, tableToggle } from '../shared/controls';
-import { extentOf } from '../shared/heatmap';
 import { tensorPicker, type TensorPicker } from '../shared/tensor-picker';
 import type { TensorSet } from '../shared/tensors';
 import { layerLabel } from '../shared/dump-source';
-import { ENGINE_FORMAT_NOTES, engineFormatInfo, type KVTensor } from '../../lib/quant/index';
-import { absMax, fp8Scales } from '../../lib/quant/formats/fp8';
-import { nvfp4BlockScales, nvfp4GlobalScale } from '../../lib/quant/formats/nvfp4';
+import { ENGINE_FORMAT_NOTES, engineFormatInfo } from '../../lib/quant/index';
 import { clampToModel } from '../kv-explorer/state';
 import {
   cacheMemory,
@@ -28,36 +24,27 @@ import { QUANTIZER_BITS, quantizerCodec, type QuantizerState } from './state';
 import type { PrefetchItem } from './protocol';
 import { SweepClient } from './sweep-client';
 import { HeatmapPanels } from './heatmaps';
+import { ErrorHistogram } from './histogram';
+import { FormatStructure } from './structure';
 import { buildControls, controlRoots, range, showEngineControls, syncControls, type QuantizerControls } from './controls';
 import { checkInTransformers } from '../shared/transformers-check';
 import { showTransformersCheck } from '../shared/transformers-check-view';
 import {
-  blockStructure,
   describeKv,
-  E2M1_VALUES,
   formatMemorySummary,
-  fp8Values,
-  gridIn,
-  gridOptions,
-  gridSummary,
-  niceSymmetric,
   fmtAbs,
   fmtCos,
   fmtDb,
   fmtPct,
-  histogram,
-  histogramOptions,
   memoryParts,
   memorySummary,
   metricRows,
   metricsSummary,
-  type Bin,
 } from './view';
 
 type Name = (typeof quantizerCodec.names)[number];
 type Whole = Metrics & { errors: string[] };
 
-const histWidth = (bodyWidth: number) => Math.max(280, Math.min(720, bodyWidth || 640));
 /** How long the settings must rest before the whole-cache metrics are computed (see requestWhole). */
 const WHOLE_DELAY_MS = 120;
 /** New tokens assumed when checking the settings against Transformers (`generate(max_new_tokens=256)`). */
@@ -82,9 +69,7 @@ export class KvQuantizer extends KvWidget<Name, QuantizerState> {
   #picker!: TensorPicker;
   #ctl?: QuantizerControls;
   /** Format structure: the value grid against the head's histogram (FP8, NVFP4) and the block layout text. */
-  #structure = el('div', { className: 'format-structure' });
-  #gridPlot = el('div', { className: 'plot' });
-  #structureText = el('p', { className: 'format-summary' });
+  #structure = new FormatStructure();
   #set?: TensorSet;
   #setId = 0;
   /** Slow (HQQ) results: computed here or prefetched by the worker for the settings one step away. */
@@ -92,13 +77,8 @@ export class KvQuantizer extends KvWidget<Name, QuantizerState> {
   #q = new Requantizer(this.#cache);
   /** Original, dequantized and error heatmaps of the shown head, with legends and summary. */
   #heatmaps = new HeatmapPanels();
-  #hist = el('div', { className: 'plot' });
-  #bins: Bin[] = [];
-  #histTable = tableToggle(() => ({
-    caption: 'Error histogram of the head shown',
-    columns: ['From', 'To', 'Elements'],
-    rows: this.#bins.map((b) => [b.x1, b.x2, b.count]),
-  }));
+  /** Error histogram of the shown head, with its table. */
+  #hist = new ErrorHistogram();
   #metricsTable = el('table', { className: 'metrics-table' });
   #metricCells = new Map<string, HTMLTableCellElement>();
   #metricsSummary = el('p', { className: 'chart-summary' });
@@ -179,9 +159,9 @@ export class KvQuantizer extends KvWidget<Name, QuantizerState> {
       this.#heatmaps.root,
       this.#heatmaps.legends,
       this.#heatmaps.summary,
-      this.#hist,
-      this.#histTable.root,
-      this.#structure,
+      this.#hist.root,
+      this.#hist.table.root,
+      this.#structure.root,
       el('div', { className: 'table-scroll' }, this.#metricsTable),
       this.#metricsSummary,
       this.#transformers,
@@ -193,18 +173,9 @@ export class KvQuantizer extends KvWidget<Name, QuantizerState> {
     );
   }
 
-  #histDraw: { width: number; tensor: string; exact: boolean } | null = null;
-
   /** A new width redraws the histogram at once. */
   protected override onBodyResize(w: number): void {
-    if (this.#histDraw && histWidth(w) !== this.#histDraw.width) this.drawHistogram(this.#histDraw.tensor, this.#histDraw.exact);
-  }
-
-  /** The error histogram of the shown head (bins already in #bins) at the current width. */
-  private drawHistogram(tensor: string, exact: boolean): void {
-    const width = histWidth(this.bodyWidth);
-    this.#histDraw = { width, tensor, exact };
-    this.#hist.replaceChildren(Plot.plot(histogramOptions(this.#bins, { width, tensor, exact })));
+    this.#hist.resize(w);
   }
 
   /**
@@ -287,10 +258,8 @@ export class KvQuantizer extends KvWidget<Name, QuantizerState> {
     const b = this.#heatmaps.buf;
 
     const tHeat = performance.now();
-    this.#bins = histogram(b.err, eDomain, 41);
-    this.drawHistogram(name, exact);
-    this.#histTable.refresh();
-    this.drawStructure(t, head, isFormat(q.used) ? q.used : null, name);
+    this.#hist.show(b.err, eDomain, name, exact, this.bodyWidth);
+    this.#structure.show(t, head, isFormat(q.used) ? q.used : null, name, b.orig, this.bodyWidth);
     const tHist = performance.now();
 
     // Metrics table (whole cache filled in by the worker), and the next likely settings quantized ahead.
@@ -479,44 +448,6 @@ export class KvQuantizer extends KvWidget<Name, QuantizerState> {
         ? ' llama.cpp rotates a quantized K and V with a Hadamard matrix on its own (LLAMA_ATTN_ROT_DISABLE=1 turns it off).'
         : ' Rotation off: LLAMA_ATTN_ROT_DISABLE=1.';
     return `llama.cpp flags: -ctk ${s.kfmt} -ctv ${s.vfmt}${s.vfmt !== 'f16' ? ' -fa on' : ''}.${s.kfmt !== 'f16' || s.vfmt !== 'f16' ? rot : ''}`;
-  }
-
-  /** Histogram of the head's values with the FP8/E2M1 grid, or the block layout (text), for an engine format. */
-  private drawStructure(t: KVTensor, head: number, f: ReturnType<typeof formatFor>, name: string): void {
-    this.#structure.hidden = f === null;
-    if (!f) return;
-    const info = engineFormatInfo(f.format);
-    const per = t.tokens * t.headDim;
-    const headData = this.#heatmaps.buf.orig;
-    const domain = niceSymmetric(Math.max(Math.abs(Math.min(...extentOf(headData))), Math.abs(Math.max(...extentOf(headData)))));
-    let grid: number[] = [];
-    let gridText = '';
-    if (f.format === 'fp8_e4m3' || f.format === 'fp8_e5m2') {
-      const kind = f.format === 'fp8_e4m3' ? 'e4m3' : 'e5m2';
-      const scale = fp8Scales((a, b) => absMax(t.data, a, b), t.heads, per, kind, f.scale ?? 'unit')[head];
-      grid = gridIn(fp8Values(kind), scale, domain);
-      gridText = gridSummary(grid, { tensor: name, format: `${info.label} with scale ${fmtAbs(scale)}`, domain });
-    } else if (f.format === 'nvfp4') {
-      // the block holding the head's largest |x|: its E4M3 block scale under the tensor's global scale (nvfp4.ts)
-      const ds = nvfp4BlockScales(absMax(headData, 0, headData.length), nvfp4GlobalScale(absMax(t.data, 0, t.data.length)))[1];
-      gridText = ` The lines are the E2M1 grid of the block that holds this head’s largest value (block scale ${fmtAbs(ds)}); every other block scales the same 15 values to its own maximum.`;
-      grid = gridIn(E2M1_VALUES, ds, domain);
-    }
-    const text = `${blockStructure(f.format, t.headDim)}${f.hadamard ? ' The Hadamard rotation mixes each token’s channels before quantization, so the stored values are not the channels shown here.' : ''}`;
-    this.#structureText.textContent = grid.length && f.format !== 'nvfp4' ? `${text} ${gridText}` : `${text}${gridText}`;
-    this.#structureText.dataset.format = f.format;
-    if (grid.length && !f.hadamard) {
-      const bins = histogram(headData, domain, 61);
-      this.#gridPlot.replaceChildren(
-        Plot.plot(gridOptions(bins, grid, { width: histWidth(this.bodyWidth), tensor: name, format: info.label })),
-      );
-    } else this.#gridPlot.replaceChildren();
-    if (!this.#structure.firstChild)
-      this.#structure.append(
-        el('p', { className: 'chart-heading', textContent: 'What the format stores' }),
-        this.#gridPlot,
-        this.#structureText,
-      );
   }
 
   private memoryTable() {
