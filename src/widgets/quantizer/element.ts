@@ -26,21 +26,11 @@ import { SweepClient } from './sweep-client';
 import { HeatmapPanels } from './heatmaps';
 import { ErrorHistogram } from './histogram';
 import { FormatStructure } from './structure';
+import { MetricsTable } from './metrics-table';
 import { buildControls, controlRoots, range, showEngineControls, syncControls, type QuantizerControls } from './controls';
 import { checkInTransformers } from '../shared/transformers-check';
 import { showTransformersCheck } from '../shared/transformers-check-view';
-import {
-  describeKv,
-  formatMemorySummary,
-  fmtAbs,
-  fmtCos,
-  fmtDb,
-  fmtPct,
-  memoryParts,
-  memorySummary,
-  metricRows,
-  metricsSummary,
-} from './view';
+import { describeKv, formatMemorySummary, memoryParts, memorySummary, metricRows } from './view';
 
 type Name = (typeof quantizerCodec.names)[number];
 type Whole = Metrics & { errors: string[] };
@@ -49,12 +39,6 @@ type Whole = Metrics & { errors: string[] };
 const WHOLE_DELAY_MS = 120;
 /** New tokens assumed when checking the settings against Transformers (`generate(max_new_tokens=256)`). */
 const TRANSFORMERS_NEW_TOKENS = 256;
-const METRIC_COLUMNS = [
-  ['rel', 'Relative error', (m: Metrics) => fmtPct(m.relativeError), (m: Metrics) => m.relativeError],
-  ['snr', 'SNR', (m: Metrics) => fmtDb(m.snrDb), (m: Metrics) => m.snrDb],
-  ['max', 'Max abs error', (m: Metrics) => fmtAbs(m.maxAbsError), (m: Metrics) => m.maxAbsError],
-  ['cos', 'Mean cosine similarity', (m: Metrics) => fmtCos(m.cosine), (m: Metrics) => m.cosine],
-] as const;
 
 /**
  * <kv-quantizer>: quantize a prompt's real keys and values with any bits, group size,
@@ -79,9 +63,8 @@ export class KvQuantizer extends KvWidget<Name, QuantizerState> {
   #heatmaps = new HeatmapPanels();
   /** Error histogram of the shown head, with its table. */
   #hist = new ErrorHistogram();
-  #metricsTable = el('table', { className: 'metrics-table' });
-  #metricCells = new Map<string, HTMLTableCellElement>();
-  #metricsSummary = el('p', { className: 'chart-summary' });
+  /** Metrics of head, layer and whole cache, and the sentence under them. */
+  #metrics = new MetricsTable();
   #memBar = el('div', { className: 'mem-bar' });
   #memSummary = el('p', { className: 'chart-summary' });
   /** What Transformers would do with these settings on this prompt (or why they are not a Transformers setting). */
@@ -114,31 +97,6 @@ export class KvQuantizer extends KvWidget<Name, QuantizerState> {
     this.addEventListener('kv-state', () => syncControls(this.#ctl!, this.state));
     showEngineControls(this.#ctl, this.state);
 
-    const head = el(
-      'tr',
-      {},
-      el('th', { scope: 'col', textContent: 'Scope' }),
-      ...METRIC_COLUMNS.map(([, label]) => el('th', { scope: 'col', textContent: label })),
-    );
-    const body = el('tbody');
-    for (const row of metricRows({ layer: 0, head: 0, kHead: null!, kLayer: null!, vHead: null!, vLayer: null!, whole: null })) {
-      const scope = el('th', { scope: 'row' });
-      this.#metricCells.set(`${row.key}:scope`, scope as unknown as HTMLTableCellElement);
-      const tr = el('tr', {}, scope);
-      tr.dataset.row = row.key;
-      for (const [id] of METRIC_COLUMNS) {
-        const td = el('td', { className: 'num' });
-        td.dataset.metric = `${row.key}-${id}`;
-        this.#metricCells.set(`${row.key}-${id}`, td);
-        tr.append(td);
-      }
-      body.append(tr);
-    }
-    this.#metricsTable.append(
-      el('caption', { textContent: 'Quantization error (all numbers from src/lib/quant)' }),
-      el('thead', {}, head),
-      body,
-    );
     this.#memBar.setAttribute('aria-hidden', 'true');
     const memHeading = el('p', {
       className: 'chart-heading',
@@ -162,8 +120,8 @@ export class KvQuantizer extends KvWidget<Name, QuantizerState> {
       this.#hist.root,
       this.#hist.table.root,
       this.#structure.root,
-      el('div', { className: 'table-scroll' }, this.#metricsTable),
-      this.#metricsSummary,
+      this.#metrics.root,
+      this.#metrics.summary,
       this.#transformers,
       memHeading,
       memKey,
@@ -265,7 +223,7 @@ export class KvQuantizer extends KvWidget<Name, QuantizerState> {
     // Metrics table (whole cache filled in by the worker), and the next likely settings quantized ahead.
     this.requestWhole(kcfg, vcfg);
     this.requestPrefetch(layer);
-    this.#metricRows = metricRows({ layer, head, kHead, kLayer, vHead, vLayer, whole: this.#whole });
+    this.#metrics.setRows(metricRows({ layer, head, kHead, kLayer, vHead, vLayer, whole: this.#whole }));
     this.fillMetrics();
 
     // Would Transformers run this? (prompt = these tokens, then TRANSFORMERS_NEW_TOKENS generated ones)
@@ -316,36 +274,12 @@ export class KvQuantizer extends KvWidget<Name, QuantizerState> {
     });
   }
 
-  #metricRows: ReturnType<typeof metricRows> = [];
   #mem?: ReturnType<typeof cacheMemory>;
 
   private fillMetrics(): void {
     const s = this.state;
     const { layer, head } = this.#set ? this.where() : { layer: s.layer, head: s.head };
-    for (const row of this.#metricRows) {
-      this.#metricCells.get(`${row.key}:scope`)!.textContent = row.scope;
-      for (const [id, , fmt, raw] of METRIC_COLUMNS) {
-        const td = this.#metricCells.get(`${row.key}-${id}`)!;
-        if (row.m) {
-          td.textContent = fmt(row.m);
-          td.dataset.value = String(raw(row.m));
-        } else {
-          td.textContent = 'computing…';
-          delete td.dataset.value;
-        }
-      }
-    }
-    const hm = this.#metricRows.find((r) => r.key === (s.tensor === 'k' ? 'k-head' : 'v-head'))?.m;
-    const cfg = quantFor(s, s.tensor);
-    if (hm)
-      this.#metricsSummary.textContent = metricsSummary({
-        tensor: s.tensor,
-        head: hm,
-        layer,
-        headIndex: head,
-        config: describeKv(cfg),
-        whole: this.#whole,
-      });
+    this.#metrics.fill({ tensor: s.tensor, layer, headIndex: head, config: describeKv(quantFor(s, s.tensor)), whole: this.#whole });
   }
 
   /** Redraw finished: a counter attribute and an event with the phase timings in ms (bench/browser reads them). */
@@ -420,8 +354,7 @@ export class KvQuantizer extends KvWidget<Name, QuantizerState> {
     if (seq !== this.#wholeSeq) return;
     this.#whole = metrics;
     this.dataset.whole = 'done';
-    const row = this.#metricRows.find((r) => r.key === 'cache');
-    if (row) row.m = metrics;
+    this.#metrics.setWhole(metrics);
     this.fillMetrics();
     this.status.set('');
     this.dispatchEvent(new CustomEvent('kv-whole', { detail: metrics }));
