@@ -1,14 +1,10 @@
 import { KvWidget } from '../shared/base';
-import { el, formatBytes, formatNumber, tableToggle } from '../shared/controls';
 import { tensorPicker, type TensorPicker } from '../shared/tensor-picker';
 import type { TensorSet } from '../shared/tensors';
 import { layerLabel } from '../shared/dump-source';
-import { ENGINE_FORMAT_NOTES, engineFormatInfo } from '../../lib/quant/index';
+import { ENGINE_FORMAT_NOTES } from '../../lib/quant/index';
 import { clampToModel } from '../kv-explorer/state';
 import {
-  cacheMemory,
-  formatFor,
-  formatMemory,
   headAndLayerMetrics,
   isFormat,
   neighbourSettings,
@@ -23,22 +19,21 @@ import {
 import { QUANTIZER_BITS, quantizerCodec, type QuantizerState } from './state';
 import type { PrefetchItem } from './protocol';
 import { SweepClient } from './sweep-client';
+import { describeKv, metricRows } from './view';
+// The widget's parts, each in its own module; this file wires the state and the loaded tensors to them.
+import { buildControls, controlRoots, range, showEngineControls, syncControls, type QuantizerControls } from './controls';
 import { HeatmapPanels } from './heatmaps';
 import { ErrorHistogram } from './histogram';
 import { FormatStructure } from './structure';
 import { MetricsTable } from './metrics-table';
-import { buildControls, controlRoots, range, showEngineControls, syncControls, type QuantizerControls } from './controls';
-import { checkInTransformers } from '../shared/transformers-check';
-import { showTransformersCheck } from '../shared/transformers-check-view';
-import { describeKv, formatMemorySummary, memoryParts, memorySummary, metricRows } from './view';
+import { EngineCheck } from './engine-check';
+import { MemoryPanel, memoryFor } from './memory';
 
 type Name = (typeof quantizerCodec.names)[number];
 type Whole = Metrics & { errors: string[] };
 
 /** How long the settings must rest before the whole-cache metrics are computed (see requestWhole). */
 const WHOLE_DELAY_MS = 120;
-/** New tokens assumed when checking the settings against Transformers (`generate(max_new_tokens=256)`). */
-const TRANSFORMERS_NEW_TOKENS = 256;
 
 /**
  * <kv-quantizer>: quantize a prompt's real keys and values with any bits, group size,
@@ -65,11 +60,10 @@ export class KvQuantizer extends KvWidget<Name, QuantizerState> {
   #hist = new ErrorHistogram();
   /** Metrics of head, layer and whole cache, and the sentence under them. */
   #metrics = new MetricsTable();
-  #memBar = el('div', { className: 'mem-bar' });
-  #memSummary = el('p', { className: 'chart-summary' });
-  /** What Transformers would do with these settings on this prompt (or why they are not a Transformers setting). */
-  #transformers = el('div', { className: 'tf-check' });
-  #memTable = tableToggle(() => this.memoryTable());
+  /** The Transformers verdict, or the engine's flags for an engine format. */
+  #check = new EngineCheck();
+  /** Memory of the whole cache as a share of fp16. */
+  #memory = new MemoryPanel();
   #engineNotes: string[] = [];
   #clampNotes: string[] = [];
   #renders = 0;
@@ -97,22 +91,6 @@ export class KvQuantizer extends KvWidget<Name, QuantizerState> {
     this.addEventListener('kv-state', () => syncControls(this.#ctl!, this.state));
     showEngineControls(this.#ctl, this.state);
 
-    this.#memBar.setAttribute('aria-hidden', 'true');
-    const memHeading = el('p', {
-      className: 'chart-heading',
-      textContent: 'Memory of the whole cache (keys and values, all layers), as a share of fp16',
-    });
-    const memKey = el('p', { className: 'mem-key' });
-    memKey.setAttribute('aria-hidden', 'true');
-    for (const [label, colour] of [
-      ['payload', '#0b57d0'],
-      ['scales and zeros', '#e8a33d'],
-      ['residual (fp16)', '#6b6b6b'],
-    ]) {
-      const sw = el('span', { className: 'swatch' });
-      sw.style.background = colour;
-      memKey.append(el('span', {}, sw, label));
-    }
     this.bodyEl.append(
       this.#heatmaps.root,
       this.#heatmaps.legends,
@@ -122,12 +100,8 @@ export class KvQuantizer extends KvWidget<Name, QuantizerState> {
       this.#structure.root,
       this.#metrics.root,
       this.#metrics.summary,
-      this.#transformers,
-      memHeading,
-      memKey,
-      this.#memBar,
-      this.#memSummary,
-      this.#memTable.root,
+      this.#check.root,
+      ...this.#memory.roots,
     );
   }
 
@@ -226,43 +200,12 @@ export class KvQuantizer extends KvWidget<Name, QuantizerState> {
     this.#metrics.setRows(metricRows({ layer, head, kHead, kLayer, vHead, vLayer, whole: this.#whole }));
     this.fillMetrics();
 
-    // Would Transformers run this? (prompt = these tokens, then TRANSFORMERS_NEW_TOKENS generated ones)
-    if (s.engine === 'transformers')
-      showTransformersCheck(this.#transformers, checkInTransformers(s, set.info, set.tokens.length, TRANSFORMERS_NEW_TOKENS - 1));
-    else {
-      // an engine format: its command-line flags instead of the Transformers verdict
-      this.#transformers.hidden = false;
-      this.#transformers.dataset.check = 'engine';
-      delete this.#transformers.dataset.verdict;
-      this.#transformers.replaceChildren(el('p', { className: 'note', textContent: this.engineFlags() }));
-    }
+    // Would Transformers run this? (prompt = these tokens, then 256 generated ones), or the engine's flags.
+    this.#check.show(s, set.info, set.tokens.length);
 
     // Memory for this model and prompt length.
-    const fk = formatFor(s, 'k');
-    const fv = formatFor(s, 'v');
-    const mem =
-      s.engine === 'transformers' ? cacheMemory(set.info, set.tokens.length, s) : formatMemory(set.info, set.tokens.length, fk, fv);
-    const parts = memoryParts(mem);
-    const colours: Record<string, string> = { payload: '#0b57d0', 'scales and zeros': '#e8a33d', 'residual (fp16)': '#6b6b6b' };
-    this.#memBar.replaceChildren(
-      ...parts.map((p) => {
-        const seg = el('span', { className: 'mem-seg' });
-        seg.style.width = `${(p.fraction * 100).toFixed(3)}%`;
-        seg.style.background = colours[p.part];
-        seg.title = `${p.part}: ${formatBytes(p.bytes)}`;
-        return seg;
-      }),
-      el('span', { className: 'mem-label', textContent: `${formatBytes(mem.total)} of ${formatBytes(mem.fp16Total)} (fp16)` }),
-    );
-    this.#memBar.dataset.total = String(mem.total);
-    const label = (f: typeof fk) => (f ? engineFormatInfo(f.format).label : 'f16');
-    this.#memSummary.textContent =
-      s.engine === 'transformers'
-        ? memorySummary(mem, { tokens: set.tokens.length, bits: s.bits, residual: s.residual, fmt: formatBytes })
-        : formatMemorySummary(mem, { tokens: set.tokens.length, k: label(fk), v: label(fv), fmt: formatBytes });
-    this.#memBar.dataset.bpe = String(mem.bitsPerElement);
-    this.#mem = mem;
-    this.#memTable.refresh();
+    const { mem, summary } = memoryFor(s, set.info, set.tokens.length);
+    this.#memory.show(mem, summary);
     const tEnd = performance.now();
     this.markRendered({
       quantize: tQuant - tStart,
@@ -273,8 +216,6 @@ export class KvQuantizer extends KvWidget<Name, QuantizerState> {
       total: tEnd - tStart,
     });
   }
-
-  #mem?: ReturnType<typeof cacheMemory>;
 
   private fillMetrics(): void {
     const s = this.state;
@@ -359,45 +300,6 @@ export class KvQuantizer extends KvWidget<Name, QuantizerState> {
     this.status.set('');
     this.dispatchEvent(new CustomEvent('kv-whole', { detail: metrics }));
   }
-
-  /** The engine's command-line flags for the chosen format (ENGINE_FORMATS' spellings). */
-  private engineFlags(): string {
-    const s = this.state;
-    if (s.engine === 'vllm') {
-      const info = engineFormatInfo(s.dtype);
-      const flags = info.engines.map((e) => `${e.engine}: ${e.flag}`).join('; ');
-      const scale =
-        s.dtype === 'nvfp4'
-          ? ''
-          : s.fp8scale === 'dynamic'
-            ? ' Dynamic scales: vLLM --calculate-kv-scales (calc_kv_scales, amax/200 for K and amax/100 for V on the first forward pass).'
-            : s.fp8scale === 'unit'
-              ? ' Scale 1.0: what vLLM uses when the checkpoint carries no k_scale/v_scale.'
-              : ' Per-tensor or per-head scales come from a calibrated checkpoint (k_scale/v_scale).';
-      return `Engine flags for this format — ${flags}.${scale}`;
-    }
-    const rot =
-      s.hadamard === 'on'
-        ? ' llama.cpp rotates a quantized K and V with a Hadamard matrix on its own (LLAMA_ATTN_ROT_DISABLE=1 turns it off).'
-        : ' Rotation off: LLAMA_ATTN_ROT_DISABLE=1.';
-    return `llama.cpp flags: -ctk ${s.kfmt} -ctv ${s.vfmt}${s.vfmt !== 'f16' ? ' -fa on' : ''}.${s.kfmt !== 'f16' || s.vfmt !== 'f16' ? rot : ''}`;
-  }
-
-  private memoryTable() {
-    const m = this.#mem;
-    if (!m) return { caption: 'Memory', columns: ['Part'], rows: [] };
-    return {
-      caption: 'Memory of the whole cache for this prompt (bytes)',
-      columns: ['Part', 'Bytes', 'Share of fp16'],
-      rows: [
-        ...memoryParts(m).map((p) => [p.part, p.bytes, `${(p.fraction * 100).toFixed(1)} %`] as Array<string | number>),
-        ['total', m.total, `${((m.total / m.fp16Total) * 100).toFixed(1)} %`],
-        ['fp16 cache', m.fp16Total, '100 %'],
-      ],
-    };
-  }
 }
-
-void formatNumber;
 
 if (!customElements.get('kv-quantizer')) customElements.define('kv-quantizer', KvQuantizer);
