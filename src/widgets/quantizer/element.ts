@@ -2,7 +2,6 @@ import { KvWidget } from '../shared/base';
 import { tensorPicker, type TensorPicker } from '../shared/tensor-picker';
 import type { TensorSet } from '../shared/tensors';
 import { layerLabel } from '../shared/dump-source';
-import { ENGINE_FORMAT_NOTES } from '../../lib/quant/index';
 import { clampToModel } from '../kv-explorer/state';
 import {
   headAndLayerMetrics,
@@ -26,7 +25,7 @@ import { HeatmapPanels } from './heatmaps';
 import { ErrorHistogram } from './histogram';
 import { FormatStructure } from './structure';
 import { MetricsTable } from './metrics-table';
-import { EngineCheck } from './engine-check';
+import { EngineCheck, engineNotes } from './engine-check';
 import { MemoryPanel, memoryFor } from './memory';
 
 type Name = (typeof quantizerCodec.names)[number];
@@ -82,11 +81,8 @@ export class KvQuantizer extends KvWidget<Name, QuantizerState> {
       onTensors: (t) => this.setTensors(t),
       onPrompt: (p) => set({ prompt: p }),
     });
-    this.#ctl = buildControls(
-      () => this.state,
-      set,
-      (v) => layerLabel(this.#set, v),
-    );
+    const describeLayer = (v: number) => layerLabel(this.#set, v);
+    this.#ctl = buildControls(() => this.state, set, describeLayer);
     this.controlsEl.append(this.#picker.root, ...controlRoots(this.#ctl));
     this.addEventListener('kv-state', () => syncControls(this.#ctl!, this.state));
     showEngineControls(this.#ctl, this.state);
@@ -164,9 +160,7 @@ export class KvQuantizer extends KvWidget<Name, QuantizerState> {
     const keyOf = (kind: 'k' | 'v', q: KvQuant | null) => (q && !isFormat(q) ? resultKey(this.#setId, layer, kind, q) : undefined);
     const qk = this.#q.run('k', keys, kcfg, keyOf('k', kcfg));
     const qv = this.#q.run('v', values, vcfg, keyOf('v', vcfg));
-    const engine = [...new Set([qk.error, qv.error].filter((x): x is string => !!x))];
-    this.#engineNotes = engine.map((m) => `${m}. Showing ${describeKv(qk.error ? qk.used : qv.used)} instead.`);
-    if (s.engine === 'llamacpp' && s.vfmt !== 'f16') this.#engineNotes.push(`${ENGINE_FORMAT_NOTES.llamaCppQuantizedV}.`);
+    this.#engineNotes = engineNotes(s, qk, qv);
     this.showNotes();
 
     const tQuant = performance.now();

@@ -6,8 +6,10 @@
 import { el } from '../shared/controls';
 import { checkInTransformers, type WidgetGeometry } from '../shared/transformers-check';
 import { showTransformersCheck } from '../shared/transformers-check-view';
-import { engineFormatInfo } from '../../lib/quant/index';
+import { ENGINE_FORMAT_NOTES, engineFormatInfo } from '../../lib/quant/index';
+import type { QuantOutcome } from './model';
 import type { QuantizerState } from './state';
+import { describeKv } from './view';
 
 /** New tokens assumed when checking the settings against Transformers (`generate(max_new_tokens=256)`). */
 const TRANSFORMERS_NEW_TOKENS = 256;
@@ -32,6 +34,17 @@ export function engineFlags(s: Pick<QuantizerState, 'engine' | 'dtype' | 'fp8sca
       ? ' llama.cpp rotates a quantized K and V with a Hadamard matrix on its own (LLAMA_ATTN_ROT_DISABLE=1 turns it off).'
       : ' Rotation off: LLAMA_ATTN_ROT_DISABLE=1.';
   return `llama.cpp flags: -ctk ${s.kfmt} -ctv ${s.vfmt}${s.vfmt !== 'f16' ? ' -fa on' : ''}.${s.kfmt !== 'f16' || s.vfmt !== 'f16' ? rot : ''}`;
+}
+
+/**
+ * Notes for the widget's note list: a setting the quantizer refused (its message, once, and what is shown
+ * instead), and for llama.cpp with a quantized V cache, that it needs flash attention.
+ */
+export function engineNotes(s: Pick<QuantizerState, 'engine' | 'vfmt'>, k: QuantOutcome, v: QuantOutcome): string[] {
+  const errors = [...new Set([k.error, v.error].filter((x): x is string => !!x))];
+  const notes = errors.map((m) => `${m}. Showing ${describeKv(k.error ? k.used : v.used)} instead.`);
+  if (s.engine === 'llamacpp' && s.vfmt !== 'f16') notes.push(`${ENGINE_FORMAT_NOTES.llamaCppQuantizedV}.`);
+  return notes;
 }
 
 export class EngineCheck {
