@@ -19,7 +19,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createSiteHandler } from './serve/handler.mjs';
-import { logSafe } from './serve/http.mjs';
+import { ALLOW, logSafe } from './serve/http.mjs';
 
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -58,6 +58,16 @@ export async function startServer({ outDir = 'dist', port = 4321, host = '127.0.
     log(`client error → 400 (${logSafe(err.code ?? err.message)})`);
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
     else socket.destroy();
+  });
+  // CONNECT never reaches the handler: Node gives it to 'connect' listeners and, with none,
+  // drops the connection without a word. It gets the 405 every other method gets (handler.mjs).
+  server.on('connect', (req, socket) => {
+    log(`CONNECT ${logSafe(req.url)} → 405 (method)`);
+    // Node no longer watches this socket: a client reset must not become an uncaught error.
+    socket.on('error', () => socket.destroy());
+    socket.end(
+      `HTTP/1.1 405 Method Not Allowed\r\nAllow: ${ALLOW}\r\nAccess-Control-Allow-Origin: *\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`,
+    );
   });
   await new Promise((ok, fail) => {
     server.once('error', fail);

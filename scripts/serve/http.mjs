@@ -63,8 +63,10 @@ export function parseRange(header, size) {
     return { start: Math.max(0, size - n), end: size - 1 };
   }
   const start = Number(a);
+  // A last-pos at or past the end, however large, means "to the end" (§14.1.2): only
+  // first-pos has to be a position (`bytes=0-99999999999999999999` is the whole file).
   const end = b === '' ? size - 1 : Number(b);
-  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end)) return 'unsatisfiable';
+  if (!Number.isSafeInteger(start)) return 'unsatisfiable';
   if (end < start || start >= size) return 'unsatisfiable';
   return { start, end: Math.min(end, size - 1) };
 }
