@@ -9,7 +9,12 @@ import type { TradeoffState } from './state';
 
 export type Metric = 'tensor' | 'attention';
 
-/** Legend labels, colours (Okabe–Ito) and shapes of the Transformers methods and the engine-format families. */
+/**
+ * Legend labels, colours and shapes of the Transformers methods and the engine-format families.
+ * Colours: Okabe & Ito's colour-blind-safe palette (https://jfly.uni-koeln.de/color/), min-max (blue)
+ * and HQQ (vermillion) at opposite ends since their points crowd the same region; the shape stays
+ * a second cue for each method.
+ */
 export const METHOD_LABEL: Record<string, string> = {
   minmax: 'min-max',
   hqq: 'HQQ',
@@ -22,9 +27,9 @@ export const METHOD_LABEL: Record<string, string> = {
 export const METHOD_COLOR: Record<string, string> = {
   minmax: '#0072b2',
   absmax: '#e69f00',
-  hqq: '#009e73',
+  hqq: '#d55e00',
   fp8: '#cc79a7',
-  nvfp4: '#d55e00',
+  nvfp4: '#009e73',
   ggml: '#56b4e9',
   'ggml-rot': '#7a5195',
 };
@@ -193,6 +198,19 @@ export function tableRows(
   return rows.sort((a, b) => a.bpe - b.bpe || a.err - b.err).map((r) => r.row);
 }
 
+/**
+ * One accessor for both the stroke and the symbol of every dot: Plot's dot mark
+ * (@observablehq/plot 0.6.17 src/marks/dot.js) colours the symbol legend's swatches only when
+ * the two channels are the same value; two separate functions give black swatches.
+ */
+const legendKey = (p: SweepPoint | FormatPoint): string => ('family' in p ? p.family : p.method);
+
+/** The x ticks (bits per element) the chart labels; the x domain always reaches the outer ones. */
+export const BPE_TICKS = [1, 2, 3, 4, 6, 8, 12];
+const MARGIN_LEFT = 56;
+/** Room for half of the last tick label ("12") and the end of the axis label arrow. */
+const MARGIN_RIGHT = 24;
+
 export function chartOptions(
   points: readonly SweepPoint[],
   metric: Metric,
@@ -214,6 +232,11 @@ export function chartOptions(
   );
   // labelled on the chart: the formats a reader compares (q4_0 with and without rotation, NVFP4, FP8 E4M3) and KIVI-2
   const labelled = formats.filter((f) => ['q4_0', 'nvfp4', 'q8_0'].includes(f.format) || (f.format === 'fp8_e4m3' && f.scale === 'unit'));
+  const narrow = width < 520;
+  const labelOnLeft = (f: FormatPoint) => f.format === 'nvfp4' || (narrow && f.bpe >= 6);
+  // The x domain reaches the first and last tick, so the gridlines span the plot and no tick falls outside it.
+  const bpes = [...points.map((p) => p.bpe), ...formats.map((f) => f.bpe)];
+  const xDomain = [Math.min(BPE_TICKS[0], ...bpes), Math.max(BPE_TICKS[BPE_TICKS.length - 1], ...bpes)];
   const marks: Plot.Markish[] = [
     Plot.line(front, {
       x: 'bpe',
@@ -227,8 +250,8 @@ export function chartOptions(
     Plot.dot(points, {
       x: 'bpe',
       y,
-      stroke: (p: SweepPoint) => p.method,
-      symbol: (p: SweepPoint) => p.method,
+      stroke: legendKey,
+      symbol: legendKey,
       r: 3.5,
       strokeWidth: 1.5,
       ariaHidden: 'true',
@@ -236,15 +259,17 @@ export function chartOptions(
     Plot.dot(formats, {
       x: 'bpe',
       y,
-      stroke: (p: FormatPoint) => p.family,
-      symbol: (p: FormatPoint) => p.family,
+      stroke: legendKey,
+      symbol: legendKey,
       r: 5,
       strokeWidth: 2,
       ariaHidden: 'true',
     } as Plot.DotOptions),
-    // NVFP4 sits at q4_0's 4.5 bits with a similar error: its label goes on the left so the two do not overlap
+    // NVFP4 sits at q4_0's 4.5 bits with a similar error: its label goes on the left so the two do not
+    // overlap. On narrow charts (phones) the labels of 6 bits and up go on the left too: to their right
+    // only about 45 px remain before the frame's edge, too little for "FP8 E4M3 (scale 1)".
     Plot.text(
-      labelled.filter((f) => f.format !== 'nvfp4'),
+      labelled.filter((f) => !labelOnLeft(f)),
       {
         x: 'bpe',
         y,
@@ -259,22 +284,19 @@ export function chartOptions(
         ariaHidden: 'true',
       } as Plot.TextOptions,
     ),
-    Plot.text(
-      labelled.filter((f) => f.format === 'nvfp4'),
-      {
-        x: 'bpe',
-        y,
-        text: 'label',
-        dx: -8,
-        textAnchor: 'end',
-        fontSize: 10,
-        stroke: 'var(--w-bg, white)',
-        strokeWidth: 3,
-        fill: 'currentColor',
-        paintOrder: 'stroke',
-        ariaHidden: 'true',
-      } as Plot.TextOptions,
-    ),
+    Plot.text(labelled.filter(labelOnLeft), {
+      x: 'bpe',
+      y,
+      text: 'label',
+      dx: -8,
+      textAnchor: 'end',
+      fontSize: 10,
+      stroke: 'var(--w-bg, white)',
+      strokeWidth: 3,
+      fill: 'currentColor',
+      paintOrder: 'stroke',
+      ariaHidden: 'true',
+    } as Plot.TextOptions),
     Plot.text(kivi, {
       x: 'bpe',
       y,
@@ -311,10 +333,13 @@ export function chartOptions(
       Plot.dot([current], { x: 'bpe', y, r: 9, stroke: 'currentColor', strokeWidth: 2.5, ariaHidden: 'true' } as Plot.DotOptions),
       // On narrow charts (phones) a label beside the ring would run off the edge: pin it to the
       // frame's top-right corner, where high-bit, low-error points never are.
-      width < 520
+      narrow
         ? Plot.text([current], {
             frameAnchor: 'top-right',
             text: () => `current: ${describeConfig(current)}`,
+            // wrapped to the frame's width (in ems of the 10 px text; bold runs wider than Plot's estimate)
+            lineWidth: Math.floor((width - MARGIN_LEFT - MARGIN_RIGHT) / 10 / 1.15),
+            lineAnchor: 'top',
             dy: 4,
             dx: -4,
             fontWeight: 600,
@@ -355,9 +380,16 @@ export function chartOptions(
   return {
     width,
     height: 380,
-    marginLeft: 56,
+    marginLeft: MARGIN_LEFT,
+    marginRight: MARGIN_RIGHT,
     ariaLabel: `Scatter plot of ${points.length} quantization configurations${formats.length ? ` and ${formats.length} serving-engine formats` : ''} for the ${tensor === 'k' ? 'keys' : 'values'}: memory in bits per element against ${metric === 'attention' ? 'attention-output' : 'relative'} error on a log scale, with the Pareto frontier as a step line${current ? ` and the current configuration ringed` : ''}.`,
-    x: { label: 'Memory (bits per element, incl. stored scales and zeros)', grid: true, type: 'log', ticks: [1, 2, 3, 4, 6, 8, 12] },
+    x: {
+      label: 'Memory (bits per element, incl. stored scales and zeros)',
+      grid: true,
+      type: 'log',
+      domain: xDomain,
+      ticks: BPE_TICKS,
+    },
     y: { label: yLabel, type: 'log', grid: true, tickFormat: (d: number) => pct(d).replace(' ', '') },
     color: { domain: methods, range: methods.map((m) => METHOD_COLOR[m]) },
     symbol: { domain: methods, range: methods.map((m) => METHOD_SYMBOL[m]), legend: true, tickFormat: (m: string) => METHOD_LABEL[m] ?? m },

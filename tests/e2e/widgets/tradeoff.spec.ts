@@ -171,3 +171,76 @@ test('engine formats on the chart: legend, labels, summary and table rows equal 
   await expect(row).toContainText('4.5');
   expectClean(log);
 });
+
+/** Texts of a chart's SVG whose box leaves the SVG's (clipped by the page or the frame), with their text. */
+async function textsOutside(svg: import('@playwright/test').Locator): Promise<string[]> {
+  return svg.evaluate((s) => {
+    const r = s.getBoundingClientRect();
+    return [...s.querySelectorAll('text')]
+      .filter((t) => {
+        const b = t.getBoundingClientRect();
+        return b.width > 0 && (b.left < r.left - 0.5 || b.right > r.right + 0.5 || b.top < r.top - 0.5 || b.bottom > r.bottom + 0.5);
+      })
+      .map((t) => t.textContent ?? '');
+  });
+}
+
+for (const width of [360, 1280]) {
+  test(`chart at ${width} px: a colour per method in dots and legend, gridlines to the last tick, no text cut`, async ({ page, log }) => {
+    test.setTimeout(180_000);
+    await page.setViewportSize({ width, height: 900 });
+    // strided (HQQ axis 0) + hqq: the longest "current" label of the defaults' neighbourhood
+    await page.goto('/embed/tradeoff/?kaxis=strided&method=hqq');
+    const w = widget(page);
+    await expect(w).toHaveAttribute('data-sweep-done', 'true', { timeout: 150_000 });
+    await expect(w).toHaveAttribute('data-formats', /\d+/, { timeout: 60_000 });
+    await expect(w).toHaveAttribute('data-current-err', /\d/);
+    const chart = w.locator('.tradeoff-chart');
+    // Legend: one swatch per method, each drawn in a colour of its own (not the text colour) …
+    const swatches = await chart.locator('[class*="swatch"] svg').evaluateAll((svgs) =>
+      svgs.map((s) => ({
+        label: s.parentElement!.textContent!.trim(),
+        stroke: s.getAttribute('stroke'),
+        d: s.querySelector('path')!.getAttribute('d'),
+      })),
+    );
+    const byLabel = new Map(swatches.map((s) => [s.label, s]));
+    expect(byLabel.get('HQQ')?.stroke).toMatch(/^#[0-9a-f]{6}$/i);
+    expect(byLabel.get('min-max')?.stroke).toMatch(/^#[0-9a-f]{6}$/i);
+    expect(new Set(swatches.map((s) => s.stroke)).size).toBe(swatches.length);
+    // … and the chart's dots of that shape carry the swatch's colour (so the legend reads the chart). The
+    // swatch is drawn larger than the dots: shapes compare by their path commands without the numbers.
+    const commands = (d: string | null) => (d ?? '').replace(/[-\d.,e]+/g, '');
+    const plot = chart.locator('svg[aria-label^="Scatter plot"]');
+    const dots = await plot
+      .locator('g[aria-label="dot"] path')
+      .evaluateAll((ps) => ps.map((p) => ({ d: p.getAttribute('d'), stroke: p.getAttribute('stroke') })));
+    for (const label of ['HQQ', 'min-max', 'absmax']) {
+      const s = byLabel.get(label)!;
+      const strokes = new Set(dots.filter((p) => commands(p.d) === commands(s.d)).map((p) => p.stroke));
+      expect([...strokes], label).toEqual([s.stroke]);
+    }
+    // Gridlines: the last vertical gridline is the last tick's, inside the plot (the old chart let tick 12 fall outside).
+    const grid = await plot.evaluate((s) => {
+      const xOf = (e: Element) => {
+        const t = e.getAttribute('transform');
+        return t ? Number(/translate\(([-\d.]+)/.exec(t)![1]) : Number(e.getAttribute('x1'));
+      };
+      return {
+        width: Number(s.getAttribute('width')),
+        lines: [...s.querySelectorAll('g[aria-label="x-grid"] line')].map(xOf),
+        ticks: [...s.querySelectorAll('g[aria-label="x-axis tick label"] text')].map((t) => ({ text: t.textContent, x: xOf(t) })),
+      };
+    });
+    expect(grid.ticks.map((t) => t.text)).toEqual(['1', '2', '3', '4', '6', '8', '12']);
+    expect(Math.max(...grid.lines)).toBeCloseTo(grid.ticks[grid.ticks.length - 1].x, 6);
+    for (const x of [...grid.lines, ...grid.ticks.map((t) => t.x)]) {
+      expect(x).toBeGreaterThan(0);
+      expect(x).toBeLessThan(grid.width);
+    }
+    // No tick, format label or the "current" label runs past the SVG's edges.
+    await expect(plot.locator('text', { hasText: 'current:' })).not.toHaveCount(0);
+    expect(await textsOutside(plot)).toEqual([]);
+    expectClean(log);
+  });
+}
