@@ -202,6 +202,32 @@ test('kv-rotation: errors equal src/lib/quant (plain and Hadamard-rotated) and f
   expectClean(log);
 });
 
+for (const width of [360, 1280]) {
+  test(`kv-rotation at ${width} px: both panel names whole and inside the chart`, async ({ page, log }) => {
+    await page.setViewportSize({ width, height: 900 });
+    await page.goto(url('beyond-the-post'));
+    const w = page.locator('kv-rotation#rot1');
+    await expect(w).toHaveAttribute('data-error-plain', /\d/);
+    const svg = w.locator('.plot svg[aria-label^="Bar charts"]');
+    const boxes = await svg.evaluate((s) => {
+      const r = s.getBoundingClientRect();
+      return [...s.querySelectorAll('text')]
+        .filter((t) => /rotation/.test(t.textContent ?? ''))
+        .map((t) => {
+          const b = t.getBoundingClientRect();
+          return {
+            text: t.textContent,
+            inside: b.left >= r.left - 0.5 && b.right <= r.right + 0.5 && b.top >= r.top - 0.5 && b.bottom <= r.bottom + 0.5,
+          };
+        });
+    });
+    // the old right-hand facet axis cut "after rotation" to "after r" at the SVG's edge
+    expect(boxes.map((b) => b.text).sort()).toEqual(['after rotation', 'before rotation']);
+    expect(boxes.every((b) => b.inside)).toBe(true);
+    expectClean(log);
+  });
+}
+
 test('kv-config: quanto rejects 3 bits with an explanation; HQQ at 3 bits per token fails at the first decode step; at 4 bits HQQ swaps the axis numbers', async ({
   page,
   log,

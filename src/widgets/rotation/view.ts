@@ -132,6 +132,8 @@ export function profileData(v: RotationView): ProfileDatum[] {
   return rows;
 }
 
+const SERIES: ProfileDatum['series'][] = ['before rotation', 'after rotation'];
+
 /** Bars of per-channel max |x| before and after rotation, one panel each (facet by series). */
 export function profileChartOptions(v: RotationView, width: number, label: string): Plot.PlotOptions {
   return {
@@ -141,11 +143,25 @@ export function profileChartOptions(v: RotationView, width: number, label: strin
     ariaLabel: `Bar charts of the largest absolute value of each of the ${v.before.length} key channels of ${label}, before the Hadamard rotation (peak ${v.peakBefore.toFixed(1)}× the median) and after it (${v.peakAfter.toFixed(1)}×).`,
     x: { label: 'Channel', tickFormat: (d: number) => (d % 16 === 0 ? String(d) : '') },
     y: { label: 'Max |key|', grid: true },
-    fy: { label: null },
-    color: { domain: ['before rotation', 'after rotation'], range: ['#5e4fa2', '#1b7837'] },
+    // The facet names go above each panel's right end instead of on a right-hand fy axis: that axis gets
+    // Plot's default 20 px right margin and cut "after rotation" to "after r".
+    fy: { label: null, axis: null, domain: SERIES, padding: 0.16 },
+    color: { domain: SERIES, range: ['#5e4fa2', '#1b7837'] },
     marks: [
       Plot.barY(profileData(v), { x: 'channel', y: 'maxAbs', fy: 'series', fill: 'series', ariaHidden: 'true' } as Plot.BarYOptions),
       Plot.ruleY([0], { ariaHidden: 'true' } as Plot.RuleYOptions),
+      Plot.text(SERIES, {
+        fy: (d: string) => d,
+        text: (d: string) => d,
+        frameAnchor: 'top-right',
+        lineAnchor: 'bottom',
+        dy: -4,
+        fontSize: 11,
+        fontWeight: 600,
+        fill: 'currentColor',
+        className: 'facet-label',
+        ariaHidden: 'true',
+      } as Plot.TextOptions),
     ],
   };
 }
