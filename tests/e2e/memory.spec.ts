@@ -42,3 +42,42 @@ test('invalid parameters fall back to defaults with a visible note', async ({ pa
   await expect(page.locator('kv-memory [data-metric="total"] .value')).toContainText('GB');
   expectClean(log);
 });
+
+for (const width of [360, 1280]) {
+  test(`the GPU line carries a label with the memory it marks, inside the chart, and the summary names it (${width} px)`, async ({
+    page,
+    log,
+  }) => {
+    await page.setViewportSize({ width, height: 900 });
+    await page.goto('/embed/memory/?model=llama-2-7b&tokens=10000&gpu=16');
+    // Llama-2-7B: 6.74 B parameters (meta-llama/Llama-2-7b-hf model card), 2 bytes each in fp16.
+    const weights = (6.74e9 * 2) / 1e9;
+    const left = 16 - weights;
+    const label = `16 GB GPU − ${weights.toFixed(1)} GB weights = ${left.toFixed(1)} GB`;
+    const svg = page.locator('kv-memory .plot svg[aria-label^="Line chart"]');
+    const text = svg.locator('text', { hasText: 'GB GPU' });
+    await expect(text).toHaveText(label);
+    const geo = await svg.evaluate((s) => {
+      const r = s.getBoundingClientRect();
+      const t = [...s.querySelectorAll('text')].find((e) => e.textContent?.includes('GB GPU'))!.getBoundingClientRect();
+      const rule = [...s.querySelectorAll('g[aria-label="rule"] line')].find(
+        (l) => l.getAttribute('stroke-dasharray') === '2,2' || l.parentElement?.getAttribute('stroke-dasharray') === '2,2',
+      )!;
+      const lr = rule.getBoundingClientRect();
+      return { inside: t.left >= r.left - 0.5 && t.right <= r.right + 0.5 && t.top >= r.top - 0.5, textBottom: t.bottom, ruleY: lr.top };
+    });
+    expect(geo.inside).toBe(true);
+    // the label sits just above its line
+    expect(geo.textBottom).toBeLessThanOrEqual(geo.ruleY + 1);
+    expect(geo.ruleY - geo.textBottom).toBeLessThan(12);
+    await expect(page.locator('kv-memory .chart-summary')).toContainText(`dashed red line at ${left.toFixed(1)} GB`);
+    await expect(svg).toHaveAttribute('aria-label', new RegExp(`Dashed red horizontal line: ${label}`));
+    // 80 GB (the default) is far above the curves at 10,000 tokens: no line, and the summary says why.
+    await page.goto('/embed/memory/?model=llama-2-7b&tokens=10000');
+    await expect(page.locator('kv-memory .chart-summary')).toContainText(
+      `the ${(80 - weights).toFixed(1)} GB the 80 GB GPU leaves for the cache lies far above the curves`,
+    );
+    await expect(page.locator('kv-memory .plot svg text', { hasText: 'GB GPU' })).toHaveCount(0);
+    expectClean(log);
+  });
+}

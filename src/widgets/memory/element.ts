@@ -4,7 +4,7 @@ import { el, formatNumber, rangeControl, selectControl, tableToggle } from '../s
 import { fmtGB, fmtGiB, summarize, type MemorySummary } from './model';
 import { MEMORY_PRESETS } from './presets';
 import { memoryCodec, type MemoryState } from './state';
-import { breakdown, breakdownOptions, growthChartOptions } from './view';
+import { breakdown, breakdownOptions, gpuLineText, growthChartOptions } from './view';
 
 type Name = (typeof memoryCodec.names)[number];
 
@@ -159,7 +159,8 @@ export class KvMemory extends KvWidget<Name, MemoryState> {
       (s.bits === 16 ? '.' : ` instead of ${fmtGB(summary.fp16.total)} in fp16 (${q.ratio.toFixed(2)}× smaller).`) +
       (summary.available > 0
         ? ` With ${s.gpu} GB of GPU memory${summary.weights ? ` and ${fmtGB(summary.weights)} of fp16 weights` : ''}, about ${summary.fitsQuant.toLocaleString('en-US')} tokens fit (fp16: ${summary.fitsFp16.toLocaleString('en-US')}).`
-        : ` The fp16 weights alone (${fmtGB(summary.weights)}) exceed ${s.gpu} GB.`);
+        : ` The fp16 weights alone (${fmtGB(summary.weights)}) exceed ${s.gpu} GB.`) +
+      gpuLineText(s, summary);
     const width = Math.max(280, Math.min(680, this.bodyWidth || 640));
     this.#chart.replaceChildren(Plot.plot(growthChartOptions(s, summary, width)));
     this.#bars.replaceChildren(Plot.plot(breakdownOptions(breakdown(summary, s), width)));
