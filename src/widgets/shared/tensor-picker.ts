@@ -80,6 +80,9 @@ export interface TensorPicker {
   applyPrompt(prompt: string): void;
 }
 
+/** Value of the select's option for the reader's own (live) text. */
+const OWN = 'own';
+
 /** Maximum `prompt` parameter length (params.ts): longer example prompts match by their first characters. */
 const PROMPT_PARAM_MAX = 4000;
 
@@ -172,6 +175,17 @@ export function tensorPicker(o: TensorPickerOptions): TensorPicker {
   };
 
   let dumpSet: DumpTensorSet | null = null;
+  // The reader's last live run: an option of its own, so the select never shows a blank choice
+  // after a run and the reader can go back to their text after looking at an example.
+  let ownSet: TensorSet | null = null;
+  const ownOption = (): HTMLOptionElement => {
+    let opt = select.querySelector<HTMLOptionElement>(`option[value="${OWN}"]`);
+    if (!opt) {
+      opt = el('option', { value: OWN, textContent: 'Your text' });
+      select.append(opt);
+    }
+    return opt;
+  };
   const keepNote = (): string => (current ? ' The widget keeps the tensors it had.' : '');
 
   /** Open a dump (file or URL); errors leave `current` as it was. */
@@ -279,7 +293,9 @@ export function tensorPicker(o: TensorPickerOptions): TensorPicker {
         },
       });
       if (my !== seq) return;
-      select.value = '';
+      ownSet = set;
+      ownOption().textContent = `Your text (${set.tokens.length} tokens)`;
+      select.value = OWN;
       deliver(set);
       o.onPrompt?.(prompt);
       if (set.truncated) o.status.set(set.truncated.message);
@@ -313,6 +329,14 @@ export function tensorPicker(o: TensorPickerOptions): TensorPicker {
     if (!id) return;
     if (id === 'dump') {
       if (dumpSet) deliver(dumpSet);
+      return;
+    }
+    if (id === OWN) {
+      if (!ownSet) return;
+      ++seq; // a slower example load still under way must not replace the reader's text
+      area.value = ownSet.prompt;
+      deliver(ownSet);
+      o.onPrompt?.(ownSet.prompt);
       return;
     }
     try {

@@ -114,3 +114,40 @@ for (const theme of ['light', 'dark'] as const) {
     expectClean(log);
   });
 }
+
+test('Example select after the reader runs their own text: "Your text" is selected; an example and the own text again both load', async ({
+  page,
+  log,
+}) => {
+  test.setTimeout(200_000);
+  const index = JSON.parse(readFileSync('public/precomputed/index.json', 'utf8')) as PrecomputedIndex;
+  const other = index.items[1];
+  const own = 'Keys and values of my own sentence, quantized in the browser.';
+  await page.goto('/embed/kv-explorer/');
+  const widget = page.locator('kv-explorer');
+  await expect(widget).toHaveAttribute('data-rendered', /\d+/);
+  const select = widget.getByRole('combobox', { name: 'Example', exact: true });
+  const area = widget.getByRole('textbox', { name: 'Your own prompt' });
+  await area.fill(own);
+  await widget.getByRole('button', { name: 'Run the model on this text' }).click();
+  // the old picker set the select's value to '' here: a blank select with no option for what is shown
+  await expect(select).toHaveValue('own', { timeout: 180_000 });
+  await expect(select.locator('option:checked')).toHaveText(/^Your text \(\d+ tokens\)$/);
+  await expect(page).toHaveURL(/[?&]prompt=Keys/);
+  // A real example again: its prompt, its id in the select.
+  let before = await rendered(page);
+  await select.selectOption(other.id);
+  await expect(area).toHaveValue(other.prompt!);
+  await expect(select).toHaveValue(other.id);
+  await expect.poll(() => rendered(page)).toBeGreaterThan(before);
+  // And back to the reader's text without running the model again.
+  let models = 0;
+  page.on('request', (r) => (r.url().includes('/models/') ? models++ : 0));
+  before = await rendered(page);
+  await select.selectOption('own');
+  await expect(area).toHaveValue(own);
+  await expect.poll(() => rendered(page)).toBeGreaterThan(before);
+  await expect(page).toHaveURL(/[?&]prompt=Keys/);
+  expect(models).toBe(0);
+  expectClean(log);
+});
