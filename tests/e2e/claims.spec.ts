@@ -148,6 +148,9 @@ test.describe('chapter 3: keys-and-values', () => {
     expect(m, overview!).not.toBeNull();
     expect(Number(m![5])).toBeLessThan(2);
     expect(Number(m![2])).toBeGreaterThan(3);
+    // The chapter's quantizer (q1) computes its whole-cache row in a worker: let it finish before the next
+    // navigation aborts the worker's script (an aborted request is a failed one for expectClean).
+    await expect(page.locator('kv-quantizer#q1')).toHaveAttribute('data-whole', 'done');
     // "in layer 0 keys and values look alike"
     await page.goto(chapter('keys-and-values', 'kv1.layer=0'));
     await expect(summary).toContainText('Layer 0');
