@@ -28,7 +28,8 @@ export default defineConfig({
     // iframes and the script-tag bundle load module scripts cross-origin), CSP and the other
     // headers, Range, precompressed files and /oembed.json. tests/e2e/server/static-host.spec.ts
     // serves the same dist/ with a plain static server instead (E2E_STATIC_PORT, default 4443).
-    command: `node scripts/serve.mjs --port ${PORT} --host 127.0.0.1 --outDir ${DIST}`,
+    // --quiet: the reliability suite sends thousands of hostile requests; their 4xx lines would bury the log.
+    command: `node scripts/serve.mjs --port ${PORT} --host 127.0.0.1 --outDir ${DIST} --quiet`,
     url: BASE_URL,
     reuseExistingServer: !process.env.CI,
     timeout: 60_000,

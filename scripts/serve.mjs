@@ -12,7 +12,7 @@
  * refusals are in scripts/serve/handler.mjs; docs/hosting.md says how to get the same on
  * other hosts.
  *
- * Usage: node scripts/serve.mjs [--outDir dist] [--port 4321] [--host 127.0.0.1]
+ * Usage: node scripts/serve.mjs [--outDir dist] [--port 4321] [--host 127.0.0.1] [--quiet]
  */
 import http from 'node:http';
 import { existsSync, readFileSync } from 'node:fs';
@@ -80,9 +80,15 @@ if (process.argv[1] && resolve(process.argv[1]) === resolve(new URL(import.meta.
   const outDir = arg('outDir', 'dist');
   const port = Number(arg('port', process.env.PORT ?? 4321));
   const host = arg('host', process.env.HOST ?? '127.0.0.1');
+  // --quiet: leave out the one line per 4xx answer (the e2e suite sends thousands of hostile requests on
+  // purpose); 5xx answers and read errors are still logged.
+  const quiet = process.argv.includes('--quiet');
+  const log = (line) => {
+    if (!(quiet && /→ 4\d\d\b/.test(line))) console.warn(line);
+  };
   let server;
   try {
-    server = await startServer({ outDir, port, host });
+    server = await startServer({ outDir, port, host, log });
   } catch (e) {
     // One line, no stack: a missing build or a port in use is not a crash.
     console.error(
