@@ -97,9 +97,9 @@ function accepted(spec: ParamSpec, raw: string, controlNames: readonly string[])
 /** What URLSearchParams reads back for a query component (the parser the widgets use). */
 const decoded = (raw: string) => new URLSearchParams(`v=${raw}`).get('v') ?? '';
 
-/** Whether any parameter in `params` (name → first value) must be rejected with a note. */
-function expectsNote(codec: WidgetCodec, params: ReadonlyMap<string, string>): boolean {
-  return [...params].some(([n, v]) => !accepted(codec.specs[n], v, codec.controlNames));
+/** The parameters in `params` (name → first value) that the codec must replace or cut, each with a note. */
+function expectsNote(codec: WidgetCodec, params: ReadonlyMap<string, string>): string[] {
+  return [...params].filter(([n, v]) => !accepted(codec.specs[n], v, codec.controlNames)).map(([n]) => n);
 }
 
 interface Load {
@@ -108,7 +108,8 @@ interface Load {
   url: string;
   /** Values set (counted in the summary). */
   values: number;
-  note: boolean;
+  /** Parameters that must be named in the widget's note (per element id on chapter pages; '' on embeds). */
+  rejected: Record<string, string[]>;
 }
 
 /** Every hostile load of one widget's embed route. */
@@ -120,7 +121,12 @@ function loadsFor(name: string): Load[] {
   const all = (raw: string) => names.map((n) => `${n}=${raw}`).join('&');
   const firstValues = (raw: string) => new Map(names.map((n) => [n, decoded(raw)]));
   for (const v of VALUES) {
-    loads.push({ label: v.label, url: `${base}?${all(v.raw)}`, values: names.length, note: expectsNote(codec, firstValues(v.raw)) });
+    loads.push({
+      label: v.label,
+      url: `${base}?${all(v.raw)}`,
+      values: names.length,
+      rejected: { '': expectsNote(codec, firstValues(v.raw)) },
+    });
   }
   // Repeated parameters: URLSearchParams.get takes the first one, so hostile-first must be noted.
   const dflt = (n: string) => {
@@ -132,48 +138,48 @@ function loadsFor(name: string): Load[] {
     label: 'repeated, valid first',
     url: `${base}?${names.map((n) => `${n}=${dflt(n)}&${n}=${evil}`).join('&')}`,
     values: 2 * names.length,
-    note: false,
+    rejected: { '': [] },
   });
   loads.push({
     label: 'repeated, hostile first',
     url: `${base}?${names.map((n) => `${n}=%ZZ&${n}=${dflt(n)}`).join('&')}`,
     values: 2 * names.length,
-    note: expectsNote(codec, firstValues('%ZZ')),
+    rejected: { '': expectsNote(codec, firstValues('%ZZ')) },
   });
-  loads.push({ label: 'hostile names', url: `${base}?${HOSTILE_NAMES.join('&')}`, values: HOSTILE_NAMES.length, note: false });
+  loads.push({ label: 'hostile names', url: `${base}?${HOSTILE_NAMES.join('&')}`, values: HOSTILE_NAMES.length, rejected: { '': [] } });
   // Fragment state (state-link.ts): read with the same parser; fragment values win over the query.
   const cjk = encodeURIComponent(CJK_3000);
   loads.push({
     label: 'fragment: 3,000 CJK characters in every parameter',
     url: `${base}#kv-state&${all(cjk)}`,
     values: names.length,
-    note: expectsNote(codec, firstValues(CJK_3000)),
+    rejected: { '': expectsNote(codec, firstValues(CJK_3000)) },
   });
   loads.push({
     label: 'fragment: hostile values win over a valid query',
     url: `${base}?${names.map((n) => `${n}=${dflt(n)}`).join('&')}#kv-state&${all(VALUES[1].raw)}`,
     values: 2 * names.length,
-    note: expectsNote(codec, firstValues(VALUES[1].raw)),
+    rejected: { '': expectsNote(codec, firstValues(VALUES[1].raw)) },
   });
   loads.push({
     label: 'fragment: malformed',
     url: `${base}#kv-state&%E0%A4%A=%ZZ&&=&${names[0]}&%ED%A0%80&kv-state&${HOSTILE_NAMES.join('&')}`,
     values: 3 + HOSTILE_NAMES.length,
     // A bare name reads as the empty string.
-    note: expectsNote(codec, new Map([[names[0], '']])),
+    rejected: { '': expectsNote(codec, new Map([[names[0], '']])) },
   });
   loads.push({
     // Not the kv-state mark: an ordinary anchor, so nothing in it is state.
     label: 'fragment: look-alike mark',
     url: `${base}#kv-stateX&${all(evil)}`,
     values: names.length,
-    note: false,
+    rejected: { '': [] },
   });
   loads.push({
     label: 'fragment: 200,000 characters',
     url: `${base}#kv-state&${names[0]}=${'%25'.repeat(20_000)}&${'a'.repeat(140_000)}=1`,
     values: 2,
-    note: expectsNote(codec, new Map([[names[0], '%'.repeat(20_000)]])),
+    rejected: { '': expectsNote(codec, new Map([[names[0], '%'.repeat(20_000)]])) },
   });
   return loads;
 }
@@ -229,10 +235,13 @@ async function waitForDraw(page: Page, selector: string, rendered: boolean): Pro
   );
 }
 
-/** Visible widget, non-empty body, no error status; the note when one is expected (one round trip per load). */
-async function widgetProblems(page: Page, selector: string, note: boolean): Promise<string[]> {
+/**
+ * Visible widget, non-empty body, no error status; when values were rejected, a visible note with an item
+ * naming each of them (one round trip per load).
+ */
+async function widgetProblems(page: Page, selector: string, rejected: readonly string[]): Promise<string[]> {
   return page.evaluate(
-    ({ sel, note }) => {
+    ({ sel, rejected }) => {
       // What Playwright's isVisible() means: rendered with a non-empty box and not visibility:hidden.
       const visible = (e: Element | null) => {
         if (!e || !e.checkVisibility({ visibilityProperty: true })) return false;
@@ -245,10 +254,16 @@ async function widgetProblems(page: Page, selector: string, note: boolean): Prom
       if (!body || (body.childElementCount === 0 && !body.textContent?.trim())) problems.push('empty widget body');
       const errors = [...document.querySelectorAll(`${sel} .status.error`)].map((e) => e.textContent ?? '');
       if (errors.length) problems.push(`error status: ${errors.join(' | ')}`);
-      if (note && !visible(document.querySelector(`${sel} .param-notes`))) problems.push('no note for a rejected value');
+      const notes = document.querySelector(`${sel} .param-notes`);
+      if (rejected.length && !visible(notes)) problems.push('no note for a rejected value');
+      else {
+        const items = [...(notes?.querySelectorAll('li') ?? [])].map((li) => li.textContent ?? '');
+        for (const n of rejected)
+          if (!items.some((t) => t.startsWith(n) && /^[=: ]/.test(t.slice(n.length)))) problems.push(`note does not name ${n}`);
+      }
       return problems;
     },
-    { sel: selector, note },
+    { sel: selector, rejected },
   );
 }
 
@@ -353,12 +368,14 @@ function chapterLoads(): Load[] {
   for (const { slug, widgets } of chapterWidgets()) {
     for (const v of CHAPTER_VALUES) {
       const params = widgets.flatMap((w) => WIDGETS[w.name].codec.names.map((n) => `${encodeURIComponent(w.id)}.${n}=${v.raw}`));
-      // Each widget on the page must note its rejected values (every value here is rejected by `theme` at least).
-      const note = widgets.every((w) => {
-        const codec = WIDGETS[w.name].codec;
-        return expectsNote(codec, new Map(codec.names.map((n) => [n, decoded(v.raw)])));
-      });
-      loads.push({ label: `${slug} ${v.label}`, url: `/articles/${slug}/?${params.join('&')}`, values: params.length, note });
+      // Each widget on the page notes its own rejected values (every value here is rejected by `theme` at least).
+      const rejected = Object.fromEntries(
+        widgets.map((w) => {
+          const codec = WIDGETS[w.name].codec;
+          return [w.id, expectsNote(codec, new Map(codec.names.map((n) => [n, decoded(v.raw)])))];
+        }),
+      );
+      loads.push({ label: `${slug} ${v.label}`, url: `/articles/${slug}/?${params.join('&')}`, values: params.length, rejected });
     }
   }
   return loads;
@@ -398,12 +415,14 @@ test('hostile corpus covers every parameter of every embeddable widget', () => {
       const present = [...new Set(new URLSearchParams(new URL(l.url, LOCAL_ORIGIN).search).keys())];
       expect(present.sort(), `${name}: ${l.label}`).toEqual([...WIDGETS[name].codec.names].sort());
     }
+    // `theme` (auto, light or dark) rejects every hostile value, so each value load must show a note.
+    for (const l of valueLoads) expect(l.rejected[''], `${name}: ${l.label}`).toContain('theme');
     states += loads.length;
     values += loads.reduce((s, l) => s + l.values, 0);
   }
   const chapters = chapterLoads();
   expect(chapters.length).toBeGreaterThanOrEqual(4 * 8);
-  expect(chapters.every((l) => l.note)).toBe(true);
+  expect(chapters.every((l) => Object.values(l.rejected).every((r) => r.includes('theme')))).toBe(true);
   states += chapters.length;
   values += chapters.reduce((s, l) => s + l.values, 0);
   console.log(
@@ -423,7 +442,7 @@ for (const name of EMBEDDABLE) {
       loads,
       async (p, load) => {
         await waitForDraw(p, tag, MARKS_RENDERS.has(name));
-        return widgetProblems(p, tag, load.note);
+        return widgetProblems(p, tag, load.rejected['']);
       },
       name,
     );
@@ -446,7 +465,7 @@ for (const { slug, widgets } of chapterWidgets()) {
           const sel = `${WIDGETS[w.name].tag}#${w.id}`;
           await p.locator(sel).scrollIntoViewIfNeeded();
           await waitForDraw(p, sel, MARKS_RENDERS.has(w.name));
-          out.push(...(await widgetProblems(p, sel, load.note)).map((m) => `#${w.id}: ${m}`));
+          out.push(...(await widgetProblems(p, sel, load.rejected[w.id])).map((m) => `#${w.id}: ${m}`));
         }
         return out;
       },
