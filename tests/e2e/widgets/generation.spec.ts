@@ -33,6 +33,13 @@ test('nothing runs on load; the default side by side streams, marks the first di
     await expect(widget(page).locator('.chart-summary')).toContainText(`First difference at token ${Number(fd) + 1}`);
   } else await expect(widget(page).locator('.chart-summary')).toContainText('identical');
   await expect(widget(page).locator('.plot svg[aria-label*="KL divergence"]')).toHaveCount(1);
+  // The KL axis's ticks are plain or scientific numbers (formatNats), never SI prefixes such as "1µ" or "10m".
+  const ticks = await widget(page)
+    .locator('.plot svg[aria-label*="KL divergence"] g[aria-label="y-axis tick label"] text')
+    .allTextContents();
+  expect(ticks.length).toBeGreaterThan(1);
+  for (const t of ticks) expect(t).toMatch(/^\d+(\.\d+)?(e-\d+)?$/);
+  expect(ticks.map(Number).every((v, i, a) => Number.isFinite(v) && (i === 0 || v > a[i - 1]))).toBe(true);
   // Teacher-forced comparison over the exact continuation: in the summary, the chart and as data.
   await expect(widget(page).locator('.chart-summary')).toContainText('Teacher-forced over the exact continuation');
   await expect(widget(page).locator('.plot svg[aria-label*="teacher-forced"]')).toHaveCount(1);
