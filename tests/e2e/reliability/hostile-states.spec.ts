@@ -476,3 +476,48 @@ for (const { slug, widgets } of chapterWidgets()) {
     expectClean(log);
   });
 }
+
+// A chapter widget's "Embed" panel turns its state (a hostile prompt included) into iframe code that a teacher
+// pastes into another site: that code must parse to one iframe whose src carries the prompt as data.
+test('chapter embed code with a hostile prompt is one inert iframe', async ({ page, log }) => {
+  const evil = decoded(VALUES[0].raw);
+  const withPrompt = chapterWidgets()
+    .map((c) => ({ slug: c.slug, widgets: c.widgets.filter((w) => WIDGETS[w.name].codec.names.includes('prompt')) }))
+    .filter((c) => c.widgets.length);
+  let snippets = 0;
+  for (const { slug, widgets } of withPrompt) {
+    const q = widgets.map((w) => `${encodeURIComponent(w.id)}.prompt=${VALUES[0].raw}`).join('&');
+    await page.goto(`/articles/${slug}/?${q}`, { waitUntil: 'domcontentloaded' });
+    for (const w of widgets) {
+      const widget = page.locator(`${WIDGETS[w.name].tag}#${w.id}`);
+      await widget.locator('.embed-panel > summary').click();
+      const area = widget.locator('.embed-panel textarea.embed-code');
+      // Filled by the panel's toggle event, which fires after the click returns.
+      await expect(area).not.toHaveValue('');
+      const code = await area.inputValue();
+      const parsed = await page.evaluate((html) => {
+        const doc = new DOMParser().parseFromString(html, 'text/html');
+        const all = [...doc.body.querySelectorAll('*')];
+        return {
+          tags: all.map((e) => e.localName),
+          handlers: all.flatMap((e) => e.getAttributeNames().filter((a) => a.startsWith('on'))),
+          src: doc.querySelector('iframe')?.getAttribute('src') ?? '',
+        };
+      }, code);
+      expect(parsed.tags, `${slug}#${w.id}`).toEqual(['iframe']);
+      expect(parsed.handlers, `${slug}#${w.id}`).toEqual([]);
+      expect(new URL(parsed.src).pathname, `${slug}#${w.id}`).toBe(`/embed/${w.name}/`);
+      // A 41-character prompt stays in the query (only long state moves to the #kv-state fragment).
+      expect(new URL(parsed.src).searchParams.get('prompt'), `${slug}#${w.id}`).toBe(evil);
+      snippets++;
+    }
+    expect(await injections(page)).toEqual([]);
+  }
+  console.log(`reliability: embed code checked for ${snippets} chapter widgets with a hostile prompt`);
+  expect(snippets).toBeGreaterThanOrEqual(8);
+  // The open panels' preview iframes are still loading when the test moves to the next chapter; that
+  // cancels their requests (net::ERR_ABORTED). Every other failure, console error or external request counts.
+  expect(log.failedRequests.filter((r) => !r.includes('net::ERR_ABORTED'))).toEqual([]);
+  expect(log.consoleErrors).toEqual([]);
+  expect(log.externalRequests).toEqual([]);
+});
