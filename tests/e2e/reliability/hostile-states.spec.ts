@@ -9,7 +9,8 @@
  * Each load must show: no dialog, no script run (`window.__pwned` unset, no injected <script>), no element with
  * an inline event handler or `javascript:` URL and no `img[src=x]` (light DOM and open shadow roots), no uncaught
  * error, console error or failed request, a visible widget with a drawn body and no error status, and the
- * replaced-settings note whenever a value the codec must reject was given.
+ * replaced-settings note naming every value the codec must reject. Chapter "Embed" panels given a hostile
+ * prompt must produce iframe code that parses to one inert iframe.
  */
 import type { Page } from '@playwright/test';
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
