@@ -91,6 +91,8 @@ describe('scratch reuse and chart options', () => {
   it('chart options carry an aria label and hide dense marks', () => {
     const o = profileChartOptions(rotationView(keys(), { bits: 2, group: 64, kaxis: 'token', method: 'minmax' }), 600, 'keys');
     expect(o.ariaLabel).toMatch(/before the Hadamard rotation/);
-    expect(o.marks?.length).toBe(2);
+    // bars, the zero rule, and the panel names drawn as text (no facet axis: it cut "after rotation")
+    expect(o.marks?.length).toBe(3);
+    expect((o.fy as { axis?: unknown }).axis).toBeNull();
   });
 });
