@@ -10,6 +10,7 @@
 import { rangeControl, selectControl, type RangeControl, type SelectControl } from '../shared/controls';
 import { axisOptions } from '../shared/axis-labels';
 import { describeQuant } from '../shared/params';
+import { layerHeadSliders, range } from '../shared/layer-head';
 import { METHODS } from '../../lib/quant/index';
 import { FP8_SCALES, LLAMACPP_TYPES, PRESETS, presetOf, QUANTIZER_BITS, VLLM_DTYPES, type QuantizerState } from './state';
 
@@ -42,7 +43,6 @@ export function engineControlVisibility(s: Pick<QuantizerState, 'engine' | 'dtyp
   return shown;
 }
 
-export const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 const withValue = (steps: number[], v: number) => (steps.includes(v) ? steps : [...steps, v].sort((a, b) => a - b));
 
 export interface QuantizerControls {
@@ -85,21 +85,13 @@ export function buildControls(
       if (p) set({ ...p.settings });
     },
   });
-  const layer = rangeControl({
-    name: 'layer',
-    label: 'Layer',
-    values: range(Math.max(8, s.layer + 1)),
-    value: s.layer,
-    describe: describeLayer,
-    onChange: (v) => set({ layer: v }),
-  });
-  const head = rangeControl({
-    name: 'head',
-    label: 'KV head',
-    values: range(Math.max(2, s.head + 1)),
-    value: s.head,
-    describe: (v) => `KV head ${v}`,
-    onChange: (v) => set({ head: v }),
+  const { layer, head } = layerHeadSliders({
+    layer: s.layer,
+    head: s.head,
+    layers: range(Math.max(8, s.layer + 1)),
+    heads: range(Math.max(2, s.head + 1)),
+    describeLayer,
+    set,
   });
   const tensor = selectControl<string>({
     name: 'tensor',

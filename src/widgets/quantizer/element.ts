@@ -20,7 +20,8 @@ import type { PrefetchItem } from './protocol';
 import { SweepClient } from './sweep-client';
 import { describeKv, metricRows } from './view';
 // The widget's parts, each in its own module; this file wires the state and the loaded tensors to them.
-import { buildControls, controlRoots, range, showEngineControls, syncControls, type QuantizerControls } from './controls';
+import { buildControls, controlRoots, showEngineControls, syncControls, type QuantizerControls } from './controls';
+import { range } from '../shared/layer-head';
 import { HeatmapPanels } from './heatmaps';
 import { ErrorHistogram } from './histogram';
 import { FormatStructure } from './structure';

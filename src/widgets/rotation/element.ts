@@ -1,9 +1,9 @@
-import { axisOptions } from '../shared/axis-labels';
 import * as Plot from '@observablehq/plot';
 import type { KVTensor } from '../../lib/quant/index';
 import { KvWidget } from '../shared/base';
-import { el, rangeControl, selectControl, tableToggle, type RangeControl } from '../shared/controls';
-import { describeQuant } from '../shared/params';
+import { el, tableToggle, type RangeControl } from '../shared/controls';
+import { layerHeadSliders, range } from '../shared/layer-head';
+import { quantControls } from '../shared/quant-controls';
 import { explainError, loadExample, type TensorSet } from '../shared/tensors';
 import { rotationCodec, type RotationState } from './state';
 import { pct, profileChartOptions, resolveRotationState, RotationScratch, rotationView, summaryText, type RotationView } from './view';
@@ -44,59 +44,18 @@ export class KvRotation extends KvWidget<Name, RotationState> {
   protected build(): void {
     const s = this.state;
     const set = (patch: Partial<RotationState>) => this.setState(patch);
-    const bits = rangeControl({
-      name: 'bits',
-      label: 'Bits',
-      values: [1, 2, 3, 4, 8],
-      value: s.bits,
-      describe: (v) => describeQuant(v, this.state.group, this.state.kaxis),
-      short: (v) => `${v} bit${v === 1 ? '' : 's'}`,
-      onChange: (v) => set({ bits: v }),
+    const { bits, group, kaxis, method } = quantControls(() => this.state, set, { valueGrouping: false });
+    const sliders = layerHeadSliders({
+      layer: s.layer,
+      head: s.head,
+      layers: [s.layer],
+      heads: [s.head],
+      describeLayer: (v) => `layer ${v}`,
+      set,
     });
-    const group = rangeControl({
-      name: 'group',
-      label: 'Group size',
-      values: [16, 32, 64, 128],
-      value: s.group,
-      describe: (v) => describeQuant(this.state.bits, v, this.state.kaxis),
-      short: (v) => `G${v}`,
-      onChange: (v) => set({ group: v }),
-    });
-    const axis = selectControl<RotationState['kaxis']>({
-      name: 'kaxis',
-      label: 'Key grouping',
-      options: axisOptions<RotationState['kaxis']>(),
-      value: s.kaxis,
-      onChange: (v) => set({ kaxis: v }),
-    });
-    const method = selectControl<RotationState['method']>({
-      name: 'method',
-      label: 'Method',
-      options: [
-        { value: 'minmax', label: 'min-max (quanto)' },
-        { value: 'hqq', label: 'HQQ' },
-        { value: 'absmax', label: 'abs-max (symmetric)' },
-      ],
-      value: s.method,
-      onChange: (v) => set({ method: v }),
-    });
-    this.#layer = rangeControl({
-      name: 'layer',
-      label: 'Layer',
-      values: [s.layer],
-      value: s.layer,
-      describe: (v) => `layer ${v}`,
-      onChange: (v) => set({ layer: v }),
-    });
-    this.#head = rangeControl({
-      name: 'head',
-      label: 'KV head',
-      values: [s.head],
-      value: s.head,
-      describe: (v) => `KV head ${v}`,
-      onChange: (v) => set({ head: v }),
-    });
-    this.controlsEl.append(bits.root, group.root, axis.root, method.root, this.#layer.root, this.#head.root);
+    this.#layer = sliders.layer;
+    this.#head = sliders.head;
+    this.controlsEl.append(bits.root, group.root, kaxis.root, method.root, this.#layer.root, this.#head.root);
     this.addEventListener('kv-state', () => {
       bits.set(this.state.bits);
       group.set(this.state.group);
@@ -116,7 +75,6 @@ export class KvRotation extends KvWidget<Name, RotationState> {
     const layers = this.#set.keys.length;
     const heads = this.#set.keys[0].heads;
     const clamp = (v: number, n: number) => Math.min(Math.max(0, v), n - 1);
-    const range = (n: number) => Array.from({ length: n }, (_, i) => i);
     const s = this.state;
     this.state = { ...s, layer: clamp(s.layer, layers), head: clamp(s.head, heads) };
     this.#layer.setValues(range(layers), this.state.layer);
