@@ -30,6 +30,7 @@ import {
   topChanges,
   type AttentionView,
 } from './view';
+import { colour } from '../shared/palette';
 
 type Name = (typeof attentionCodec.names)[number];
 const QUANT_KEYS = new Set<Name>(['bits', 'group', 'kaxis', 'vaxis', 'method']);
@@ -380,7 +381,7 @@ export class KvAttention extends KvWidget<Name, AttentionState> {
         yMax,
         width,
         title: 'Original',
-        fill: '#4a5060',
+        fill: colour('grey'),
         label: `Attention of token ${query} (query head ${head}) over ${query + 1} past tokens with the original keys and values.`,
       }),
     );
@@ -391,7 +392,7 @@ export class KvAttention extends KvWidget<Name, AttentionState> {
         yMax,
         width,
         title: 'Quantized',
-        fill: '#0b57d0',
+        fill: colour('blue'),
         label: `The same attention with ${quant}.`,
       }),
     );

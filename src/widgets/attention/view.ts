@@ -4,6 +4,7 @@
  */
 import * as Plot from '@observablehq/plot';
 import { attentionImpact, type AttentionImpact, type KVTensor } from '../../lib/quant/index';
+import { colour } from '../shared/palette';
 
 /** Grouped-query attention: the KV head a query head reads (transformers `repeat_kv`). */
 export function kvHeadOf(head: number, heads: number, kvHeads: number): number {
@@ -245,8 +246,8 @@ export function attentionChartOptions(o: AttentionChartInput): Plot.PlotOptions 
 
 type AttentionChartInput = SeriesInput & { yMax: number; title: string; fill: string; label: string };
 
-export const GAIN_COLOUR = '#b2182b';
-export const LOSS_COLOUR = '#2166ac';
+export const GAIN_COLOUR = colour('gain');
+export const LOSS_COLOUR = colour('loss');
 
 const diffAreas = (values: ArrayLike<number>): AreaSeries[] => [
   { values, fill: GAIN_COLOUR, clamp: positive },

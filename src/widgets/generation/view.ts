@@ -5,6 +5,7 @@ import * as Plot from '@observablehq/plot';
 import type { QuantConfig } from '../../lib/quant/index';
 import type { DecodingOptions, Distribution, GenerateRequest, GenerateResult, TokenMessage } from '../../lib/model/protocol';
 import type { GenerationState } from './state';
+import { colour } from '../shared/palette';
 
 export type GenerateBody = Omit<GenerateRequest, 'id'>;
 
@@ -140,7 +141,7 @@ export function klChartOptions(
       Plot.lineY(tf, {
         x: 'step',
         y: 'kl',
-        stroke: '#b07d00',
+        stroke: colour('gold'),
         strokeWidth: 2,
         strokeDasharray: '6,3',
         ariaHidden: 'true',
@@ -153,7 +154,7 @@ export function klChartOptions(
         text: () => 'teacher-forced',
         textAnchor: 'end',
         dy: -8,
-        fill: '#b07d00',
+        fill: colour('gold'),
         ariaHidden: 'true',
       } as Plot.TextOptions),
     );
@@ -163,7 +164,9 @@ export function klChartOptions(
     Plot.dot(data, { x: 'step', y: 'kl', symbol: 'top1', stroke: 'top1', r: 3.5, ariaHidden: 'true' } as Plot.DotOptions),
   );
   if (firstDivergence !== null) {
-    marks.push(Plot.ruleX([firstDivergence + 1], { stroke: '#b3261e', strokeDasharray: '4,3', ariaHidden: 'true' } as Plot.RuleXOptions));
+    marks.push(
+      Plot.ruleX([firstDivergence + 1], { stroke: colour('red'), strokeDasharray: '4,3', ariaHidden: 'true' } as Plot.RuleXOptions),
+    );
     marks.push(
       Plot.text([firstDivergence + 1], {
         x: (d: number) => d,
@@ -199,7 +202,7 @@ export function klChartOptions(
     x: { domain: [1, Math.max(2, maxSteps)], label: 'Generated token', grid: true },
     y: { type: 'log', label: 'KL (nats)', grid: true, tickFormat: (d: number) => formatNats(d, 1) },
     symbol: { domain: ['top-1 agrees', 'top-1 differs'], range: ['circle', 'times'], legend: true },
-    color: { domain: ['top-1 agrees', 'top-1 differs'], range: ['#0b57d0', '#b3261e'] },
+    color: { domain: ['top-1 agrees', 'top-1 differs'], range: [colour('blue'), colour('red')] },
     marks,
   };
 }

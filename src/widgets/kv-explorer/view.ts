@@ -4,6 +4,7 @@
  */
 import * as Plot from '@observablehq/plot';
 import type { KVTensor } from '../../lib/quant/index';
+import { colour } from '../shared/palette';
 
 /**
  * One head of `t` transposed to channel rows × token columns (row-major
@@ -67,7 +68,7 @@ export function profileRows(keys: ArrayLike<number>, values: ArrayLike<number>):
   return rows;
 }
 
-const SERIES = { domain: ['keys', 'values'], range: ['#0b57d0', '#e8a33d'] };
+const SERIES = { domain: ['keys', 'values'], range: [colour('blue'), colour('orange')] };
 
 /** Bars of max |x| per channel, keys and values side by side (one facet row each). */
 export function profileOptions(rows: ProfileRow[], o: { width: number; layer: number; head: number }): Plot.PlotOptions {

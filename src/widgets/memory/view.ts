@@ -2,6 +2,7 @@
 import * as Plot from '@observablehq/plot';
 import { GB, growthCurve, type MemorySummary } from './model';
 import type { MemoryState } from './state';
+import { colour } from '../shared/palette';
 
 /** The widget's error red (widget.css --w-error: #b3261e light, #ffb4ab dark), readable on both backgrounds. */
 const GPU_RED = 'var(--w-error, #b3261e)';
@@ -78,7 +79,7 @@ export function growthChartOptions(s: MemoryState, summary: MemorySummary, width
     ariaLabel: `Line chart of KV-cache memory in GB against context length for ${summary.arch.label}, batch ${s.batch}: fp16${s.bits === 16 ? '' : ` and ${s.bits}-bit`}. Dashed vertical line at ${s.tokens} tokens.${gpu ? ` Dashed red horizontal line: ${gpu.label}.` : ''}`,
     x: { label: 'Context length (tokens)', grid: true },
     y: { label: 'KV cache (GB)', grid: true },
-    color: { domain: series, range: ['#6b6b6b', '#0b57d0'].slice(0, series.length), legend: true },
+    color: { domain: series, range: [colour('grey'), colour('blue')].slice(0, series.length), legend: true },
     marks,
   };
 }
@@ -112,7 +113,11 @@ export function breakdownOptions(rows: BarDatum[], width: number): Plot.PlotOpti
     ariaLabel: 'Stacked bars: memory of the fp16 cache and of the quantized cache, split into payload, scales and zeros, and residual',
     x: { label: 'GB', grid: true },
     y: { label: null },
-    color: { domain: ['payload', 'scales and zeros', 'residual (fp16)'], range: ['#0b57d0', '#e8a33d', '#6b6b6b'], legend: true },
+    color: {
+      domain: ['payload', 'scales and zeros', 'residual (fp16)'],
+      range: [colour('blue'), colour('orange'), colour('grey')],
+      legend: true,
+    },
     marks: [
       Plot.barX(rows, { x: 'gb', y: 'config', fill: 'part', ariaHidden: 'true' } as Plot.BarXOptions),
       Plot.ruleX([0], { ariaHidden: 'true' } as Plot.RuleXOptions),

@@ -4,6 +4,7 @@ import * as Plot from '@observablehq/plot';
 import { kvCacheBytes, residualSplit, type KvCacheBytes } from '../../lib/quant/index';
 import type { CacheFailure, Distribution } from '../../lib/model/protocol';
 import { PRESETS, type PresetId } from './presets';
+import { colour } from '../shared/palette';
 
 /** Running log-perplexity: the cumulative mean negative log-likelihood after each scored token (nats). */
 export function runningNll(logProbs: ArrayLike<number>): Float64Array {
@@ -186,23 +187,26 @@ export function klSummaryText(rows: readonly Row[]): string {
   return `KL divergence of each position's next-token distribution from the fp32 cache's, both reading the same text (teacher-forced). ${parts.join('. ')}.`;
 }
 
-/** Colour-blind-safe categorical colours (Observable 10) and a distinct dash per preset, so lines differ without colour. */
+/**
+ * Colour-blind-safe categorical colours (Observable 10 hues) and a distinct dash per preset, so lines differ without colour.
+ * Each colour is a light/dark pair (widget.css `--kv-c-ppl-*`, named in ../shared/palette) with 3:1 on both backgrounds.
+ */
 export const STYLE: Readonly<Record<PresetId, { colour: string; dash: string }>> = {
-  fp32: { colour: '#4269d0', dash: '' },
-  'quanto-int4': { colour: '#efb118', dash: '6,3' },
-  'quanto-int2': { colour: '#ff725c', dash: '2,2' },
-  'quanto-int4-fp16': { colour: '#b07d00', dash: '6,3,1,3' },
-  'quanto-int2-fp16': { colour: '#c0392b', dash: '2,4' },
-  'hqq-int8': { colour: '#97bbf5', dash: '1,3' },
-  'hqq-int4': { colour: '#6cc5b0', dash: '10,3,2,3' },
-  'hqq-int2': { colour: '#3ca951', dash: '4,2,1,2' },
-  'hqq-int4-axis1': { colour: '#2a8c78', dash: '10,2' },
-  'hqq-int2-axis1': { colour: '#1e6b32', dash: '3,1' },
-  'quanto-int4-axis-1': { colour: '#9c6b4e', dash: '5,5' },
-  'quanto-int2-axis-1': { colour: '#9498a0', dash: '1,1' },
-  'quanto-int8': { colour: '#5a6fa0', dash: '8,1,1,1' },
-  'kivi-int4': { colour: '#ff8ab7', dash: '8,2' },
-  'kivi-int2': { colour: '#a463f2', dash: '12,3' },
+  fp32: { colour: colour('ppl-fp32'), dash: '' },
+  'quanto-int4': { colour: colour('ppl-quanto-int4'), dash: '6,3' },
+  'quanto-int2': { colour: colour('ppl-quanto-int2'), dash: '2,2' },
+  'quanto-int4-fp16': { colour: colour('ppl-quanto-int4-fp16'), dash: '6,3,1,3' },
+  'quanto-int2-fp16': { colour: colour('ppl-quanto-int2-fp16'), dash: '2,4' },
+  'hqq-int8': { colour: colour('ppl-hqq-int8'), dash: '1,3' },
+  'hqq-int4': { colour: colour('ppl-hqq-int4'), dash: '10,3,2,3' },
+  'hqq-int2': { colour: colour('ppl-hqq-int2'), dash: '4,2,1,2' },
+  'hqq-int4-axis1': { colour: colour('ppl-hqq-int4-axis1'), dash: '10,2' },
+  'hqq-int2-axis1': { colour: colour('ppl-hqq-int2-axis1'), dash: '3,1' },
+  'quanto-int4-axis-1': { colour: colour('ppl-quanto-int4-axis-1'), dash: '5,5' },
+  'quanto-int2-axis-1': { colour: colour('ppl-quanto-int2-axis-1'), dash: '1,1' },
+  'quanto-int8': { colour: colour('ppl-quanto-int8'), dash: '8,1,1,1' },
+  'kivi-int4': { colour: colour('ppl-kivi-int4'), dash: '8,2' },
+  'kivi-int2': { colour: colour('ppl-kivi-int2'), dash: '12,3' },
 };
 
 export interface Series {

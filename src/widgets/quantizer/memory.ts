@@ -9,8 +9,13 @@ import { engineFormatInfo, type KvCacheBytes } from '../../lib/quant/index';
 import { cacheMemory, formatFor, formatMemory } from './model';
 import type { QuantizerState } from './state';
 import { formatMemorySummary, memoryParts, memorySummary } from './view';
+import { colour } from '../shared/palette';
 
-const COLOURS: Record<string, string> = { payload: '#0b57d0', 'scales and zeros': '#e8a33d', 'residual (fp16)': '#6b6b6b' };
+const COLOURS: Record<string, string> = {
+  payload: colour('blue'),
+  'scales and zeros': colour('orange'),
+  'residual (fp16)': colour('grey'),
+};
 
 /** Bytes of the whole cache for these settings, and the sentence that says it. */
 export function memoryFor(

@@ -5,6 +5,7 @@
 import * as Plot from '@observablehq/plot';
 import type { KvCacheBytes, QuantConfig } from '../../lib/quant/index';
 import { describeFormat, isFormat, type KvQuant, type Metrics } from './model';
+import { colour } from '../shared/palette';
 
 /** `out[i] = deq[i] − orig[i]` (signed error, same layout as the inputs). */
 export function errorInto(orig: ArrayLike<number>, deq: ArrayLike<number>, out: Float32Array): Float32Array {
@@ -60,7 +61,7 @@ export function histogramOptions(bins: Bin[], o: { width: number; tensor: string
         ariaHidden: 'true',
       } as Plot.RectYOptions),
       Plot.ruleY([0], { ariaHidden: 'true' } as Plot.RuleYOptions),
-      Plot.ruleX([0], { stroke: '#b3261e', ariaHidden: 'true' } as Plot.RuleXOptions),
+      Plot.ruleX([0], { stroke: colour('red'), ariaHidden: 'true' } as Plot.RuleXOptions),
     ],
   };
 }
@@ -194,7 +195,7 @@ export function gridOptions(bins: Bin[], grid: readonly number[], o: { width: nu
         inset: 0.5,
         ariaHidden: 'true',
       } as Plot.RectYOptions),
-      Plot.ruleX(grid, { stroke: '#b3261e', strokeOpacity: 0.7, strokeWidth: 1, ariaHidden: 'true' } as Plot.RuleXOptions),
+      Plot.ruleX(grid, { stroke: colour('red'), strokeOpacity: 0.7, strokeWidth: 1, ariaHidden: 'true' } as Plot.RuleXOptions),
       Plot.ruleY([0], { ariaHidden: 'true' } as Plot.RuleYOptions),
     ],
   };

@@ -9,6 +9,7 @@ import { groupMembers, kiviResidualSplit, kvCacheBytes, requantizationDrift, res
 import { DEFAULT_MODEL_ID, catalogueEntry } from '../../lib/model/catalogue';
 import type { ResidualState } from './state';
 import { toBits } from '../shared/quant-config';
+import { colour } from '../shared/palette';
 
 export const TOKEN_STATES = ['quantized', 'residual', 'new'] as const;
 export type TokenState = (typeof TOKEN_STATES)[number];
@@ -20,7 +21,11 @@ export const STATE_LABEL: Record<TokenState, string> = {
   new: 'N new token',
 };
 /** Colour-blind-safe (Okabe–Ito blue, orange, bluish green). */
-export const STATE_COLOR: Record<TokenState, string> = { quantized: '#0072b2', residual: '#e69f00', new: '#009e73' };
+export const STATE_COLOR: Record<TokenState, string> = {
+  quantized: colour('state-quantized'),
+  residual: colour('state-residual'),
+  new: colour('state-new'),
+};
 
 export type StripName = 'cache' | 'keys' | 'values';
 
@@ -229,7 +234,7 @@ export function overviewOptions(m: StepModel, width: number): Plot.PlotOptions {
       ariaHidden: 'true',
     } as Plot.RectXOptions),
     Plot.ruleX([m.prefill], { stroke: 'currentColor', strokeDasharray: '3,3', ariaHidden: 'true' } as Plot.RuleXOptions),
-    Plot.tickX(flushTokens, { x: (d: number) => d, stroke: '#cc79a7', strokeWidth: 2, ariaHidden: 'true' } as Plot.TickXOptions),
+    Plot.tickX(flushTokens, { x: (d: number) => d, stroke: colour('flush'), strokeWidth: 2, ariaHidden: 'true' } as Plot.TickXOptions),
   ];
   return {
     width,
@@ -331,7 +336,7 @@ export function driftChartOptions(rows: readonly DriftRow[], width: number): Plo
     color: {
       legend: true,
       domain: ['quanto axis 0, re-quantized', 'HQQ axis 0, re-quantized', 'quantized once'],
-      range: ['#0b57d0', '#c5221f', '#6b6b6b'],
+      range: [colour('blue'), colour('red'), colour('grey')],
     },
     ariaLabel: `Relative error of the oldest keys after 0 to ${rows[rows.length - 1]?.flush ?? 0} flushes for three schemes; the summary above gives the numbers.`,
     marks: [Plot.line(series, { x: 'flush', y: 'error', stroke: 'scheme', marker: 'circle', ariaHidden: 'true' } as Plot.LineOptions)],
@@ -378,11 +383,11 @@ export function stridedGroupOptions(points: readonly MemberPoint[], tokensAfter:
     y: { label: '↑ channel', domain: [0, headDim] },
     fx: { label: 'KV head' },
     symbol: { legend: true },
-    color: { legend: false, domain: [...new Set(points.map((p) => p.when))], range: ['#0b57d0', '#c5221f'] },
+    color: { legend: false, domain: [...new Set(points.map((p) => p.when))], range: [colour('blue'), colour('red')] },
     ariaLabel:
       'Positions (token, channel, KV head) of the keys in HQQ axis-0 group 0, at the prompt and after one flush; the summary above lists them.',
     marks: [
-      Plot.frame({ stroke: '#999', ariaHidden: 'true' } as Plot.FrameOptions),
+      Plot.frame({ stroke: colour('grey'), ariaHidden: 'true' } as Plot.FrameOptions),
       Plot.dot(points, {
         x: 'token',
         y: 'channel',

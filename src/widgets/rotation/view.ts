@@ -18,6 +18,7 @@ import {
 } from '../../lib/quant/index';
 import type { RotationState } from './state';
 import { requireQuantConfig } from '../shared/quant-config';
+import { colour } from '../shared/palette';
 
 export function configOf(s: Pick<RotationState, 'bits' | 'group' | 'kaxis' | 'method'>): QuantConfig {
   // fp16 metadata: this chapter widget shows a typical fp16 deployment's storage (16-bit scale and zero).
@@ -146,7 +147,7 @@ export function profileChartOptions(v: RotationView, width: number, label: strin
     // The facet names go above each panel's right end instead of on a right-hand fy axis: that axis gets
     // Plot's default 20 px right margin and cut "after rotation" to "after r".
     fy: { label: null, axis: null, domain: SERIES, padding: 0.16 },
-    color: { domain: SERIES, range: ['#5e4fa2', '#1b7837'] },
+    color: { domain: SERIES, range: [colour('purple'), colour('green')] },
     marks: [
       Plot.barY(profileData(v), { x: 'channel', y: 'maxAbs', fy: 'series', fill: 'series', ariaHidden: 'true' } as Plot.BarYOptions),
       Plot.ruleY([0], { ariaHidden: 'true' } as Plot.RuleYOptions),

@@ -6,6 +6,7 @@
 import * as Plot from '@observablehq/plot';
 import type { FormatPoint, SweepPoint, TensorKind } from './sweep';
 import type { TradeoffState } from './state';
+import { colour } from '../shared/palette';
 
 export type Metric = 'tensor' | 'attention';
 
@@ -13,7 +14,8 @@ export type Metric = 'tensor' | 'attention';
  * Legend labels, colours and shapes of the Transformers methods and the engine-format families.
  * Colours: Okabe & Ito's colour-blind-safe palette (https://jfly.uni-koeln.de/color/), min-max (blue)
  * and HQQ (vermillion) at opposite ends since their points crowd the same region; the shape stays
- * a second cue for each method.
+ * a second cue for each method. Each colour is a light/dark pair (widget.css `--kv-c-method-*`, named in
+ * ../shared/palette), darker on the light background and lighter on the dark one, so marks keep 3:1 (WCAG SC 1.4.11).
  */
 export const METHOD_LABEL: Record<string, string> = {
   minmax: 'min-max',
@@ -25,13 +27,13 @@ export const METHOD_LABEL: Record<string, string> = {
   'ggml-rot': 'llama.cpp + Hadamard',
 };
 export const METHOD_COLOR: Record<string, string> = {
-  minmax: '#0072b2',
-  absmax: '#e69f00',
-  hqq: '#d55e00',
-  fp8: '#cc79a7',
-  nvfp4: '#009e73',
-  ggml: '#56b4e9',
-  'ggml-rot': '#7a5195',
+  minmax: colour('method-minmax'),
+  absmax: colour('method-absmax'),
+  hqq: colour('method-hqq'),
+  fp8: colour('method-fp8'),
+  nvfp4: colour('method-nvfp4'),
+  ggml: colour('method-ggml'),
+  'ggml-rot': colour('method-ggml-rot'),
 };
 export const METHOD_SYMBOL: Record<string, string> = {
   minmax: 'circle',

@@ -7,6 +7,7 @@ import { fakeQuantize, maxAbsError, relativeError, type FakeQuantResult, type KV
 import type { VectorState } from './state';
 import { requireQuantConfig } from '../shared/quant-config';
 import { createRng } from '../../lib/model/sampling';
+import { colour } from '../shared/palette';
 
 export interface VectorPoint {
   channel: number;
@@ -122,7 +123,7 @@ export function vectorChartOptions(v: VectorView, s: VectorState, width: number,
     ariaLabel: `Dot chart of the ${n} numbers of ${label}, original and after ${s.bits}-bit quantization with groups of ${G}; horizontal lines are the values each group can represent.`,
     x: { label: 'Channel (position in the vector)', domain: [-0.5, n - 0.5] },
     y: { label: 'Value', grid: false },
-    color: { domain: ['original', 'dequantized'], range: ['#5e4fa2', '#e08214'], legend: true },
+    color: { domain: ['original', 'dequantized'], range: [colour('purple'), colour('orange')], legend: true },
     marks: [
       Plot.ruleY(v.levels, {
         y: 'value',
@@ -143,7 +144,7 @@ export function vectorChartOptions(v: VectorView, s: VectorState, width: number,
         x2: 'channel',
         y1: 'original',
         y2: 'dequantized',
-        stroke: '#b3261e',
+        stroke: colour('red'),
         strokeWidth: 1.5,
         ariaHidden: 'true',
       } as Plot.LinkOptions),
