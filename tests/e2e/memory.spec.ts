@@ -70,8 +70,8 @@ for (const width of [360, 1280]) {
     // the label sits just above its line
     expect(geo.textBottom).toBeLessThanOrEqual(geo.ruleY + 1);
     expect(geo.ruleY - geo.textBottom).toBeLessThan(12);
-    await expect(page.locator('kv-memory .chart-summary')).toContainText(`dashed red line at ${left.toFixed(1)} GB`);
-    await expect(svg).toHaveAttribute('aria-label', new RegExp(`Dashed red horizontal line: ${label}`));
+    await expect(page.locator('kv-memory .chart-summary')).toContainText(`dotted red line at ${left.toFixed(1)} GB`);
+    await expect(svg).toHaveAttribute('aria-label', new RegExp(`Dotted red horizontal line: ${label}`));
     // 80 GB (the default) is far above the curves at 10,000 tokens: no line, and the summary says why.
     await page.goto('/embed/memory/?model=llama-2-7b&tokens=10000');
     await expect(page.locator('kv-memory .chart-summary')).toContainText(

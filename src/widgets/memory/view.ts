@@ -37,8 +37,8 @@ export function gpuLineText(s: MemoryState, summary: MemorySummary): string {
   const gb = (summary.available / GB).toFixed(1);
   if (line)
     return summary.weights
-      ? ` The dashed red line at ${gb} GB marks what the ${s.gpu} GB GPU leaves for the cache after ${(summary.weights / GB).toFixed(1)} GB of weights.`
-      : ` The dashed red line at ${gb} GB marks the GPU's memory.`;
+      ? ` The dotted red line at ${gb} GB marks what the ${s.gpu} GB GPU leaves for the cache after ${(summary.weights / GB).toFixed(1)} GB of weights.`
+      : ` The dotted red line at ${gb} GB marks the GPU's memory.`;
   return ` The chart leaves out the GPU line: the ${gb} GB ${summary.weights ? `the ${s.gpu} GB GPU leaves for the cache` : 'of the GPU'} lies far above the curves.`;
 }
 
@@ -76,7 +76,7 @@ export function growthChartOptions(s: MemoryState, summary: MemorySummary, width
     width,
     height: 260,
     marginLeft: 56,
-    ariaLabel: `Line chart of KV-cache memory in GB against context length for ${summary.arch.label}, batch ${s.batch}: fp16${s.bits === 16 ? '' : ` and ${s.bits}-bit`}. Dashed vertical line at ${s.tokens} tokens.${gpu ? ` Dashed red horizontal line: ${gpu.label}.` : ''}`,
+    ariaLabel: `Line chart of KV-cache memory in GB against context length for ${summary.arch.label}, batch ${s.batch}: fp16${s.bits === 16 ? '' : ` and ${s.bits}-bit`}. Dashed vertical line at ${s.tokens} tokens.${gpu ? ` Dotted red horizontal line: ${gpu.label}.` : ''}`,
     x: { label: 'Context length (tokens)', grid: true },
     y: { label: 'KV cache (GB)', grid: true },
     color: { domain: series, range: [colour('grey'), colour('blue')].slice(0, series.length), legend: true },
