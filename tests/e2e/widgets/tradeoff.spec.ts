@@ -197,16 +197,21 @@ for (const width of [360, 1280]) {
     await expect(w).toHaveAttribute('data-current-err', /\d/);
     const chart = w.locator('.tradeoff-chart');
     // Legend: one swatch per method, each drawn in a colour of its own (not the text colour) …
+    // Colours are compared as computed: the palette gives Plot `var(--kv-c-method-*)` (src/widgets/shared/palette.ts),
+    // which the browser resolves to the theme's colour.
     const swatches = await chart.locator('[class*="swatch"] svg').evaluateAll((svgs) =>
       svgs.map((s) => ({
         label: s.parentElement!.textContent!.trim(),
-        stroke: s.getAttribute('stroke'),
+        stroke: getComputedStyle(s).stroke,
+        text: getComputedStyle(s.parentElement!).color,
         d: s.querySelector('path')!.getAttribute('d'),
       })),
     );
     const byLabel = new Map(swatches.map((s) => [s.label, s]));
-    expect(byLabel.get('HQQ')?.stroke).toMatch(/^#[0-9a-f]{6}$/i);
-    expect(byLabel.get('min-max')?.stroke).toMatch(/^#[0-9a-f]{6}$/i);
+    for (const label of ['HQQ', 'min-max']) {
+      expect(byLabel.get(label)?.stroke).toMatch(/^rgb\(\d+, \d+, \d+\)$/);
+      expect(byLabel.get(label)?.stroke).not.toBe(byLabel.get(label)?.text);
+    }
     expect(new Set(swatches.map((s) => s.stroke)).size).toBe(swatches.length);
     // … and the chart's dots of that shape carry the swatch's colour (so the legend reads the chart). The
     // swatch is drawn larger than the dots: shapes compare by their path commands without the numbers.
@@ -214,7 +219,7 @@ for (const width of [360, 1280]) {
     const plot = chart.locator('svg[aria-label^="Scatter plot"]');
     const dots = await plot
       .locator('g[aria-label="dot"] path')
-      .evaluateAll((ps) => ps.map((p) => ({ d: p.getAttribute('d'), stroke: p.getAttribute('stroke') })));
+      .evaluateAll((ps) => ps.map((p) => ({ d: p.getAttribute('d'), stroke: getComputedStyle(p).stroke })));
     for (const label of ['HQQ', 'min-max', 'absmax']) {
       const s = byLabel.get(label)!;
       const strokes = new Set(dots.filter((p) => commands(p.d) === commands(s.d)).map((p) => p.stroke));
@@ -241,6 +246,62 @@ for (const width of [360, 1280]) {
     // No tick, format label or the "current" label runs past the SVG's edges.
     await expect(plot.locator('text', { hasText: 'current:' })).not.toHaveCount(0);
     expect(await textsOutside(plot)).toEqual([]);
+    expectClean(log);
+  });
+}
+
+/** WCAG 2.2 contrast ratio of two computed `rgb(r, g, b)` colours (definitions "relative luminance", "contrast ratio"). */
+function contrastRatio(a: string, b: string): number {
+  const lum = (c: string) => {
+    const m = /^rgb\((\d+), (\d+), (\d+)\)$/.exec(c);
+    if (!m) throw new Error(`not an opaque rgb() colour: ${c}`);
+    const [r, g, bl] = [m[1], m[2], m[3]].map((v) => {
+      const s = Number(v) / 255;
+      return s <= 0.04045 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+    });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * bl;
+  };
+  const [hi, lo] = [lum(a), lum(b)].sort((x, y) => y - x);
+  return (hi + 0.05) / (lo + 0.05);
+}
+
+for (const theme of ['dark', 'light'] as const) {
+  test(`${theme} theme: every method's dots reach 3:1 against the widget background (WCAG SC 1.4.11)`, async ({ page, log }) => {
+    test.setTimeout(180_000);
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await page.goto(`/embed/tradeoff/?theme=${theme}`);
+    const w = widget(page);
+    await expect(w).toHaveAttribute('data-sweep-done', 'true', { timeout: 150_000 });
+    await expect(w).toHaveAttribute('data-formats', /\d+/, { timeout: 60_000 });
+    const plot = w.locator('.tradeoff-chart svg[aria-label^="Scatter plot"]');
+    const seen = await plot.evaluate((svg) => {
+      let bg = 'rgba(0, 0, 0, 0)';
+      for (let e: Element | null = svg; e; e = e.parentElement) {
+        const c = getComputedStyle(e).backgroundColor;
+        if (!/^rgba\(.*,\s*0\)$|^transparent$/.test(c)) {
+          bg = c;
+          break;
+        }
+      }
+      const paints = [...svg.querySelectorAll('g[aria-label="dot"] path')].map((p) => {
+        const cs = getComputedStyle(p);
+        return cs.fill !== 'none' ? cs.fill : cs.stroke;
+      });
+      return { bg, widgetBg: getComputedStyle(svg.closest('.kv-widget')!).backgroundColor, paints: [...new Set(paints)] };
+    });
+    // The chart is transparent over the widget, whose background is the theme's (#1c1f26 dark, #f4f5f7 light in widget.css).
+    expect(seen.bg).toBe(seen.widgetBg);
+    expect(seen.bg).toBe(theme === 'dark' ? 'rgb(28, 31, 38)' : 'rgb(244, 245, 247)');
+    // Every legend swatch's colour is on the chart (so no family is left out of the check), one per family …
+    const swatches = await w
+      .locator('.tradeoff-chart [class*="swatch"] svg')
+      .evaluateAll((svgs) => svgs.map((s) => getComputedStyle(s).stroke));
+    expect(swatches.length).toBeGreaterThanOrEqual(7);
+    expect(new Set(swatches).size).toBe(swatches.length);
+    for (const c of swatches) expect(seen.paints).toContain(c);
+    // … and every dot colour (those and the ringed current point's text colour) reaches 3:1.
+    const low = seen.paints.map((c) => ({ c, ratio: contrastRatio(c, seen.bg) })).filter((x) => x.ratio < 3);
+    expect(low).toEqual([]);
     expectClean(log);
   });
 }
