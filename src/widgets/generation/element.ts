@@ -140,9 +140,22 @@ export class KvGeneration extends KvWidget<Name, GenerationState> {
       seed,
       maxnew.root,
     );
+    // Every control follows the state, which attributes (script-tag pages) change as well as the controls: a
+    // control left at an old value would show one setting while Generate runs another.
+    const withValue = (vs: readonly number[], v: number) => [...new Set([...vs, v])].sort((a, b) => a - b);
     this.addEventListener('kv-state', () => {
-      bits.set(this.state.bits);
-      group.set(this.state.group);
+      const st = this.state;
+      bits.set(st.bits);
+      group.set(st.group);
+      kaxis.set(st.kaxis);
+      vaxis.set(st.vaxis);
+      method.set(st.method);
+      residual.setValues(withValue(resValues, st.residual), st.residual);
+      strategy.set(st.strategy);
+      penalty.set(st.penalty);
+      temperature.set(st.temperature);
+      if (seedInput.value !== String(st.seed)) seedInput.value = String(st.seed);
+      maxnew.setValues(withValue(maxValues, st.maxnew), st.maxnew);
     });
     const pane = (title: HTMLElement, text: HTMLElement, name: string) => {
       const d = el('div', { className: 'gen-pane' }, title, text);

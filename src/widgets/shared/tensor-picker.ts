@@ -57,6 +57,8 @@ export function dumpLine(d: DumpSummary): string {
 export interface PickerStatus {
   set(message: string, progress?: { done: number; total: number }): void;
   error(message: string): void;
+  /** The line's element (statusLine's root), to tell whether it still shows the picker's own message. */
+  readonly root?: HTMLElement;
 }
 
 export interface TensorPickerOptions {
@@ -79,6 +81,10 @@ export interface TensorPicker {
   /** Apply a prompt that changed from outside (attribute): same rules as on load, never auto-runs. */
   applyPrompt(prompt: string): void;
 }
+
+/** The status line's message while a prompt from a link or an attribute waits in the text box. */
+const OUTSIDE_PROMPT =
+  'The prompt from the link is in the text box. Press "Run the model on this text" to compute its keys and values (this loads the model); the example is shown meanwhile.';
 
 /** Value of the select's option for the reader's own (live) text. */
 const OWN = 'own';
@@ -310,7 +316,16 @@ export function tensorPicker(o: TensorPickerOptions): TensorPicker {
     if (!index) return;
     // A dump has no prompt: an empty prompt parameter keeps it.
     if (current?.source === 'dump' && !prompt) return;
-    if (current && (prompt === current.prompt || (!prompt && current.exampleId === examples[0]?.id))) return;
+    if (current && (prompt === current.prompt || (!prompt && current.exampleId === examples[0]?.id))) {
+      // The tensors drawn are already this prompt's; a text box still holding an earlier outside prompt (and the
+      // status line asking to run it) goes back to them, or the widget would show one text and draw another.
+      if (area.value !== current.prompt) {
+        area.value = current.prompt;
+        // Only the picker's own "run it" message: the widget may have written to the line since (a sweep's result).
+        if (o.status.root?.textContent === OUTSIDE_PROMPT) o.status.set('');
+      }
+      return;
+    }
     const match = prompt ? matchExample(examples, prompt) : examples[0];
     if (match) {
       await showExample(match.id);
@@ -319,9 +334,7 @@ export function tensorPicker(o: TensorPickerOptions): TensorPicker {
     // Someone else's text: show it, draw the default example, and wait for the reader to ask.
     if (!current) await showExample(undefined, { quiet: true });
     area.value = prompt;
-    o.status.set(
-      'The prompt from the link is in the text box. Press "Run the model on this text" to compute its keys and values (this loads the model); the example is shown meanwhile.',
-    );
+    o.status.set(OUTSIDE_PROMPT);
   };
 
   select.addEventListener('change', async () => {
