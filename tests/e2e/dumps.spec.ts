@@ -98,6 +98,8 @@ test('?kv=<url> opens the dump in the quantizer and the attention widget (last 8
   const q = page.locator('kv-quantizer');
   await expect(q.locator('[data-role=dump-info]')).toContainText('Dump of kvlab-16m: 64 tokens');
   await expect(q.locator('canvas.heatmap').first()).toHaveAttribute('aria-label', /by 64 tokens/);
+  // Its whole-cache row comes from a worker: let it finish, or the next navigation aborts the worker's script.
+  await expect(q).toHaveAttribute('data-whole', 'done');
 
   await page.goto(`/embed/attention/?kv=${DUMP_URL}`);
   const a = page.locator('kv-attention');

@@ -9,6 +9,7 @@ import type { KVTensor } from '../../lib/quant/index';
 import type { KvQuant } from './model';
 import type { Metrics } from './model';
 import type { PrefetchItem, SweepRequest, SweepResponse } from './protocol';
+import { spawnWorker } from '../../lib/portable-worker';
 
 export interface SweepClientEvents {
   /** A prefetched quantization of prompt `id`. */
@@ -21,7 +22,9 @@ export interface SweepClientEvents {
 }
 
 type WorkerFactory = () => Worker;
-const defaultFactory: WorkerFactory = () => new Worker(new URL('./sweep.worker.ts', import.meta.url), { type: 'module' });
+// spawnWorker: also starts on another site's page (the script-tag bundle), through a same-origin shim.
+const defaultFactory: WorkerFactory = () =>
+  spawnWorker((Worker) => new Worker(new URL('./sweep.worker.ts', import.meta.url), { type: 'module' }));
 
 export class SweepClient {
   #worker: Worker | null | undefined;

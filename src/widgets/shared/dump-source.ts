@@ -24,6 +24,7 @@ import {
 import { halfToFloat, type KVTensor } from '../../lib/model/kv';
 import type { ModelId } from '../../lib/model/catalogue';
 import type { TensorSet } from './tensors';
+import { spawnWorker } from '../../lib/portable-worker';
 
 /**
  * Largest dump opened whole: 512 MiB (safetensors.ts DEFAULT_MAX_BYTES). A Llama-3-8B dump of 2,048 tokens
@@ -602,7 +603,10 @@ const pending = new Map<number, (m: DumpResponse) => void>();
 function getWorker(): Worker | null {
   if (worker !== undefined) return worker;
   try {
-    worker = new Worker(new URL('../../workers/dump.worker.ts', import.meta.url), { type: 'module', name: 'kv-dump' });
+    // spawnWorker: also starts on another site's page (the script-tag bundle), through a same-origin shim.
+    worker = spawnWorker(
+      (Worker) => new Worker(new URL('../../workers/dump.worker.ts', import.meta.url), { type: 'module', name: 'kv-dump' }),
+    );
     worker.onmessage = (e: MessageEvent<DumpResponse>) => pending.get(e.data.id)?.(e.data);
     worker.onerror = () => {
       for (const [id, f] of pending) f({ type: 'error', id, code: 'read', message: 'the dump reader (a worker) stopped' });

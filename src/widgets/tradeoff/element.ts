@@ -23,6 +23,7 @@ import {
   tableRows,
   type Metric,
 } from './view';
+import { spawnWorker } from '../../lib/portable-worker';
 
 type Name = (typeof tradeoffCodec.names)[number];
 
@@ -226,7 +227,9 @@ export class KvTradeoff extends KvWidget<Name, TradeoffState> {
     const parts = Math.max(1, Math.min(4, (typeof navigator !== 'undefined' && navigator.hardwareConcurrency) || 1));
     const workers: Worker[] = [];
     try {
-      for (let i = 0; i < parts; i++) workers.push(new Worker(new URL('./sweep.worker.ts', import.meta.url), { type: 'module' }));
+      // spawnWorker: also starts on another site's page (the script-tag bundle), through a same-origin shim.
+      for (let i = 0; i < parts; i++)
+        workers.push(spawnWorker((Worker) => new Worker(new URL('./sweep.worker.ts', import.meta.url), { type: 'module' })));
     } catch (err) {
       for (const w of workers) w.terminate();
       if (workers.length === 0) {

@@ -84,3 +84,28 @@ test('script tag: <kv-memory> and friends on a plain HTML page of another origin
   expect(log.failedRequests).toEqual([]);
   expect(log.consoleErrors).toEqual([]);
 });
+
+test('script tag on another origin: the trade-off sweep and the quantizer’s whole-cache row run in their workers', async ({
+  page,
+  context,
+  log,
+}) => {
+  // A page cannot start `new Worker()` from another origin's script (SecurityError); before src/lib/portable-worker.ts
+  // the trade-off widget drew no sweep here and the quantizer's whole-cache row never left "computing".
+  await allowHost(context);
+  const url = hostPage(
+    '/script-tag-workers.html',
+    html(
+      'Course page with the trade-off and the quantizer',
+      `<script type="module" src="${LOCAL_ORIGIN}/kv-cache-lab.js"></script><kv-tradeoff></kv-tradeoff><kv-quantizer></kv-quantizer>`,
+    ),
+  );
+  await page.goto(url);
+  await expect(page.locator('kv-tradeoff')).toHaveAttribute('data-sweep-done', 'true', { timeout: 90_000 });
+  await expect(page.locator('kv-quantizer')).toHaveAttribute('data-whole', 'done');
+  await expect(page.locator('kv-tradeoff .status.error, kv-quantizer .status.error')).toHaveCount(0);
+  expect(await page.locator('kv-tradeoff svg circle, kv-tradeoff svg path').count()).toBeGreaterThan(10);
+  expect(log.externalRequests).toEqual([]);
+  expect(log.failedRequests).toEqual([]);
+  expect(log.consoleErrors).toEqual([]);
+});
