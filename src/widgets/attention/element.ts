@@ -10,7 +10,7 @@ import { KvWidget } from '../shared/base';
 import { quantControls } from '../shared/quant-controls';
 import { metaDtypeOfModel, requireQuantConfig } from '../shared/quant-config';
 import { DEFAULT_MODEL_ID } from '../../lib/model/catalogue';
-import { el, rangeControl, tableToggle, type RangeControl } from '../shared/controls';
+import { el, followIndex, rangeControl, tableToggle, type RangeControl } from '../shared/controls';
 import { drawHeatmap } from '../shared/heatmap';
 import { tensorPicker, type TensorPicker } from '../shared/tensor-picker';
 import { layerLabel, padQueries } from '../shared/dump-source';
@@ -164,10 +164,8 @@ export class KvAttention extends KvWidget<Name, AttentionState> {
       vaxis.root,
       method.root,
     );
-    this.addEventListener('kv-state', () => {
-      bits.set(this.state.bits);
-      group.set(this.state.group);
-    });
+    // The query slider follows the state in update (its steps are the tensors' tokens; -1 is the last one).
+    this.bindControls({ bits, group, kaxis, vaxis, method, layer: followIndex(this.#layer), head: followIndex(this.#head) });
     const legend = el('p', {
       className: 'attn-legend',
       textContent: 'Difference strip: red = gained attention, blue = lost attention (same as the bars above and below zero).',

@@ -1,6 +1,6 @@
 import { AXES } from '../../lib/quant/index';
 import { KvWidget } from '../shared/base';
-import { copyButton, el, rangeControl, selectControl, tableToggle } from '../shared/controls';
+import { copyButton, el, followSteps, rangeControl, selectControl, tableToggle } from '../shared/controls';
 import { describeQuant } from '../shared/params';
 import { renderTransformersNote } from '../shared/transformers-note';
 import { CONFIG_MODELS, configCodec, RESIDUAL_STEPS, type ConfigState } from './state';
@@ -172,11 +172,20 @@ export class KvConfig extends KvWidget<Name, ConfigState> {
       for (const ctl of [kaxis, vaxis])
         for (const opt of Array.from(ctl.select.options)) opt.textContent = layoutLabel(this.state.backend, opt.value);
     };
-    this.addEventListener('kv-state', () => {
-      bits.set(this.state.bits);
-      group.set(this.state.group);
-      relabel();
+    this.bindControls({
+      backend,
+      bits,
+      kaxis,
+      vaxis,
+      group,
+      residual: followSteps(residual, RESIDUAL_STEPS),
+      model,
+      ptokens: followSteps(ptokens, PROMPT_STEPS),
+      newtokens: followSteps(newtokens, NEW_TOKEN_STEPS),
+      form,
+      tokens: followSteps(tokens, TOKEN_STEPS),
     });
+    this.addEventListener('kv-state', relabel);
     this.#issues.setAttribute('aria-label', 'Checks of this configuration');
     this.#pre.tabIndex = 0;
     this.#pre.setAttribute('aria-label', 'Python code for this configuration');

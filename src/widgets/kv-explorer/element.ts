@@ -1,6 +1,6 @@
 import * as Plot from '@observablehq/plot';
 import { KvWidget } from '../shared/base';
-import { el, formatNumber, rangeControl, tableToggle, type RangeControl } from '../shared/controls';
+import { el, followIndex, formatNumber, rangeControl, tableToggle, type RangeControl } from '../shared/controls';
 import { drawHeatmap, extentOf, type Scheme } from '../shared/heatmap';
 import { tensorPicker, type TensorPicker } from '../shared/tensor-picker';
 import { layerLabel } from '../shared/dump-source';
@@ -89,6 +89,7 @@ export class KvExplorer extends KvWidget<Name, ExplorerState> {
       onChange: (v) => this.setState({ head: v }),
     });
     this.controlsEl.append(this.#picker.root, this.#layer.root, this.#head.root);
+    this.bindControls({ layer: followIndex(this.#layer), head: followIndex(this.#head) });
 
     const heat = el('div', { className: 'kv-heatmaps' });
     for (const kind of ['keys', 'values'] as const) {

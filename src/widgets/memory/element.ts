@@ -1,6 +1,6 @@
 import * as Plot from '@observablehq/plot';
 import { KvWidget } from '../shared/base';
-import { el, formatNumber, rangeControl, selectControl, tableToggle } from '../shared/controls';
+import { el, followSteps, formatNumber, rangeControl, selectControl, tableToggle, withStep } from '../shared/controls';
 import { fmtGB, fmtGiB, summarize, type MemorySummary } from './model';
 import { MEMORY_PRESETS } from './presets';
 import { memoryCodec, type MemoryState } from './state';
@@ -12,8 +12,13 @@ const TOKEN_STEPS = [128, 256, 512, 1024, 2048, 4096, 8192, 10_000, 16_384, 32_7
 const BATCH_STEPS = [1, 2, 4, 8, 16, 32, 64, 128, 256];
 const GPU_STEPS = [8, 12, 16, 24, 32, 40, 48, 80, 96, 141, 192];
 
+const RESIDUAL_STEPS = [0, 32, 64, 128, 256, 512, 1024];
+const LAYER_STEPS = [1, 2, 4, 8, 12, 16, 24, 28, 32, 40, 48, 64, 80, 96, 126];
+const KVHEAD_STEPS = [1, 2, 3, 4, 8, 16, 32, 64];
+const HEADDIM_STEPS = [32, 64, 80, 96, 128, 256];
+
 /** Insert a value from the URL into a step list so the slider can show it exactly. */
-const withValue = (steps: number[], v: number) => (steps.includes(v) ? steps : [...steps, v].sort((a, b) => a - b));
+const withValue = withStep;
 
 /**
  * <kv-memory>: the KV-memory calculator. Presets with published configs or a
@@ -79,7 +84,7 @@ export class KvMemory extends KvWidget<Name, MemoryState> {
     const residual = rangeControl({
       name: 'residual',
       label: 'Residual length',
-      values: withValue([0, 32, 64, 128, 256, 512, 1024], s.residual),
+      values: withValue(RESIDUAL_STEPS, s.residual),
       value: s.residual,
       describe: (v) => `${v} full-precision tokens`,
       onChange: (v) => set({ residual: v }),
@@ -95,7 +100,7 @@ export class KvMemory extends KvWidget<Name, MemoryState> {
     const layers = rangeControl({
       name: 'layers',
       label: 'Layers',
-      values: withValue([1, 2, 4, 8, 12, 16, 24, 28, 32, 40, 48, 64, 80, 96, 126], s.layers),
+      values: withValue(LAYER_STEPS, s.layers),
       value: s.layers,
       describe: (v) => `${v} layers`,
       onChange: (v) => set({ layers: v }),
@@ -103,7 +108,7 @@ export class KvMemory extends KvWidget<Name, MemoryState> {
     const kvheads = rangeControl({
       name: 'kvheads',
       label: 'KV heads',
-      values: withValue([1, 2, 3, 4, 8, 16, 32, 64], s.kvheads),
+      values: withValue(KVHEAD_STEPS, s.kvheads),
       value: s.kvheads,
       describe: (v) => `${v} key-value heads`,
       onChange: (v) => set({ kvheads: v }),
@@ -111,17 +116,26 @@ export class KvMemory extends KvWidget<Name, MemoryState> {
     const headdim = rangeControl({
       name: 'headdim',
       label: 'Head dimension',
-      values: withValue([32, 64, 80, 96, 128, 256], s.headdim),
+      values: withValue(HEADDIM_STEPS, s.headdim),
       value: s.headdim,
       describe: (v) => `head dimension ${v}`,
       onChange: (v) => set({ headdim: v }),
     });
     this.#custom = [layers.root, kvheads.root, headdim.root];
     this.controlsEl.append(model.root, ...this.#custom, tokens.root, batch.root, bits.root, group.root, residual.root, gpu.root);
-    // The bits and group sliders describe each other: refresh both texts on any change.
-    this.addEventListener('kv-state', () => {
-      bits.set(this.state.bits);
-      group.set(this.state.group);
+    // Every control follows the state (an attribute or a preset changes it too); bits and group also refresh the
+    // aria-valuetext that names the other.
+    this.bindControls({
+      model,
+      tokens: followSteps(tokens, TOKEN_STEPS),
+      batch: followSteps(batch, BATCH_STEPS),
+      bits,
+      group,
+      residual: followSteps(residual, RESIDUAL_STEPS),
+      gpu: followSteps(gpu, GPU_STEPS),
+      layers: followSteps(layers, LAYER_STEPS),
+      kvheads: followSteps(kvheads, KVHEAD_STEPS),
+      headdim: followSteps(headdim, HEADDIM_STEPS),
     });
     this.bodyEl.append(this.#metrics, this.#summaryEl, this.#chart, this.#bars, this.#table.root);
   }

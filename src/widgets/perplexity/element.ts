@@ -2,7 +2,7 @@ import * as Plot from '@observablehq/plot';
 import { getModelClient, ModelClientError } from '../../lib/model/client';
 import type { CacheConfig, ScoreConfigResult } from '../../lib/model/protocol';
 import { KvWidget } from '../shared/base';
-import { el, formatBytes, rangeControl } from '../shared/controls';
+import { el, followSteps, formatBytes, rangeControl, withStep } from '../shared/controls';
 import { describeProgress, explainError, loadExample, siteUrl } from '../shared/tensors';
 import { cacheConfigOf, PRESET_IDS, PRESETS, type PresetId } from './presets';
 import { perplexityCodec, type PerplexityState } from './state';
@@ -95,17 +95,19 @@ export class KvPerplexity extends KvWidget<Name, PerplexityState> {
       this.#checks.set(id, input);
       fs.append(el('div', { className: 'ctl-check' }, input, el('label', { htmlFor: cid, textContent: PRESETS[id].label })));
     }
-    const resValues = [...new Set([0, 8, 16, 32, 64, 128, 256, 512, s.residual])].sort((a, b) => a - b);
+    const resSteps = [0, 8, 16, 32, 64, 128, 256, 512];
     const residual = rangeControl({
       name: 'residual',
       label: 'Residual length R',
-      values: resValues,
+      values: withStep(resSteps, s.residual),
       value: s.residual,
       describe: (v) => `${v} full-precision tokens`,
       short: (v) => `R ${v}`,
       onChange: (v) => set({ residual: v }),
     });
     this.controlsEl.append(textBox, fs, residual.root);
+    // The prompt box and the configuration boxes follow the state in update.
+    this.bindControls({ residual: followSteps(residual, resSteps) });
     this.#run.addEventListener('click', () => void this.run());
     this.#cancel.addEventListener('click', () => this.#job?.cancel());
     this.bodyEl.append(this.#summary, this.#legend, this.#chart, this.#tableHolder, this.#klSummary, this.#klChart);

@@ -7,7 +7,7 @@
  * The widget's bits include 16 (fp16, no quantization) and its method labels name HQQ's optimized zero, so it
  * does not use shared/quant-controls (whose bits stop at 8); the layouts come from the same axisOptions.
  */
-import { rangeControl, selectControl, type RangeControl, type SelectControl } from '../shared/controls';
+import { followIndex, followSteps, rangeControl, selectControl, withStep, type RangeControl, type SelectControl } from '../shared/controls';
 import { axisOptions } from '../shared/axis-labels';
 import { describeQuant } from '../shared/params';
 import { layerHeadSliders, range } from '../shared/layer-head';
@@ -43,7 +43,8 @@ export function engineControlVisibility(s: Pick<QuantizerState, 'engine' | 'dtyp
   return shown;
 }
 
-const withValue = (steps: number[], v: number) => (steps.includes(v) ? steps : [...steps, v].sort((a, b) => a - b));
+const withValue = withStep;
+const RESIDUAL_STEPS = [0, 32, 64, 128, 256, 512, 1024];
 
 export interface QuantizerControls {
   layer: RangeControl<number>;
@@ -147,7 +148,7 @@ export function buildControls(
   const residual = rangeControl({
     name: 'residual',
     label: 'Residual length',
-    values: withValue([0, 32, 64, 128, 256, 512, 1024], s.residual),
+    values: withValue(RESIDUAL_STEPS, s.residual),
     value: s.residual,
     describe: (v) => `${v} full-precision tokens`,
     onChange: (v) => set({ residual: v }),
@@ -233,21 +234,27 @@ export function showEngineControls(c: QuantizerControls | undefined, s: Quantize
   }
 }
 
-/** Moves every control to the state (after a URL, attribute or preset change); layer and head follow the model in update. */
-export function syncControls(c: QuantizerControls, s: QuantizerState): void {
-  c.preset.set(presetOf(s));
-  c.tensor.set(s.tensor);
-  c.bits.set(s.bits);
-  c.group.set(s.group);
-  c.kaxis.set(s.kaxis);
-  c.vaxis.set(s.vaxis);
-  c.method.set(s.method);
-  c.engine.set(s.engine);
-  c.dtype.set(s.dtype);
-  c.fp8scale.set(s.fp8scale);
-  c.kfmt.set(s.kfmt);
-  c.vfmt.set(s.vfmt);
-  c.hadamard.set(s.hadamard);
-  showEngineControls(c, s);
-  c.residual.set(s.residual);
+/**
+ * The controls that show one state parameter each, for the widget's bindControls (shared/base), which moves them to
+ * the state after every change (a URL, attribute or preset). The preset select shows no parameter of its own: the
+ * widget sets it from presetOf.
+ */
+export function stateControls(c: QuantizerControls) {
+  return {
+    layer: followIndex(c.layer),
+    head: followIndex(c.head),
+    tensor: c.tensor,
+    bits: c.bits,
+    group: c.group,
+    kaxis: c.kaxis,
+    vaxis: c.vaxis,
+    method: c.method,
+    engine: c.engine,
+    dtype: c.dtype,
+    fp8scale: c.fp8scale,
+    kfmt: c.kfmt,
+    vfmt: c.vfmt,
+    hadamard: c.hadamard,
+    residual: followSteps(c.residual, RESIDUAL_STEPS),
+  };
 }

@@ -15,12 +15,12 @@ import {
   type KvQuant,
   type Metrics,
 } from './model';
-import { QUANTIZER_BITS, quantizerCodec, type QuantizerState } from './state';
+import { presetOf, QUANTIZER_BITS, quantizerCodec, type QuantizerState } from './state';
 import type { PrefetchItem } from './protocol';
 import { SweepClient } from './sweep-client';
 import { describeKv, metricRows } from './view';
 // The widget's parts, each in its own module; this file wires the state and the loaded tensors to them.
-import { buildControls, controlRoots, showEngineControls, syncControls, type QuantizerControls } from './controls';
+import { buildControls, controlRoots, showEngineControls, stateControls, type QuantizerControls } from './controls';
 import { range } from '../shared/layer-head';
 import { HeatmapPanels } from './heatmaps';
 import { ErrorHistogram } from './histogram';
@@ -85,7 +85,11 @@ export class KvQuantizer extends KvWidget<Name, QuantizerState> {
     const describeLayer = (v: number) => layerLabel(this.#set, v);
     this.#ctl = buildControls(() => this.state, set, describeLayer);
     this.controlsEl.append(this.#picker.root, ...controlRoots(this.#ctl));
-    this.addEventListener('kv-state', () => syncControls(this.#ctl!, this.state));
+    this.bindControls(stateControls(this.#ctl));
+    this.addEventListener('kv-state', () => {
+      this.#ctl!.preset.set(presetOf(this.state));
+      showEngineControls(this.#ctl, this.state);
+    });
     showEngineControls(this.#ctl, this.state);
 
     this.bodyEl.append(

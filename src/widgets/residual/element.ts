@@ -1,6 +1,6 @@
 import * as Plot from '@observablehq/plot';
 import { KvWidget } from '../shared/base';
-import { el, rangeControl, selectControl, tableToggle } from '../shared/controls';
+import { el, followSteps, rangeControl, selectControl, tableToggle, withStep } from '../shared/controls';
 import { DEFAULT_MODEL_ID, catalogueEntry } from '../../lib/model/catalogue';
 import { checkInTransformers } from '../shared/transformers-check';
 import { showTransformersCheck } from '../shared/transformers-check-view';
@@ -38,7 +38,7 @@ type Name = (typeof residualCodec.names)[number];
 const PREFILL_STEPS = [1, 2, 4, 8, 16, 32, 64, 100, 128, 192, 256, 384, 512, 768, 1024, 2048, 4096, 8192];
 const R_STEPS = [0, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
 const SPEEDS = [1, 4, 16, 64, 256];
-const withValue = (steps: number[], v: number) => (steps.includes(v) ? steps : [...steps, v].sort((a, b) => a - b));
+const withValue = withStep;
 const pctCell = (e: number) => `${(e * 100).toFixed(2)} %`;
 const range = (n: number) => Array.from({ length: n + 1 }, (_, i) => i);
 
@@ -191,18 +191,21 @@ export class KvResidual extends KvWidget<Name, ResidualState> {
       bits.root,
       group.root,
     );
-    this.addEventListener('kv-state', () => {
-      const st = this.state;
-      scheme.set(st.scheme);
-      model.set(st.model);
-      prefill.set(st.prefill);
-      residual.set(st.residual);
-      bits.set(st.bits);
-      group.set(st.group);
-      if (st.step > this.#maxStep) {
-        this.#maxStep = st.step;
-        this.#stepCtl.setValues(range(this.#maxStep), st.step);
-      } else this.#stepCtl.set(st.step);
+    this.bindControls({
+      scheme,
+      model,
+      prefill: followSteps(prefill, PREFILL_STEPS),
+      residual: followSteps(residual, R_STEPS),
+      bits,
+      group,
+      step: {
+        set: (v) => {
+          if (v > this.#maxStep) {
+            this.#maxStep = v;
+            this.#stepCtl.setValues(range(this.#maxStep), v);
+          } else this.#stepCtl.set(v);
+        },
+      },
     });
 
     for (const t of TOKEN_STATES) {

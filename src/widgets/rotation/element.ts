@@ -1,7 +1,7 @@
 import * as Plot from '@observablehq/plot';
 import type { KVTensor } from '../../lib/quant/index';
 import { KvWidget } from '../shared/base';
-import { el, tableToggle, type RangeControl } from '../shared/controls';
+import { el, followIndex, tableToggle, type RangeControl } from '../shared/controls';
 import { layerHeadSliders, range } from '../shared/layer-head';
 import { quantControls } from '../shared/quant-controls';
 import { explainError, loadExample, type TensorSet } from '../shared/tensors';
@@ -56,10 +56,7 @@ export class KvRotation extends KvWidget<Name, RotationState> {
     this.#layer = sliders.layer;
     this.#head = sliders.head;
     this.controlsEl.append(bits.root, group.root, kaxis.root, method.root, this.#layer.root, this.#head.root);
-    this.addEventListener('kv-state', () => {
-      bits.set(this.state.bits);
-      group.set(this.state.group);
-    });
+    this.bindControls({ bits, group, kaxis, method, layer: followIndex(this.#layer), head: followIndex(this.#head) });
     this.bodyEl.append(this.#metrics, this.#summary, this.#chart, this.#table.root);
     this.status.set('Loading the keys of the example passage…');
     void this.load();

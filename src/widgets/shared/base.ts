@@ -21,6 +21,11 @@ import { LONG_LINK_CHARS, fragmentState, placeState, stateParams } from './state
 
 export type UrlMode = 'page' | 'scoped' | 'none';
 
+/** A control that shows one state parameter: `set` moves it to a value without calling its onChange. */
+export interface FollowsState<V> {
+  set(value: V): void;
+}
+
 /** `N`: the widget's parameter names; `S`: its state (the codec's parse result). */
 export abstract class KvWidget<N extends string, S extends Record<N, unknown>> extends HTMLElement {
   abstract readonly codec: Codec<N, S>;
@@ -39,6 +44,7 @@ export abstract class KvWidget<N extends string, S extends Record<N, unknown>> e
   #built = false;
   #syncingAttributes = false;
   #bodyWidth = -1;
+  #bound: Array<[N, FollowsState<unknown>]> = [];
 
   /**
    * The body's width in px (0 before layout), kept by a ResizeObserver: reading clientWidth inside a redraw,
@@ -157,6 +163,21 @@ export abstract class KvWidget<N extends string, S extends Record<N, unknown>> e
     this.notes = notes;
   }
 
+  /**
+   * Registers the controls that show state parameters (call in build()). After every state change, from a control,
+   * an attribute (script-tag pages) or a preset, each one is moved to the state's value, so no control keeps showing
+   * a setting the chart no longer uses. All of them, not only the changed ones: a slider's aria-valuetext may name
+   * other parameters (the bits slider says the group size), and `set` without a change only refreshes that text.
+   */
+  protected bindControls(controls: { [K in N]?: FollowsState<S[K]> }): void {
+    for (const [k, c] of Object.entries(controls) as [N, FollowsState<unknown> | undefined][]) if (c) this.#bound.push([k, c]);
+  }
+
+  /** Moves every control registered with bindControls to the current state. */
+  protected syncControls(): void {
+    for (const [k, c] of this.#bound) c.set((this.state as Record<string, unknown>)[k]);
+  }
+
   /** Merge a change, write it to the URL, and redraw what depends on it. */
   setState(patch: Partial<S>): void {
     const changed = new Set<N>();
@@ -169,6 +190,11 @@ export abstract class KvWidget<N extends string, S extends Record<N, unknown>> e
     this.writeUrl();
     if (changed.has('theme' as N)) this.applyTheme();
     if (changed.has('controls' as N)) this.applyControlsFilter();
+    try {
+      this.syncControls();
+    } catch (err) {
+      this.fail(err);
+    }
     this.dispatchEvent(new CustomEvent('kv-state', { detail: { state: this.state }, bubbles: true }));
     this.runUpdate(changed);
   }

@@ -98,6 +98,26 @@ export function rangeControl<T>(o: {
   return api;
 }
 
+/** `steps` with `v` added in order when it is not one of them (a value from a link or attribute between the steps). */
+export const withStep = (steps: readonly number[], v: number): number[] =>
+  steps.includes(v) ? [...steps] : [...steps, v].sort((a, b) => a - b);
+
+/**
+ * Follows the state with a slider built over `withStep(steps, initial)`: a new value that is not a step is added,
+ * as building the widget with that value would.
+ */
+export const followSteps = (c: RangeControl<number>, steps: readonly number[]) => ({
+  set: (v: number) => c.setValues(withStep(steps, v), v),
+});
+
+/**
+ * Follows the state with a slider over 0…n−1 (layers, heads): a value past the end shows the last step, as the
+ * widget's clamp to the model does, instead of the first.
+ */
+export const followIndex = (c: RangeControl<number>) => ({
+  set: (v: number) => c.set(Math.min(Math.max(0, v), Number(c.input.max))),
+});
+
 export interface SelectControl<T extends string | number> {
   root: HTMLElement;
   select: HTMLSelectElement;

@@ -1,7 +1,7 @@
 import * as Plot from '@observablehq/plot';
 import type { KVTensor } from '../../lib/quant/index';
 import { KvWidget } from '../shared/base';
-import { el, rangeControl, selectControl, tableToggle, type RangeControl } from '../shared/controls';
+import { el, followIndex, rangeControl, selectControl, tableToggle, type RangeControl } from '../shared/controls';
 import { describeQuant } from '../shared/params';
 import { explainError, loadExample, type TensorSet } from '../shared/tensors';
 import { VECTOR_GROUPS, vectorCodec, type VectorState } from './state';
@@ -104,9 +104,15 @@ export class KvVector extends KvWidget<Name, VectorState> {
       onChange: (v) => set({ token: v }),
     });
     this.controlsEl.append(bits.root, group.root, method.root, tensor.root, this.#layer.root, this.#head.root, this.#token.root);
-    this.addEventListener('kv-state', () => {
-      bits.set(this.state.bits);
-      group.set(this.state.group as (typeof VECTOR_GROUPS)[number]);
+    // Layer, head and token get the tensor's shape as their steps once it loads (syncRanges).
+    this.bindControls({
+      bits,
+      group: { set: (v) => group.set(v as (typeof VECTOR_GROUPS)[number]) },
+      method,
+      tensor,
+      layer: followIndex(this.#layer),
+      head: followIndex(this.#head),
+      token: followIndex(this.#token),
     });
     this.bodyEl.append(this.#metrics, this.#summary, this.#chart, this.#table.root);
     this.status.set('Loading a real key vector…');

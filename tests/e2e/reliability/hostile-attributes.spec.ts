@@ -115,24 +115,15 @@ async function snapshot(page: Page, selector: string) {
 }
 
 /**
- * Widgets whose controls do not follow an attribute change yet (found by this sweep, not fixed here): the state,
- * the chart, the summaries and the address bar follow, but each of these widgets' `kv-state` listener moves only
- * its bits and group controls back, so the other sliders and selects keep showing the value they had before.
- * Their control values are left out of the recovery comparison (everything else is compared); take a widget off
- * the list when its controls follow every parameter. kv-generation was on it and is fixed
- * (src/widgets/generation/element.ts); the prompt box of the tensor-picker widgets is compared for all.
+ * Widgets whose controls do not follow an attribute change (the state, the chart, the summaries and the address
+ * bar follow, but a slider or select keeps showing the value it had before): their control values are left out of
+ * the recovery comparison (everything else is compared). Empty now: memory, vector, kv-explorer, quantizer,
+ * residual, attention, perplexity, config and rotation were on it (their `kv-state` listeners moved only bits and
+ * group back) and now register their controls with the base (`bindControls` in src/widgets/shared/base.ts), which
+ * moves every one to the state after each change; kv-generation was fixed in src/widgets/generation/element.ts.
+ * Add a widget here only with a reason; the prompt box of the tensor-picker widgets is compared for all.
  */
-const STALE_CONTROLS = new Set([
-  'memory',
-  'vector',
-  'kv-explorer',
-  'quantizer',
-  'residual',
-  'attention',
-  'perplexity',
-  'config',
-  'rotation',
-]);
+const STALE_CONTROLS = new Set<string>([]);
 
 /**
  * Also found, not fixed here: on a script-tag page of another origin, kv-tradeoff's sweep cannot start (a Worker
