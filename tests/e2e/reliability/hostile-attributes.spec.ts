@@ -126,27 +126,16 @@ async function snapshot(page: Page, selector: string) {
 const STALE_CONTROLS = new Set<string>([]);
 
 /**
- * Also found, not fixed here: on a script-tag page of another origin, kv-tradeoff's sweep cannot start (a Worker
- * script must be same-origin: "Failed to construct 'Worker'"). On a fresh load that error is written and then
- * cleared at once (the sweep starts inside the tensor picker's delivery, and the picker clears the status line
- * right after), so the widget silently shows no sweep; after an attribute change the error stays visible. Its
- * error status is left out of the host-page recovery comparison (the hostile host pages still require none).
- */
-const NO_WORKER_ON_FOREIGN_ORIGIN = new Set(['tradeoff']);
-
-/**
  * Waits until the widget on `page` shows what the same widget on `reference` shows (both may still be loading
  * tensors or computing, so both are read on every poll); null when they agree.
  */
-async function expectSameView(page: Page, reference: Page, selector: string, name: string, label: string, foreign = false) {
+async function expectSameView(page: Page, reference: Page, selector: string, name: string, label: string) {
   const controls = !STALE_CONTROLS.has(name);
-  const errors = !(foreign && NO_WORKER_ON_FOREIGN_ORIGIN.has(name));
   await expect
     .poll(
       async () => {
         const [got, want] = await Promise.all([snapshot(page, selector), snapshot(reference, selector)]);
         if (!controls) got.values = want.values = [];
-        if (!errors) got.errors = want.errors = [];
         // Only what differs, item by item (a full snapshot is cut short in the failure message).
         const diff: string[] = [];
         for (const k of Object.keys(want) as (keyof typeof want)[]) {
@@ -566,7 +555,7 @@ test.describe('script-tag bundle', () => {
     for (const w of valid.widgets) {
       await fresh.locator(w.tag).scrollIntoViewIfNeeded();
       await waitForDraw(fresh, w.tag, MARKS_RENDERS.has(w.name));
-      await expectSameView(page, fresh, w.tag, w.name, `script tag <${w.tag}>`, true);
+      await expectSameView(page, fresh, w.tag, w.name, `script tag <${w.tag}>`);
       const reference = await snapshot(fresh, w.tag);
       expect(reference.theme, w.tag).toBe('dark');
       expect(reference.notes, w.tag).toEqual([]);

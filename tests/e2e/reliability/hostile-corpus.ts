@@ -140,7 +140,9 @@ export async function waitForDraw(page: Page, selector: string, rendered: boolea
       return !bar || bar.hidden;
     },
     { sel: selector, rendered },
-    { timeout: 20_000, polling: 100 },
+    // The trade-off widget's first draw includes its whole sweep (up to ~20 s on a loaded 2-core machine, longer
+    // with two sweeps side by side on the script-tag pages); a widget that never draws still fails here.
+    { timeout: 90_000, polling: 100 },
   );
 }
 
