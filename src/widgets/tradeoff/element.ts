@@ -24,6 +24,7 @@ import {
   type Metric,
 } from './view';
 import { spawnWorker } from '../../lib/portable-worker';
+import { METHOD_OPTIONS } from '../shared/quant-controls';
 
 type Name = (typeof tradeoffCodec.names)[number];
 
@@ -127,11 +128,8 @@ export class KvTradeoff extends KvWidget<Name, TradeoffState> {
     const method = selectControl<string>({
       name: 'method',
       label: 'Method',
-      options: [
-        { value: 'minmax', label: 'min-max (quanto)' },
-        { value: 'hqq', label: 'HQQ' },
-        { value: 'absmax', label: 'absmax (symmetric)' },
-      ],
+      // The method names every widget uses (shared/quant-controls.ts).
+      options: METHOD_OPTIONS,
       value: s.method,
       onChange: (v) => set({ method: v as TradeoffState['method'] }),
     });
@@ -145,16 +143,8 @@ export class KvTradeoff extends KvWidget<Name, TradeoffState> {
       vaxis.root,
       method.root,
     );
-    this.addEventListener('kv-state', () => {
-      const st = this.state;
-      tensor.set(st.tensor);
-      this.#metricCtl.set(st.metric);
-      bits.set(st.bits);
-      group.set(st.group);
-      kaxis.set(st.kaxis);
-      vaxis.set(st.vaxis);
-      method.set(st.method);
-    });
+    // KvWidget moves these to every new state (attribute, URL or control), as in the other widgets.
+    this.bindControls({ tensor, metric: this.#metricCtl, bits, group, kaxis, vaxis, method });
 
     this.#chart.tabIndex = 0;
     this.#chart.setAttribute('role', 'group');
